@@ -1,0 +1,200 @@
+//! What happened to each packet the node saw. Every value is one of the
+//! node's VPP error counters (`show errors`, `/err/dhcp6-server/<name>` in the
+//! stats segment); this table is the only place they are defined.
+
+/// One outcome per packet. The discriminant is the node's error index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Counter {
+    ReplySent = 0,
+    InterfaceNotEnabled,
+    MulticastNotAccepted,
+    UnicastNotAccepted,
+    ChainedBuffer,
+    NotIpv6Udp,
+    Truncated,
+    OptionOverrun,
+    BadClientId,
+    BadOptionLength,
+    ServerIdMismatch,
+    InformationRequestWithIa,
+    StatefulNotServed,
+    RelayNotServed,
+    ServerOnlyMessage,
+    UnknownMessageType,
+    NoServerDuid,
+    NoReplyAddress,
+    NoRoom,
+    InternalError,
+}
+
+/// How VPP should rank the counter (`vl_counter_severity_e`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Severity {
+    Error = 0,
+    Warn = 1,
+    Info = 2,
+}
+
+pub const COUNTER_COUNT: usize = Counter::InternalError as usize + 1;
+
+impl Counter {
+    pub const ALL: [Counter; COUNTER_COUNT] = {
+        use Counter::*;
+        [
+            ReplySent,
+            InterfaceNotEnabled,
+            MulticastNotAccepted,
+            UnicastNotAccepted,
+            ChainedBuffer,
+            NotIpv6Udp,
+            Truncated,
+            OptionOverrun,
+            BadClientId,
+            BadOptionLength,
+            ServerIdMismatch,
+            InformationRequestWithIa,
+            StatefulNotServed,
+            RelayNotServed,
+            ServerOnlyMessage,
+            UnknownMessageType,
+            NoServerDuid,
+            NoReplyAddress,
+            NoRoom,
+            InternalError,
+        ]
+    };
+
+    /// Name (stats segment path element) and description (`show errors`),
+    /// NUL-terminated for C, and severity.
+    pub const fn describe(self) -> (&'static str, &'static str, Severity) {
+        use Counter::*;
+        use Severity::*;
+        match self {
+            ReplySent => ("reply_sent\0", "replies sent\0", Info),
+            InterfaceNotEnabled => (
+                "not_enabled\0",
+                "DHCPv6 service not enabled on the interface\0",
+                Warn,
+            ),
+            MulticastNotAccepted => (
+                "multicast_not_accepted\0",
+                "multicast not accepted on the interface\0",
+                Warn,
+            ),
+            UnicastNotAccepted => (
+                "unicast_not_accepted\0",
+                "unicast not accepted on the interface\0",
+                Warn,
+            ),
+            ChainedBuffer => (
+                "chained_buffer\0",
+                "message spans chained buffers (too large)\0",
+                Error,
+            ),
+            NotIpv6Udp => (
+                "not_ipv6_udp\0",
+                "not a plain IPv6/UDP datagram (extension headers?)\0",
+                Error,
+            ),
+            Truncated => (
+                "truncated\0",
+                "malformed: shorter than a DHCPv6 header\0",
+                Error,
+            ),
+            OptionOverrun => (
+                "option_overrun\0",
+                "malformed: option runs past the message\0",
+                Error,
+            ),
+            BadClientId => (
+                "bad_client_id\0",
+                "malformed: Client Identifier missing, repeated or of bad length\0",
+                Error,
+            ),
+            BadOptionLength => (
+                "bad_option_length\0",
+                "malformed: option of invalid length\0",
+                Error,
+            ),
+            ServerIdMismatch => (
+                "other_server\0",
+                "message for another server (Server Identifier)\0",
+                Info,
+            ),
+            InformationRequestWithIa => (
+                "info_request_with_ia\0",
+                "Information-request carrying an IA option\0",
+                Error,
+            ),
+            StatefulNotServed => (
+                "stateful_not_served\0",
+                "stateful message (Solicit, Request, ...) not served\0",
+                Warn,
+            ),
+            RelayNotServed => (
+                "relay_not_served\0",
+                "Relay-forward message not served\0",
+                Warn,
+            ),
+            ServerOnlyMessage => (
+                "server_message\0",
+                "message type only servers or relays send\0",
+                Error,
+            ),
+            UnknownMessageType => (
+                "unknown_message_type\0",
+                "unknown or unsupported message type\0",
+                Error,
+            ),
+            NoServerDuid => (
+                "no_server_duid\0",
+                "no server DUID configured or derivable\0",
+                Error,
+            ),
+            NoReplyAddress => (
+                "no_reply_from\0",
+                "no address to reply from (IPv6 link-local missing)\0",
+                Error,
+            ),
+            NoRoom => (
+                "no_room\0",
+                "reply does not fit in the packet buffer\0",
+                Error,
+            ),
+            InternalError => (
+                "internal_error\0",
+                "internal error: packet dropped (see the VPP log)\0",
+                Error,
+            ),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.describe().0.trim_end_matches('\0')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_dense_and_names_are_unique() {
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+            let (name, desc, _) = c.describe();
+            assert!(name.ends_with('\0') && desc.ends_with('\0'));
+            assert_eq!(name.matches('\0').count(), 1);
+            assert!(c
+                .name()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+        }
+        let mut names: Vec<_> = Counter::ALL.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), COUNTER_COUNT);
+    }
+}

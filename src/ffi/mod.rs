@@ -1,0 +1,575 @@
+//! The C ABI that the VPP shim (`vpp-shim/`) calls. `include/dhcp6_server.h`
+//! is generated from this module by cbindgen.
+//!
+//! Rules every function here follows:
+//! - no panic crosses into C: each body runs inside `boundary`, and a panic
+//!   becomes an error value (for packets: the `internal_error` counter);
+//! - pointers from C are checked for NULL before use;
+//! - configuration functions run on VPP's main thread with the worker
+//!   barrier held (CLI and non-mp-safe API handlers); only
+//!   `dhcp6_server_handle_packet` runs on workers, and it never locks.
+
+mod registration;
+mod snapshot;
+
+use std::ffi::{c_char, CStr};
+use std::net::Ipv6Addr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::config::{ConfigError, InterfaceSettings, ServerConfig};
+use crate::counters::{Counter, COUNTER_COUNT};
+use crate::duid::{Duid, MAX_DUID_LEN};
+use crate::server::{handle_frame, Frame, InterfaceFacts, PacketSummary, Verdict};
+use crate::wire::dhcpv6::MessageType;
+use snapshot::Snapshot;
+
+static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
+
+/// Number of node error counters (the length of the counter table).
+pub const DHCP6_SERVER_N_COUNTERS: u32 = COUNTER_COUNT as u32;
+/// Sentinel interface index: "none" / "all".
+pub const DHCP6_SERVER_NO_INTERFACE: u32 = u32::MAX;
+
+/// Result of a configuration call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dhcp6ServerStatus {
+    Ok = 0,
+    /// A value was refused; the message says which and why.
+    InvalidValue = 1,
+    /// The interface is not enabled for DHCPv6 service.
+    NotEnabled = 2,
+    /// A bug: a panic was caught; nothing was changed.
+    InternalError = 3,
+}
+
+/// One received packet, in its VPP buffer.
+#[repr(C)]
+pub struct Dhcp6ServerPacket {
+    /// First byte of the Ethernet header.
+    pub frame: *mut u8,
+    /// Bytes received from `frame` on.
+    pub frame_len: u32,
+    /// Bytes that may be written from `frame` on.
+    pub capacity: u32,
+    pub l3_offset: u16,
+    pub l4_offset: u16,
+    pub rx_sw_if_index: u32,
+}
+
+/// What VPP knows of the receiving interface; all-zero addresses mean none.
+#[repr(C)]
+pub struct Dhcp6ServerInterfaceFacts {
+    pub mac: [u8; 6],
+    pub has_mac: bool,
+    pub link_local: [u8; 16],
+    pub first_global: [u8; 16],
+}
+
+/// Settings of one interface; an all-zero address means "the default".
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerInterfaceSettings {
+    pub reply_from: [u8; 16],
+    pub link_address: [u8; 16],
+    pub accept_multicast: bool,
+    pub accept_unicast: bool,
+}
+
+fn optional_addr(octets: [u8; 16]) -> Option<Ipv6Addr> {
+    let a = Ipv6Addr::from(octets);
+    (!a.is_unspecified()).then_some(a)
+}
+
+fn octets(addr: Option<Ipv6Addr>) -> [u8; 16] {
+    addr.unwrap_or(Ipv6Addr::UNSPECIFIED).octets()
+}
+
+impl From<&Dhcp6ServerInterfaceSettings> for InterfaceSettings {
+    fn from(s: &Dhcp6ServerInterfaceSettings) -> Self {
+        InterfaceSettings {
+            reply_from: optional_addr(s.reply_from),
+            link_address: optional_addr(s.link_address),
+            accept_multicast: s.accept_multicast,
+            accept_unicast: s.accept_unicast,
+        }
+    }
+}
+
+impl From<&InterfaceSettings> for Dhcp6ServerInterfaceSettings {
+    fn from(s: &InterfaceSettings) -> Self {
+        Dhcp6ServerInterfaceSettings {
+            reply_from: octets(s.reply_from),
+            link_address: octets(s.link_address),
+            accept_multicast: s.accept_multicast,
+            accept_unicast: s.accept_unicast,
+        }
+    }
+}
+
+impl From<&Dhcp6ServerInterfaceFacts> for InterfaceFacts {
+    fn from(f: &Dhcp6ServerInterfaceFacts) -> Self {
+        InterfaceFacts {
+            mac: f.has_mac.then_some(f.mac),
+            link_local: optional_addr(f.link_local),
+            first_global: optional_addr(f.first_global),
+        }
+    }
+}
+
+/// Runs `body`, turning a panic into `on_panic`.
+fn boundary<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
+/// Error message sink: a caller buffer that receives a NUL-terminated,
+/// possibly truncated message.
+struct ErrorBuffer {
+    buf: *mut c_char,
+    len: usize,
+}
+
+impl ErrorBuffer {
+    fn write(&self, message: &str) {
+        if self.buf.is_null() || self.len == 0 {
+            return;
+        }
+        let n = message.len().min(self.len - 1);
+        // SAFETY: the caller passes a writable buffer of `len` bytes; we
+        // write `n + 1 <= len` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(message.as_ptr(), self.buf.cast::<u8>(), n);
+            *self.buf.add(n) = 0;
+        }
+    }
+
+    fn status(&self, result: Result<(), ConfigError>) -> Dhcp6ServerStatus {
+        match result {
+            Ok(()) => Dhcp6ServerStatus::Ok,
+            Err(e) => {
+                self.write(&e.to_string());
+                match e {
+                    ConfigError::NotEnabled(_) => Dhcp6ServerStatus::NotEnabled,
+                    _ => Dhcp6ServerStatus::InvalidValue,
+                }
+            }
+        }
+    }
+
+    fn guarded(&self, body: impl FnOnce() -> Result<(), ConfigError>) -> Dhcp6ServerStatus {
+        boundary(None, || Some(self.status(body()))).unwrap_or_else(|| {
+            self.write("internal error (see the VPP log); nothing was changed");
+            Dhcp6ServerStatus::InternalError
+        })
+    }
+}
+
+fn read_mac(mac: *const u8) -> Option<[u8; 6]> {
+    if mac.is_null() {
+        return None;
+    }
+    let mut out = [0u8; 6];
+    // SAFETY: a non-null `mac` points at 6 readable bytes (ABI contract).
+    unsafe { std::ptr::copy_nonoverlapping(mac, out.as_mut_ptr(), 6) };
+    Some(out)
+}
+
+/// Reads a NUL-terminated string; NULL or invalid UTF-8 gives `None`.
+fn read_str<'a>(text: *const c_char) -> Option<&'a str> {
+    if text.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null `text` is a NUL-terminated string that outlives
+    // this call (ABI contract).
+    unsafe { CStr::from_ptr(text) }.to_str().ok()
+}
+
+// ---------------------------------------------------------------- packets
+
+/// Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
+/// the reply is in the buffer and `*reply_len` bytes from `frame` are to be
+/// sent back out of the receiving interface; any other value means drop.
+///
+/// Runs on any worker; never blocks, locks or allocates.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_handle_packet(
+    packet: *const Dhcp6ServerPacket,
+    facts: *const Dhcp6ServerInterfaceFacts,
+    summary: *mut PacketSummary,
+    reply_len: *mut u32,
+) -> Counter {
+    boundary(Counter::InternalError, || {
+        // SAFETY: the shim passes valid pointers to its own stack objects;
+        // NULL is refused rather than trusted.
+        let (packet, facts, summary, reply_len) = match unsafe {
+            (
+                packet.as_ref(),
+                facts.as_ref(),
+                summary.as_mut(),
+                reply_len.as_mut(),
+            )
+        } {
+            (Some(p), Some(f), Some(s), Some(r)) => (p, f, s, r),
+            _ => return Counter::InternalError,
+        };
+        if packet.frame.is_null() || packet.frame_len > packet.capacity {
+            return Counter::InternalError;
+        }
+        // SAFETY: `frame` points at `capacity` writable bytes of the packet
+        // buffer, which the node owns exclusively while it runs.
+        let buf = unsafe { std::slice::from_raw_parts_mut(packet.frame, packet.capacity as usize) };
+        let Some(config) = CONFIG.load() else {
+            return Counter::InterfaceNotEnabled;
+        };
+        let frame = Frame {
+            buf,
+            len: packet.frame_len as usize,
+            l3_offset: usize::from(packet.l3_offset),
+            l4_offset: usize::from(packet.l4_offset),
+        };
+        match handle_frame(config, packet.rx_sw_if_index, &facts.into(), frame, summary) {
+            Verdict::Reply { frame_len } => {
+                *reply_len = frame_len as u32;
+                Counter::ReplySent
+            }
+            Verdict::Drop(counter) => counter,
+        }
+    })
+}
+
+/// Counter name (stats segment) as a static C string; NULL past the end.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_counter_name(index: u32) -> *const c_char {
+    describe_counter(index).map_or(std::ptr::null(), |(name, _, _)| name.as_ptr().cast())
+}
+
+/// Counter description (`show errors`) as a static C string; NULL past the end.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_counter_description(index: u32) -> *const c_char {
+    describe_counter(index).map_or(std::ptr::null(), |(_, desc, _)| desc.as_ptr().cast())
+}
+
+/// Counter severity as VPP's `vl_counter_severity_e` value (0 error, 1 warn,
+/// 2 info).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_counter_severity(index: u32) -> u32 {
+    describe_counter(index).map_or(0, |(_, _, severity)| severity as u32)
+}
+
+fn describe_counter(index: u32) -> Option<(&'static str, &'static str, crate::counters::Severity)> {
+    Counter::ALL.get(index as usize).map(|c| c.describe())
+}
+
+/// RFC 8415 name of a message type ("Information-request"), or "unknown".
+#[no_mangle]
+pub extern "C" fn dhcp6_server_message_type_name(msg_type: u8) -> *const c_char {
+    match MessageType::from_u8(msg_type) {
+        Some(t) => t.name_nul().as_ptr().cast(),
+        None => c"unknown".as_ptr(),
+    }
+}
+
+// ---------------------------------------------------------------- interfaces
+
+/// Checks settings for an interface without changing anything. `mac` is the
+/// interface's 6-byte Ethernet address, NULL if it has none.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_check(
+    sw_if_index: u32,
+    settings: *const Dhcp6ServerInterfaceSettings,
+    mac: *const u8,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    // SAFETY: NULL is checked; otherwise the shim passes a valid struct.
+    let Some(settings) = (unsafe { settings.as_ref() }) else {
+        err.write("no settings given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| ServerConfig::check_enable(sw_if_index, &settings.into(), read_mac(mac)))
+}
+
+/// Enables DHCPv6 service on an interface, or replaces its settings.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_enable(
+    sw_if_index: u32,
+    settings: *const Dhcp6ServerInterfaceSettings,
+    mac: *const u8,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    // SAFETY: NULL is checked; otherwise the shim passes a valid struct.
+    let Some(settings) = (unsafe { settings.as_ref() }) else {
+        err.write("no settings given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        CONFIG.update(|c| c.enable_interface(sw_if_index, settings.into(), read_mac(mac)))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_disable(
+    sw_if_index: u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    err.guarded(|| CONFIG.update(|c| c.disable_interface(sw_if_index).map(|_| ())))
+}
+
+/// Copies the settings of an enabled interface; false if it is not enabled.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_get(
+    sw_if_index: u32,
+    out: *mut Dhcp6ServerInterfaceSettings,
+) -> bool {
+    boundary(false, || {
+        let Some(settings) = CONFIG.load().and_then(|c| c.interface(sw_if_index)) else {
+            return false;
+        };
+        // SAFETY: NULL is checked; otherwise `out` is writable.
+        match unsafe { out.as_mut() } {
+            Some(out) => {
+                *out = settings.into();
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// The first enabled interface with index >= `from`, or
+/// `DHCP6_SERVER_NO_INTERFACE`. Iterate with `from = previous + 1`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_next(from: u32) -> u32 {
+    boundary(DHCP6_SERVER_NO_INTERFACE, || {
+        CONFIG
+            .load()
+            .and_then(|c| c.enabled_interfaces().map(|(i, _)| i).find(|i| *i >= from))
+            .unwrap_or(DHCP6_SERVER_NO_INTERFACE)
+    })
+}
+
+/// The reply-from and link-address in force for `settings` on an interface
+/// with `facts` (defaults filled in); all-zero when there is none.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface_effective(
+    settings: *const Dhcp6ServerInterfaceSettings,
+    facts: *const Dhcp6ServerInterfaceFacts,
+    reply_from: *mut [u8; 16],
+    link_address: *mut [u8; 16],
+) {
+    boundary((), || {
+        // SAFETY: NULLs are checked; otherwise the pointers are valid.
+        let (Some(s), Some(f), Some(rf), Some(la)) = (unsafe {
+            (
+                settings.as_ref(),
+                facts.as_ref(),
+                reply_from.as_mut(),
+                link_address.as_mut(),
+            )
+        }) else {
+            return;
+        };
+        let settings: InterfaceSettings = s.into();
+        let facts: InterfaceFacts = f.into();
+        *rf = octets(facts.reply_from(&settings));
+        *la = facts.link_address(&settings).octets();
+    })
+}
+
+// ---------------------------------------------------------------- server-wide
+
+/// Sets the server DUID from hex text ("00:03:00:01:..."); NULL or "auto"
+/// returns to the DUID derived from the first enabled interface.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_duid_text(
+    text: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    err.guarded(|| {
+        let duid = match read_str(text).map(str::trim) {
+            None | Some("auto") => None,
+            Some(hex) => Some(Duid::parse_hex(hex).map_err(ConfigError::BadDuid)?),
+        };
+        CONFIG.update(|c| {
+            c.set_duid(duid);
+            Ok(())
+        })
+    })
+}
+
+/// Sets the server DUID from octets; `len == 0` returns to the derived DUID.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_duid(
+    duid: *const u8,
+    len: usize,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    err.guarded(|| {
+        let duid = if len == 0 || duid.is_null() {
+            None
+        } else {
+            if len > MAX_DUID_LEN {
+                return Err(ConfigError::BadDuid(crate::duid::DuidError::Length(len)));
+            }
+            // SAFETY: a non-null `duid` points at `len` readable bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(duid, len) };
+            Some(Duid::from_bytes(bytes).map_err(ConfigError::BadDuid)?)
+        };
+        CONFIG.update(|c| {
+            c.set_duid(duid);
+            Ok(())
+        })
+    })
+}
+
+/// Copies the DUID in force into `out` (130 bytes) and returns its length,
+/// 0 if none is known yet. `*configured` tells whether it was set by the
+/// operator; otherwise `*derived_from` is the interface it came from.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_get_duid(
+    out: *mut u8,
+    configured: *mut bool,
+    derived_from: *mut u32,
+) -> usize {
+    boundary(0, || {
+        let Some(config) = CONFIG.load() else {
+            return 0;
+        };
+        let (Some(duid), Some(source)) = (config.server_duid(), config.server_duid_source()) else {
+            return 0;
+        };
+        if out.is_null() || configured.is_null() || derived_from.is_null() {
+            return 0;
+        }
+        let bytes = duid.as_bytes();
+        // SAFETY: `out` has room for MAX_DUID_LEN bytes, the flags are
+        // writable (ABI contract; NULLs checked above).
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
+            match source {
+                crate::config::DuidSource::Configured => {
+                    *configured = true;
+                    *derived_from = DHCP6_SERVER_NO_INTERFACE;
+                }
+                crate::config::DuidSource::DerivedFrom(i) => {
+                    *configured = false;
+                    *derived_from = i;
+                }
+            }
+        }
+        bytes.len()
+    })
+}
+
+/// Sets the DNS recursive name servers (option 23); `count == 0` clears them.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_dns_servers(
+    servers: *const [u8; 16],
+    count: usize,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    err.guarded(|| {
+        let list: Vec<Ipv6Addr> = if count == 0 || servers.is_null() {
+            Vec::new()
+        } else {
+            if count > crate::config::MAX_DNS_SERVERS {
+                return Err(ConfigError::TooManyDnsServers(count));
+            }
+            // SAFETY: a non-null `servers` points at `count` addresses.
+            unsafe { std::slice::from_raw_parts(servers, count) }
+                .iter()
+                .map(|o| Ipv6Addr::from(*o))
+                .collect()
+        };
+        CONFIG.update(|c| c.set_dns_servers(&list))
+    })
+}
+
+/// Copies up to `max` DNS servers into `out`; returns how many there are.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_get_dns_servers(out: *mut [u8; 16], max: usize) -> usize {
+    boundary(0, || {
+        let servers = CONFIG.load().map(|c| c.dns_servers()).unwrap_or_default();
+        if !out.is_null() {
+            for (i, a) in servers.iter().take(max).enumerate() {
+                // SAFETY: `out` has room for `max` addresses; i < max.
+                unsafe { *out.add(i) = a.octets() };
+            }
+        }
+        servers.len()
+    })
+}
+
+/// Sets the domain search list (option 24) from names separated by spaces
+/// or commas; an empty string clears it.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_domain_search(
+    names: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let Some(text) = read_str(names) else {
+        err.write("domain search list: not a valid UTF-8 string");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        let list: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|n| !n.is_empty())
+            .collect();
+        CONFIG.update(|c| c.set_domain_search(&list))
+    })
+}
+
+/// Writes the domain search list, space-separated and NUL-terminated, into
+/// `out` (truncated to `len`); returns the full length without the NUL.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_get_domain_search(out: *mut c_char, len: usize) -> usize {
+    boundary(0, || {
+        let text = CONFIG
+            .load()
+            .map(|c| {
+                c.domain_search()
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        ErrorBuffer { buf: out, len }.write(&text);
+        text.len()
+    })
+}

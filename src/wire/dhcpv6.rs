@@ -1,0 +1,317 @@
+//! DHCPv6 messages (RFC 8415 section 8) and their options (section 21), read
+//! in place from a byte slice and written in place into one.
+//!
+//! `Message::parse` checks the whole option area once; after that, walking the
+//! options cannot fail and never reads past the message.
+
+use core::fmt;
+
+/// DHCPv6 message types (RFC 8415 section 7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MessageType {
+    Solicit = 1,
+    Advertise = 2,
+    Request = 3,
+    Confirm = 4,
+    Renew = 5,
+    Rebind = 6,
+    Reply = 7,
+    Release = 8,
+    Decline = 9,
+    Reconfigure = 10,
+    InformationRequest = 11,
+    RelayForward = 12,
+    RelayReply = 13,
+}
+
+impl MessageType {
+    pub fn from_u8(value: u8) -> Option<Self> {
+        use MessageType::*;
+        Some(match value {
+            1 => Solicit,
+            2 => Advertise,
+            3 => Request,
+            4 => Confirm,
+            5 => Renew,
+            6 => Rebind,
+            7 => Reply,
+            8 => Release,
+            9 => Decline,
+            10 => Reconfigure,
+            11 => InformationRequest,
+            12 => RelayForward,
+            13 => RelayReply,
+            _ => return None,
+        })
+    }
+
+    /// The name RFC 8415 gives the message type, NUL-terminated for C.
+    pub const fn name_nul(self) -> &'static str {
+        use MessageType::*;
+        match self {
+            Solicit => "Solicit\0",
+            Advertise => "Advertise\0",
+            Request => "Request\0",
+            Confirm => "Confirm\0",
+            Renew => "Renew\0",
+            Rebind => "Rebind\0",
+            Reply => "Reply\0",
+            Release => "Release\0",
+            Decline => "Decline\0",
+            Reconfigure => "Reconfigure\0",
+            InformationRequest => "Information-request\0",
+            RelayForward => "Relay-forward\0",
+            RelayReply => "Relay-reply\0",
+        }
+    }
+
+    /// The name RFC 8415 gives the message type.
+    pub fn name(self) -> &'static str {
+        self.name_nul().trim_end_matches('\0')
+    }
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Option codes this server reads or writes (IANA "DHCPv6 Option Codes").
+pub mod option_code {
+    pub const CLIENT_ID: u16 = 1;
+    pub const SERVER_ID: u16 = 2;
+    pub const IA_NA: u16 = 3;
+    pub const IA_TA: u16 = 4;
+    pub const ORO: u16 = 6;
+    pub const ELAPSED_TIME: u16 = 8;
+    pub const DNS_SERVERS: u16 = 23;
+    pub const DOMAIN_LIST: u16 = 24;
+    pub const IA_PD: u16 = 25;
+}
+
+/// Fixed part of a client/server message: type and transaction id.
+pub const MESSAGE_HEADER_LEN: usize = 4;
+/// Code and length in front of every option.
+pub const OPTION_HEADER_LEN: usize = 4;
+
+/// Why a message could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireError {
+    /// Shorter than the fixed header.
+    Truncated,
+    /// An option header or body runs past the end of the message.
+    OptionOverrun,
+}
+
+/// One option: its code and its body, borrowed from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawOption<'a> {
+    pub code: u16,
+    pub data: &'a [u8],
+}
+
+/// Iterator over a well-formed option area.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Options<'a> {
+    /// Checks that `area` is a sequence of complete options.
+    pub fn checked(area: &'a [u8]) -> Result<Self, WireError> {
+        let mut rest = area;
+        while !rest.is_empty() {
+            if rest.len() < OPTION_HEADER_LEN {
+                return Err(WireError::OptionOverrun);
+            }
+            let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+            if rest.len() < OPTION_HEADER_LEN + len {
+                return Err(WireError::OptionOverrun);
+            }
+            rest = &rest[OPTION_HEADER_LEN + len..];
+        }
+        Ok(Options { rest: area })
+    }
+}
+
+impl<'a> Iterator for Options<'a> {
+    type Item = RawOption<'a>;
+
+    fn next(&mut self) -> Option<RawOption<'a>> {
+        // `checked` guarantees every header and body is complete; `get` keeps
+        // this total anyway so no input can make it index out of bounds.
+        let header = self.rest.get(..OPTION_HEADER_LEN)?;
+        let code = u16::from_be_bytes([header[0], header[1]]);
+        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let data = self.rest.get(OPTION_HEADER_LEN..OPTION_HEADER_LEN + len)?;
+        self.rest = &self.rest[OPTION_HEADER_LEN + len..];
+        Some(RawOption { code, data })
+    }
+}
+
+/// A client or server message (everything but the relay messages).
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Message<'a> {
+    /// Reads the header and checks every option's length.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
+        if buf.len() < MESSAGE_HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        Options::checked(&buf[MESSAGE_HEADER_LEN..])?;
+        Ok(Message { buf })
+    }
+
+    /// The raw message type byte (may be a type this server does not know).
+    pub fn msg_type(&self) -> u8 {
+        self.buf[0]
+    }
+
+    pub fn transaction_id(&self) -> [u8; 3] {
+        [self.buf[1], self.buf[2], self.buf[3]]
+    }
+
+    pub fn options(&self) -> Options<'a> {
+        Options {
+            rest: &self.buf[MESSAGE_HEADER_LEN..],
+        }
+    }
+}
+
+/// The reply did not fit in the space left in the packet buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRoom;
+
+/// Writes a message into a buffer, front to back, refusing to overrun it.
+pub struct MessageWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> MessageWriter<'a> {
+    /// Starts a message with its type and transaction id.
+    pub fn new(
+        buf: &'a mut [u8],
+        msg_type: MessageType,
+        transaction_id: [u8; 3],
+    ) -> Result<Self, NoRoom> {
+        let header = buf.get_mut(..MESSAGE_HEADER_LEN).ok_or(NoRoom)?;
+        header[0] = msg_type as u8;
+        header[1..].copy_from_slice(&transaction_id);
+        Ok(MessageWriter {
+            buf,
+            len: MESSAGE_HEADER_LEN,
+        })
+    }
+
+    /// Appends one option whose body is `parts` laid end to end.
+    pub fn option(&mut self, code: u16, parts: &[&[u8]]) -> Result<(), NoRoom> {
+        let body_len: usize = parts.iter().map(|p| p.len()).sum();
+        let body_len_u16 = u16::try_from(body_len).map_err(|_| NoRoom)?;
+        let end = self.len + OPTION_HEADER_LEN + body_len;
+        let out = self.buf.get_mut(self.len..end).ok_or(NoRoom)?;
+        out[..2].copy_from_slice(&code.to_be_bytes());
+        out[2..4].copy_from_slice(&body_len_u16.to_be_bytes());
+        let mut at = OPTION_HEADER_LEN;
+        for part in parts {
+            out[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Length of the message written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_header_and_walks_options() {
+        let msg = [
+            11, 0xaa, 0xbb, 0xcc, // Information-request, xid
+            0, 1, 0, 2, 0xde, 0xad, // Client-ID, 2 bytes
+            0, 6, 0, 4, 0, 23, 0, 24, // ORO: 23, 24
+        ];
+        let m = Message::parse(&msg).unwrap();
+        assert_eq!(m.msg_type(), 11);
+        assert_eq!(m.transaction_id(), [0xaa, 0xbb, 0xcc]);
+        let opts: Vec<_> = m.options().collect();
+        assert_eq!(opts.len(), 2);
+        assert_eq!(opts[0].code, option_code::CLIENT_ID);
+        assert_eq!(opts[0].data, &[0xde, 0xad]);
+        assert_eq!(opts[1].code, option_code::ORO);
+        assert_eq!(opts[1].data, &[0, 23, 0, 24]);
+    }
+
+    #[test]
+    fn refuses_truncated_header_and_overrunning_options() {
+        assert_eq!(
+            Message::parse(&[11, 0, 0]).unwrap_err(),
+            WireError::Truncated
+        );
+        // Option header cut short.
+        assert_eq!(
+            Message::parse(&[11, 0, 0, 0, 0, 1, 0]).unwrap_err(),
+            WireError::OptionOverrun
+        );
+        // Option length one past the end.
+        assert_eq!(
+            Message::parse(&[11, 0, 0, 0, 0, 1, 0, 3, 1, 2]).unwrap_err(),
+            WireError::OptionOverrun
+        );
+        // Length field at its maximum with no body.
+        assert_eq!(
+            Message::parse(&[11, 0, 0, 0, 0, 1, 0xff, 0xff]).unwrap_err(),
+            WireError::OptionOverrun
+        );
+    }
+
+    #[test]
+    fn zero_length_options_are_well_formed() {
+        let m = Message::parse(&[11, 1, 2, 3, 0, 14, 0, 0]).unwrap();
+        let opts: Vec<_> = m.options().collect();
+        assert_eq!(
+            opts,
+            vec![RawOption {
+                code: 14,
+                data: &[]
+            }]
+        );
+    }
+
+    #[test]
+    fn writer_lays_out_options_and_refuses_to_overrun() {
+        let mut buf = [0u8; 16];
+        let mut w = MessageWriter::new(&mut buf, MessageType::Reply, [1, 2, 3]).unwrap();
+        w.option(option_code::SERVER_ID, &[&[0, 3], &[0, 1]])
+            .unwrap();
+        assert_eq!(w.len(), 12);
+        assert_eq!(w.option(option_code::CLIENT_ID, &[&[1]]), Err(NoRoom));
+        assert_eq!(w.len(), 12, "a refused option leaves the message as it was");
+        assert_eq!(&buf[..12], &[7, 1, 2, 3, 0, 2, 0, 4, 0, 3, 0, 1]);
+    }
+
+    #[test]
+    fn message_type_round_trips() {
+        for v in 1..=13u8 {
+            assert_eq!(MessageType::from_u8(v).unwrap() as u8, v);
+        }
+        assert_eq!(MessageType::from_u8(0), None);
+        assert_eq!(MessageType::from_u8(14), None);
+    }
+}
