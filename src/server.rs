@@ -54,7 +54,7 @@ pub struct Frame<'a> {
 }
 
 /// Bytes of the client DUID kept for the packet trace.
-pub const TRACE_DUID_LEN: usize = 32;
+pub const DHCP6_SERVER_TRACE_DUID_LEN: usize = 32;
 
 /// What the packet trace shows for one packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct PacketSummary {
     pub msg_type_out: u8,
     /// Full length of the client DUID (only the first 32 octets are kept).
     pub client_duid_len: u8,
-    pub client_duid: [u8; TRACE_DUID_LEN],
+    pub client_duid: [u8; DHCP6_SERVER_TRACE_DUID_LEN],
 }
 
 impl Default for PacketSummary {
@@ -75,14 +75,14 @@ impl Default for PacketSummary {
             msg_type_in: 0,
             msg_type_out: 0,
             client_duid_len: 0,
-            client_duid: [0; TRACE_DUID_LEN],
+            client_duid: [0; DHCP6_SERVER_TRACE_DUID_LEN],
         }
     }
 }
 
 impl PacketSummary {
     fn record_client_duid(&mut self, duid: &[u8]) {
-        let kept = duid.len().min(TRACE_DUID_LEN);
+        let kept = duid.len().min(DHCP6_SERVER_TRACE_DUID_LEN);
         self.client_duid[..kept].copy_from_slice(&duid[..kept]);
         self.client_duid_len = duid.len() as u8;
     }

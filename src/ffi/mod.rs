@@ -26,7 +26,16 @@ use snapshot::Snapshot;
 static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = COUNTER_COUNT as u32;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 20;
+/// Longest DUID in octets (type included).
+pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
+/// Most DNS servers in option 23.
+pub const DHCP6_SERVER_MAX_DNS_SERVERS: usize = 16;
+
+// The literals above are what C sees; they must agree with the core.
+const _: () = assert!(DHCP6_SERVER_N_COUNTERS as usize == COUNTER_COUNT);
+const _: () = assert!(DHCP6_SERVER_MAX_DUID_LEN == MAX_DUID_LEN);
+const _: () = assert!(DHCP6_SERVER_MAX_DNS_SERVERS == crate::config::MAX_DNS_SERVERS);
 /// Sentinel interface index: "none" / "all".
 pub const DHCP6_SERVER_NO_INTERFACE: u32 = u32::MAX;
 
