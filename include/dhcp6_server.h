@@ -254,6 +254,16 @@ Dhcp6ServerStatus dhcp6_server_set_dns_servers(const uint8_t (*servers)[16],
                                                size_t error_len);
 
 /**
+ * Sets DNS servers and the domain search list together: if either is
+ * refused, neither changes.
+ */
+Dhcp6ServerStatus dhcp6_server_set_options(const uint8_t (*servers)[16],
+                                           size_t count,
+                                           const char *domain_search,
+                                           char *error,
+                                           size_t error_len);
+
+/**
  * Copies up to `max` DNS servers into `out`; returns how many there are.
  */
 size_t dhcp6_server_get_dns_servers(uint8_t (*out)[16], size_t max);

@@ -9,6 +9,10 @@
 //!   barrier held (CLI and non-mp-safe API handlers); only
 //!   `dhcp6_server_handle_packet` runs on workers, and it never locks.
 
+// These functions are the C ABI, called from the shim only: the pointer
+// contract is stated on each function and checked (NULL) where it can be.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 mod registration;
 mod snapshot;
 
@@ -494,6 +498,26 @@ pub extern "C" fn dhcp6_server_get_duid(
     })
 }
 
+/// Reads `count` addresses; NULL or 0 is the empty list.
+fn read_servers(servers: *const [u8; 16], count: usize) -> Result<Vec<Ipv6Addr>, ConfigError> {
+    if count == 0 || servers.is_null() {
+        return Ok(Vec::new());
+    }
+    if count > crate::config::MAX_DNS_SERVERS {
+        return Err(ConfigError::TooManyDnsServers(count));
+    }
+    // SAFETY: a non-null `servers` points at `count` addresses (ABI contract).
+    let octets = unsafe { std::slice::from_raw_parts(servers, count) };
+    Ok(octets.iter().map(|o| Ipv6Addr::from(*o)).collect())
+}
+
+/// Splits a list of names separated by spaces or commas.
+fn split_names(text: &str) -> Vec<&str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 /// Sets the DNS recursive name servers (option 23); `count == 0` clears them.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_set_dns_servers(
@@ -507,19 +531,35 @@ pub extern "C" fn dhcp6_server_set_dns_servers(
         len: error_len,
     };
     err.guarded(|| {
-        let list: Vec<Ipv6Addr> = if count == 0 || servers.is_null() {
-            Vec::new()
-        } else {
-            if count > crate::config::MAX_DNS_SERVERS {
-                return Err(ConfigError::TooManyDnsServers(count));
-            }
-            // SAFETY: a non-null `servers` points at `count` addresses.
-            unsafe { std::slice::from_raw_parts(servers, count) }
-                .iter()
-                .map(|o| Ipv6Addr::from(*o))
-                .collect()
-        };
+        let list = read_servers(servers, count)?;
         CONFIG.update(|c| c.set_dns_servers(&list))
+    })
+}
+
+/// Sets DNS servers and the domain search list together: if either is
+/// refused, neither changes.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_options(
+    servers: *const [u8; 16],
+    count: usize,
+    domain_search: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let Some(text) = read_str(domain_search) else {
+        err.write("domain search list: not a valid UTF-8 string");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        let list = read_servers(servers, count)?;
+        CONFIG.update(|c| {
+            c.set_dns_servers(&list)?;
+            c.set_domain_search(&split_names(text))
+        })
     })
 }
 
@@ -554,13 +594,7 @@ pub extern "C" fn dhcp6_server_set_domain_search(
         err.write("domain search list: not a valid UTF-8 string");
         return Dhcp6ServerStatus::InvalidValue;
     };
-    err.guarded(|| {
-        let list: Vec<&str> = text
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|n| !n.is_empty())
-            .collect();
-        CONFIG.update(|c| c.set_domain_search(&list))
-    })
+    err.guarded(|| CONFIG.update(|c| c.set_domain_search(&split_names(text))))
 }
 
 /// Writes the domain search list, space-separated and NUL-terminated, into

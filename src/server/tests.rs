@@ -315,7 +315,7 @@ fn message_types_are_sorted_into_counters() {
         (14, Counter::UnknownMessageType),
         (255, Counter::UnknownMessageType),
     ] {
-        let (v, s) = run(&c, &mut frame(&message(t, &[duid.clone()])));
+        let (v, s) = run(&c, &mut frame(&message(t, std::slice::from_ref(&duid))));
         assert_eq!(v, Verdict::Drop(want), "type {t}");
         assert_eq!(s.msg_type_in, t);
         assert_eq!(s.msg_type_out, 0);

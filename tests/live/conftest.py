@@ -1,0 +1,90 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Link, Vpp, missing_requirements, sweep_leftovers  # noqa: E402
+
+MISSING = missing_requirements()
+
+DNS_SERVERS = ["2001:db8::53", "2001:db8::35"]
+SEARCH = ["example.com", "lab.example.org"]
+
+
+def pytest_report_header(config):
+    return f"live VPP tests: {'SKIPPED: ' + MISSING if MISSING else 'enabled'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if MISSING:
+        skip = pytest.mark.skip(reason=f"live tests need VPP: {MISSING}")
+        for item in items:
+            item.add_marker(skip)
+
+
+def start_vpp_with_links(n_links, workers=0):
+    sweep_leftovers()
+    vpp = Vpp(workers=workers)
+    links = []
+    try:
+        for i in range(n_links):
+            links.append(Link(vpp, i))
+    except Exception:
+        for link in links:
+            link.close()
+        print(vpp.output())
+        vpp.cleanup()
+        raise
+    return vpp, links
+
+
+def stop_vpp_with_links(vpp, links):
+    for link in links:
+        link.close()
+    if not vpp.alive():
+        print(f"VPP died during the tests:\n{vpp.output()}")
+    vpp.cleanup()
+
+
+@pytest.fixture(scope="session")
+def vpp_and_links():
+    vpp, links = start_vpp_with_links(2)
+    # The second link has IPv6 but no DHCPv6 service.
+    vpp.cli_ok(f"enable ip6 interface {links[1].vpp_if}")
+    yield vpp, links
+    stop_vpp_with_links(vpp, links)
+
+
+@pytest.fixture
+def vpp(vpp_and_links):
+    return vpp_and_links[0]
+
+
+@pytest.fixture
+def link(vpp_and_links):
+    return vpp_and_links[1][0]
+
+
+@pytest.fixture
+def other_link(vpp_and_links):
+    return vpp_and_links[1][1]
+
+
+@pytest.fixture(autouse=True)
+def baseline_config(request):
+    """Every test starts from: service on the first link with default
+    settings, DNS servers and search list set; and must leave VPP alive."""
+    if MISSING or "vpp_and_links" not in request.fixturenames:
+        yield
+        return
+    vpp, links = request.getfixturevalue("vpp_and_links")
+    for link in links:
+        vpp.cli(f"dhcp6-server disable {link.vpp_if}")
+    vpp.cli_ok(f"dhcp6-server enable {links[0].vpp_if}")
+    vpp.cli_ok("dhcp6-server dns-servers " + " ".join(DNS_SERVERS))
+    vpp.cli_ok("dhcp6-server domain-search " + " ".join(SEARCH))
+    vpp.cli_ok("dhcp6-server duid auto")
+    yield
+    assert vpp.alive(), f"VPP died:\n{vpp.output()}"

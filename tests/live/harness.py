@@ -1,0 +1,230 @@
+"""A VPP started for the tests, with the freshly built plugin, and links to
+network namespaces over veth pairs. Everything started here is torn down by
+the fixtures in conftest.py, also when a test fails."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD_DIR = REPO / "target" / "release"
+PLUGIN_SO = BUILD_DIR / "libdhcp6_server_plugin.so"
+API_JSON = BUILD_DIR / "dhcp6_server.api.json"
+PLUGIN_NAME = "dhcp6_server_plugin.so"
+CTL = REPO / "packaging" / "scripts" / "dhcp6-server-ctl"
+PROBE = Path(__file__).resolve().parent / "probe.py"
+# Prefix of every namespace and veth the tests create (cleanup sweeps it).
+NAME_PREFIX = "d6t"
+
+
+def run(cmd, check=True, timeout=30, **kw):
+    return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True, **kw)
+
+
+def vpp_core_api_dir():
+    for d in ("/usr/share/vpp/api", "/usr/local/share/vpp/api"):
+        if Path(d, "core").is_dir():
+            return d
+    return None
+
+
+def missing_requirements():
+    """Why the live tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "not root (network namespaces and VPP need it)"
+    for tool in ("vpp", "vppctl", "ip"):
+        if not shutil.which(tool):
+            return f"`{tool}` not found (VPP 26.06 is not installed)"
+    if not PLUGIN_SO.is_file() or not API_JSON.is_file():
+        return f"the plugin with its VPP shim was not built ({PLUGIN_SO.name} and {API_JSON.name} under {BUILD_DIR})"
+    if vpp_core_api_dir() is None:
+        return "VPP's API JSON files (share/vpp/api/core) not found"
+    return None
+
+
+class Vpp:
+    """One VPP process with its own sockets, plugin dir and logs."""
+
+    def __init__(self, workers=0):
+        self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
+        self.cli_sock = self.dir / "cli.sock"
+        self.api_sock = self.dir / "api.sock"
+        self.stats_sock = self.dir / "stats.sock"
+        self.log = self.dir / "vpp.log"
+        plugins = self.dir / "plugins"
+        plugins.mkdir()
+        # VPP names a plugin after its file.
+        (plugins / PLUGIN_NAME).symlink_to(PLUGIN_SO)
+        cpu = f"cpu {{ workers {workers} }}" if workers else ""
+        conf = f"""
+unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
+api-segment {{ prefix {NAME_PREFIX}{os.getpid()} }}
+socksvr {{ socket-name {self.api_sock} }}
+statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
+memory {{ main-heap-size 512M main-heap-page-size 4k }}
+buffers {{ buffers-per-numa 16384 page-size 4k }}
+{cpu}
+plugins {{
+  add-path {plugins}
+  plugin default {{ disable }}
+  plugin af_packet_plugin.so {{ enable }}
+  plugin ping_plugin.so {{ enable }}
+  plugin {PLUGIN_NAME} {{ enable }}
+}}
+"""
+        (self.dir / "startup.conf").write_text(conf)
+        self.stdout = open(self.dir / "vpp.stdout", "w")
+        self.proc = subprocess.Popen(
+            ["vpp", "-c", str(self.dir / "startup.conf")],
+            stdout=self.stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"VPP exited ({self.proc.returncode}):\n{self.output()}")
+            if self.cli_sock.exists() and self.api_sock.exists():
+                r = run(["vppctl", "-s", str(self.cli_sock), "show version"], check=False)
+                if r.returncode == 0 and "vpp" in r.stdout:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"VPP did not come up in {timeout}s:\n{self.output()}")
+
+    def output(self):
+        self.stdout.flush()
+        text = (self.dir / "vpp.stdout").read_text(errors="replace")
+        if self.log.exists():
+            text += "\n--- vpp.log ---\n" + self.log.read_text(errors="replace")
+        return text[-6000:]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def cli(self, command):
+        r = run(["vppctl", "-s", str(self.cli_sock), command])
+        return r.stdout
+
+    def cli_ok(self, command):
+        """Runs a command that must succeed (VPP prints errors as text)."""
+        out = self.cli(command)
+        assert "unknown input" not in out and "error" not in out.lower(), f"{command!r}: {out}"
+        return out
+
+    def counters(self):
+        """The dhcp6-server node's error counters, name -> count."""
+        out = self.cli("show errors")
+        counts = {}
+        for line in out.splitlines():
+            m = re.match(r"\s*(\d+)\s+dhcp6-server\s+(.+?)\s{2,}\S+\s*$", line)
+            if m:
+                counts[m.group(2).strip()] = counts.get(m.group(2).strip(), 0) + int(m.group(1))
+        return counts
+
+    def ctl(self, *args):
+        """Runs the vpp_papi management script against this VPP."""
+        return run(
+            [sys.executable, str(CTL), "--socket", str(self.api_sock), "--api-dir", vpp_core_api_dir(),
+             "--api-json", str(API_JSON), *args],
+            check=False,
+        )
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.stdout.close()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Link:
+    """A veth pair: one end is VPP's host-<name> interface, the other is
+    `c0` in namespace <ns>, with a ready link-local address."""
+
+    def __init__(self, vpp, index):
+        tag = f"{os.getpid() % 100000}{index}"
+        self.ns = f"{NAME_PREFIX}{tag}"
+        self.host_if = f"{NAME_PREFIX}s{tag}"
+        self.client_if = "c0"
+        self.vpp_if = f"host-{self.host_if}"
+        self.vpp = vpp
+        run(["ip", "netns", "add", self.ns])
+        run(["ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.client_if,
+             "netns", self.ns])
+        # The kernel end carries frames for VPP only: no IPv6 of its own.
+        run(["sysctl", "-qw", f"net.ipv6.conf.{self.host_if}.disable_ipv6=1"])
+        run(["ip", "link", "set", self.host_if, "up"])
+        self.exec(["sysctl", "-qw", f"net.ipv6.conf.{self.client_if}.accept_dad=0"])
+        self.exec(["ip", "link", "set", "lo", "up"])
+        self.exec(["ip", "link", "set", self.client_if, "up"])
+        vpp.cli_ok(f"create host-interface name {self.host_if}")
+        vpp.cli_ok(f"set interface state {self.vpp_if} up")
+        self.client_mac = self.exec(["cat", f"/sys/class/net/{self.client_if}/address"]).stdout.strip()
+        self.client_ll = self._wait_link_local()
+        self.vpp_mac = self._vpp_mac()
+
+    def exec(self, cmd, check=True, timeout=30):
+        return run(["ip", "netns", "exec", self.ns, *cmd], check=check, timeout=timeout)
+
+    def _wait_link_local(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            out = self.exec(["ip", "-6", "addr", "show", "dev", self.client_if, "scope", "link"]).stdout
+            m = re.search(r"inet6 (fe80::[0-9a-f:]+)/64 scope link(?! tentative)", out)
+            if m:
+                return m.group(1)
+            time.sleep(0.1)
+        raise RuntimeError(f"no link-local address on {self.client_if} in {self.ns}")
+
+    def _vpp_mac(self):
+        out = self.vpp.cli(f"show hardware-interfaces {self.vpp_if}")
+        m = re.search(r"Ethernet address ([0-9a-f:]{17})", out)
+        assert m, out
+        return m.group(1)
+
+    def vpp_link_local(self):
+        out = self.vpp.cli(f"show ip6 interface {self.vpp_if}")
+        m = re.search(r"link-local address is (fe80::[0-9a-f:]+)", out, re.I) or re.search(
+            r"(fe80::[0-9a-f:]+)", out
+        )
+        return m.group(1) if m else None
+
+    def probe(self, frame_hex, timeout=2.0, count=1):
+        """Sends one raw frame from the namespace and returns the DHCPv6
+        client-port frames received within `timeout` (as bytes)."""
+        r = self.exec(
+            [sys.executable, str(PROBE), self.client_if, frame_hex, str(timeout), str(count)],
+            timeout=timeout + 20,
+        )
+        return [bytes.fromhex(h) for h in r.stdout.split()]
+
+    def close(self):
+        run(["ip", "netns", "del", self.ns], check=False)
+        run(["ip", "link", "del", self.host_if], check=False)
+
+
+def sweep_leftovers():
+    """Removes namespaces and veths of earlier runs that died uncleanly."""
+    for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if name.startswith(NAME_PREFIX):
+            run(["ip", "netns", "del", name], check=False)
+    for line in run(["ip", "-o", "link", "show"], check=False).stdout.splitlines():
+        m = re.match(r"\d+: ([^:@]+)", line)
+        if m and m.group(1).startswith(NAME_PREFIX):
+            run(["ip", "link", "del", m.group(1)], check=False)

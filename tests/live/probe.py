@@ -1,0 +1,46 @@
+"""Runs inside a test namespace: sends one raw Ethernet frame and prints, as
+hex, each IPv6/UDP frame to port 546 that arrives within the timeout.
+
+usage: probe.py IFACE FRAME_HEX TIMEOUT_SECONDS MAX_FRAMES
+"""
+
+import socket
+import sys
+import time
+
+ETH_P_ALL = 0x0003
+ETH_P_IPV6 = 0x86DD
+
+
+def dhcpv6_to_client(frame):
+    if len(frame) < 14 + 40 + 8:
+        return False
+    if int.from_bytes(frame[12:14], "big") != ETH_P_IPV6 or frame[14 + 6] != 17:
+        return False
+    return int.from_bytes(frame[14 + 40 + 2 : 14 + 40 + 4], "big") == 546
+
+
+def main():
+    iface, frame_hex, timeout, max_frames = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((iface, 0))
+    s.send(bytes.fromhex(frame_hex))
+    deadline = time.time() + timeout
+    seen = []
+    while len(seen) < max_frames:
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            data, addr = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        # addr[2] is the packet type: skip what we sent ourselves (OUTGOING).
+        if addr[2] != socket.PACKET_OUTGOING and dhcpv6_to_client(data):
+            seen.append(data.hex())
+    print("\n".join(seen))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Binary API handlers (dhcp6_server.api). Like the CLI they only translate
+ * messages into calls on the Rust core; a refused value changes nothing and
+ * comes back as a VNET_API_ERROR_* retval.
+ */
+#include <vnet/ip/ip_types_api.h>
+#include <vlibapi/api.h>
+#include <vlibmemory/api.h>
+#include "dhcp6_server_shim.h"
+
+#include <dhcp6_server/dhcp6_server.api_enum.h>
+#include <dhcp6_server/dhcp6_server.api_types.h>
+
+#define REPLY_MSG_ID_BASE dhcp6_server_shim_main.msg_id_base
+#include <vlibapi/api_helper_macros.h>
+
+static void
+vl_api_dhcp6_server_enable_disable_t_handler (vl_api_dhcp6_server_enable_disable_t *mp)
+{
+  vl_api_dhcp6_server_enable_disable_reply_t *rmp;
+  Dhcp6ServerInterfaceSettings settings = {
+    .accept_multicast = !!mp->accept_multicast,
+    .accept_unicast = !!mp->accept_unicast,
+  };
+  char error[256] = "";
+  int rv;
+
+  clib_memcpy (settings.reply_from, mp->reply_from, 16);
+  clib_memcpy (settings.link_address, mp->link_address, 16);
+  rv = dhcp6_server_interface_set (ntohl (mp->sw_if_index), !!mp->enable, &settings, error,
+				   sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API enable_disable refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO (VL_API_DHCP6_SERVER_ENABLE_DISABLE_REPLY);
+}
+
+static void
+dhcp6_server_send_interface_details (vl_api_registration_t *reg, u32 context, u32 sw_if_index)
+{
+  vl_api_dhcp6_server_interface_details_t *rmp;
+  Dhcp6ServerInterfaceSettings s;
+  Dhcp6ServerInterfaceFacts facts;
+
+  if (!dhcp6_server_interface_get (sw_if_index, &s))
+    return;
+  dhcp6_server_interface_facts (sw_if_index, &facts);
+  rmp = vl_msg_api_alloc_zero (sizeof (*rmp));
+  rmp->_vl_msg_id =
+    htons (VL_API_DHCP6_SERVER_INTERFACE_DETAILS + dhcp6_server_shim_main.msg_id_base);
+  rmp->context = context;
+  rmp->sw_if_index = htonl (sw_if_index);
+  clib_memcpy (rmp->reply_from, s.reply_from, 16);
+  clib_memcpy (rmp->link_address, s.link_address, 16);
+  rmp->accept_multicast = s.accept_multicast;
+  rmp->accept_unicast = s.accept_unicast;
+  dhcp6_server_interface_effective (&s, &facts, (uint8_t (*)[16]) rmp->effective_reply_from,
+				    (uint8_t (*)[16]) rmp->effective_link_address);
+  vl_api_send_msg (reg, (u8 *) rmp);
+}
+
+static void
+vl_api_dhcp6_server_interface_dump_t_handler (vl_api_dhcp6_server_interface_dump_t *mp)
+{
+  vl_api_registration_t *reg = vl_api_client_index_to_registration (mp->client_index);
+  u32 sw_if_index = ntohl (mp->sw_if_index);
+
+  if (!reg)
+    return;
+  if (sw_if_index != ~0)
+    {
+      dhcp6_server_send_interface_details (reg, mp->context, sw_if_index);
+      return;
+    }
+  for (u32 i = dhcp6_server_interface_next (0); i != DHCP6_SERVER_NO_INTERFACE;
+       i = dhcp6_server_interface_next (i + 1))
+    dhcp6_server_send_interface_details (reg, mp->context, i);
+}
+
+static void
+vl_api_dhcp6_server_set_duid_t_handler (vl_api_dhcp6_server_set_duid_t *mp)
+{
+  vl_api_dhcp6_server_set_duid_reply_t *rmp;
+  char error[256] = "";
+  int rv;
+
+  if (mp->duid_len > sizeof (mp->duid))
+    rv = VNET_API_ERROR_INVALID_VALUE;
+  else
+    rv = dhcp6_server_status_to_api_error (
+      dhcp6_server_set_duid (mp->duid, mp->duid_len, error, sizeof (error)));
+  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_DUID_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_set_options_t_handler (vl_api_dhcp6_server_set_options_t *mp)
+{
+  vl_api_dhcp6_server_set_options_reply_t *rmp;
+  char error[256] = "";
+  char domains[sizeof (mp->domain_search) + 1];
+  int rv;
+
+  /* The fixed-size string need not be NUL-terminated on the wire. */
+  clib_memcpy (domains, mp->domain_search, sizeof (mp->domain_search));
+  domains[sizeof (mp->domain_search)] = 0;
+
+  if (mp->n_dns_servers > ARRAY_LEN (mp->dns_servers))
+    rv = VNET_API_ERROR_INVALID_VALUE;
+  else
+    {
+      rv = dhcp6_server_set_options ((const uint8_t (*)[16]) mp->dns_servers, mp->n_dns_servers,
+				     domains, error, sizeof (error));
+      if (rv != DHCP6_SERVER_STATUS_OK)
+	dhcp6_server_log_notice ("API set_options refused: %s", error);
+      rv = dhcp6_server_status_to_api_error (rv);
+    }
+  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_OPTIONS_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_get_config_t_handler (vl_api_dhcp6_server_get_config_t *mp)
+{
+  vl_api_dhcp6_server_get_config_reply_t *rmp;
+  int rv = 0;
+
+  REPLY_MACRO2_ZERO (VL_API_DHCP6_SERVER_GET_CONFIG_REPLY, ({
+		       bool configured = false;
+		       u32 derived_from = ~0;
+		       size_t n;
+
+		       rmp->duid_len = dhcp6_server_get_duid (rmp->duid, &configured,
+							      &derived_from);
+		       rmp->duid_configured = configured;
+		       rmp->duid_derived_from = htonl (derived_from);
+		       n = dhcp6_server_get_dns_servers ((uint8_t (*)[16]) rmp->dns_servers,
+							 ARRAY_LEN (rmp->dns_servers));
+		       rmp->n_dns_servers = clib_min (n, ARRAY_LEN (rmp->dns_servers));
+		       dhcp6_server_get_domain_search ((char *) rmp->domain_search,
+						       sizeof (rmp->domain_search));
+		     }));
+}
+
+#include <dhcp6_server/dhcp6_server.api.c>
+
+static clib_error_t *
+dhcp6_server_api_init (vlib_main_t *vm)
+{
+  dhcp6_server_shim_main.msg_id_base = setup_message_id_table ();
+  return 0;
+}
+
+VLIB_INIT_FUNCTION (dhcp6_server_api_init);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vppctl commands. They parse words into values and hand them to the Rust
+ * core, which validates them: a refused value changes nothing and comes
+ * back as an error message.
+ */
+#include <vnet/ip/ip6.h>
+#include <vnet/ip/format.h>
+#include "dhcp6_server_shim.h"
+
+#define DHCP6_SERVER_ERROR_LEN 256
+
+static clib_error_t *
+dhcp6_server_cli_status (int status, const char *error)
+{
+  if (status == DHCP6_SERVER_STATUS_OK)
+    return 0;
+  return clib_error_return (0, "%s", error);
+}
+
+/* Reads "yes|no|on|off" after a keyword already matched. */
+static bool
+unformat_dhcp6_server_bool (unformat_input_t *input, bool *value)
+{
+  if (unformat (input, "yes") || unformat (input, "on"))
+    *value = true;
+  else if (unformat (input, "no") || unformat (input, "off"))
+    *value = false;
+  else
+    return false;
+  return true;
+}
+
+static clib_error_t *
+dhcp6_server_enable_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  unformat_input_t _line, *line = &_line;
+  Dhcp6ServerInterfaceSettings settings = { .accept_multicast = true, .accept_unicast = true };
+  u32 sw_if_index = ~0;
+  ip6_address_t addr;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  clib_error_t *err = 0;
+  bool enable = cmd->function_arg;
+
+  if (!unformat_user (input, unformat_line_input, line))
+    return clib_error_return (0, "interface name expected");
+
+  while (unformat_check_input (line) != UNFORMAT_END_OF_INPUT)
+    {
+      if (sw_if_index == ~0 && unformat (line, "%U", unformat_vnet_sw_interface, vnm, &sw_if_index))
+	;
+      else if (enable && unformat (line, "reply-from %U", unformat_ip6_address, &addr))
+	clib_memcpy (settings.reply_from, addr.as_u8, 16);
+      else if (enable && unformat (line, "link-address %U", unformat_ip6_address, &addr))
+	clib_memcpy (settings.link_address, addr.as_u8, 16);
+      else if (enable && unformat (line, "accept-multicast"))
+	{
+	  if (!unformat_dhcp6_server_bool (line, &settings.accept_multicast))
+	    {
+	      err = clib_error_return (0, "accept-multicast takes yes or no");
+	      goto done;
+	    }
+	}
+      else if (enable && unformat (line, "accept-unicast"))
+	{
+	  if (!unformat_dhcp6_server_bool (line, &settings.accept_unicast))
+	    {
+	      err = clib_error_return (0, "accept-unicast takes yes or no");
+	      goto done;
+	    }
+	}
+      else
+	{
+	  err = clib_error_return (0, "unknown input `%U'", format_unformat_error, line);
+	  goto done;
+	}
+    }
+  if (sw_if_index == ~0)
+    {
+      err = clib_error_return (0, "interface name expected");
+      goto done;
+    }
+  err = dhcp6_server_cli_status (
+    dhcp6_server_interface_set (sw_if_index, enable, &settings, error, sizeof (error)), error);
+done:
+  unformat_free (line);
+  return err;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_enable_command, static) = {
+  .path = "dhcp6-server enable",
+  .short_help = "dhcp6-server enable <interface> [reply-from <ip6>] [link-address <ip6>] "
+		"[accept-multicast yes|no] [accept-unicast yes|no]",
+  .function = dhcp6_server_enable_command_fn,
+  .function_arg = 1,
+};
+
+VLIB_CLI_COMMAND (dhcp6_server_disable_command, static) = {
+  .path = "dhcp6-server disable",
+  .short_help = "dhcp6-server disable <interface>",
+  .function = dhcp6_server_enable_command_fn,
+  .function_arg = 0,
+};
+
+static clib_error_t *
+dhcp6_server_duid_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  u8 *text = 0;
+  int rv;
+
+  if (!unformat (input, "%s", &text) || unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      vec_free (text);
+      return clib_error_return (0, "usage: dhcp6-server duid <hex octets>|auto");
+    }
+  vec_add1 (text, 0);
+  rv = dhcp6_server_set_duid_text ((char *) text, error, sizeof (error));
+  vec_free (text);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_duid_command, static) = {
+  .path = "dhcp6-server duid",
+  .short_help = "dhcp6-server duid <hex octets, e.g. 00:02:00:00:ab:11:01:02>|auto",
+  .function = dhcp6_server_duid_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_dns_servers_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				     vlib_cli_command_t *cmd)
+{
+  ip6_address_t servers[DHCP6_SERVER_MAX_DNS_SERVERS + 1];
+  u32 n = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  ip6_address_t addr;
+
+  if (unformat (input, "none"))
+    ;
+  else
+    while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+      {
+	if (!unformat (input, "%U", unformat_ip6_address, &addr))
+	  return clib_error_return (0, "not an IPv6 address: `%U'", format_unformat_error, input);
+	if (n > DHCP6_SERVER_MAX_DNS_SERVERS)
+	  return clib_error_return (0, "at most %u DNS servers", DHCP6_SERVER_MAX_DNS_SERVERS);
+	servers[n++] = addr;
+      }
+  if (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+  return dhcp6_server_cli_status (
+    dhcp6_server_set_dns_servers ((const uint8_t (*)[16]) servers, n, error, sizeof (error)),
+    error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_dns_servers_command, static) = {
+  .path = "dhcp6-server dns-servers",
+  .short_help = "dhcp6-server dns-servers <ip6> [<ip6> ...]|none",
+  .function = dhcp6_server_dns_servers_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_domain_search_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				       vlib_cli_command_t *cmd)
+{
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  u8 *names = 0, *name = 0;
+  int rv;
+
+  while (unformat (input, "%s", &name))
+    {
+      if (vec_len (names))
+	vec_add1 (names, ' ');
+      vec_append (names, name);
+      vec_free (name);
+    }
+  vec_add1 (names, 0);
+  /* "none" alone clears the list. */
+  if (!strcmp ((char *) names, "none"))
+    names[0] = 0;
+  rv = dhcp6_server_set_domain_search ((char *) names, error, sizeof (error));
+  vec_free (names);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_domain_search_command, static) = {
+  .path = "dhcp6-server domain-search",
+  .short_help = "dhcp6-server domain-search <name> [<name> ...]|none",
+  .function = dhcp6_server_domain_search_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  u8 duid[DHCP6_SERVER_MAX_DUID_LEN];
+  bool configured = false;
+  u32 derived_from = ~0, n_enabled = 0;
+  ip6_address_t dns[DHCP6_SERVER_MAX_DNS_SERVERS];
+  char domains[1024];
+  size_t duid_len, n_dns;
+
+  for (u32 i = dhcp6_server_interface_next (0); i != DHCP6_SERVER_NO_INTERFACE;
+       i = dhcp6_server_interface_next (i + 1))
+    n_enabled++;
+  duid_len = dhcp6_server_get_duid (duid, &configured, &derived_from);
+  n_dns = dhcp6_server_get_dns_servers ((uint8_t (*)[16]) dns, ARRAY_LEN (dns));
+  dhcp6_server_get_domain_search (domains, sizeof (domains));
+
+  vlib_cli_output (vm, "DHCPv6 server: %u interface%s enabled", n_enabled,
+		   n_enabled == 1 ? "" : "s");
+  if (!duid_len)
+    vlib_cli_output (vm, "  server DUID: none yet (derived when an interface is enabled)");
+  else if (configured)
+    vlib_cli_output (vm, "  server DUID: %U (configured)", format_hex_bytes_no_wrap, duid,
+		     duid_len);
+  else
+    vlib_cli_output (vm, "  server DUID: %U (DUID-LL of %U)", format_hex_bytes_no_wrap, duid,
+		     duid_len, format_vnet_sw_if_index_name, vnm, derived_from);
+  vlib_cli_output (vm, "  dns-servers:%s", n_dns ? "" : " none");
+  for (size_t i = 0; i < clib_min (n_dns, ARRAY_LEN (dns)); i++)
+    vlib_cli_output (vm, "    %U", format_ip6_address, &dns[i]);
+  vlib_cli_output (vm, "  domain-search: %s", domains[0] ? domains : "none");
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_show_command, static) = {
+  .path = "show dhcp6-server",
+  .short_help = "show dhcp6-server [interfaces]",
+  .function = dhcp6_server_show_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_show_interfaces_command_fn (vlib_main_t *vm, unformat_input_t *input,
+					 vlib_cli_command_t *cmd)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  Dhcp6ServerInterfaceSettings s;
+  Dhcp6ServerInterfaceFacts facts;
+  ip6_address_t reply_from, link_address;
+  u32 only = ~0;
+
+  if (unformat (input, "%U", unformat_vnet_sw_interface, vnm, &only))
+    ;
+  if (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+
+  for (u32 i = dhcp6_server_interface_next (0); i != DHCP6_SERVER_NO_INTERFACE;
+       i = dhcp6_server_interface_next (i + 1))
+    {
+      if ((only != ~0 && i != only) || !dhcp6_server_interface_get (i, &s))
+	continue;
+      dhcp6_server_interface_facts (i, &facts);
+      dhcp6_server_interface_effective (&s, &facts, &reply_from.as_u8, &link_address.as_u8);
+      vlib_cli_output (vm, "%U (sw_if_index %u)", format_vnet_sw_if_index_name, vnm, i, i);
+      vlib_cli_output (vm, "  reply-from %U (%s)", format_ip6_address, &reply_from,
+		       ip6_address_is_zero ((ip6_address_t *) s.reply_from) ?
+			 "default: interface link-local" :
+			 "configured");
+      vlib_cli_output (vm, "  link-address %U (%s)", format_ip6_address, &link_address,
+		       ip6_address_is_zero ((ip6_address_t *) s.link_address) ?
+			 "default: first global address" :
+			 "configured");
+      vlib_cli_output (vm, "  accept-multicast %s, accept-unicast %s",
+		       s.accept_multicast ? "yes" : "no", s.accept_unicast ? "yes" : "no");
+    }
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_show_interfaces_command, static) = {
+  .path = "show dhcp6-server interfaces",
+  .short_help = "show dhcp6-server interfaces [<interface>]",
+  .function = dhcp6_server_show_interfaces_command_fn,
+};

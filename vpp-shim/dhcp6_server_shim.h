@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VPP side of the DHCPv6 server plugin: what only VPP's C macros and
+ * data structures reach. Protocol logic lives in Rust (include/dhcp6_server.h).
+ */
+#ifndef DHCP6_SERVER_SHIM_H
+#define DHCP6_SERVER_SHIM_H
+
+#include <vlib/vlib.h>
+#include <vnet/vnet.h>
+#include <dhcp6_server.h>
+
+/* Statuses beyond the Rust core's Dhcp6ServerStatus. */
+#define DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE 100
+#define DHCP6_SERVER_SHIM_VPP_REFUSED	    101
+
+typedef struct
+{
+  /* Binary API message id base. */
+  u16 msg_id_base;
+  /* Multicast FIB our ff02::1:2 entry is in, per enabled interface (~0 when
+   * not enabled), and how many enabled interfaces share each table. */
+  u32 *mfib_index_by_sw_if_index;
+  u32 *n_enabled_by_mfib_index;
+  vlib_log_class_t log_class;
+} dhcp6_server_shim_main_t;
+
+extern dhcp6_server_shim_main_t dhcp6_server_shim_main;
+extern vlib_node_registration_t dhcp6_server_node;
+
+#define dhcp6_server_log_err(...)                                                                  \
+  vlib_log (VLIB_LOG_LEVEL_ERR, dhcp6_server_shim_main.log_class, __VA_ARGS__)
+#define dhcp6_server_log_notice(...)                                                               \
+  vlib_log (VLIB_LOG_LEVEL_NOTICE, dhcp6_server_shim_main.log_class, __VA_ARGS__)
+
+/* What the packet path and the views need to know of an interface. */
+void dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *facts);
+
+/* Enables (or updates) or disables service on an interface, VPP side and
+ * Rust side together; on any error nothing is changed and `error` says why.
+ * Main thread, barrier held. Returns a Dhcp6ServerStatus or a
+ * DHCP6_SERVER_SHIM_* status. */
+int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
+				const Dhcp6ServerInterfaceSettings *settings, char *error,
+				size_t error_len);
+
+/* VNET_API_ERROR_* for a status from the above or from the Rust core. */
+int dhcp6_server_status_to_api_error (int status);
+
+#endif /* DHCP6_SERVER_SHIM_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Enabling and disabling DHCPv6 service on an interface, VPP side: IPv6 on
+ * the link, ff02::1:2 delivered locally, UDP 547 to our node. The settings
+ * themselves are validated and kept by the Rust core.
+ */
+#include <vnet/ethernet/ethernet.h>
+#include <vnet/ip/ip6.h>
+#include <vnet/ip/ip6_link.h>
+#include <vnet/mfib/mfib_table.h>
+#include <vnet/udp/udp_local.h>
+#include <vnet/api_errno.h>
+#include "dhcp6_server_shim.h"
+
+dhcp6_server_shim_main_t dhcp6_server_shim_main;
+
+static const mfib_prefix_t all_dhcp_servers = {
+  .fp_len = 128,
+  .fp_proto = FIB_PROTOCOL_IP6,
+  .fp_grp_addr.ip6.as_u8 = { 0xff, 0x02, [13] = 0x01, [15] = 0x02 },
+};
+
+static bool
+dhcp6_server_interface_mac (u32 sw_if_index, u8 mac[6])
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  vnet_sw_interface_t *sup = vnet_get_sup_sw_interface (vnm, sw_if_index);
+  ethernet_interface_t *ei;
+
+  if (!sup)
+    return false;
+  ei = ethernet_get_interface (&ethernet_main, sup->hw_if_index);
+  if (!ei)
+    return false;
+  clib_memcpy (mac, ei->address.mac.bytes, 6);
+  return true;
+}
+
+void
+dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *facts)
+{
+  const ip6_address_t *ll;
+  const ip6_address_t *global;
+
+  clib_memset (facts, 0, sizeof (*facts));
+  facts->has_mac = dhcp6_server_interface_mac (sw_if_index, facts->mac);
+  ll = ip6_get_link_local_address (sw_if_index);
+  if (ll)
+    clib_memcpy (facts->link_local, ll->as_u8, 16);
+  global = ip6_interface_first_address (&ip6_main, sw_if_index);
+  if (global)
+    clib_memcpy (facts->first_global, global->as_u8, 16);
+}
+
+/* Delivers ff02::1:2 to us in the interface's multicast table; one entry
+ * per table, shared by the enabled interfaces in it. */
+static void
+dhcp6_server_mfib_acquire (u32 sw_if_index)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  u32 mfib_index = ip6_main.mfib_index_by_sw_if_index[sw_if_index];
+  const fib_route_path_t path_for_us = {
+    .frp_proto = DPO_PROTO_IP6,
+    .frp_sw_if_index = ~0,
+    .frp_fib_index = ~0,
+    .frp_weight = 1,
+    .frp_flags = FIB_ROUTE_PATH_LOCAL,
+    .frp_mitf_flags = MFIB_ITF_FLAG_FORWARD,
+  };
+
+  vec_validate_init_empty (sm->mfib_index_by_sw_if_index, sw_if_index, ~0);
+  vec_validate (sm->n_enabled_by_mfib_index, mfib_index);
+  sm->mfib_index_by_sw_if_index[sw_if_index] = mfib_index;
+  if (sm->n_enabled_by_mfib_index[mfib_index]++ == 0)
+    {
+      mfib_table_entry_path_update (mfib_index, &all_dhcp_servers, MFIB_SOURCE_PLUGIN_LOW,
+				    MFIB_ENTRY_FLAG_NONE, &path_for_us);
+      /* Accept from any interface of the table: packets from interfaces
+       * without service then reach the node and are counted there. */
+      mfib_table_entry_update (mfib_index, &all_dhcp_servers, MFIB_SOURCE_PLUGIN_LOW,
+			       MFIB_RPF_ID_NONE, MFIB_ENTRY_FLAG_ACCEPT_ALL_ITF);
+      mfib_table_lock (mfib_index, FIB_PROTOCOL_IP6, MFIB_SOURCE_PLUGIN_LOW);
+    }
+}
+
+static void
+dhcp6_server_mfib_release (u32 sw_if_index)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  u32 mfib_index;
+
+  if (sw_if_index >= vec_len (sm->mfib_index_by_sw_if_index))
+    return;
+  mfib_index = sm->mfib_index_by_sw_if_index[sw_if_index];
+  if (mfib_index == ~0)
+    return;
+  sm->mfib_index_by_sw_if_index[sw_if_index] = ~0;
+  if (--sm->n_enabled_by_mfib_index[mfib_index] == 0)
+    {
+      mfib_table_entry_delete (mfib_index, &all_dhcp_servers, MFIB_SOURCE_PLUGIN_LOW);
+      mfib_table_unlock (mfib_index, FIB_PROTOCOL_IP6, MFIB_SOURCE_PLUGIN_LOW);
+    }
+}
+
+int
+dhcp6_server_interface_set (u32 sw_if_index, bool enable,
+			    const Dhcp6ServerInterfaceSettings *settings, char *error,
+			    size_t error_len)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  Dhcp6ServerInterfaceSettings current;
+  u8 mac[6];
+  bool was_enabled;
+  int rv;
+
+  if (!vnet_sw_interface_is_valid (vnm, sw_if_index))
+    {
+      snprintf (error, error_len, "no interface with index %u", sw_if_index);
+      return DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE;
+    }
+  was_enabled = dhcp6_server_interface_get (sw_if_index, &current);
+
+  if (!enable)
+    {
+      rv = dhcp6_server_interface_disable (sw_if_index, error, error_len);
+      if (rv != DHCP6_SERVER_STATUS_OK)
+	return rv;
+      dhcp6_server_mfib_release (sw_if_index);
+      ip6_link_disable (sw_if_index);
+      return rv;
+    }
+
+  bool has_mac = dhcp6_server_interface_mac (sw_if_index, mac);
+  rv = dhcp6_server_interface_check (sw_if_index, settings, has_mac ? mac : 0, error, error_len);
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    return rv;
+
+  if (!was_enabled)
+    {
+      /* ip6_link_enable is reference counted: we hold one until disable. */
+      if (ip6_link_enable (sw_if_index, NULL))
+	{
+	  snprintf (error, error_len, "VPP could not enable IPv6 on the interface");
+	  return DHCP6_SERVER_SHIM_VPP_REFUSED;
+	}
+      dhcp6_server_mfib_acquire (sw_if_index);
+      /* Also reclaims the port should another plugin have taken it. */
+      udp_register_dst_port (vlib_get_main (), UDP_DST_PORT_dhcpv6_to_server,
+			     dhcp6_server_node.index, 0 /* is_ip4 */);
+    }
+
+  rv = dhcp6_server_interface_enable (sw_if_index, settings, has_mac ? mac : 0, error, error_len);
+  if (rv != DHCP6_SERVER_STATUS_OK && !was_enabled)
+    {
+      dhcp6_server_mfib_release (sw_if_index);
+      ip6_link_disable (sw_if_index);
+    }
+  return rv;
+}
+
+int
+dhcp6_server_status_to_api_error (int status)
+{
+  switch (status)
+    {
+    case DHCP6_SERVER_STATUS_OK:
+      return 0;
+    case DHCP6_SERVER_STATUS_INVALID_VALUE:
+      return VNET_API_ERROR_INVALID_VALUE;
+    case DHCP6_SERVER_STATUS_NOT_ENABLED:
+      return VNET_API_ERROR_NO_SUCH_ENTRY;
+    case DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE:
+      return VNET_API_ERROR_INVALID_SW_IF_INDEX;
+    case DHCP6_SERVER_SHIM_VPP_REFUSED:
+      return VNET_API_ERROR_IP6_NOT_ENABLED;
+    default:
+      return VNET_API_ERROR_UNSPECIFIED;
+    }
+}
+
+/* A deleted interface loses its service with it. */
+static clib_error_t *
+dhcp6_server_sw_interface_add_del (vnet_main_t *vnm, u32 sw_if_index, u32 is_add)
+{
+  char error[256];
+
+  if (!is_add && dhcp6_server_interface_get (sw_if_index, &(Dhcp6ServerInterfaceSettings){ 0 }))
+    {
+      dhcp6_server_interface_disable (sw_if_index, error, sizeof (error));
+      dhcp6_server_mfib_release (sw_if_index);
+    }
+  return 0;
+}
+
+VNET_SW_INTERFACE_ADD_DEL_FUNCTION (dhcp6_server_sw_interface_add_del);
+
+static clib_error_t *
+dhcp6_server_init (vlib_main_t *vm)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+
+  sm->log_class = vlib_log_register_class ("dhcp6-server", 0);
+  /* UDP 547 is ours from the start: messages to interfaces without service
+   * are then counted (not_enabled) instead of answered by ICMP. */
+  udp_register_dst_port (vm, UDP_DST_PORT_dhcpv6_to_server, dhcp6_server_node.index,
+			 0 /* is_ip4 */);
+  return 0;
+}
+
+VLIB_INIT_FUNCTION (dhcp6_server_init) = {
+  .runs_after = VLIB_INITS ("ip6_lookup_init", "udp_local_init"),
+};
