@@ -41,11 +41,11 @@ def start_vpp_with_links(n_links, workers=0):
 
 
 def stop_vpp_with_links(vpp, links):
-    for link in links:
-        link.close()
     if not vpp.alive():
         print(f"VPP died during the tests:\n{vpp.output()}")
     vpp.cleanup()
+    for link in links:
+        link.close()
 
 
 @pytest.fixture(scope="session")
