@@ -138,6 +138,7 @@ fn build_shim(vpp: &Vpp) -> Result<(), String> {
         // VPP's own default x86-64 build flags (src/cmake/cpu.cmake).
         .flag_if_supported("-march=x86-64-v2")
         .flag_if_supported("-mtune=generic")
+        .extra_warnings(false)
         .flag("-fno-common")
         .flag("-Wall")
         .flag("-Werror")

@@ -66,108 +66,60 @@ impl Counter {
         ]
     };
 
-    /// Name (stats segment path element) and description (`show errors`),
-    /// NUL-terminated for C, and severity.
+    /// Name (stats segment path element) and description (`show errors`,
+    /// whose column shows 35 characters), NUL-terminated for C, and severity.
     pub const fn describe(self) -> (&'static str, &'static str, Severity) {
         use Counter::*;
         use Severity::*;
         match self {
             ReplySent => ("reply_sent\0", "replies sent\0", Info),
-            InterfaceNotEnabled => (
-                "not_enabled\0",
-                "DHCPv6 service not enabled on the interface\0",
-                Warn,
-            ),
-            MulticastNotAccepted => (
-                "multicast_not_accepted\0",
-                "multicast not accepted on the interface\0",
-                Warn,
-            ),
-            UnicastNotAccepted => (
-                "unicast_not_accepted\0",
-                "unicast not accepted on the interface\0",
-                Warn,
-            ),
+            InterfaceNotEnabled => ("not_enabled\0", "service not enabled on interface\0", Warn),
+            MulticastNotAccepted => ("multicast_not_accepted\0", "multicast not accepted\0", Warn),
+            UnicastNotAccepted => ("unicast_not_accepted\0", "unicast not accepted\0", Warn),
             ChainedBuffer => (
                 "chained_buffer\0",
-                "message spans chained buffers (too large)\0",
+                "chained buffer (message too large)\0",
                 Error,
             ),
             NotIpv6Udp => (
                 "not_ipv6_udp\0",
-                "not a plain IPv6/UDP datagram (extension headers?)\0",
+                "not plain IPv6/UDP (ext. headers)\0",
                 Error,
             ),
-            Truncated => (
-                "truncated\0",
-                "malformed: shorter than a DHCPv6 header\0",
-                Error,
-            ),
+            Truncated => ("truncated\0", "malformed: truncated message\0", Error),
             OptionOverrun => (
                 "option_overrun\0",
-                "malformed: option runs past the message\0",
+                "malformed: option overruns message\0",
                 Error,
             ),
             BadClientId => (
                 "bad_client_id\0",
-                "malformed: Client Identifier missing, repeated or of bad length\0",
+                "malformed: bad Client Identifier\0",
                 Error,
             ),
             BadOptionLength => (
                 "bad_option_length\0",
-                "malformed: option of invalid length\0",
+                "malformed: bad option length\0",
                 Error,
             ),
-            ServerIdMismatch => (
-                "other_server\0",
-                "message for another server (Server Identifier)\0",
-                Info,
-            ),
+            ServerIdMismatch => ("other_server\0", "for another server (Server ID)\0", Info),
             InformationRequestWithIa => (
                 "info_request_with_ia\0",
-                "Information-request carrying an IA option\0",
+                "Information-request with IA option\0",
                 Error,
             ),
             StatefulNotServed => (
                 "stateful_not_served\0",
-                "stateful message (Solicit, Request, ...) not served\0",
+                "stateful message not served yet\0",
                 Warn,
             ),
-            RelayNotServed => (
-                "relay_not_served\0",
-                "Relay-forward message not served\0",
-                Warn,
-            ),
-            ServerOnlyMessage => (
-                "server_message\0",
-                "message type only servers or relays send\0",
-                Error,
-            ),
-            UnknownMessageType => (
-                "unknown_message_type\0",
-                "unknown or unsupported message type\0",
-                Error,
-            ),
-            NoServerDuid => (
-                "no_server_duid\0",
-                "no server DUID configured or derivable\0",
-                Error,
-            ),
-            NoReplyAddress => (
-                "no_reply_from\0",
-                "no address to reply from (IPv6 link-local missing)\0",
-                Error,
-            ),
-            NoRoom => (
-                "no_room\0",
-                "reply does not fit in the packet buffer\0",
-                Error,
-            ),
-            InternalError => (
-                "internal_error\0",
-                "internal error: packet dropped (see the VPP log)\0",
-                Error,
-            ),
+            RelayNotServed => ("relay_not_served\0", "Relay-forward not served yet\0", Warn),
+            ServerOnlyMessage => ("server_message\0", "server-to-client message type\0", Error),
+            UnknownMessageType => ("unknown_message_type\0", "unknown message type\0", Error),
+            NoServerDuid => ("no_server_duid\0", "no server DUID\0", Error),
+            NoReplyAddress => ("no_reply_from\0", "no reply-from address or MAC\0", Error),
+            NoRoom => ("no_room\0", "no room for the reply in buffer\0", Error),
+            InternalError => ("internal_error\0", "internal error (panic caught)\0", Error),
         }
     }
 
@@ -187,6 +139,10 @@ mod tests {
             let (name, desc, _) = c.describe();
             assert!(name.ends_with('\0') && desc.ends_with('\0'));
             assert_eq!(name.matches('\0').count(), 1);
+            assert!(
+                desc.len() - 1 <= 35,
+                "{desc:?} is cut short by `show errors`"
+            );
             assert!(c
                 .name()
                 .bytes()

@@ -4,10 +4,10 @@
  * messages into calls on the Rust core; a refused value changes nothing and
  * comes back as a VNET_API_ERROR_* retval.
  */
+#include "dhcp6_server_shim.h"
 #include <vnet/ip/ip_types_api.h>
 #include <vlibapi/api.h>
 #include <vlibmemory/api.h>
-#include "dhcp6_server_shim.h"
 
 #include <dhcp6_server/dhcp6_server.api_enum.h>
 #include <dhcp6_server/dhcp6_server.api_types.h>
@@ -141,6 +141,8 @@ vl_api_dhcp6_server_get_config_t_handler (vl_api_dhcp6_server_get_config_t *mp)
 		     }));
 }
 
+/* API definitions */
+#include <vnet/format_fns.h>
 #include <dhcp6_server/dhcp6_server.api.c>
 
 static clib_error_t *

@@ -4,9 +4,9 @@
  * core, which validates them: a refused value changes nothing and comes
  * back as an error message.
  */
+#include "dhcp6_server_shim.h"
 #include <vnet/ip/ip6.h>
 #include <vnet/ip/format.h>
-#include "dhcp6_server_shim.h"
 
 #define DHCP6_SERVER_ERROR_LEN 256
 
@@ -165,16 +165,11 @@ dhcp6_server_domain_search_command_fn (vlib_main_t *vm, unformat_input_t *input,
 				       vlib_cli_command_t *cmd)
 {
   char error[DHCP6_SERVER_ERROR_LEN] = "";
-  u8 *names = 0, *name = 0;
+  u8 *names = 0;
   int rv;
 
-  while (unformat (input, "%s", &name))
-    {
-      if (vec_len (names))
-	vec_add1 (names, ' ');
-      vec_append (names, name);
-      vec_free (name);
-    }
+  /* The rest of the line; the core splits it at spaces and commas. */
+  unformat_user (input, unformat_line, &names);
   vec_add1 (names, 0);
   /* "none" alone clears the list. */
   if (!strcmp ((char *) names, "none"))

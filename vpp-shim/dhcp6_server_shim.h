@@ -8,7 +8,14 @@
 
 #include <vlib/vlib.h>
 #include <vnet/vnet.h>
+#include <vnet/ip/ip6_packet.h>
 #include <dhcp6_server.h>
+
+/* From vnet/ip/ip6_link.h, which vpp-dev 26.06 does not install; libvnet
+ * exports these functions. */
+extern int ip6_link_enable (u32 sw_if_index, const ip6_address_t *link_local_addr);
+extern int ip6_link_disable (u32 sw_if_index);
+extern const ip6_address_t *ip6_get_link_local_address (u32 sw_if_index);
 
 /* Statuses beyond the Rust core's Dhcp6ServerStatus. */
 #define DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE 100

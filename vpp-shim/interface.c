@@ -4,13 +4,12 @@
  * the link, ff02::1:2 delivered locally, UDP 547 to our node. The settings
  * themselves are validated and kept by the Rust core.
  */
+#include "dhcp6_server_shim.h"
 #include <vnet/ethernet/ethernet.h>
 #include <vnet/ip/ip6.h>
-#include <vnet/ip/ip6_link.h>
 #include <vnet/mfib/mfib_table.h>
 #include <vnet/udp/udp_local.h>
 #include <vnet/api_errno.h>
-#include "dhcp6_server_shim.h"
 
 dhcp6_server_shim_main_t dhcp6_server_shim_main;
 

@@ -5,10 +5,10 @@
  * the request in the same buffer and leaves by interface-output on the
  * receiving interface; anything else is dropped under a named counter.
  */
+#include "dhcp6_server_shim.h"
 #include <vnet/ethernet/ethernet.h>
 #include <vnet/ip/ip6.h>
-#include <vnet/ip/ip6_link.h>
-#include "dhcp6_server_shim.h"
+#include <vnet/udp/udp_packet.h>
 
 typedef enum
 {

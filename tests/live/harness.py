@@ -120,13 +120,13 @@ plugins {{
         return out
 
     def counters(self):
-        """The dhcp6-server node's error counters, name -> count."""
-        out = self.cli("show errors")
+        """The dhcp6-server node's error counters, description -> count,
+        summed over threads (`show errors` has fixed-width columns)."""
         counts = {}
-        for line in out.splitlines():
-            m = re.match(r"\s*(\d+)\s+dhcp6-server\s+(.+?)\s{2,}\S+\s*$", line)
-            if m:
-                counts[m.group(2).strip()] = counts.get(m.group(2).strip(), 0) + int(m.group(1))
+        for line in self.cli("show errors").splitlines():
+            count, node, reason = line[:10].strip(), line[10:45].strip(), line[45:80].strip()
+            if node == "dhcp6-server" and count.isdigit():
+                counts[reason] = counts.get(reason, 0) + int(count)
         return counts
 
     def ctl(self, *args):

