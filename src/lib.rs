@@ -15,5 +15,6 @@ pub mod config;
 pub mod counters;
 pub mod duid;
 pub mod ffi;
+pub mod leases;
 pub mod server;
 pub mod wire;

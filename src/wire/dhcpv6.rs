@@ -84,11 +84,94 @@ pub mod option_code {
     pub const SERVER_ID: u16 = 2;
     pub const IA_NA: u16 = 3;
     pub const IA_TA: u16 = 4;
+    pub const IA_ADDR: u16 = 5;
     pub const ORO: u16 = 6;
+    pub const PREFERENCE: u16 = 7;
     pub const ELAPSED_TIME: u16 = 8;
+    pub const RELAY_MSG: u16 = 9;
+    pub const STATUS_CODE: u16 = 13;
+    pub const RAPID_COMMIT: u16 = 14;
+    pub const INTERFACE_ID: u16 = 18;
     pub const DNS_SERVERS: u16 = 23;
     pub const DOMAIN_LIST: u16 = 24;
     pub const IA_PD: u16 = 25;
+    pub const IA_PREFIX: u16 = 26;
+    pub const SNTP_SERVERS: u16 = 31;
+    pub const INFORMATION_REFRESH_TIME: u16 = 32;
+    pub const REMOTE_ID: u16 = 37;
+    pub const SUBSCRIBER_ID: u16 = 38;
+    pub const NTP_SERVER: u16 = 56;
+    pub const CLIENT_LINKLAYER_ADDR: u16 = 79;
+    pub const SOL_MAX_RT: u16 = 82;
+    pub const INF_MAX_RT: u16 = 83;
+}
+
+/// Status codes (RFC 8415 section 21.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum StatusCode {
+    Success = 0,
+    UnspecFail = 1,
+    NoAddrsAvail = 2,
+    NoBinding = 3,
+    NotOnLink = 4,
+    UseMulticast = 5,
+    NoPrefixAvail = 6,
+}
+
+impl StatusCode {
+    /// The short message that goes with the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            StatusCode::Success => "success",
+            StatusCode::UnspecFail => "unspecified failure",
+            StatusCode::NoAddrsAvail => "no addresses available",
+            StatusCode::NoBinding => "no binding for this IA",
+            StatusCode::NotOnLink => "not on link",
+            StatusCode::UseMulticast => "use multicast",
+            StatusCode::NoPrefixAvail => "no prefixes available",
+        }
+    }
+}
+
+/// Relay-forward and Relay-reply fixed part: type, hop count, link-address,
+/// peer-address (RFC 8415 section 9).
+pub const RELAY_HEADER_LEN: usize = 34;
+/// Most relay agents a message may have crossed (HOP_COUNT_LIMIT).
+pub const HOP_COUNT_LIMIT: u8 = 8;
+
+/// A relay message: hop count, link and peer addresses, and options.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayMessage<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> RelayMessage<'a> {
+    pub fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
+        if buf.len() < RELAY_HEADER_LEN {
+            return Err(WireError::Truncated);
+        }
+        Options::checked(&buf[RELAY_HEADER_LEN..])?;
+        Ok(RelayMessage { buf })
+    }
+
+    pub fn hop_count(&self) -> u8 {
+        self.buf[1]
+    }
+
+    pub fn link_address(&self) -> [u8; 16] {
+        self.buf[2..18].try_into().unwrap_or([0; 16])
+    }
+
+    pub fn peer_address(&self) -> [u8; 16] {
+        self.buf[18..34].try_into().unwrap_or([0; 16])
+    }
+
+    pub fn options(&self) -> Options<'a> {
+        Options {
+            rest: &self.buf[RELAY_HEADER_LEN..],
+        }
+    }
 }
 
 /// Fixed part of a client/server message: type and transaction id.
@@ -120,6 +203,7 @@ pub struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// Checks that `area` is a sequence of complete options.
+    /// (Also used for the options nested in IA_NA, IA_PD and their kin.)
     pub fn checked(area: &'a [u8]) -> Result<Self, WireError> {
         let mut rest = area;
         while !rest.is_empty() {

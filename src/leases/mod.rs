@@ -1,0 +1,617 @@
+//! The lease engine of one shard: addresses and prefixes bound to clients'
+//! IAs, allocated from pools in O(1), and expired in O(1).
+//!
+//! Allocation takes, in order: the IA's previous resource (a returning client
+//! gets its address back), a valid hint, a never-used resource (a cursor that
+//! only moves forward), and finally the resource freed longest ago (a FIFO of
+//! released and expired leases). Expiry uses one FIFO per lifetime length:
+//! leases enter it in expiry order, so the head is always the next to expire.
+//!
+//! A shard is single-threaded: only its owner thread touches it, or the main
+//! thread while the workers are parked at VPP's barrier. Its maps are sized
+//! when pools are configured, so serving a packet does not allocate.
+
+pub mod list;
+pub mod pool;
+
+use std::collections::HashMap;
+
+use crate::duid::Duid;
+use list::{Linked, Links, List, NIL};
+pub use pool::{IaKind, PoolSpec};
+
+/// Seconds on the server's clock.
+pub type Time = u32;
+
+/// Upper bound on the entries the maps reserve room for up front.
+const MAX_RESERVED: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Slot not in use.
+    Unused,
+    /// Advertised, held briefly for the client's Request.
+    Offered,
+    /// Acknowledged in a Reply.
+    Bound,
+    /// Declined by the client: out of service until the hold ends.
+    Declined,
+    /// Released or expired: free, remembered for the same client.
+    Free,
+}
+
+/// Which list a lease is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    None,
+    Expiry(u16),
+    Reuse(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// Client slot, NIL when none (declined).
+    client: u32,
+    pub iaid: u32,
+    pub kind: IaKind,
+    /// The address, or the first address of the delegated prefix.
+    pub resource: u128,
+    pub len: u8,
+    pub state: LeaseState,
+    pub pool: u32,
+    pub preferred_until: Time,
+    pub valid_until: Time,
+    /// When the lease leaves its current state (offer or decline hold end,
+    /// or valid lifetime end).
+    pub expires: Time,
+    links: Links,
+    queue: Queue,
+}
+
+impl Lease {
+    fn unused() -> Self {
+        Lease {
+            client: NIL,
+            iaid: 0,
+            kind: IaKind::Na,
+            resource: 0,
+            len: 0,
+            state: LeaseState::Unused,
+            pool: NIL,
+            preferred_until: 0,
+            valid_until: 0,
+            expires: 0,
+            links: Links::default(),
+            queue: Queue::None,
+        }
+    }
+
+    /// Lifetimes left at `now` (preferred, valid).
+    pub fn remaining(&self, now: Time) -> (u32, u32) {
+        (
+            self.preferred_until.saturating_sub(now),
+            self.valid_until.saturating_sub(now),
+        )
+    }
+}
+
+impl Linked for Vec<Lease> {
+    fn links(&mut self, index: u32) -> &mut Links {
+        &mut self[index as usize].links
+    }
+}
+
+#[derive(Debug)]
+struct Client {
+    duid: Duid,
+    n_leases: u32,
+}
+
+#[derive(Debug)]
+struct Allocator {
+    spec: PoolSpec,
+    /// This shard's window of the pool's indexes is [start, end); the
+    /// cursor `next` moves from start to end over never-used indexes.
+    start: u128,
+    next: u128,
+    end: u128,
+    reuse: List,
+    active: bool,
+}
+
+/// Lifetimes handed out with a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub preferred: u32,
+    pub valid: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted;
+
+/// A lease as the views show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseView {
+    pub duid: Option<Duid>,
+    pub iaid: u32,
+    pub kind: IaKind,
+    pub resource: u128,
+    pub len: u8,
+    pub state: LeaseState,
+    pub preferred_until: Time,
+    pub valid_until: Time,
+}
+
+#[derive(Debug, Default)]
+pub struct Shard {
+    leases: Vec<Lease>,
+    unused_slots: Vec<u32>,
+    clients: Vec<Option<Client>>,
+    unused_clients: Vec<u32>,
+    client_by_duid: HashMap<Duid, u32>,
+    binding: HashMap<(u32, IaKind, u32), u32>,
+    by_resource: HashMap<(IaKind, u128), u32>,
+    pools: Vec<Allocator>,
+    expiry: Vec<(u32, List)>,
+}
+
+impl Shard {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes `specs` the active pools. This shard takes window `shard` of
+    /// `n_shards` of each pool. Pools no longer listed stop allocating; their
+    /// free leases are forgotten, bound ones run out. Returns the pool ids,
+    /// in the order of `specs`.
+    pub fn set_pools(&mut self, specs: &[PoolSpec], shard: u32, n_shards: u32) -> Vec<u32> {
+        let n_shards = u128::from(n_shards.max(1));
+        let shard = u128::from(shard).min(n_shards - 1);
+        for a in &mut self.pools {
+            a.active = false;
+        }
+        let mut ids = Vec::with_capacity(specs.len());
+        let mut total: u128 = 0;
+        for spec in specs {
+            let size = spec.size();
+            total = total.saturating_add(size / n_shards);
+            if let Some(id) = self.pools.iter().position(|a| a.spec == *spec) {
+                self.pools[id].active = true;
+                ids.push(id as u32);
+                continue;
+            }
+            let lo = size / n_shards * shard;
+            let hi = if shard + 1 == n_shards {
+                size
+            } else {
+                size / n_shards * (shard + 1)
+            };
+            self.pools.push(Allocator {
+                spec: *spec,
+                start: lo,
+                next: lo,
+                end: hi,
+                reuse: List::default(),
+                active: true,
+            });
+            ids.push(self.pools.len() as u32 - 1);
+        }
+        // Forget the free leases of pools that went away.
+        for id in 0..self.pools.len() as u32 {
+            if !self.pools[id as usize].active {
+                while let Some(lease) = self.pools[id as usize].reuse.pop_front(&mut self.leases) {
+                    self.leases[lease as usize].queue = Queue::None;
+                    self.forget(lease);
+                }
+            }
+        }
+        let want = usize::try_from(total)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESERVED);
+        self.by_resource
+            .reserve(want.saturating_sub(self.by_resource.len()));
+        self.binding
+            .reserve(want.saturating_sub(self.binding.len()));
+        self.client_by_duid
+            .reserve(want.saturating_sub(self.client_by_duid.len()));
+        self.leases.reserve(want.saturating_sub(self.leases.len()));
+        ids
+    }
+
+    pub fn pool_spec(&self, id: u32) -> Option<&PoolSpec> {
+        self.pools
+            .get(id as usize)
+            .filter(|a| a.active)
+            .map(|a| &a.spec)
+    }
+
+    fn client_slot(&self, duid: &[u8]) -> Option<u32> {
+        let key = Duid::from_bytes(duid).ok()?;
+        self.client_by_duid.get(&key).copied()
+    }
+
+    /// The client's lease for an IA, in any state but Unused.
+    pub fn find(&self, duid: &[u8], kind: IaKind, iaid: u32) -> Option<u32> {
+        let client = self.client_slot(duid)?;
+        self.binding.get(&(client, kind, iaid)).copied()
+    }
+
+    pub fn lease(&self, index: u32) -> &Lease {
+        &self.leases[index as usize]
+    }
+
+    /// The lease holding `resource`, in any state.
+    pub fn holder(&self, kind: IaKind, resource: u128) -> Option<u32> {
+        self.by_resource.get(&(kind, resource)).copied()
+    }
+
+    /// Whether the lease belongs to this client's IA.
+    pub fn is_bound_to(&self, index: u32, duid: &[u8], kind: IaKind, iaid: u32) -> bool {
+        self.find(duid, kind, iaid) == Some(index)
+    }
+
+    /// Gives the client's IA an address or prefix from `pools` (ids of
+    /// active pools of the IA's kind), as `state` (Offered or Bound).
+    #[allow(clippy::too_many_arguments)]
+    pub fn assign(
+        &mut self,
+        duid: &[u8],
+        kind: IaKind,
+        iaid: u32,
+        pools: &[u32],
+        hint: Option<(u128, u8)>,
+        state: LeaseState,
+        now: Time,
+        lifetimes: Lifetimes,
+        offer_hold: u32,
+    ) -> Result<u32, Exhausted> {
+        let usable = |s: &Self, pool: u32| {
+            pools.contains(&pool) && s.pools.get(pool as usize).is_some_and(|a| a.active)
+        };
+        // 1. The IA's own lease, unless declined or from a pool not offered now.
+        if let Some(index) = self.find(duid, kind, iaid) {
+            let lease = &self.leases[index as usize];
+            if lease.state != LeaseState::Declined && usable(self, lease.pool) {
+                self.commit(index, state, now, lifetimes, offer_hold);
+                return Ok(index);
+            }
+        }
+        // 2. A hint that is in one of the pools and free.
+        if let Some((resource, len)) = hint {
+            if let Some(pool) = pools.iter().copied().find(|p| {
+                usable(self, *p)
+                    && self.pools[*p as usize]
+                        .spec
+                        .index_of(resource, len)
+                        .is_some()
+                    && self.in_window(*p, resource, len)
+            }) {
+                if !self.by_resource.contains_key(&(kind, resource)) {
+                    let index = self.new_lease(duid, kind, iaid, pool, resource, len);
+                    self.commit(index, state, now, lifetimes, offer_hold);
+                    return Ok(index);
+                }
+            }
+        }
+        // 3. Never used, then 4. free the longest.
+        for &pool in pools {
+            if !usable(self, pool) {
+                continue;
+            }
+            if let Some(resource) = self.take_never_used(pool) {
+                let len = self.pools[pool as usize].spec.resource_len();
+                let index = self.new_lease(duid, kind, iaid, pool, resource, len);
+                self.commit(index, state, now, lifetimes, offer_hold);
+                return Ok(index);
+            }
+        }
+        for &pool in pools {
+            if !usable(self, pool) {
+                continue;
+            }
+            if let Some(index) = self.pools[pool as usize].reuse.pop_front(&mut self.leases) {
+                self.leases[index as usize].queue = Queue::None;
+                self.rebind(index, duid, iaid);
+                self.commit(index, state, now, lifetimes, offer_hold);
+                return Ok(index);
+            }
+        }
+        Err(Exhausted)
+    }
+
+    fn in_window(&self, pool: u32, resource: u128, len: u8) -> bool {
+        let a = &self.pools[pool as usize];
+        a.spec
+            .index_of(resource, len)
+            .is_some_and(|i| a.start <= i && i < a.end)
+    }
+
+    fn take_never_used(&mut self, pool: u32) -> Option<u128> {
+        let a = &mut self.pools[pool as usize];
+        while a.next < a.end {
+            let resource = a.spec.resource(a.next);
+            a.next += 1;
+            // Skip what a hint already took ahead of the cursor.
+            if !self.by_resource.contains_key(&(a.spec.kind(), resource)) {
+                return Some(resource);
+            }
+        }
+        None
+    }
+
+    fn new_lease(
+        &mut self,
+        duid: &[u8],
+        kind: IaKind,
+        iaid: u32,
+        pool: u32,
+        resource: u128,
+        len: u8,
+    ) -> u32 {
+        let index = match self.unused_slots.pop() {
+            Some(i) => i,
+            None => {
+                self.leases.push(Lease::unused());
+                self.leases.len() as u32 - 1
+            }
+        };
+        let lease = &mut self.leases[index as usize];
+        *lease = Lease::unused();
+        lease.kind = kind;
+        lease.resource = resource;
+        lease.len = len;
+        lease.pool = pool;
+        lease.state = LeaseState::Free;
+        self.by_resource.insert((kind, resource), index);
+        self.rebind(index, duid, iaid);
+        index
+    }
+
+    /// Moves a lease to the client's IA, releasing any earlier owner's claim.
+    fn rebind(&mut self, index: u32, duid: &[u8], iaid: u32) {
+        self.unbind(index);
+        let client = self.client_for(duid);
+        if let Some(c) = self.clients[client as usize].as_mut() {
+            c.n_leases += 1;
+        }
+        let lease = &mut self.leases[index as usize];
+        lease.client = client;
+        lease.iaid = iaid;
+        let kind = lease.kind;
+        if let Some(old) = self.binding.insert((client, kind, iaid), index) {
+            if old != index {
+                // The IA held another resource: that one becomes free.
+                self.leases[old as usize].client = NIL;
+                self.put_client(client);
+                self.free(old);
+            }
+        }
+    }
+
+    /// Drops the lease's client binding (the lease itself stays).
+    fn unbind(&mut self, index: u32) {
+        let lease = &self.leases[index as usize];
+        let client = lease.client;
+        if client == NIL {
+            return;
+        }
+        let key = (client, lease.kind, lease.iaid);
+        if self.binding.get(&key) == Some(&index) {
+            self.binding.remove(&key);
+        }
+        self.leases[index as usize].client = NIL;
+        self.put_client(client);
+    }
+
+    fn client_for(&mut self, duid: &[u8]) -> u32 {
+        let key = Duid::from_bytes(duid).expect("DUID checked by the parser");
+        if let Some(&slot) = self.client_by_duid.get(&key) {
+            return slot;
+        }
+        let entry = Some(Client {
+            duid: key.clone(),
+            n_leases: 0,
+        });
+        let slot = match self.unused_clients.pop() {
+            Some(s) => {
+                self.clients[s as usize] = entry;
+                s
+            }
+            None => {
+                self.clients.push(entry);
+                self.clients.len() as u32 - 1
+            }
+        };
+        self.client_by_duid.insert(key, slot);
+        slot
+    }
+
+    /// One lease fewer for the client; forget the client with its last one.
+    fn put_client(&mut self, client: u32) {
+        let Some(c) = self
+            .clients
+            .get_mut(client as usize)
+            .and_then(Option::as_mut)
+        else {
+            return;
+        };
+        c.n_leases = c.n_leases.saturating_sub(1);
+        if c.n_leases == 0 {
+            let duid = c.duid.clone();
+            self.client_by_duid.remove(&duid);
+            self.clients[client as usize] = None;
+            self.unused_clients.push(client);
+        }
+    }
+
+    /// Sets state and times, and queues the lease for its next transition.
+    fn commit(
+        &mut self,
+        index: u32,
+        state: LeaseState,
+        now: Time,
+        lifetimes: Lifetimes,
+        offer_hold: u32,
+    ) {
+        self.dequeue(index);
+        let hold = if state == LeaseState::Offered {
+            offer_hold
+        } else {
+            lifetimes.valid
+        };
+        let lease = &mut self.leases[index as usize];
+        lease.state = state;
+        if state == LeaseState::Bound {
+            lease.preferred_until = now.saturating_add(lifetimes.preferred);
+            lease.valid_until = now.saturating_add(lifetimes.valid);
+        }
+        lease.expires = now.saturating_add(hold);
+        self.enqueue_expiry(index, hold);
+    }
+
+    /// Extends a bound lease (Renew, Rebind).
+    pub fn extend(&mut self, index: u32, now: Time, lifetimes: Lifetimes) {
+        self.commit(index, LeaseState::Bound, now, lifetimes, 0);
+    }
+
+    fn enqueue_expiry(&mut self, index: u32, duration: u32) {
+        let q = match self.expiry.iter().position(|(d, _)| *d == duration) {
+            Some(q) => q,
+            None => {
+                self.expiry.push((duration, List::default()));
+                self.expiry.len() - 1
+            }
+        };
+        self.expiry[q].1.push_back(&mut self.leases, index);
+        self.leases[index as usize].queue = Queue::Expiry(q as u16);
+    }
+
+    fn dequeue(&mut self, index: u32) {
+        match self.leases[index as usize].queue {
+            Queue::None => {}
+            Queue::Expiry(q) => self.expiry[q as usize].1.unlink(&mut self.leases, index),
+            Queue::Reuse(p) => self.pools[p as usize].reuse.unlink(&mut self.leases, index),
+        }
+        self.leases[index as usize].queue = Queue::None;
+    }
+
+    /// Frees a lease's resource: back on its pool's reuse FIFO, remembered
+    /// for its client; forgotten if the pool is gone.
+    fn free(&mut self, index: u32) {
+        self.dequeue(index);
+        let pool = self.leases[index as usize].pool;
+        let lease = &mut self.leases[index as usize];
+        lease.state = LeaseState::Free;
+        lease.preferred_until = 0;
+        lease.valid_until = 0;
+        match self.pools.get_mut(pool as usize).filter(|a| a.active) {
+            Some(a) => {
+                a.reuse.push_back(&mut self.leases, index);
+                self.leases[index as usize].queue = Queue::Reuse(pool);
+            }
+            None => self.forget(index),
+        }
+    }
+
+    /// Removes a lease entirely (its slot becomes unused).
+    fn forget(&mut self, index: u32) {
+        self.dequeue(index);
+        self.unbind(index);
+        let lease = &self.leases[index as usize];
+        let key = (lease.kind, lease.resource);
+        if self.by_resource.get(&key) == Some(&index) {
+            self.by_resource.remove(&key);
+        }
+        self.leases[index as usize] = Lease::unused();
+        self.unused_slots.push(index);
+    }
+
+    /// Release (RFC 8415 section 18.3.7).
+    pub fn release(&mut self, index: u32) {
+        self.free(index);
+    }
+
+    /// Decline (section 18.3.8): out of service for `hold` seconds.
+    pub fn decline(&mut self, index: u32, now: Time, hold: u32) {
+        self.dequeue(index);
+        self.unbind(index);
+        let lease = &mut self.leases[index as usize];
+        lease.state = LeaseState::Declined;
+        lease.preferred_until = 0;
+        lease.valid_until = 0;
+        lease.expires = now.saturating_add(hold);
+        self.enqueue_expiry(index, hold);
+    }
+
+    /// Operator's delete: the resource is free and the binding gone.
+    pub fn delete(&mut self, index: u32) -> bool {
+        if self
+            .leases
+            .get(index as usize)
+            .is_none_or(|l| l.state == LeaseState::Unused)
+        {
+            return false;
+        }
+        self.unbind(index);
+        self.free(index);
+        true
+    }
+
+    /// Ends every hold and lifetime that is over at `now`; returns how many
+    /// leases changed state. O(1) per expired lease.
+    pub fn expire(&mut self, now: Time) -> usize {
+        let mut n = 0;
+        for q in 0..self.expiry.len() {
+            loop {
+                let head = self.expiry[q].1.head;
+                if head == NIL || self.leases[head as usize].expires > now {
+                    break;
+                }
+                self.expiry[q].1.unlink(&mut self.leases, head);
+                self.leases[head as usize].queue = Queue::None;
+                if self.leases[head as usize].state == LeaseState::Declined {
+                    self.leases[head as usize].client = NIL;
+                }
+                self.free(head);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Every lease in use, for the views.
+    pub fn leases(&self) -> impl Iterator<Item = (u32, LeaseView)> + '_ {
+        self.leases
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.state != LeaseState::Unused)
+            .map(|(i, l)| {
+                let duid = self
+                    .clients
+                    .get(l.client as usize)
+                    .and_then(Option::as_ref)
+                    .map(|c| c.duid.clone());
+                (
+                    i as u32,
+                    LeaseView {
+                        duid,
+                        iaid: l.iaid,
+                        kind: l.kind,
+                        resource: l.resource,
+                        len: l.len,
+                        state: l.state,
+                        preferred_until: l.preferred_until,
+                        valid_until: l.valid_until,
+                    },
+                )
+            })
+    }
+
+    /// Leases per state, for counters and tests.
+    pub fn count(&self, state: LeaseState) -> usize {
+        self.leases.iter().filter(|l| l.state == state).count()
+    }
+}
+
+#[cfg(test)]
+mod tests;

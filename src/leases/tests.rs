@@ -1,0 +1,414 @@
+use super::*;
+use core::net::Ipv6Addr;
+use std::collections::HashSet;
+
+const LIFE: Lifetimes = Lifetimes {
+    preferred: 100,
+    valid: 200,
+};
+const HOLD: u32 = 10;
+
+fn a(s: &str) -> u128 {
+    u128::from_be_bytes(s.parse::<Ipv6Addr>().unwrap().octets())
+}
+
+fn duid(n: u32) -> Vec<u8> {
+    let mut d = vec![0, 4];
+    d.extend_from_slice(&n.to_be_bytes());
+    d
+}
+
+fn addresses(first: &str, last: &str) -> PoolSpec {
+    PoolSpec::Addresses {
+        first: first.parse().unwrap(),
+        last: last.parse().unwrap(),
+    }
+}
+
+fn shard_with(specs: &[PoolSpec]) -> (Shard, Vec<u32>) {
+    let mut s = Shard::new();
+    let ids = s.set_pools(specs, 0, 1);
+    (s, ids)
+}
+
+fn bind(
+    s: &mut Shard,
+    client: u32,
+    iaid: u32,
+    pools: &[u32],
+    now: Time,
+) -> Result<u128, Exhausted> {
+    s.assign(
+        &duid(client),
+        IaKind::Na,
+        iaid,
+        pools,
+        None,
+        LeaseState::Bound,
+        now,
+        LIFE,
+        HOLD,
+    )
+    .map(|i| s.lease(i).resource)
+}
+
+#[test]
+fn allocates_in_order_then_exhausts_then_reuses_the_longest_free() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::3")]);
+    let got: Vec<u128> = (0..3)
+        .map(|c| bind(&mut s, c, 1, &ids, 0).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        vec![a("2001:db8::1"), a("2001:db8::2"), a("2001:db8::3")]
+    );
+    assert_eq!(bind(&mut s, 9, 1, &ids, 0), Err(Exhausted));
+    // Free ::2 then ::1; a new client gets ::2 (freed first).
+    let l2 = s.find(&duid(1), IaKind::Na, 1).unwrap();
+    let l1 = s.find(&duid(0), IaKind::Na, 1).unwrap();
+    s.release(l2);
+    s.release(l1);
+    assert_eq!(bind(&mut s, 9, 1, &ids, 0), Ok(a("2001:db8::2")));
+    // The evicted client no longer has a binding; client 0 still remembers ::1.
+    assert!(s.find(&duid(1), IaKind::Na, 1).is_none());
+    assert_eq!(bind(&mut s, 0, 1, &ids, 0), Ok(a("2001:db8::1")));
+}
+
+#[test]
+fn a_returning_client_gets_its_address_back_after_release_and_expiry() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::ff")]);
+    for c in 0..10 {
+        bind(&mut s, c, 7, &ids, 0).unwrap();
+    }
+    let mine = bind(&mut s, 5, 7, &ids, 0).unwrap();
+    assert_eq!(mine, a("2001:db8::6"), "same IA asks again: same address");
+    s.release(s.find(&duid(5), IaKind::Na, 7).unwrap());
+    assert_eq!(bind(&mut s, 5, 7, &ids, 1), Ok(mine));
+    assert_eq!(s.expire(1000), 10);
+    assert_eq!(s.count(LeaseState::Free), 10);
+    assert_eq!(bind(&mut s, 5, 7, &ids, 1001), Ok(mine), "after expiry too");
+    // A different IAID of the same client is a different binding.
+    assert_ne!(bind(&mut s, 5, 8, &ids, 1001).unwrap(), mine);
+}
+
+#[test]
+fn hints_are_honoured_when_free_and_in_the_pool() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::ff")]);
+    let hint = |s: &mut Shard, c: u32, h: &str| {
+        s.assign(
+            &duid(c),
+            IaKind::Na,
+            1,
+            &ids,
+            Some((a(h), 128)),
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .map(|i| s.lease(i).resource)
+    };
+    assert_eq!(hint(&mut s, 1, "2001:db8::80"), Ok(a("2001:db8::80")));
+    assert_eq!(
+        hint(&mut s, 2, "2001:db8::80"),
+        Ok(a("2001:db8::1")),
+        "taken: allocated instead"
+    );
+    assert_eq!(
+        hint(&mut s, 3, "2001:db8:1::80"),
+        Ok(a("2001:db8::2")),
+        "outside the pool"
+    );
+    // The cursor skips what the hint took ahead of it.
+    for c in 10..200 {
+        let got = bind(&mut s, c, 1, &ids, 0).unwrap();
+        assert_ne!(got, a("2001:db8::80"));
+    }
+}
+
+#[test]
+fn offers_are_held_briefly_and_confirmed_by_request() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::2")]);
+    let offered = s
+        .assign(
+            &duid(1),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Offered,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    assert_eq!(s.lease(offered).state, LeaseState::Offered);
+    let bound = s
+        .assign(
+            &duid(1),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            5,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    assert_eq!(bound, offered, "the Request gets what was advertised");
+    assert_eq!(s.lease(bound).valid_until, 205);
+    // An offer nobody requests goes back to the pool after the hold.
+    let other = s
+        .assign(
+            &duid(2),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Offered,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    assert_eq!(s.expire(HOLD - 1), 0);
+    assert_eq!(s.expire(HOLD), 1);
+    assert_eq!(s.lease(other).state, LeaseState::Free);
+    assert_eq!(s.lease(bound).state, LeaseState::Bound);
+}
+
+#[test]
+fn declined_addresses_are_held_out_of_service() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::1")]);
+    let l = s
+        .assign(
+            &duid(1),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    s.decline(l, 0, 50);
+    assert!(
+        s.find(&duid(1), IaKind::Na, 1).is_none(),
+        "no longer the client's"
+    );
+    assert_eq!(
+        bind(&mut s, 1, 1, &ids, 10),
+        Err(Exhausted),
+        "held, not reused"
+    );
+    assert_eq!(bind(&mut s, 2, 1, &ids, 10), Err(Exhausted));
+    assert_eq!(s.expire(50), 1);
+    assert_eq!(bind(&mut s, 2, 1, &ids, 51), Ok(a("2001:db8::1")));
+}
+
+#[test]
+fn expiry_follows_each_lifetime_and_renew_moves_the_deadline() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::ff")]);
+    let short = Lifetimes {
+        preferred: 5,
+        valid: 10,
+    };
+    let l1 = s
+        .assign(
+            &duid(1),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    let l2 = s
+        .assign(
+            &duid(2),
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            short,
+            HOLD,
+        )
+        .unwrap();
+    s.extend(l1, 150, LIFE);
+    assert_eq!(s.expire(199), 1, "only the short one");
+    assert_eq!(s.lease(l2).state, LeaseState::Free);
+    assert_eq!(s.expire(349), 0);
+    assert_eq!(s.expire(350), 1);
+    assert_eq!(s.lease(l1).state, LeaseState::Free);
+}
+
+#[test]
+fn removed_pools_stop_allocating_and_forget_free_leases() {
+    let p1 = addresses("2001:db8::1", "2001:db8::2");
+    let p2 = addresses("2001:db8:1::1", "2001:db8:1::2");
+    let (mut s, ids) = shard_with(&[p1, p2]);
+    bind(&mut s, 1, 1, &ids[..1], 0).unwrap();
+    bind(&mut s, 2, 1, &ids[..1], 0).unwrap();
+    s.release(s.find(&duid(2), IaKind::Na, 1).unwrap());
+    let ids2 = s.set_pools(&[p2], 0, 1);
+    assert_eq!(ids2, vec![ids[1]], "ids are stable");
+    assert_eq!(
+        s.count(LeaseState::Free),
+        0,
+        "free lease of the removed pool forgotten"
+    );
+    assert_eq!(s.count(LeaseState::Bound), 1, "bound one runs out");
+    assert_eq!(
+        bind(&mut s, 3, 1, &ids, 0),
+        Ok(a("2001:db8:1::1")),
+        "only the active pool allocates"
+    );
+    assert_eq!(s.expire(1000), 2);
+    assert_eq!(
+        s.count(LeaseState::Unused),
+        1,
+        "expired lease of a removed pool is gone"
+    );
+}
+
+#[test]
+fn prefixes_are_delegated_from_prefix_pools() {
+    let pd = PoolSpec::Prefixes {
+        prefix: "2001:db8:100::".parse().unwrap(),
+        len: 46,
+        delegated_len: 48,
+    };
+    let (mut s, ids) = shard_with(&[pd]);
+    let got: Vec<_> = (0..4)
+        .map(|c| {
+            let i = s
+                .assign(
+                    &duid(c),
+                    IaKind::Pd,
+                    1,
+                    &ids,
+                    None,
+                    LeaseState::Bound,
+                    0,
+                    LIFE,
+                    HOLD,
+                )
+                .unwrap();
+            (s.lease(i).resource, s.lease(i).len)
+        })
+        .collect();
+    assert_eq!(got[3], (a("2001:db8:103::"), 48));
+    assert!(s
+        .assign(
+            &duid(9),
+            IaKind::Pd,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD
+        )
+        .is_err());
+}
+
+#[test]
+fn shard_windows_never_overlap() {
+    let spec = addresses("2001:db8::1", "2001:db8::64");
+    let mut seen = HashSet::new();
+    for shard in 0..3 {
+        let mut s = Shard::new();
+        let ids = s.set_pools(&[spec], shard, 3);
+        let mut c = 0;
+        while let Ok(r) = bind(&mut s, c, 1, &ids, 0) {
+            assert!(seen.insert(r), "resource handed out by two shards");
+            c += 1;
+        }
+    }
+    assert_eq!(seen.len(), 100, "the windows cover the pool");
+}
+
+/// Random operations against the invariants: no resource held twice, every
+/// binding points at a lease of that client, lookups agree with the slab.
+#[test]
+fn random_operations_keep_the_invariants() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::40")]);
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let mut now = 0;
+    for step in 0..50_000 {
+        let client = rnd(120) as u32;
+        let iaid = rnd(2) as u32;
+        match rnd(10) {
+            0..=4 => {
+                let st = if rnd(2) == 0 {
+                    LeaseState::Offered
+                } else {
+                    LeaseState::Bound
+                };
+                let _ = s.assign(
+                    &duid(client),
+                    IaKind::Na,
+                    iaid,
+                    &ids,
+                    None,
+                    st,
+                    now,
+                    LIFE,
+                    HOLD,
+                );
+            }
+            5 => {
+                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                    if s.lease(l).state == LeaseState::Bound {
+                        s.release(l);
+                    }
+                }
+            }
+            6 => {
+                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                    s.decline(l, now, 30);
+                }
+            }
+            7 => {
+                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                    s.extend(l, now, LIFE);
+                }
+            }
+            _ => {
+                now += rnd(20) as u32;
+                s.expire(now);
+            }
+        }
+        if step % 500 == 0 {
+            let mut resources = HashSet::new();
+            for (i, view) in s.leases() {
+                assert!(resources.insert(view.resource), "resource twice");
+                assert_eq!(s.holder(IaKind::Na, view.resource), Some(i));
+                if let Some(d) = &view.duid {
+                    // A lease with a client is that client's binding for its IA
+                    // or was displaced (then it has no client).
+                    assert_eq!(s.find(d.as_bytes(), IaKind::Na, view.iaid), Some(i));
+                }
+                if view.state == LeaseState::Declined {
+                    assert!(view.duid.is_none());
+                }
+            }
+            assert!(resources.len() <= 64);
+        }
+    }
+}
