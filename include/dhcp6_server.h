@@ -10,9 +10,34 @@
 #include <stdint.h>
 
 /**
+ * Pools per link (a reply looks at each in turn).
+ */
+#define MAX_POOLS_PER_LINK 16
+
+#define MAX_LINKS 4096
+
+/**
+ * Defaults when a link leaves them unset (RFC 8415 section 7.6 gives T1
+ * and T2 as 0.5 and 0.8 of the preferred lifetime).
+ */
+#define DEFAULT_PREFERRED_LIFETIME 3600
+
+#define DEFAULT_VALID_LIFETIME 7200
+
+/**
+ * How long an advertised address is held for the client's Request.
+ */
+#define DEFAULT_OFFER_HOLD 60
+
+/**
+ * How long a declined address stays out of service.
+ */
+#define DEFAULT_DECLINE_HOLD 86400
+
+/**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 20
+#define DHCP6_SERVER_N_COUNTERS 24
 
 /**
  * Longest DUID in octets (type included).
@@ -30,9 +55,72 @@
 #define DHCP6_SERVER_NO_INTERFACE UINT32_MAX
 
 /**
+ * "Unset" for the optional numbers of `Dhcp6ServerLinkParameters`.
+ */
+#define DHCP6_SERVER_UNSET UINT32_MAX
+
+#define NIL UINT32_MAX
+
+/**
  * Bytes of the client DUID kept for the packet trace.
  */
 #define DHCP6_SERVER_TRACE_DUID_LEN 32
+
+/**
+ * IA options handled per message; more is refused (too_many_ias).
+ */
+#define MAX_IAS 8
+
+/**
+ * Addresses or prefixes read per IA (further ones are ignored).
+ */
+#define MAX_IA_RESOURCES 4
+
+/**
+ * Longest Interface-ID echoed back to a relay.
+ */
+#define MAX_INTERFACE_ID 128
+
+/**
+ * Relay-forward and Relay-reply fixed part: type, hop count, link-address,
+ * peer-address (RFC 8415 section 9).
+ */
+#define RELAY_HEADER_LEN 34
+
+/**
+ * Most relay agents a message may have crossed (HOP_COUNT_LIMIT).
+ */
+#define HOP_COUNT_LIMIT 8
+
+#define IA_ADDR 5
+
+#define PREFERENCE 7
+
+#define RELAY_MSG 9
+
+#define STATUS_CODE 13
+
+#define RAPID_COMMIT 14
+
+#define INTERFACE_ID 18
+
+#define IA_PREFIX 26
+
+#define SNTP_SERVERS 31
+
+#define INFORMATION_REFRESH_TIME 32
+
+#define REMOTE_ID 37
+
+#define SUBSCRIBER_ID 38
+
+#define NTP_SERVER 56
+
+#define CLIENT_LINKLAYER_ADDR 79
+
+#define SOL_MAX_RT 82
+
+#define INF_MAX_RT 83
 
 /**
  * One outcome per packet. The discriminant is the node's error index.
@@ -54,8 +142,12 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_BAD_OPTION_LENGTH,
   DHCP6_SERVER_COUNTER_SERVER_ID_MISMATCH,
   DHCP6_SERVER_COUNTER_INFORMATION_REQUEST_WITH_IA,
-  DHCP6_SERVER_COUNTER_STATEFUL_NOT_SERVED,
-  DHCP6_SERVER_COUNTER_RELAY_NOT_SERVED,
+  DHCP6_SERVER_COUNTER_MISSING_SERVER_ID,
+  DHCP6_SERVER_COUNTER_UNEXPECTED_SERVER_ID,
+  DHCP6_SERVER_COUNTER_TOO_MANY_IAS,
+  DHCP6_SERVER_COUNTER_RELAY_TOO_DEEP,
+  DHCP6_SERVER_COUNTER_RELAY_WITHOUT_MESSAGE,
+  DHCP6_SERVER_COUNTER_CONFIRM_UNDECIDABLE,
   DHCP6_SERVER_COUNTER_SERVER_ONLY_MESSAGE,
   DHCP6_SERVER_COUNTER_UNKNOWN_MESSAGE_TYPE,
   DHCP6_SERVER_COUNTER_NO_SERVER_DUID,
@@ -107,6 +199,10 @@ typedef struct {
   uint16_t l3_offset;
   uint16_t l4_offset;
   uint32_t rx_sw_if_index;
+  /**
+   * Wall-clock seconds (lease times are kept in them).
+   */
+  uint32_t now;
 } Dhcp6ServerPacket;
 
 /**
@@ -139,6 +235,21 @@ typedef struct {
 } Dhcp6ServerPacketSummary;
 
 /**
+ * Where a reply goes.
+ */
+typedef struct {
+  /**
+   * Bytes of the reply from the frame's start (Ethernet header).
+   */
+  uint32_t length;
+  /**
+   * false: out of the receiving interface as a whole frame;
+   * true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+   */
+  bool routed;
+} Dhcp6ServerReply;
+
+/**
  * Settings of one interface; an all-zero address means "the default".
  */
 typedef struct {
@@ -149,16 +260,43 @@ typedef struct {
 } Dhcp6ServerInterfaceSettings;
 
 /**
+ * Link parameters; `DHCP6_SERVER_UNSET` leaves a value as it is (or at its
+ * default for a new link). `rapid_commit`: 0 no, 1 yes, other: unset.
+ */
+typedef struct {
+  uint32_t preferred_lifetime;
+  uint32_t valid_lifetime;
+  uint32_t t1;
+  uint32_t t2;
+  uint32_t rapid_commit;
+  uint32_t preference;
+} Dhcp6ServerLinkParameters;
+
+/**
+ * An address range (`is_prefix_pool` false: `first`..`last`) or a prefix
+ * pool (`prefix`/`prefix_len` carved into /`delegated_len`).
+ */
+typedef struct {
+  bool is_prefix_pool;
+  uint8_t first[16];
+  uint8_t last[16];
+  uint8_t prefix[16];
+  uint8_t prefix_len;
+  uint8_t delegated_len;
+} Dhcp6ServerPool;
+
+/**
  * Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
- * the reply is in the buffer and `*reply_len` bytes from `frame` are to be
- * sent back out of the receiving interface; any other value means drop.
+ * the reply is in the buffer and `*reply` says where it goes; any other
+ * value means drop.
  *
- * Runs on any worker; never blocks, locks or allocates.
+ * Must run on the lease engine's owner thread (the shim hands packets
+ * over to it); never blocks, locks or allocates.
  */
 Dhcp6ServerCounter dhcp6_server_handle_packet(const Dhcp6ServerPacket *packet,
                                               const Dhcp6ServerInterfaceFacts *facts,
                                               Dhcp6ServerPacketSummary *summary,
-                                              uint32_t *reply_len);
+                                              Dhcp6ServerReply *reply);
 
 /**
  * Counter name (stats segment) as a static C string; NULL past the end.
@@ -279,5 +417,55 @@ Dhcp6ServerStatus dhcp6_server_set_domain_search(const char *names, char *error,
  * `out` (truncated to `len`); returns the full length without the NUL.
  */
 size_t dhcp6_server_get_domain_search(char *out, size_t len);
+
+/**
+ * Creates a link (identified by prefix/len) or changes its parameters.
+ */
+Dhcp6ServerStatus dhcp6_server_link_set(const uint8_t (*prefix)[16],
+                                        uint8_t prefix_len,
+                                        const Dhcp6ServerLinkParameters *params,
+                                        char *error,
+                                        size_t error_len);
+
+Dhcp6ServerStatus dhcp6_server_link_remove(const uint8_t (*prefix)[16],
+                                           uint8_t prefix_len,
+                                           char *error,
+                                           size_t error_len);
+
+/**
+ * Adds (`add`) or removes a pool of a link.
+ */
+Dhcp6ServerStatus dhcp6_server_pool_add_del(const uint8_t (*prefix)[16],
+                                            uint8_t prefix_len,
+                                            const Dhcp6ServerPool *pool,
+                                            bool add,
+                                            char *error,
+                                            size_t error_len);
+
+/**
+ * Sets how long offers and declined addresses are held (0: unchanged).
+ */
+Dhcp6ServerStatus dhcp6_server_set_holds(uint32_t offer,
+                                         uint32_t decline,
+                                         char *error,
+                                         size_t error_len);
+
+/**
+ * Prints the links, their parameters and pools, one line at a time.
+ */
+void dhcp6_server_show_links(Dhcp6ServerLineFn line, void *ctx);
+
+/**
+ * Prints the leases (all, or those of one DUID given as hex text).
+ */
+void dhcp6_server_show_leases(uint32_t now, const char *duid, Dhcp6ServerLineFn line, void *ctx);
+
+/**
+ * Deletes the lease of an address or delegated prefix (given by its first
+ * address): the resource is free again at once.
+ */
+Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
+                                            char *error,
+                                            size_t error_len);
 
 #endif  /* DHCP6_SERVER_H */

@@ -8,6 +8,8 @@ use core::fmt;
 use core::net::Ipv6Addr;
 
 use crate::duid::{Duid, DuidError};
+use crate::leases::pool::prefix_mask;
+use crate::leases::PoolSpec;
 use crate::wire::domain::{DomainError, DomainName};
 
 /// Most DNS servers and search domains we hand out (keeps replies small).
@@ -15,6 +17,126 @@ pub const MAX_DNS_SERVERS: usize = 16;
 pub const MAX_SEARCH_DOMAINS: usize = 16;
 /// Interface indexes above this are refused rather than sizing a huge table.
 pub const MAX_SW_IF_INDEX: u32 = 1 << 24;
+/// Pools per link (a reply looks at each in turn).
+pub const MAX_POOLS_PER_LINK: usize = 16;
+pub const MAX_LINKS: usize = 4096;
+
+/// Defaults when a link leaves them unset (RFC 8415 section 7.6 gives T1
+/// and T2 as 0.5 and 0.8 of the preferred lifetime).
+pub const DEFAULT_PREFERRED_LIFETIME: u32 = 3600;
+pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
+/// How long an advertised address is held for the client's Request.
+pub const DEFAULT_OFFER_HOLD: u32 = 60;
+/// How long a declined address stays out of service.
+pub const DEFAULT_DECLINE_HOLD: u32 = 86_400;
+
+/// A link: the prefix that identifies it (matched against an interface's or
+/// a relay's link-address), its pools and what leases on it get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSettings {
+    pub prefix: Ipv6Addr,
+    pub prefix_len: u8,
+    pub pools: Vec<PoolSpec>,
+    pub preferred_lifetime: u32,
+    pub valid_lifetime: u32,
+    /// None: 0.5 and 0.8 of the preferred lifetime.
+    pub t1: Option<u32>,
+    pub t2: Option<u32>,
+    /// Answer a Solicit carrying Rapid Commit with a Reply.
+    pub rapid_commit: bool,
+    /// Preference option in Advertise, if set.
+    pub preference: Option<u8>,
+    /// Index of this link's first pool in `ServerConfig::all_pools`.
+    first_pool: usize,
+}
+
+/// The lifetime and timer knobs of `dhcp6-server link`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkParameters {
+    pub preferred_lifetime: Option<u32>,
+    pub valid_lifetime: Option<u32>,
+    pub t1: Option<u32>,
+    pub t2: Option<u32>,
+    pub rapid_commit: Option<bool>,
+    pub preference: Option<u8>,
+}
+
+impl LinkSettings {
+    fn new(prefix: Ipv6Addr, prefix_len: u8) -> Self {
+        LinkSettings {
+            prefix,
+            prefix_len,
+            pools: Vec::new(),
+            preferred_lifetime: DEFAULT_PREFERRED_LIFETIME,
+            valid_lifetime: DEFAULT_VALID_LIFETIME,
+            t1: None,
+            t2: None,
+            rapid_commit: false,
+            preference: None,
+            first_pool: 0,
+        }
+    }
+
+    /// Positions of this link's pools in `ServerConfig::all_pools`.
+    pub fn pool_positions(&self) -> core::ops::Range<usize> {
+        self.first_pool..self.first_pool + self.pools.len()
+    }
+
+    pub fn contains(&self, addr: &Ipv6Addr) -> bool {
+        let mask = prefix_mask(self.prefix_len);
+        u128::from_be_bytes(addr.octets()) & mask == u128::from_be_bytes(self.prefix.octets())
+    }
+
+    /// T1 and T2 in force.
+    pub fn timers(&self) -> (u32, u32) {
+        (
+            self.t1.unwrap_or(self.preferred_lifetime / 2),
+            self.t2.unwrap_or(self.preferred_lifetime / 5 * 4),
+        )
+    }
+
+    fn apply(&mut self, p: &LinkParameters) -> Result<(), ConfigError> {
+        let mut next = self.clone();
+        if let Some(v) = p.preferred_lifetime {
+            next.preferred_lifetime = v;
+        }
+        if let Some(v) = p.valid_lifetime {
+            next.valid_lifetime = v;
+        }
+        if p.t1.is_some() {
+            next.t1 = p.t1;
+        }
+        if p.t2.is_some() {
+            next.t2 = p.t2;
+        }
+        if let Some(v) = p.rapid_commit {
+            next.rapid_commit = v;
+        }
+        if p.preference.is_some() {
+            next.preference = p.preference;
+        }
+        let (t1, t2) = next.timers();
+        if next.preferred_lifetime == 0 || next.valid_lifetime == 0 {
+            return Err(ConfigError::BadLifetimes(
+                "lifetimes must be above 0".into(),
+            ));
+        }
+        if next.preferred_lifetime > next.valid_lifetime {
+            return Err(ConfigError::BadLifetimes(format!(
+                "preferred lifetime {} is above the valid lifetime {}",
+                next.preferred_lifetime, next.valid_lifetime
+            )));
+        }
+        if t1 > t2 || t2 > next.preferred_lifetime {
+            return Err(ConfigError::BadLifetimes(format!(
+                "need t1 ({t1}) <= t2 ({t2}) <= preferred lifetime ({})",
+                next.preferred_lifetime
+            )));
+        }
+        *self = next;
+        Ok(())
+    }
+}
 
 /// Per-interface service settings (the DHCPKit VPP listener's knobs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +189,16 @@ pub enum ConfigError {
     BadDnsServer(Ipv6Addr),
     TooManySearchDomains(usize),
     BadDomain(String, DomainError),
+    BadLinkPrefix(Ipv6Addr, u8),
+    NoSuchLink(Ipv6Addr, u8),
+    TooManyLinks,
+    BadPool(String),
+    PoolOverlap(PoolSpec, PoolSpec),
+    PoolOutsideLink(PoolSpec),
+    TooManyPools,
+    NoSuchPool(PoolSpec),
+    BadLifetimes(String),
+    NoSuchLease(Ipv6Addr),
 }
 
 impl fmt::Display for ConfigError {
@@ -104,6 +236,19 @@ impl fmt::Display for ConfigError {
                 )
             }
             ConfigError::BadDomain(name, e) => write!(f, "domain {name:?}: {e}"),
+            ConfigError::BadLinkPrefix(p, l) => write!(
+                f,
+                "link {p}/{l}: must be a global or unique-local prefix of length 1 to 128 with no host bits set"
+            ),
+            ConfigError::NoSuchLink(p, l) => write!(f, "no link {p}/{l} is configured"),
+            ConfigError::TooManyLinks => write!(f, "at most {MAX_LINKS} links"),
+            ConfigError::BadPool(why) => f.write_str(why),
+            ConfigError::PoolOverlap(a, b) => write!(f, "pool {a} overlaps pool {b}"),
+            ConfigError::PoolOutsideLink(p) => write!(f, "pool {p}: addresses must lie inside the link's prefix"),
+            ConfigError::TooManyPools => write!(f, "at most {MAX_POOLS_PER_LINK} pools per link"),
+            ConfigError::NoSuchPool(p) => write!(f, "no pool {p} on this link"),
+            ConfigError::BadLifetimes(why) => write!(f, "lifetimes: {why}"),
+            ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
         }
     }
 }
@@ -126,6 +271,9 @@ pub struct ServerConfig {
     dns_servers_wire: Vec<u8>,
     domain_search_wire: Vec<u8>,
     interfaces: Vec<Option<InterfaceSettings>>,
+    links: Vec<LinkSettings>,
+    offer_hold: Option<u32>,
+    decline_hold: Option<u32>,
 }
 
 impl ServerConfig {
@@ -266,6 +414,144 @@ impl ServerConfig {
         self.domain_search_wire = wire;
         Ok(())
     }
+
+    pub fn links(&self) -> &[LinkSettings] {
+        &self.links
+    }
+
+    pub fn offer_hold(&self) -> u32 {
+        self.offer_hold.unwrap_or(DEFAULT_OFFER_HOLD)
+    }
+
+    pub fn decline_hold(&self) -> u32 {
+        self.decline_hold.unwrap_or(DEFAULT_DECLINE_HOLD)
+    }
+
+    pub fn set_holds(
+        &mut self,
+        offer: Option<u32>,
+        decline: Option<u32>,
+    ) -> Result<(), ConfigError> {
+        if offer == Some(0) || decline == Some(0) {
+            return Err(ConfigError::BadLifetimes(
+                "hold times must be above 0".into(),
+            ));
+        }
+        self.offer_hold = offer.or(self.offer_hold);
+        self.decline_hold = decline.or(self.decline_hold);
+        Ok(())
+    }
+
+    /// Recomputes each link's position in `all_pools` after a change.
+    fn reindex_pools(&mut self) {
+        let mut at = 0;
+        for link in &mut self.links {
+            link.first_pool = at;
+            at += link.pools.len();
+        }
+    }
+
+    /// The link an address belongs to (longest prefix match).
+    pub fn link_for(&self, addr: &Ipv6Addr) -> Option<&LinkSettings> {
+        self.links
+            .iter()
+            .filter(|l| l.contains(addr))
+            .max_by_key(|l| l.prefix_len)
+    }
+
+    /// Every pool of every link, in link order: the pools the lease engine
+    /// allocates from.
+    pub fn all_pools(&self) -> impl Iterator<Item = &PoolSpec> {
+        self.links.iter().flat_map(|l| l.pools.iter())
+    }
+
+    fn link_mut(&mut self, prefix: Ipv6Addr, len: u8) -> Result<&mut LinkSettings, ConfigError> {
+        self.links
+            .iter_mut()
+            .find(|l| l.prefix == prefix && l.prefix_len == len)
+            .ok_or(ConfigError::NoSuchLink(prefix, len))
+    }
+
+    /// Creates a link or changes its parameters.
+    pub fn set_link(
+        &mut self,
+        prefix: Ipv6Addr,
+        len: u8,
+        params: &LinkParameters,
+    ) -> Result<(), ConfigError> {
+        let bits = u128::from_be_bytes(prefix.octets());
+        if len == 0
+            || len > 128
+            || bits & !prefix_mask(len) != 0
+            || prefix.is_multicast()
+            || prefix.is_unicast_link_local()
+        {
+            return Err(ConfigError::BadLinkPrefix(prefix, len));
+        }
+        if let Ok(link) = self.link_mut(prefix, len) {
+            return link.apply(params);
+        }
+        if self.links.len() >= MAX_LINKS {
+            return Err(ConfigError::TooManyLinks);
+        }
+        let mut link = LinkSettings::new(prefix, len);
+        link.apply(params)?;
+        self.links.push(link);
+        self.reindex_pools();
+        Ok(())
+    }
+
+    pub fn remove_link(&mut self, prefix: Ipv6Addr, len: u8) -> Result<(), ConfigError> {
+        let before = self.links.len();
+        self.links
+            .retain(|l| !(l.prefix == prefix && l.prefix_len == len));
+        if self.links.len() == before {
+            return Err(ConfigError::NoSuchLink(prefix, len));
+        }
+        self.reindex_pools();
+        Ok(())
+    }
+
+    /// Adds a pool to a link; refused if invalid or overlapping any pool.
+    pub fn add_pool(
+        &mut self,
+        prefix: Ipv6Addr,
+        len: u8,
+        pool: PoolSpec,
+    ) -> Result<(), ConfigError> {
+        pool.validate().map_err(ConfigError::BadPool)?;
+        if let Some(other) = self.all_pools().find(|p| p.overlaps(&pool)) {
+            return Err(ConfigError::PoolOverlap(pool, *other));
+        }
+        let link = self.link_mut(prefix, len)?;
+        if let PoolSpec::Addresses { first, last } = pool {
+            if !link.contains(&first) || !link.contains(&last) {
+                return Err(ConfigError::PoolOutsideLink(pool));
+            }
+        }
+        if link.pools.len() >= MAX_POOLS_PER_LINK {
+            return Err(ConfigError::TooManyPools);
+        }
+        link.pools.push(pool);
+        self.reindex_pools();
+        Ok(())
+    }
+
+    pub fn remove_pool(
+        &mut self,
+        prefix: Ipv6Addr,
+        len: u8,
+        pool: &PoolSpec,
+    ) -> Result<(), ConfigError> {
+        let link = self.link_mut(prefix, len)?;
+        let before = link.pools.len();
+        link.pools.retain(|p| p != pool);
+        if link.pools.len() == before {
+            return Err(ConfigError::NoSuchPool(*pool));
+        }
+        self.reindex_pools();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -342,6 +628,89 @@ mod tests {
         assert_eq!(c.server_duid(), Some(&configured));
         c.set_duid(None);
         assert_eq!(c.server_duid(), Some(&derived));
+    }
+
+    #[test]
+    fn links_and_pools_are_validated() {
+        let mut c = ServerConfig::new();
+        let p: Ipv6Addr = "2001:db8:1::".parse().unwrap();
+        c.set_link(p, 64, &LinkParameters::default()).unwrap();
+        assert_eq!(c.links()[0].timers(), (1800, 2880));
+        assert!(
+            c.set_link("2001:db8:1::1".parse().unwrap(), 64, &Default::default())
+                .is_err(),
+            "host bits"
+        );
+        assert!(c
+            .set_link("fe80::".parse().unwrap(), 64, &Default::default())
+            .is_err());
+        let bad = LinkParameters {
+            preferred_lifetime: Some(100),
+            valid_lifetime: Some(50),
+            ..Default::default()
+        };
+        assert!(c.set_link(p, 64, &bad).is_err());
+        let bad = LinkParameters {
+            t1: Some(3000),
+            t2: Some(2000),
+            ..Default::default()
+        };
+        assert!(c.set_link(p, 64, &bad).is_err());
+        assert_eq!(
+            c.links()[0].preferred_lifetime,
+            DEFAULT_PREFERRED_LIFETIME,
+            "refused change left it"
+        );
+
+        let na = PoolSpec::Addresses {
+            first: "2001:db8:1::100".parse().unwrap(),
+            last: "2001:db8:1::1ff".parse().unwrap(),
+        };
+        c.add_pool(p, 64, na).unwrap();
+        let overlapping = PoolSpec::Addresses {
+            first: "2001:db8:1::1f0".parse().unwrap(),
+            last: "2001:db8:1::2ff".parse().unwrap(),
+        };
+        assert!(matches!(
+            c.add_pool(p, 64, overlapping),
+            Err(ConfigError::PoolOverlap(..))
+        ));
+        let outside = PoolSpec::Addresses {
+            first: "2001:db8:2::1".parse().unwrap(),
+            last: "2001:db8:2::2".parse().unwrap(),
+        };
+        assert!(matches!(
+            c.add_pool(p, 64, outside),
+            Err(ConfigError::PoolOutsideLink(_))
+        ));
+        let pd = PoolSpec::Prefixes {
+            prefix: "2001:db8:100::".parse().unwrap(),
+            len: 40,
+            delegated_len: 56,
+        };
+        c.add_pool(p, 64, pd).unwrap();
+        assert!(matches!(
+            c.add_pool("2001:db8:9::".parse().unwrap(), 64, pd),
+            Err(ConfigError::BadPool(_)
+                | ConfigError::PoolOverlap(..)
+                | ConfigError::NoSuchLink(..))
+        ));
+        assert_eq!(c.all_pools().count(), 2);
+
+        let inside: Ipv6Addr = "2001:db8:1::42".parse().unwrap();
+        assert_eq!(c.link_for(&inside).map(|l| l.prefix_len), Some(64));
+        c.set_link("2001:db8:1::".parse().unwrap(), 56, &Default::default())
+            .unwrap();
+        assert_eq!(
+            c.link_for(&inside).map(|l| l.prefix_len),
+            Some(64),
+            "longest match"
+        );
+        assert!(c.link_for(&"2001:db8:2::1".parse().unwrap()).is_none());
+        c.remove_pool(p, 64, &na).unwrap();
+        assert!(c.remove_pool(p, 64, &na).is_err());
+        c.remove_link(p, 64).unwrap();
+        assert!(c.remove_link(p, 64).is_err());
     }
 
     #[test]

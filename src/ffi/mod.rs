@@ -14,23 +14,41 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod registration;
+mod shard_cell;
 mod snapshot;
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
 use std::net::Ipv6Addr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::config::{ConfigError, InterfaceSettings, ServerConfig};
+use crate::config::{ConfigError, InterfaceSettings, LinkParameters, ServerConfig};
 use crate::counters::{Counter, COUNTER_COUNT};
 use crate::duid::{Duid, MAX_DUID_LEN};
+use crate::leases::PoolSpec;
 use crate::server::{handle_frame, Frame, InterfaceFacts, PacketSummary, Verdict};
 use crate::wire::dhcpv6::MessageType;
 use snapshot::Snapshot;
 
 static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
+static SHARD: shard_cell::ShardCell = shard_cell::ShardCell::new();
+
+/// Applies a configuration change and brings the lease engine's pools in
+/// line with it. Main thread, worker barrier held.
+fn publish<R>(
+    change: impl FnOnce(&mut ServerConfig) -> Result<R, ConfigError>,
+) -> Result<R, ConfigError> {
+    let result = CONFIG.update(change)?;
+    if let Some(config) = CONFIG.load() {
+        let pools: Vec<PoolSpec> = config.all_pools().copied().collect();
+        // SAFETY: called with the worker barrier held (or from the only
+        // thread): no owner thread is inside the graph.
+        unsafe { SHARD.owner() }.sync_pools(&pools, 0, 1);
+    }
+    Ok(result)
+}
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 20;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 24;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.
@@ -68,6 +86,19 @@ pub struct Dhcp6ServerPacket {
     pub l3_offset: u16,
     pub l4_offset: u16,
     pub rx_sw_if_index: u32,
+    /// Wall-clock seconds (lease times are kept in them).
+    pub now: u32,
+}
+
+/// Where a reply goes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dhcp6ServerReply {
+    /// Bytes of the reply from the frame's start (Ethernet header).
+    pub length: u32,
+    /// false: out of the receiving interface as a whole frame;
+    /// true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+    pub routed: bool,
 }
 
 /// What VPP knows of the receiving interface; all-zero addresses mean none.
@@ -200,26 +231,27 @@ fn read_str<'a>(text: *const c_char) -> Option<&'a str> {
 // ---------------------------------------------------------------- packets
 
 /// Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
-/// the reply is in the buffer and `*reply_len` bytes from `frame` are to be
-/// sent back out of the receiving interface; any other value means drop.
+/// the reply is in the buffer and `*reply` says where it goes; any other
+/// value means drop.
 ///
-/// Runs on any worker; never blocks, locks or allocates.
+/// Must run on the lease engine's owner thread (the shim hands packets
+/// over to it); never blocks, locks or allocates.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_handle_packet(
     packet: *const Dhcp6ServerPacket,
     facts: *const Dhcp6ServerInterfaceFacts,
     summary: *mut PacketSummary,
-    reply_len: *mut u32,
+    reply: *mut Dhcp6ServerReply,
 ) -> Counter {
     boundary(Counter::InternalError, || {
         // SAFETY: the shim passes valid pointers to its own stack objects;
         // NULL is refused rather than trusted.
-        let (packet, facts, summary, reply_len) = match unsafe {
+        let (packet, facts, summary, reply) = match unsafe {
             (
                 packet.as_ref(),
                 facts.as_ref(),
                 summary.as_mut(),
-                reply_len.as_mut(),
+                reply.as_mut(),
             )
         } {
             (Some(p), Some(f), Some(s), Some(r)) => (p, f, s, r),
@@ -234,15 +266,30 @@ pub extern "C" fn dhcp6_server_handle_packet(
         let Some(config) = CONFIG.load() else {
             return Counter::InterfaceNotEnabled;
         };
+        // SAFETY: only the owner thread gets here (see the function doc).
+        let shard = unsafe { SHARD.owner() };
+        shard.expire(packet.now);
         let frame = Frame {
             buf,
             len: packet.frame_len as usize,
             l3_offset: usize::from(packet.l3_offset),
             l4_offset: usize::from(packet.l4_offset),
         };
-        match handle_frame(config, packet.rx_sw_if_index, &facts.into(), frame, summary) {
-            Verdict::Reply { frame_len } => {
-                *reply_len = frame_len as u32;
+        let verdict = handle_frame(
+            config,
+            shard,
+            packet.now,
+            packet.rx_sw_if_index,
+            &facts.into(),
+            frame,
+            summary,
+        );
+        match verdict {
+            Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
+                *reply = Dhcp6ServerReply {
+                    length: frame_len as u32,
+                    routed: matches!(verdict, Verdict::Routed { .. }),
+                };
                 Counter::ReplySent
             }
             Verdict::Drop(counter) => counter,
@@ -324,9 +371,7 @@ pub extern "C" fn dhcp6_server_interface_enable(
         err.write("no settings given");
         return Dhcp6ServerStatus::InvalidValue;
     };
-    err.guarded(|| {
-        CONFIG.update(|c| c.enable_interface(sw_if_index, settings.into(), read_mac(mac)))
-    })
+    err.guarded(|| publish(|c| c.enable_interface(sw_if_index, settings.into(), read_mac(mac))))
 }
 
 #[no_mangle]
@@ -339,7 +384,7 @@ pub extern "C" fn dhcp6_server_interface_disable(
         buf: error,
         len: error_len,
     };
-    err.guarded(|| CONFIG.update(|c| c.disable_interface(sw_if_index).map(|_| ())))
+    err.guarded(|| publish(|c| c.disable_interface(sw_if_index).map(|_| ())))
 }
 
 /// Copies the settings of an enabled interface; false if it is not enabled.
@@ -422,7 +467,7 @@ pub extern "C" fn dhcp6_server_set_duid_text(
             None | Some("auto") => None,
             Some(hex) => Some(Duid::parse_hex(hex).map_err(ConfigError::BadDuid)?),
         };
-        CONFIG.update(|c| {
+        publish(|c| {
             c.set_duid(duid);
             Ok(())
         })
@@ -452,7 +497,7 @@ pub extern "C" fn dhcp6_server_set_duid(
             let bytes = unsafe { std::slice::from_raw_parts(duid, len) };
             Some(Duid::from_bytes(bytes).map_err(ConfigError::BadDuid)?)
         };
-        CONFIG.update(|c| {
+        publish(|c| {
             c.set_duid(duid);
             Ok(())
         })
@@ -532,7 +577,7 @@ pub extern "C" fn dhcp6_server_set_dns_servers(
     };
     err.guarded(|| {
         let list = read_servers(servers, count)?;
-        CONFIG.update(|c| c.set_dns_servers(&list))
+        publish(|c| c.set_dns_servers(&list))
     })
 }
 
@@ -556,7 +601,7 @@ pub extern "C" fn dhcp6_server_set_options(
     };
     err.guarded(|| {
         let list = read_servers(servers, count)?;
-        CONFIG.update(|c| {
+        publish(|c| {
             c.set_dns_servers(&list)?;
             c.set_domain_search(&split_names(text))
         })
@@ -594,7 +639,7 @@ pub extern "C" fn dhcp6_server_set_domain_search(
         err.write("domain search list: not a valid UTF-8 string");
         return Dhcp6ServerStatus::InvalidValue;
     };
-    err.guarded(|| CONFIG.update(|c| c.set_domain_search(&split_names(text))))
+    err.guarded(|| publish(|c| c.set_domain_search(&split_names(text))))
 }
 
 /// Writes the domain search list, space-separated and NUL-terminated, into
@@ -614,5 +659,293 @@ pub extern "C" fn dhcp6_server_get_domain_search(out: *mut c_char, len: usize) -
             .unwrap_or_default();
         ErrorBuffer { buf: out, len }.write(&text);
         text.len()
+    })
+}
+
+// ---------------------------------------------------------------- links, pools, leases
+
+/// "Unset" for the optional numbers of `Dhcp6ServerLinkParameters`.
+pub const DHCP6_SERVER_UNSET: u32 = u32::MAX;
+
+/// Link parameters; `DHCP6_SERVER_UNSET` leaves a value as it is (or at its
+/// default for a new link). `rapid_commit`: 0 no, 1 yes, other: unset.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLinkParameters {
+    pub preferred_lifetime: u32,
+    pub valid_lifetime: u32,
+    pub t1: u32,
+    pub t2: u32,
+    pub rapid_commit: u32,
+    pub preference: u32,
+}
+
+/// An address range (`is_prefix_pool` false: `first`..`last`) or a prefix
+/// pool (`prefix`/`prefix_len` carved into /`delegated_len`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerPool {
+    pub is_prefix_pool: bool,
+    pub first: [u8; 16],
+    pub last: [u8; 16],
+    pub prefix: [u8; 16],
+    pub prefix_len: u8,
+    pub delegated_len: u8,
+}
+
+/// Receives one line of text (NUL-terminated) of a view.
+pub type Dhcp6ServerLineFn = Option<extern "C" fn(ctx: *mut c_void, line: *const c_char)>;
+
+fn set(v: u32) -> Option<u32> {
+    (v != DHCP6_SERVER_UNSET).then_some(v)
+}
+
+impl TryFrom<&Dhcp6ServerLinkParameters> for LinkParameters {
+    type Error = ConfigError;
+    fn try_from(p: &Dhcp6ServerLinkParameters) -> Result<Self, ConfigError> {
+        let preference = match set(p.preference) {
+            None => None,
+            Some(v) => Some(
+                u8::try_from(v)
+                    .map_err(|_| ConfigError::BadPool(format!("preference {v}: 0 to 255")))?,
+            ),
+        };
+        Ok(LinkParameters {
+            preferred_lifetime: set(p.preferred_lifetime),
+            valid_lifetime: set(p.valid_lifetime),
+            t1: set(p.t1),
+            t2: set(p.t2),
+            rapid_commit: match p.rapid_commit {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            },
+            preference,
+        })
+    }
+}
+
+impl From<&Dhcp6ServerPool> for PoolSpec {
+    fn from(p: &Dhcp6ServerPool) -> Self {
+        if p.is_prefix_pool {
+            PoolSpec::Prefixes {
+                prefix: p.prefix.into(),
+                len: p.prefix_len,
+                delegated_len: p.delegated_len,
+            }
+        } else {
+            PoolSpec::Addresses {
+                first: p.first.into(),
+                last: p.last.into(),
+            }
+        }
+    }
+}
+
+fn read_addr(addr: *const [u8; 16]) -> Option<Ipv6Addr> {
+    // SAFETY: a non-null `addr` points at 16 readable bytes (ABI contract).
+    unsafe { addr.as_ref() }.map(|o| Ipv6Addr::from(*o))
+}
+
+/// Creates a link (identified by prefix/len) or changes its parameters.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_link_set(
+    prefix: *const [u8; 16],
+    prefix_len: u8,
+    params: *const Dhcp6ServerLinkParameters,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    // SAFETY: NULL is checked; otherwise a valid struct (ABI contract).
+    let (Some(prefix), Some(params)) = (read_addr(prefix), unsafe { params.as_ref() }) else {
+        err.write("no link given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        let params = LinkParameters::try_from(params)?;
+        publish(|c| c.set_link(prefix, prefix_len, &params))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn dhcp6_server_link_remove(
+    prefix: *const [u8; 16],
+    prefix_len: u8,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let Some(prefix) = read_addr(prefix) else {
+        err.write("no link given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| publish(|c| c.remove_link(prefix, prefix_len)))
+}
+
+/// Adds (`add`) or removes a pool of a link.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_add_del(
+    prefix: *const [u8; 16],
+    prefix_len: u8,
+    pool: *const Dhcp6ServerPool,
+    add: bool,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    // SAFETY: NULL is checked; otherwise a valid struct (ABI contract).
+    let (Some(prefix), Some(pool)) = (read_addr(prefix), unsafe { pool.as_ref() }) else {
+        err.write("no link or pool given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    let spec = PoolSpec::from(pool);
+    err.guarded(|| {
+        if add {
+            publish(|c| c.add_pool(prefix, prefix_len, spec))
+        } else {
+            publish(|c| c.remove_pool(prefix, prefix_len, &spec))
+        }
+    })
+}
+
+/// Sets how long offers and declined addresses are held (0: unchanged).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_holds(
+    offer: u32,
+    decline: u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    err.guarded(|| {
+        publish(|c| {
+            c.set_holds(
+                (offer != 0).then_some(offer),
+                (decline != 0).then_some(decline),
+            )
+        })
+    })
+}
+
+fn emit(line: Dhcp6ServerLineFn, ctx: *mut c_void, text: &str) {
+    if let (Some(f), Ok(c)) = (line, std::ffi::CString::new(text)) {
+        f(ctx, c.as_ptr());
+    }
+}
+
+/// Prints the links, their parameters and pools, one line at a time.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
+    boundary((), || {
+        let Some(config) = CONFIG.load() else { return };
+        if config.links().is_empty() {
+            emit(line, ctx, "no links configured");
+        }
+        for l in config.links() {
+            let (t1, t2) = l.timers();
+            emit(
+                line,
+                ctx,
+                &format!(
+                    "link {}/{}: preferred-lifetime {} valid-lifetime {} t1 {} t2 {} rapid-commit {}{}",
+                    l.prefix,
+                    l.prefix_len,
+                    l.preferred_lifetime,
+                    l.valid_lifetime,
+                    t1,
+                    t2,
+                    if l.rapid_commit { "yes" } else { "no" },
+                    l.preference.map(|p| format!(" preference {p}")).unwrap_or_default()
+                ),
+            );
+            for p in &l.pools {
+                emit(line, ctx, &format!("  pool {p}"));
+            }
+        }
+        emit(
+            line,
+            ctx,
+            &format!(
+                "offer-hold {}s, decline-hold {}s",
+                config.offer_hold(),
+                config.decline_hold()
+            ),
+        );
+    })
+}
+
+/// Prints the leases (all, or those of one DUID given as hex text).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_leases(
+    now: u32,
+    duid: *const c_char,
+    line: Dhcp6ServerLineFn,
+    ctx: *mut c_void,
+) {
+    boundary((), || {
+        let filter = match read_str(duid).map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(hex) => match Duid::parse_hex(hex) {
+                Ok(d) => Some(d),
+                Err(e) => return emit(line, ctx, &format!("duid: {e}")),
+            },
+        };
+        // SAFETY: views run on the main thread with the barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let mut n = 0;
+        for (_, l) in shard.leases() {
+            if filter.is_some() && l.duid != filter {
+                continue;
+            }
+            n += 1;
+            emit(line, ctx, &crate::leases::format_lease(&l, now));
+        }
+        emit(
+            line,
+            ctx,
+            &format!("{n} lease{}", if n == 1 { "" } else { "s" }),
+        );
+    })
+}
+
+/// Deletes the lease of an address or delegated prefix (given by its first
+/// address): the resource is free again at once.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_delete(
+    resource: *const [u8; 16],
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let Some(addr) = read_addr(resource) else {
+        err.write("no address given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        // SAFETY: configuration calls run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let bits = u128::from_be_bytes(addr.octets());
+        let index = [crate::leases::IaKind::Na, crate::leases::IaKind::Pd]
+            .into_iter()
+            .find_map(|k| shard.holder(k, bits))
+            .ok_or(ConfigError::NoSuchLease(addr))?;
+        shard.delete(index);
+        Ok(())
     })
 }

@@ -153,6 +153,8 @@ pub struct Shard {
     by_resource: HashMap<(IaKind, u128), u32>,
     pools: Vec<Allocator>,
     expiry: Vec<(u32, List)>,
+    /// Pool id of each entry of the configuration's pool list.
+    config_pool_ids: Vec<u32>,
 }
 
 impl Shard {
@@ -216,6 +218,16 @@ impl Shard {
             .reserve(want.saturating_sub(self.client_by_duid.len()));
         self.leases.reserve(want.saturating_sub(self.leases.len()));
         ids
+    }
+
+    /// Adopts the configuration's pool list (see `ServerConfig::all_pools`).
+    pub fn sync_pools(&mut self, specs: &[PoolSpec], shard: u32, n_shards: u32) {
+        self.config_pool_ids = self.set_pools(specs, shard, n_shards);
+    }
+
+    /// The pool id of the configuration's pool at `position`.
+    pub fn config_pool_id(&self, position: usize) -> Option<u32> {
+        self.config_pool_ids.get(position).copied()
     }
 
     pub fn pool_spec(&self, id: u32) -> Option<&PoolSpec> {
@@ -611,6 +623,35 @@ impl Shard {
     pub fn count(&self, state: LeaseState) -> usize {
         self.leases.iter().filter(|l| l.state == state).count()
     }
+}
+
+/// One line of `show dhcp6-server leases`.
+pub fn format_lease(l: &LeaseView, now: Time) -> String {
+    let addr = core::net::Ipv6Addr::from(l.resource.to_be_bytes());
+    let state = match l.state {
+        LeaseState::Unused => "unused",
+        LeaseState::Offered => "offered",
+        LeaseState::Bound => "bound",
+        LeaseState::Declined => "declined",
+        LeaseState::Free => "free",
+    };
+    let kind = match l.kind {
+        IaKind::Na => "IA_NA",
+        IaKind::Pd => "IA_PD",
+    };
+    let duid = l.duid.as_ref().map_or("-".to_string(), |d| d.to_string());
+    let mut line = format!(
+        "{addr}/{} {state} {kind} iaid {} duid {duid}",
+        l.len, l.iaid
+    );
+    if l.state == LeaseState::Bound {
+        line += &format!(
+            " preferred {}s valid {}s",
+            l.preferred_until.saturating_sub(now),
+            l.valid_until.saturating_sub(now)
+        );
+    }
+    line
 }
 
 #[cfg(test)]

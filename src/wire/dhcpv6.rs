@@ -310,6 +310,11 @@ impl<'a> MessageWriter<'a> {
         Ok(())
     }
 
+    /// Drops what was written after the first `len` bytes (never the header).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = len.clamp(MESSAGE_HEADER_LEN, self.len);
+    }
+
     /// Length of the message written so far.
     pub fn len(&self) -> usize {
         self.len

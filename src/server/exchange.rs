@@ -1,0 +1,394 @@
+//! The message exchanges of RFC 8415 section 18.3: what a server answers to
+//! each client message, with the lease engine behind it.
+
+use arrayvec::ArrayVec;
+
+use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
+use crate::counters::Counter;
+use crate::leases::{IaKind, LeaseState, Lifetimes, Shard, Time};
+use crate::server::reply::{write_ia, write_status, IaResource};
+use crate::server::request::{ClientMessage, IaRequest, IaType, ServerIdCheck};
+use crate::wire::dhcpv6::{option_code, MessageType, MessageWriter, StatusCode};
+
+/// Everything one exchange works with.
+pub struct Exchange<'a> {
+    pub config: &'a ServerConfig,
+    pub shard: &'a mut Shard,
+    /// The link the client is on (from the interface or the innermost relay).
+    pub link: Option<&'a LinkSettings>,
+    pub now: Time,
+    /// Received by unicast on an interface that does not accept it.
+    pub unicast_refused: bool,
+}
+
+/// RFC 8415 section 16: which messages must carry which identifiers.
+fn check_identifiers(msg: &ClientMessage) -> Result<(), Counter> {
+    use MessageType::*;
+    if msg.msg_type == InformationRequest {
+        if msg.server_id == ServerIdCheck::Other {
+            return Err(Counter::ServerIdMismatch);
+        }
+        if !msg.ias.is_empty() {
+            return Err(Counter::InformationRequestWithIa);
+        }
+        return Ok(());
+    }
+    if msg.client_id.is_none() {
+        return Err(Counter::BadClientId);
+    }
+    match (msg.msg_type, msg.server_id) {
+        (Request | Renew | Release | Decline, ServerIdCheck::Absent) => {
+            Err(Counter::MissingServerId)
+        }
+        (Request | Renew | Release | Decline, ServerIdCheck::Other) => {
+            Err(Counter::ServerIdMismatch)
+        }
+        (Solicit | Confirm | Rebind, ServerIdCheck::Ours | ServerIdCheck::Other) => {
+            Err(Counter::UnexpectedServerId)
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Exchange<'_> {
+    /// Writes the reply to `msg` into `out`; returns its length and type, or
+    /// why there is none.
+    pub fn respond(
+        &mut self,
+        msg: &ClientMessage,
+        out: &mut [u8],
+    ) -> Result<(usize, MessageType), Counter> {
+        check_identifiers(msg)?;
+        use MessageType::*;
+        if self.unicast_refused {
+            // RFC 8415 section 18.4: these get UseMulticast; the rest is dropped.
+            if !matches!(msg.msg_type, Request | Renew | Release | Decline) {
+                return Err(Counter::UnicastNotAccepted);
+            }
+        }
+        if msg.msg_type == Confirm {
+            self.check_confirm(msg)?;
+        }
+        let server_duid = self.config.server_duid().ok_or(Counter::NoServerDuid)?;
+        let rapid = msg.msg_type == Solicit
+            && msg.rapid_commit
+            && self.link.is_some_and(|l| l.rapid_commit);
+        let reply_type = if msg.msg_type == Solicit && !rapid {
+            Advertise
+        } else {
+            Reply
+        };
+
+        let mut w = MessageWriter::new(out, reply_type, msg.transaction_id)?;
+        w.option(option_code::SERVER_ID, &[server_duid.as_bytes()])?;
+        if let Some(client_id) = &msg.client_id {
+            w.option(option_code::CLIENT_ID, &[client_id])?;
+        }
+        if self.unicast_refused {
+            write_status(&mut w, StatusCode::UseMulticast)?;
+            return Ok((w.len(), reply_type));
+        }
+        match msg.msg_type {
+            Solicit if rapid => {
+                w.option(option_code::RAPID_COMMIT, &[])?;
+                self.assign_all(msg, LeaseState::Bound, &mut w)?;
+            }
+            Solicit => {
+                let mark = w.len();
+                if let Some(p) = self.link.and_then(|l| l.preference) {
+                    w.option(option_code::PREFERENCE, &[&[p]])?;
+                }
+                if !self.assign_all(msg, LeaseState::Offered, &mut w)? {
+                    // Nothing to offer: the RFC's bare NoAddrsAvail Advertise.
+                    w.truncate(mark);
+                    write_status(&mut w, StatusCode::NoAddrsAvail)?;
+                    return Ok((w.len(), reply_type));
+                }
+            }
+            Request => {
+                self.assign_all(msg, LeaseState::Bound, &mut w)?;
+            }
+            Renew | Rebind => self.extend_all(msg, &mut w)?,
+            Release | Decline => {
+                self.give_back_all(msg, &mut w)?;
+                write_status(&mut w, StatusCode::Success)?;
+            }
+            Confirm => {
+                let on_link = self.confirm_on_link(msg);
+                write_status(
+                    &mut w,
+                    if on_link {
+                        StatusCode::Success
+                    } else {
+                        StatusCode::NotOnLink
+                    },
+                )?;
+            }
+            _ => {}
+        }
+        if !matches!(msg.msg_type, Release | Decline | Confirm) {
+            self.write_configuration(msg, &mut w)?;
+        }
+        Ok((w.len(), reply_type))
+    }
+
+    fn write_configuration(
+        &self,
+        msg: &ClientMessage,
+        w: &mut MessageWriter<'_>,
+    ) -> Result<(), Counter> {
+        let c = self.config;
+        if msg.requested.dns_servers() && !c.dns_servers_wire().is_empty() {
+            w.option(option_code::DNS_SERVERS, &[c.dns_servers_wire()])?;
+        }
+        if msg.requested.domain_search() && !c.domain_search_wire().is_empty() {
+            w.option(option_code::DOMAIN_LIST, &[c.domain_search_wire()])?;
+        }
+        Ok(())
+    }
+
+    fn duid(msg: &ClientMessage) -> &[u8] {
+        msg.client_id.as_deref().unwrap_or(&[])
+    }
+
+    /// The link's pools (shard ids) of one kind.
+    fn pools(&self, kind: IaKind) -> ArrayVec<u32, MAX_POOLS_PER_LINK> {
+        let mut ids = ArrayVec::new();
+        if let Some(link) = self.link {
+            for (pos, spec) in link.pool_positions().zip(&link.pools) {
+                if spec.kind() == kind {
+                    if let Some(id) = self.shard.config_pool_id(pos) {
+                        let _ = ids.try_push(id);
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    fn lifetimes(&self) -> Lifetimes {
+        self.link.map_or(
+            Lifetimes {
+                preferred: 0,
+                valid: 0,
+            },
+            |l| Lifetimes {
+                preferred: l.preferred_lifetime,
+                valid: l.valid_lifetime,
+            },
+        )
+    }
+
+    fn timers(&self) -> (u32, u32) {
+        self.link.map_or((0, 0), |l| l.timers())
+    }
+
+    fn shown(&self, index: u32) -> IaResource {
+        let lease = self.shard.lease(index);
+        let (preferred, valid) = lease.remaining(self.now);
+        let (preferred, valid) = if lease.state == LeaseState::Offered {
+            let l = self.lifetimes();
+            (l.preferred, l.valid)
+        } else {
+            (preferred, valid)
+        };
+        IaResource {
+            resource: lease.resource,
+            len: lease.len,
+            preferred,
+            valid,
+        }
+    }
+
+    /// Solicit, Request: gives each IA an address or prefix. Returns whether
+    /// any IA got one.
+    fn assign_all(
+        &mut self,
+        msg: &ClientMessage,
+        state: LeaseState,
+        w: &mut MessageWriter<'_>,
+    ) -> Result<bool, Counter> {
+        let mut any = false;
+        for ia in &msg.ias {
+            let none = if ia.ty == IaType::Pd {
+                StatusCode::NoPrefixAvail
+            } else {
+                StatusCode::NoAddrsAvail
+            };
+            let Some(kind) = ia.ty.kind() else {
+                // Temporary addresses are not offered.
+                write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(none))?;
+                continue;
+            };
+            let pools = self.pools(kind);
+            let hint = ia.resources.first().copied();
+            let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
+            match self.shard.assign(
+                Self::duid(msg),
+                kind,
+                ia.iaid,
+                &pools,
+                hint,
+                state,
+                self.now,
+                lifetimes,
+                hold,
+            ) {
+                Ok(index) => {
+                    any = true;
+                    let shown = self.shown(index);
+                    write_ia(w, ia.ty, ia.iaid, self.timers(), &[shown], None)?;
+                }
+                Err(_) => write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(none))?,
+            }
+        }
+        Ok(any)
+    }
+
+    /// Renew, Rebind (RFC 8415 sections 18.3.4, 18.3.5).
+    fn extend_all(
+        &mut self,
+        msg: &ClientMessage,
+        w: &mut MessageWriter<'_>,
+    ) -> Result<(), Counter> {
+        for ia in &msg.ias {
+            let Some(kind) = ia.ty.kind() else {
+                write_ia(
+                    w,
+                    ia.ty,
+                    ia.iaid,
+                    (0, 0),
+                    &[],
+                    Some(StatusCode::NoAddrsAvail),
+                )?;
+                continue;
+            };
+            let pools = self.pools(kind);
+            let binding = self
+                .shard
+                .find(Self::duid(msg), kind, ia.iaid)
+                // Released or expired leases are remembered, not bound.
+                .filter(|i| self.shard.lease(*i).state == LeaseState::Bound);
+            let mut shown: ArrayVec<IaResource, 5> = ArrayVec::new();
+            match binding {
+                Some(index) if pools.contains(&self.shard.lease(index).pool) => {
+                    self.shard.extend(index, self.now, self.lifetimes());
+                    shown.push(self.shown(index));
+                }
+                Some(index) => {
+                    // Bound on a pool this link no longer has: say it is over.
+                    let l = self.shard.lease(index);
+                    shown.push(IaResource {
+                        resource: l.resource,
+                        len: l.len,
+                        preferred: 0,
+                        valid: 0,
+                    });
+                }
+                None if msg.msg_type == MessageType::Rebind => {
+                    // Lost binding (e.g. after a restore): rebind what the
+                    // client holds if it is ours to give and free.
+                    if let Some(&hint) = ia.resources.first() {
+                        let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
+                        if let Ok(index) = self.shard.assign(
+                            Self::duid(msg),
+                            kind,
+                            ia.iaid,
+                            &pools,
+                            Some(hint),
+                            LeaseState::Bound,
+                            self.now,
+                            lifetimes,
+                            hold,
+                        ) {
+                            if (
+                                self.shard.lease(index).resource,
+                                self.shard.lease(index).len,
+                            ) == hint
+                            {
+                                shown.push(self.shown(index));
+                            } else {
+                                // Not what the client holds: take it back.
+                                self.shard.release(index);
+                            }
+                        }
+                    }
+                    if shown.is_empty() {
+                        write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?;
+                        continue;
+                    }
+                }
+                None => {
+                    write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?;
+                    continue;
+                }
+            }
+            // What the client listed that is not its binding: lifetimes 0.
+            for &(resource, len) in &ia.resources {
+                if !shown.iter().any(|s| s.resource == resource && s.len == len) {
+                    let _ = shown.try_push(IaResource {
+                        resource,
+                        len,
+                        preferred: 0,
+                        valid: 0,
+                    });
+                }
+            }
+            write_ia(w, ia.ty, ia.iaid, self.timers(), &shown, None)?;
+        }
+        Ok(())
+    }
+
+    /// Release, Decline (RFC 8415 sections 18.3.7, 18.3.8): IAs without a
+    /// binding are listed with NoBinding.
+    fn give_back_all(
+        &mut self,
+        msg: &ClientMessage,
+        w: &mut MessageWriter<'_>,
+    ) -> Result<(), Counter> {
+        for ia in &msg.ias {
+            let found = ia.ty.kind().and_then(|kind| {
+                let index = self.shard.find(Self::duid(msg), kind, ia.iaid)?;
+                let l = self.shard.lease(index);
+                let named = ia
+                    .resources
+                    .iter()
+                    .any(|&(r, len)| r == l.resource && len == l.len);
+                (named && matches!(l.state, LeaseState::Bound | LeaseState::Offered))
+                    .then_some(index)
+            });
+            let decline = msg.msg_type == MessageType::Decline && ia.ty != IaType::Pd;
+            match found {
+                Some(index) if decline => {
+                    self.shard
+                        .decline(index, self.now, self.config.decline_hold())
+                }
+                Some(index) if msg.msg_type == MessageType::Release => self.shard.release(index),
+                _ => write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn confirm_addresses(msg: &ClientMessage) -> impl Iterator<Item = u128> + '_ {
+        msg.ias
+            .iter()
+            .filter(|ia: &&IaRequest| ia.ty != IaType::Pd)
+            .flat_map(|ia| ia.resources.iter().map(|&(r, _)| r))
+    }
+
+    /// A Confirm is answered only when it names addresses and the link is
+    /// known (RFC 8415 section 18.3.3).
+    fn check_confirm(&self, msg: &ClientMessage) -> Result<(), Counter> {
+        if self.link.is_none() || Self::confirm_addresses(msg).next().is_none() {
+            return Err(Counter::ConfirmUndecidable);
+        }
+        Ok(())
+    }
+
+    fn confirm_on_link(&self, msg: &ClientMessage) -> bool {
+        let Some(link) = self.link else { return false };
+        Self::confirm_addresses(msg)
+            .all(|a| link.contains(&core::net::Ipv6Addr::from(a.to_be_bytes())))
+    }
+}

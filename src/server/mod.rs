@@ -1,0 +1,286 @@
+//! The per-packet path: a received DHCPv6 frame in, a reply written over it
+//! in the same buffer or a counted reason to drop it.
+//!
+//! Nothing here locks or blocks, and serving a packet does not allocate: the
+//! request's fields are copied to the stack (`request`), the exchange runs
+//! against the lease engine (`exchange`), and the reply, wrapped in
+//! Relay-reply envelopes when the request came through relays (`reply`), is
+//! written where the request was.
+
+mod exchange;
+pub mod reply;
+pub mod request;
+
+use core::net::Ipv6Addr;
+
+use crate::config::{InterfaceSettings, ServerConfig};
+use crate::counters::Counter;
+use crate::leases::{Shard, Time};
+use crate::wire::dhcpv6::{Message, MessageType, WireError};
+use crate::wire::frame::{
+    finish_udp, write_ipv6_header, Ipv6Header, UdpHeader, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT,
+    ETHERNET_ADDRS_LEN, ETHERNET_ADDR_LEN, IPV6_HEADER_LEN, IP_PROTOCOL_UDP, UDP_HEADER_LEN,
+};
+use exchange::Exchange;
+use reply::{relay_overhead, wrap_in_relay_replies};
+use request::{read_client_message, unwrap_relays};
+
+/// What VPP knows about the receiving interface, looked up per packet so
+/// address changes made after enabling the interface are always honoured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InterfaceFacts {
+    pub mac: Option<[u8; 6]>,
+    pub link_local: Option<Ipv6Addr>,
+    pub first_global: Option<Ipv6Addr>,
+}
+
+impl InterfaceFacts {
+    /// `reply-from` in force: the configured address, else the link-local.
+    pub fn reply_from(&self, settings: &InterfaceSettings) -> Option<Ipv6Addr> {
+        settings.reply_from.or(self.link_local)
+    }
+
+    /// `link-address` in force: configured, else first global, else `::`.
+    pub fn link_address(&self, settings: &InterfaceSettings) -> Ipv6Addr {
+        settings
+            .link_address
+            .or(self.first_global)
+            .unwrap_or(Ipv6Addr::UNSPECIFIED)
+    }
+}
+
+/// A received frame, in place in its packet buffer.
+pub struct Frame<'a> {
+    /// From the first byte of the Ethernet header to the end of the space
+    /// the reply may use.
+    pub buf: &'a mut [u8],
+    /// Bytes received, from the Ethernet header on.
+    pub len: usize,
+    /// Where the IPv6 header starts (after Ethernet and any VLAN tags).
+    pub l3_offset: usize,
+    /// Where the UDP header starts.
+    pub l4_offset: usize,
+}
+
+/// Bytes of the client DUID kept for the packet trace.
+pub const DHCP6_SERVER_TRACE_DUID_LEN: usize = 32;
+
+/// What the packet trace shows for one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct PacketSummary {
+    /// Message type received, 0 if none could be read.
+    pub msg_type_in: u8,
+    /// Message type sent, 0 if no reply.
+    pub msg_type_out: u8,
+    /// Full length of the client DUID (only the first 32 octets are kept).
+    pub client_duid_len: u8,
+    pub client_duid: [u8; DHCP6_SERVER_TRACE_DUID_LEN],
+}
+
+impl Default for PacketSummary {
+    fn default() -> Self {
+        PacketSummary {
+            msg_type_in: 0,
+            msg_type_out: 0,
+            client_duid_len: 0,
+            client_duid: [0; DHCP6_SERVER_TRACE_DUID_LEN],
+        }
+    }
+}
+
+impl PacketSummary {
+    fn record_client_duid(&mut self, duid: &[u8]) {
+        let kept = duid.len().min(DHCP6_SERVER_TRACE_DUID_LEN);
+        self.client_duid[..kept].copy_from_slice(&duid[..kept]);
+        self.client_duid_len = duid.len() as u8;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The reply is in the buffer: send `frame_len` bytes from its start
+    /// back out of the receiving interface.
+    Reply {
+        frame_len: usize,
+    },
+    /// A Relay-reply: an IPv6 packet from the frame's `l3_offset` up to
+    /// `frame_len`, to be routed to the relay.
+    Routed {
+        frame_len: usize,
+    },
+    Drop(Counter),
+}
+
+const ETHERTYPE_END: usize = ETHERNET_ADDRS_LEN + 2;
+
+fn wire_error(e: WireError) -> Counter {
+    match e {
+        WireError::Truncated => Counter::Truncated,
+        WireError::OptionOverrun => Counter::OptionOverrun,
+    }
+}
+
+/// Handles one received frame for interface `sw_if_index` at time `now`.
+pub fn handle_frame(
+    config: &ServerConfig,
+    shard: &mut Shard,
+    now: Time,
+    sw_if_index: u32,
+    facts: &InterfaceFacts,
+    frame: Frame<'_>,
+    summary: &mut PacketSummary,
+) -> Verdict {
+    match serve(config, shard, now, sw_if_index, facts, frame, summary) {
+        Ok(v) => v,
+        Err(counter) => Verdict::Drop(counter),
+    }
+}
+
+fn serve(
+    config: &ServerConfig,
+    shard: &mut Shard,
+    now: Time,
+    sw_if_index: u32,
+    facts: &InterfaceFacts,
+    frame: Frame<'_>,
+    summary: &mut PacketSummary,
+) -> Result<Verdict, Counter> {
+    let Frame {
+        buf,
+        len,
+        l3_offset,
+        l4_offset,
+    } = frame;
+    let received = buf.get(..len).ok_or(Counter::Truncated)?;
+    if l3_offset < ETHERTYPE_END || l4_offset != l3_offset + IPV6_HEADER_LEN {
+        return Err(Counter::NotIpv6Udp);
+    }
+    let ip = received
+        .get(l3_offset..)
+        .and_then(Ipv6Header::new_checked)
+        .filter(|ip| ip.next_header() == IP_PROTOCOL_UDP)
+        .ok_or(Counter::NotIpv6Udp)?;
+    let udp = received
+        .get(l4_offset..)
+        .and_then(UdpHeader::new_checked)
+        .ok_or(Counter::Truncated)?;
+    let payload_start = l4_offset + UDP_HEADER_LEN;
+    let payload_end = l4_offset + usize::from(udp.length());
+    let payload = received
+        .get(payload_start..payload_end)
+        .ok_or(Counter::Truncated)?;
+    let (peer_addr, our_addr, peer_port) = (ip.src(), ip.dst(), udp.src_port());
+    let is_multicast = our_addr.is_multicast();
+    if let Some(&msg_type) = payload.first() {
+        summary.msg_type_in = msg_type;
+    }
+
+    let settings = config
+        .interface(sw_if_index)
+        .ok_or(Counter::InterfaceNotEnabled)?;
+    if is_multicast && !settings.accept_multicast {
+        return Err(Counter::MulticastNotAccepted);
+    }
+    let unicast_refused = !is_multicast && !settings.accept_unicast;
+
+    let (relays, inner) = unwrap_relays(payload)?;
+    if !relays.is_empty() {
+        if unicast_refused {
+            return Err(Counter::UnicastNotAccepted);
+        }
+        if let Some(&t) = inner.first() {
+            summary.msg_type_in = t;
+        }
+    }
+    let message = Message::parse(inner).map_err(wire_error)?;
+    let msg_type = match MessageType::from_u8(message.msg_type()) {
+        Some(
+            MessageType::Advertise
+            | MessageType::Reply
+            | MessageType::Reconfigure
+            | MessageType::RelayReply
+            | MessageType::RelayForward,
+        ) => return Err(Counter::ServerOnlyMessage),
+        Some(t) => t,
+        None => return Err(Counter::UnknownMessageType),
+    };
+    let request = read_client_message(config, &message, msg_type, summary)?;
+
+    // The link: the innermost relay's link-address that is set, else the
+    // receiving interface's.
+    let link_address = relays
+        .iter()
+        .rev()
+        .map(|r| Ipv6Addr::from(r.link_address))
+        .find(|a| !a.is_unspecified())
+        .unwrap_or_else(|| facts.link_address(settings));
+    let mut exchange = Exchange {
+        config,
+        shard,
+        link: config.link_for(&link_address),
+        now,
+        unicast_refused: unicast_refused && relays.is_empty(),
+    };
+
+    // From here on the request's bytes are overwritten.
+    let inner_start = payload_start + relay_overhead(&relays);
+    let out = buf.get_mut(inner_start..).ok_or(Counter::NoRoom)?;
+    let (inner_len, reply_type) = exchange.respond(&request, out)?;
+    summary.msg_type_out = reply_type as u8;
+
+    if relays.is_empty() {
+        let reply_from = facts.reply_from(settings).ok_or(Counter::NoReplyAddress)?;
+        let our_mac = facts.mac.ok_or(Counter::NoReplyAddress)?;
+        let udp_len = UDP_HEADER_LEN + inner_len;
+        finish_udp(
+            &mut buf[l4_offset..l4_offset + udp_len],
+            &reply_from,
+            &peer_addr,
+            DHCPV6_SERVER_PORT,
+            DHCPV6_CLIENT_PORT,
+        );
+        write_ipv6_header(
+            &mut buf[l3_offset..],
+            &reply_from,
+            &peer_addr,
+            udp_len as u16,
+        );
+        // Back to the client's MAC, from ours; VLAN tags and ethertype stay.
+        buf.copy_within(ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN, 0);
+        buf[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN].copy_from_slice(&our_mac);
+        return Ok(Verdict::Reply {
+            frame_len: l4_offset + udp_len,
+        });
+    }
+
+    summary.msg_type_out = MessageType::RelayReply as u8;
+    let payload_len = wrap_in_relay_replies(&mut buf[payload_start..], &relays, inner_len);
+    // To the relay, from the address it sent to (a global one when it
+    // used a multicast group).
+    let from = if is_multicast {
+        settings
+            .link_address
+            .or(facts.first_global)
+            .ok_or(Counter::NoReplyAddress)?
+    } else {
+        our_addr
+    };
+    let udp_len = UDP_HEADER_LEN + payload_len;
+    finish_udp(
+        &mut buf[l4_offset..l4_offset + udp_len],
+        &from,
+        &peer_addr,
+        DHCPV6_SERVER_PORT,
+        peer_port,
+    );
+    write_ipv6_header(&mut buf[l3_offset..], &from, &peer_addr, udp_len as u16);
+    Ok(Verdict::Routed {
+        frame_len: l4_offset + udp_len,
+    })
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_stateful;

@@ -1,0 +1,260 @@
+//! What the server keeps of a request: the relay chain around it and the
+//! client message's fields, copied to the stack (bounded) so the reply can
+//! then be written over the request's bytes.
+
+use arrayvec::ArrayVec;
+
+use crate::config::ServerConfig;
+use crate::counters::Counter;
+use crate::duid::{MAX_DUID_LEN, MIN_DUID_LEN};
+use crate::leases::IaKind;
+use crate::server::PacketSummary;
+use crate::wire::dhcpv6::{
+    option_code, Message, MessageType, Options, RelayMessage, WireError, HOP_COUNT_LIMIT,
+};
+
+/// IA options handled per message; more is refused (too_many_ias).
+pub const MAX_IAS: usize = 8;
+/// Addresses or prefixes read per IA (further ones are ignored).
+pub const MAX_IA_RESOURCES: usize = 4;
+/// Longest Interface-ID echoed back to a relay.
+pub const MAX_INTERFACE_ID: usize = 128;
+
+fn wire_error(e: WireError) -> Counter {
+    match e {
+        WireError::Truncated => Counter::Truncated,
+        WireError::OptionOverrun => Counter::OptionOverrun,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IaType {
+    Na,
+    Ta,
+    Pd,
+}
+
+impl IaType {
+    pub fn kind(self) -> Option<IaKind> {
+        match self {
+            IaType::Na => Some(IaKind::Na),
+            IaType::Pd => Some(IaKind::Pd),
+            IaType::Ta => None,
+        }
+    }
+}
+
+/// One IA of the request and the addresses or prefixes it names.
+#[derive(Debug, Clone)]
+pub struct IaRequest {
+    pub ty: IaType,
+    pub iaid: u32,
+    /// (address or prefix, prefix length)
+    pub resources: ArrayVec<(u128, u8), MAX_IA_RESOURCES>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerIdCheck {
+    Absent,
+    Ours,
+    Other,
+}
+
+/// Options the client asked for in its ORO, among those we can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requested {
+    pub present: bool,
+    pub dns_servers: bool,
+    pub domain_search: bool,
+}
+
+impl Requested {
+    /// Without an ORO we send what we have; with one, what it asks for.
+    pub fn dns_servers(&self) -> bool {
+        !self.present || self.dns_servers
+    }
+
+    pub fn domain_search(&self) -> bool {
+        !self.present || self.domain_search
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientMessage {
+    pub msg_type: MessageType,
+    pub transaction_id: [u8; 3],
+    pub client_id: Option<ArrayVec<u8, MAX_DUID_LEN>>,
+    pub server_id: ServerIdCheck,
+    pub requested: Requested,
+    pub rapid_commit: bool,
+    pub ias: ArrayVec<IaRequest, MAX_IAS>,
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn be128(b: &[u8]) -> u128 {
+    let mut o = [0u8; 16];
+    o.copy_from_slice(&b[..16]);
+    u128::from_be_bytes(o)
+}
+
+/// Reads an IA_NA, IA_TA or IA_PD option body.
+fn read_ia(ty: IaType, data: &[u8]) -> Result<IaRequest, Counter> {
+    let fixed = if ty == IaType::Ta { 4 } else { 12 };
+    if data.len() < fixed {
+        return Err(Counter::BadOptionLength);
+    }
+    let mut ia = IaRequest {
+        ty,
+        iaid: be32(data),
+        resources: ArrayVec::new(),
+    };
+    for sub in Options::checked(&data[fixed..]).map_err(wire_error)? {
+        let resource = match (ty, sub.code) {
+            (IaType::Na | IaType::Ta, option_code::IA_ADDR) => {
+                if sub.data.len() < 24 {
+                    return Err(Counter::BadOptionLength);
+                }
+                Options::checked(&sub.data[24..]).map_err(wire_error)?;
+                (be128(sub.data), 128)
+            }
+            (IaType::Pd, option_code::IA_PREFIX) => {
+                if sub.data.len() < 25 || sub.data[8] > 128 {
+                    return Err(Counter::BadOptionLength);
+                }
+                Options::checked(&sub.data[25..]).map_err(wire_error)?;
+                (be128(&sub.data[9..]), sub.data[8])
+            }
+            _ => continue,
+        };
+        let _ = ia.resources.try_push(resource);
+    }
+    Ok(ia)
+}
+
+/// Reads a client message (any type but the relay ones) after `parse`.
+pub fn read_client_message(
+    config: &ServerConfig,
+    message: &Message<'_>,
+    msg_type: MessageType,
+    summary: &mut PacketSummary,
+) -> Result<ClientMessage, Counter> {
+    let mut m = ClientMessage {
+        msg_type,
+        transaction_id: message.transaction_id(),
+        client_id: None,
+        server_id: ServerIdCheck::Absent,
+        requested: Requested::default(),
+        rapid_commit: false,
+        ias: ArrayVec::new(),
+    };
+    for option in message.options() {
+        match option.code {
+            option_code::CLIENT_ID => {
+                if m.client_id.is_some()
+                    || !(MIN_DUID_LEN..=MAX_DUID_LEN).contains(&option.data.len())
+                {
+                    return Err(Counter::BadClientId);
+                }
+                let mut id = ArrayVec::new();
+                id.try_extend_from_slice(option.data)
+                    .map_err(|_| Counter::BadClientId)?;
+                summary.record_client_duid(option.data);
+                m.client_id = Some(id);
+            }
+            option_code::SERVER_ID => {
+                if !(MIN_DUID_LEN..=MAX_DUID_LEN).contains(&option.data.len())
+                    || m.server_id != ServerIdCheck::Absent
+                {
+                    return Err(Counter::BadOptionLength);
+                }
+                let ours = config.server_duid().map(|d| d.as_bytes()) == Some(option.data);
+                m.server_id = if ours {
+                    ServerIdCheck::Ours
+                } else {
+                    ServerIdCheck::Other
+                };
+            }
+            option_code::IA_NA | option_code::IA_TA | option_code::IA_PD => {
+                let ty = match option.code {
+                    option_code::IA_NA => IaType::Na,
+                    option_code::IA_TA => IaType::Ta,
+                    _ => IaType::Pd,
+                };
+                let ia = read_ia(ty, option.data)?;
+                // A repeated IA (same type and IAID) is answered once.
+                if !m.ias.iter().any(|i| i.ty == ia.ty && i.iaid == ia.iaid) {
+                    m.ias.try_push(ia).map_err(|_| Counter::TooManyIas)?;
+                }
+            }
+            option_code::ORO => {
+                if option.data.len() % 2 != 0 || m.requested.present {
+                    return Err(Counter::BadOptionLength);
+                }
+                m.requested.present = true;
+                for code in option
+                    .data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                {
+                    match code {
+                        option_code::DNS_SERVERS => m.requested.dns_servers = true,
+                        option_code::DOMAIN_LIST => m.requested.domain_search = true,
+                        _ => {}
+                    }
+                }
+            }
+            option_code::RAPID_COMMIT => m.rapid_commit = true,
+            option_code::ELAPSED_TIME if option.data.len() != 2 => {
+                return Err(Counter::BadOptionLength)
+            }
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// One relay agent the message passed through, outermost first.
+#[derive(Debug, Clone)]
+pub struct RelayLevel {
+    pub hop_count: u8,
+    pub link_address: [u8; 16],
+    pub peer_address: [u8; 16],
+    pub interface_id: Option<ArrayVec<u8, MAX_INTERFACE_ID>>,
+}
+
+pub type RelayChain = ArrayVec<RelayLevel, { HOP_COUNT_LIMIT as usize }>;
+
+/// Unwraps nested Relay-forward messages; returns the relays (outermost
+/// first) and the client message inside.
+pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, &[u8]), Counter> {
+    let mut chain = RelayChain::new();
+    let mut inner = payload;
+    while inner.first() == Some(&(MessageType::RelayForward as u8)) {
+        let relay = RelayMessage::parse(inner).map_err(wire_error)?;
+        let mut level = RelayLevel {
+            hop_count: relay.hop_count(),
+            link_address: relay.link_address(),
+            peer_address: relay.peer_address(),
+            interface_id: None,
+        };
+        let mut message = None;
+        for option in relay.options() {
+            match option.code {
+                option_code::RELAY_MSG => message = Some(option.data),
+                option_code::INTERFACE_ID => {
+                    let mut id = ArrayVec::new();
+                    id.try_extend_from_slice(option.data)
+                        .map_err(|_| Counter::BadOptionLength)?;
+                    level.interface_id = Some(id);
+                }
+                _ => {}
+            }
+        }
+        chain.try_push(level).map_err(|_| Counter::RelayTooDeep)?;
+        inner = message.ok_or(Counter::RelayWithoutMessage)?;
+    }
+    Ok((chain, inner))
+}

@@ -1,0 +1,658 @@
+//! Every RFC 8415 exchange against the lease engine, through `handle_frame`.
+
+use super::*;
+use crate::config::{InterfaceSettings, LinkParameters};
+use crate::duid::Duid;
+use crate::leases::{PoolSpec, Shard};
+use crate::wire::dhcpv6::{option_code, Options, StatusCode};
+use crate::wire::frame::ALL_DHCP_RELAY_AGENTS_AND_SERVERS;
+
+const SW_IF: u32 = 1;
+const MAC: [u8; 6] = [2, 0x5e, 0, 0, 0, 2];
+
+fn ip(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+fn bits(s: &str) -> u128 {
+    u128::from_be_bytes(ip(s).octets())
+}
+
+fn opt(code: u16, data: &[u8]) -> Vec<u8> {
+    let mut v = code.to_be_bytes().to_vec();
+    v.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    v.extend_from_slice(data);
+    v
+}
+
+fn client_id(n: u8) -> Vec<u8> {
+    opt(option_code::CLIENT_ID, &[0, 3, 0, 1, 2, 0, 0, 0, 0, n])
+}
+
+fn ia_na(iaid: u32, addrs: &[&str]) -> Vec<u8> {
+    let mut body = iaid.to_be_bytes().to_vec();
+    body.extend_from_slice(&[0; 8]);
+    for a in addrs {
+        let mut sub = ip(a).octets().to_vec();
+        sub.extend_from_slice(&[0; 8]);
+        body.extend(opt(option_code::IA_ADDR, &sub));
+    }
+    opt(option_code::IA_NA, &body)
+}
+
+fn ia_pd(iaid: u32, prefixes: &[(&str, u8)]) -> Vec<u8> {
+    let mut body = iaid.to_be_bytes().to_vec();
+    body.extend_from_slice(&[0; 8]);
+    for (p, len) in prefixes {
+        let mut sub = vec![0; 8];
+        sub.push(*len);
+        sub.extend_from_slice(&ip(p).octets());
+        body.extend(opt(option_code::IA_PREFIX, &sub));
+    }
+    opt(option_code::IA_PD, &body)
+}
+
+fn msg(t: MessageType, options: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = vec![t as u8, 0xab, 0xcd, 0xef];
+    for o in options {
+        m.extend_from_slice(o);
+    }
+    m
+}
+
+fn relay_forward(
+    hop: u8,
+    link: &str,
+    peer: &str,
+    interface_id: Option<&[u8]>,
+    inner: &[u8],
+) -> Vec<u8> {
+    let mut m = vec![MessageType::RelayForward as u8, hop];
+    m.extend_from_slice(&ip(link).octets());
+    m.extend_from_slice(&ip(peer).octets());
+    if let Some(id) = interface_id {
+        m.extend(opt(option_code::INTERFACE_ID, id));
+    }
+    m.extend(opt(option_code::RELAY_MSG, inner));
+    m
+}
+
+/// Options of a message (after the 4-byte header) or an option body.
+fn options(area: &[u8]) -> Vec<(u16, Vec<u8>)> {
+    Options::checked(area)
+        .unwrap()
+        .map(|o| (o.code, o.data.to_vec()))
+        .collect()
+}
+
+fn find(opts: &[(u16, Vec<u8>)], code: u16) -> Option<Vec<u8>> {
+    opts.iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, d)| d.clone())
+}
+
+fn status_of(body: &[u8]) -> u16 {
+    u16::from_be_bytes([body[0], body[1]])
+}
+
+/// An IA of the reply: iaid, t1, t2, (resource, len, preferred, valid), status.
+#[derive(Debug)]
+struct Ia {
+    iaid: u32,
+    t1: u32,
+    t2: u32,
+    resources: Vec<(u128, u8, u32, u32)>,
+    status: Option<u16>,
+}
+
+fn ias(opts: &[(u16, Vec<u8>)]) -> Vec<Ia> {
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    opts.iter()
+        .filter(|(c, _)| *c == option_code::IA_NA || *c == option_code::IA_PD)
+        .map(|(c, d)| {
+            let mut ia = Ia {
+                iaid: be(d),
+                t1: be(&d[4..]),
+                t2: be(&d[8..]),
+                resources: vec![],
+                status: None,
+            };
+            for (sc, sd) in options(&d[12..]) {
+                match sc {
+                    option_code::IA_ADDR => ia.resources.push((
+                        u128::from_be_bytes(sd[..16].try_into().unwrap()),
+                        128,
+                        be(&sd[16..]),
+                        be(&sd[20..]),
+                    )),
+                    option_code::IA_PREFIX => ia.resources.push((
+                        u128::from_be_bytes(sd[9..25].try_into().unwrap()),
+                        sd[8],
+                        be(&sd[0..]),
+                        be(&sd[4..]),
+                    )),
+                    option_code::STATUS_CODE => ia.status = Some(status_of(&sd)),
+                    _ => {}
+                }
+                let _ = c;
+            }
+            ia
+        })
+        .collect()
+}
+
+struct Server {
+    config: ServerConfig,
+    shard: Shard,
+    now: Time,
+}
+
+const LINK: &str = "2001:db8:1::";
+
+impl Server {
+    fn new(settings: InterfaceSettings, params: LinkParameters) -> Self {
+        let mut config = ServerConfig::new();
+        config.enable_interface(SW_IF, settings, Some(MAC)).unwrap();
+        config.set_link(ip(LINK), 64, &params).unwrap();
+        config
+            .add_pool(
+                ip(LINK),
+                64,
+                PoolSpec::Addresses {
+                    first: ip("2001:db8:1::100"),
+                    last: ip("2001:db8:1::103"),
+                },
+            )
+            .unwrap();
+        config
+            .add_pool(
+                ip(LINK),
+                64,
+                PoolSpec::Prefixes {
+                    prefix: ip("2001:db8:100::"),
+                    len: 46,
+                    delegated_len: 48,
+                },
+            )
+            .unwrap();
+        config
+            .set_link(ip("2001:db8:2::"), 64, &LinkParameters::default())
+            .unwrap();
+        config
+            .add_pool(
+                ip("2001:db8:2::"),
+                64,
+                PoolSpec::Addresses {
+                    first: ip("2001:db8:2::10"),
+                    last: ip("2001:db8:2::1f"),
+                },
+            )
+            .unwrap();
+        let mut shard = Shard::new();
+        shard.sync_pools(&config.all_pools().copied().collect::<Vec<_>>(), 0, 1);
+        Server {
+            config,
+            shard,
+            now: 1_000,
+        }
+    }
+
+    fn default() -> Self {
+        Self::new(InterfaceSettings::default(), LinkParameters::default())
+    }
+
+    fn facts() -> InterfaceFacts {
+        InterfaceFacts {
+            mac: Some(MAC),
+            link_local: Some(ip("fe80::2")),
+            first_global: Some(ip("2001:db8:1::1")),
+        }
+    }
+
+    fn server_id(&self) -> Vec<u8> {
+        opt(
+            option_code::SERVER_ID,
+            Duid::link_layer_ethernet(MAC).as_bytes(),
+        )
+    }
+
+    /// Sends `payload` from `src` to `dst`; returns the verdict and the
+    /// reply's UDP payload.
+    fn send_from(&mut self, src: &str, dst: Ipv6Addr, payload: &[u8]) -> (Verdict, Vec<u8>) {
+        let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 2, 0xc1, 0, 0, 0, 1, 0x86, 0xdd];
+        let l3 = f.len();
+        let udp_len = (UDP_HEADER_LEN + payload.len()) as u16;
+        let mut hdr = [0u8; IPV6_HEADER_LEN];
+        write_ipv6_header(&mut hdr, &ip(src), &dst, udp_len);
+        f.extend_from_slice(&hdr);
+        let mut udp = vec![0u8; UDP_HEADER_LEN];
+        udp.extend_from_slice(payload);
+        finish_udp(&mut udp, &ip(src), &dst, 546, 547);
+        f.extend_from_slice(&udp);
+        let len = f.len();
+        f.resize(2048, 0);
+        let mut summary = PacketSummary::default();
+        let frame = Frame {
+            buf: &mut f,
+            len,
+            l3_offset: l3,
+            l4_offset: l3 + IPV6_HEADER_LEN,
+        };
+        let v = handle_frame(
+            &self.config,
+            &mut self.shard,
+            self.now,
+            SW_IF,
+            &Self::facts(),
+            frame,
+            &mut summary,
+        );
+        let out = match v {
+            Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
+                f[l3 + IPV6_HEADER_LEN + UDP_HEADER_LEN..frame_len].to_vec()
+            }
+            Verdict::Drop(_) => vec![],
+        };
+        (v, out)
+    }
+
+    fn send(&mut self, payload: &[u8]) -> (Verdict, Vec<u8>) {
+        self.send_from("fe80::c1", ALL_DHCP_RELAY_AGENTS_AND_SERVERS, payload)
+    }
+
+    fn reply(&mut self, payload: &[u8]) -> (u8, Vec<(u16, Vec<u8>)>) {
+        let (v, out) = self.send(payload);
+        assert!(matches!(v, Verdict::Reply { .. }), "{v:?}");
+        (out[0], options(&out[4..]))
+    }
+}
+
+#[test]
+fn solicit_request_renew_rebind_release() {
+    let mut s = Server::default();
+    let (t, opts) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(1), ia_na(7, &[]), ia_pd(8, &[])],
+    ));
+    assert_eq!(t, MessageType::Advertise as u8);
+    let offered = ias(&opts);
+    assert_eq!((offered[0].iaid, offered[1].iaid), (7, 8));
+    assert_eq!(offered[0].resources[0].0, bits("2001:db8:1::100"));
+    assert_eq!(offered[1].resources[0].0, bits("2001:db8:100::"));
+    assert_eq!(offered[1].resources[0].1, 48);
+    assert_eq!((offered[0].t1, offered[0].t2), (1800, 2880));
+    assert_eq!(
+        (offered[0].resources[0].2, offered[0].resources[0].3),
+        (3600, 7200)
+    );
+
+    // Another client is offered something else: the offer is held.
+    let (_, other) = s.reply(&msg(MessageType::Solicit, &[client_id(2), ia_na(7, &[])]));
+    assert_eq!(ias(&other)[0].resources[0].0, bits("2001:db8:1::101"));
+
+    let sid = s.server_id();
+    let (t, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(7, &[]), ia_pd(8, &[])],
+    ));
+    assert_eq!(t, MessageType::Reply as u8);
+    let bound = ias(&opts);
+    assert_eq!(
+        bound[0].resources[0].0,
+        bits("2001:db8:1::100"),
+        "what was advertised"
+    );
+    assert_eq!(bound[1].resources[0].0, bits("2001:db8:100::"));
+
+    s.now += 1000;
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[
+            client_id(1),
+            sid.clone(),
+            ia_na(7, &["2001:db8:1::100"]),
+            ia_pd(8, &[("2001:db8:100::", 48)]),
+        ],
+    ));
+    let renewed = ias(&opts);
+    assert_eq!(
+        renewed[0].resources,
+        vec![(bits("2001:db8:1::100"), 128, 3600, 7200)]
+    );
+    assert_eq!(
+        renewed[1].resources,
+        vec![(bits("2001:db8:100::"), 48, 3600, 7200)]
+    );
+
+    // Renew naming an address that is not the binding: it comes back with
+    // lifetimes 0, next to the binding.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(1), sid.clone(), ia_na(7, &["2001:db8:1::1ff"])],
+    ));
+    let r = &ias(&opts)[0].resources;
+    assert!(
+        r.contains(&(bits("2001:db8:1::100"), 128, 3600, 7200))
+            && r.contains(&(bits("2001:db8:1::1ff"), 128, 0, 0))
+    );
+
+    let (_, opts) = s.reply(&msg(
+        MessageType::Rebind,
+        &[client_id(1), ia_na(7, &["2001:db8:1::100"])],
+    ));
+    assert_eq!(ias(&opts)[0].resources[0].0, bits("2001:db8:1::100"));
+
+    let (_, opts) = s.reply(&msg(
+        MessageType::Release,
+        &[client_id(1), sid.clone(), ia_na(7, &["2001:db8:1::100"])],
+    ));
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::Success as u16)
+    );
+    assert!(ias(&opts).is_empty());
+    // Renew after release: NoBinding.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(1), sid, ia_na(7, &["2001:db8:1::100"])],
+    ));
+    assert_eq!(ias(&opts)[0].status, Some(StatusCode::NoBinding as u16));
+}
+
+#[test]
+fn a_returning_client_gets_its_address_back() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(3), sid.clone(), ia_na(1, &[])],
+    ));
+    let first = ias(&opts)[0].resources[0].0;
+    s.reply(&msg(
+        MessageType::Release,
+        &[client_id(3), sid.clone(), ia_na(1, &[&ip_str(first)])],
+    ));
+    s.reply(&msg(
+        MessageType::Request,
+        &[client_id(4), sid.clone(), ia_na(1, &[])],
+    ));
+    let (_, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(3), ia_na(1, &[])]));
+    assert_eq!(ias(&opts)[0].resources[0].0, first);
+}
+
+fn ip_str(b: u128) -> String {
+    Ipv6Addr::from(b.to_be_bytes()).to_string()
+}
+
+#[test]
+fn exhaustion_gives_status_codes() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    for c in 0..4 {
+        s.reply(&msg(
+            MessageType::Request,
+            &[client_id(c), sid.clone(), ia_na(1, &[]), ia_pd(1, &[])],
+        ));
+    }
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(9), sid.clone(), ia_na(1, &[]), ia_pd(1, &[])],
+    ));
+    let got = ias(&opts);
+    assert_eq!(got[0].status, Some(StatusCode::NoAddrsAvail as u16));
+    assert_eq!(got[1].status, Some(StatusCode::NoPrefixAvail as u16));
+    // An Advertise with nothing to give carries only the top-level status.
+    let (t, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(9), ia_na(1, &[])]));
+    assert_eq!(t, MessageType::Advertise as u8);
+    assert!(ias(&opts).is_empty());
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::NoAddrsAvail as u16)
+    );
+}
+
+#[test]
+fn rapid_commit_and_preference() {
+    let params = LinkParameters {
+        rapid_commit: Some(true),
+        preference: Some(200),
+        ..Default::default()
+    };
+    let mut s = Server::new(InterfaceSettings::default(), params);
+    let rc = opt(option_code::RAPID_COMMIT, &[]);
+    let (t, opts) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(1), rc.clone(), ia_na(1, &[])],
+    ));
+    assert_eq!(t, MessageType::Reply as u8);
+    assert!(find(&opts, option_code::RAPID_COMMIT).is_some());
+    let bound = s
+        .shard
+        .find(
+            &[0, 3, 0, 1, 2, 0, 0, 0, 0, 1],
+            crate::leases::IaKind::Na,
+            1,
+        )
+        .unwrap();
+    assert_eq!(s.shard.lease(bound).state, crate::leases::LeaseState::Bound);
+    // Without Rapid Commit from the client: Advertise with Preference.
+    let (t, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(2), ia_na(1, &[])]));
+    assert_eq!(t, MessageType::Advertise as u8);
+    assert_eq!(find(&opts, option_code::PREFERENCE), Some(vec![200]));
+    // Rapid commit not enabled on the link: Advertise.
+    let mut s = Server::default();
+    let (t, _) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(1), rc, ia_na(1, &[])],
+    ));
+    assert_eq!(t, MessageType::Advertise as u8);
+}
+
+#[test]
+fn decline_holds_the_address_out_of_service() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[])],
+    ));
+    let addr = ip_str(ias(&opts)[0].resources[0].0);
+    let (_, opts) = s.reply(&msg(
+        MessageType::Decline,
+        &[client_id(1), sid.clone(), ia_na(1, &[&addr])],
+    ));
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(0)
+    );
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[])],
+    ));
+    assert_ne!(
+        ip_str(ias(&opts)[0].resources[0].0),
+        addr,
+        "declined address not handed out again"
+    );
+    // Declining something never bound: NoBinding.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Decline,
+        &[client_id(5), sid, ia_na(1, &["2001:db8:1::103"])],
+    ));
+    assert_eq!(ias(&opts)[0].status, Some(StatusCode::NoBinding as u16));
+}
+
+#[test]
+fn confirm_says_whether_addresses_are_on_link() {
+    let mut s = Server::default();
+    let (_, opts) = s.reply(&msg(
+        MessageType::Confirm,
+        &[client_id(1), ia_na(1, &["2001:db8:1::5"])],
+    ));
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::Success as u16)
+    );
+    let (_, opts) = s.reply(&msg(
+        MessageType::Confirm,
+        &[client_id(1), ia_na(1, &["2001:db8:9::5"])],
+    ));
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::NotOnLink as u16)
+    );
+    let (v, _) = s.send(&msg(MessageType::Confirm, &[client_id(1), ia_na(1, &[])]));
+    assert_eq!(
+        v,
+        Verdict::Drop(Counter::ConfirmUndecidable),
+        "no addresses: no reply"
+    );
+}
+
+#[test]
+fn identifier_rules_of_section_16() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let other = opt(option_code::SERVER_ID, &[0, 3, 0, 1, 9, 9, 9, 9, 9, 9]);
+    let cases = [
+        (
+            msg(MessageType::Solicit, &[ia_na(1, &[])]),
+            Counter::BadClientId,
+        ),
+        (
+            msg(MessageType::Solicit, &[client_id(1), sid.clone()]),
+            Counter::UnexpectedServerId,
+        ),
+        (
+            msg(MessageType::Rebind, &[client_id(1), sid.clone()]),
+            Counter::UnexpectedServerId,
+        ),
+        (
+            msg(MessageType::Confirm, &[client_id(1), sid.clone()]),
+            Counter::UnexpectedServerId,
+        ),
+        (
+            msg(MessageType::Request, &[client_id(1), ia_na(1, &[])]),
+            Counter::MissingServerId,
+        ),
+        (
+            msg(MessageType::Renew, &[client_id(1), other.clone()]),
+            Counter::ServerIdMismatch,
+        ),
+        (
+            msg(MessageType::Release, &[client_id(1), other]),
+            Counter::ServerIdMismatch,
+        ),
+        (
+            msg(
+                MessageType::Solicit,
+                &(0..9)
+                    .map(|i| ia_na(i, &[]))
+                    .chain([client_id(1)])
+                    .collect::<Vec<_>>(),
+            ),
+            Counter::TooManyIas,
+        ),
+    ];
+    for (payload, want) in cases {
+        assert_eq!(s.send(&payload).0, Verdict::Drop(want));
+    }
+}
+
+#[test]
+fn unicast_refused_gets_use_multicast_for_the_right_messages() {
+    let settings = InterfaceSettings {
+        accept_unicast: false,
+        ..Default::default()
+    };
+    let mut s = Server::new(settings, LinkParameters::default());
+    let sid = s.server_id();
+    let (v, out) = s.send_from(
+        "fe80::c1",
+        ip("2001:db8:1::1"),
+        &msg(MessageType::Request, &[client_id(1), sid, ia_na(1, &[])]),
+    );
+    assert!(matches!(v, Verdict::Reply { .. }));
+    let opts = options(&out[4..]);
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::UseMulticast as u16)
+    );
+    assert!(ias(&opts).is_empty());
+    assert_eq!(s.shard.leases().count(), 0, "nothing was bound");
+    let (v, _) = s.send_from(
+        "fe80::c1",
+        ip("2001:db8:1::1"),
+        &msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]),
+    );
+    assert_eq!(v, Verdict::Drop(Counter::UnicastNotAccepted));
+}
+
+#[test]
+fn relayed_messages_get_relay_replies_from_the_relays_link() {
+    let mut s = Server::default();
+    let solicit = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
+    let inner = relay_forward(0, "2001:db8:2::1", "fe80::c1", Some(b"port7"), &solicit);
+    let outer = relay_forward(1, "::", "2001:db8:2::1", Some(b"agg"), &inner);
+    let (v, out) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &outer);
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    // Outer Relay-reply, with the outer Interface-ID.
+    assert_eq!(out[0], MessageType::RelayReply as u8);
+    assert_eq!(out[1], 1);
+    assert_eq!(&out[18..34], &ip("2001:db8:2::1").octets());
+    let outer_opts = options(&out[34..]);
+    assert_eq!(
+        find(&outer_opts, option_code::INTERFACE_ID),
+        Some(b"agg".to_vec())
+    );
+    let inner_reply = find(&outer_opts, option_code::RELAY_MSG).unwrap();
+    assert_eq!(inner_reply[0], MessageType::RelayReply as u8);
+    assert_eq!(&inner_reply[2..18], &ip("2001:db8:2::1").octets());
+    assert_eq!(&inner_reply[18..34], &ip("fe80::c1").octets());
+    let inner_opts = options(&inner_reply[34..]);
+    assert_eq!(
+        find(&inner_opts, option_code::INTERFACE_ID),
+        Some(b"port7".to_vec())
+    );
+    let advertise = find(&inner_opts, option_code::RELAY_MSG).unwrap();
+    assert_eq!(advertise[0], MessageType::Advertise as u8);
+    // The innermost relay's link-address picked the 2001:db8:2::/64 pool.
+    assert_eq!(
+        ias(&options(&advertise[4..]))[0].resources[0].0,
+        bits("2001:db8:2::10")
+    );
+}
+
+#[test]
+fn relay_nesting_past_the_hop_limit_is_dropped() {
+    let mut s = Server::default();
+    let mut m = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
+    for hop in 0..9 {
+        m = relay_forward(hop, "2001:db8:2::1", "fe80::1", None, &m);
+    }
+    assert_eq!(
+        s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &m).0,
+        Verdict::Drop(Counter::RelayTooDeep)
+    );
+    let no_msg = {
+        let mut r = vec![MessageType::RelayForward as u8, 0];
+        r.extend_from_slice(&[0; 32]);
+        r
+    };
+    assert_eq!(
+        s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &no_msg)
+            .0,
+        Verdict::Drop(Counter::RelayWithoutMessage)
+    );
+}
+
+#[test]
+fn a_client_on_a_link_without_pools_is_told_so() {
+    let mut s = Server::default();
+    s.config.remove_link(ip(LINK), 64).unwrap();
+    let (_, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]));
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::NoAddrsAvail as u16)
+    );
+}
