@@ -37,7 +37,7 @@
 /**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 24
+#define DHCP6_SERVER_N_COUNTERS 25
 
 /**
  * Longest DUID in octets (type included).
@@ -153,6 +153,7 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_NO_SERVER_DUID,
   DHCP6_SERVER_COUNTER_NO_REPLY_ADDRESS,
   DHCP6_SERVER_COUNTER_NO_ROOM,
+  DHCP6_SERVER_COUNTER_HANDOFF_CONGESTION,
   DHCP6_SERVER_COUNTER_INTERNAL_ERROR,
 };
 #if __STDC_VERSION__ >= 202311L
@@ -284,6 +285,11 @@ typedef struct {
   uint8_t prefix_len;
   uint8_t delegated_len;
 } Dhcp6ServerPool;
+
+/**
+ * Receives one line of text (NUL-terminated) of a view.
+ */
+typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
 
 /**
  * Handles one packet. Returns the counter index to bump: `REPLY_SENT` means

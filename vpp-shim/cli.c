@@ -268,3 +268,222 @@ VLIB_CLI_COMMAND (dhcp6_server_show_interfaces_command, static) = {
   .short_help = "show dhcp6-server interfaces [<interface>]",
   .function = dhcp6_server_show_interfaces_command_fn,
 };
+
+/* Prints one line of a view produced by the Rust core. */
+static void
+dhcp6_server_cli_line (void *ctx, const char *line)
+{
+  vlib_cli_output ((vlib_main_t *) ctx, "%s", line);
+}
+
+static clib_error_t *
+dhcp6_server_link_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  unformat_input_t _line, *line = &_line;
+  Dhcp6ServerLinkParameters params = {
+    .preferred_lifetime = DHCP6_SERVER_UNSET,
+    .valid_lifetime = DHCP6_SERVER_UNSET,
+    .t1 = DHCP6_SERVER_UNSET,
+    .t2 = DHCP6_SERVER_UNSET,
+    .rapid_commit = DHCP6_SERVER_UNSET,
+    .preference = DHCP6_SERVER_UNSET,
+  };
+  ip6_address_t prefix;
+  u32 len = ~0;
+  bool del = false, rapid;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  clib_error_t *err = 0;
+
+  if (!unformat_user (input, unformat_line_input, line))
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  if (!unformat (line, "%U/%u", unformat_ip6_address, &prefix, &len) || len > 128)
+    {
+      err = clib_error_return (0, "link prefix expected, e.g. 2001:db8:1::/64");
+      goto done;
+    }
+  while (unformat_check_input (line) != UNFORMAT_END_OF_INPUT)
+    {
+      if (unformat (line, "preferred-lifetime %u", &params.preferred_lifetime))
+	;
+      else if (unformat (line, "valid-lifetime %u", &params.valid_lifetime))
+	;
+      else if (unformat (line, "t1 %u", &params.t1))
+	;
+      else if (unformat (line, "t2 %u", &params.t2))
+	;
+      else if (unformat (line, "preference %u", &params.preference))
+	;
+      else if (unformat (line, "rapid-commit"))
+	{
+	  if (!unformat_dhcp6_server_bool (line, &rapid))
+	    {
+	      err = clib_error_return (0, "rapid-commit takes yes or no");
+	      goto done;
+	    }
+	  params.rapid_commit = rapid;
+	}
+      else if (unformat (line, "del"))
+	del = true;
+      else
+	{
+	  err = clib_error_return (0, "unknown input `%U'", format_unformat_error, line);
+	  goto done;
+	}
+    }
+  err = dhcp6_server_cli_status (
+    del ? dhcp6_server_link_remove (&prefix.as_u8, len, error, sizeof (error)) :
+	  dhcp6_server_link_set (&prefix.as_u8, len, &params, error, sizeof (error)),
+    error);
+done:
+  unformat_free (line);
+  return err;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_link_command, static) = {
+  .path = "dhcp6-server link",
+  .short_help = "dhcp6-server link <prefix>/<len> [preferred-lifetime <s>] [valid-lifetime <s>] "
+		"[t1 <s>] [t2 <s>] [rapid-commit yes|no] [preference <0-255>] [del]",
+  .function = dhcp6_server_link_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_pool_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  unformat_input_t _line, *line = &_line;
+  Dhcp6ServerPool pool = { 0 };
+  ip6_address_t link, a, b;
+  u32 link_len = ~0, plen = ~0, dlen = ~0;
+  bool del = false;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  clib_error_t *err = 0;
+
+  if (!unformat_user (input, unformat_line_input, line))
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  if (!unformat (line, "%U/%u", unformat_ip6_address, &link, &link_len) || link_len > 128)
+    {
+      err = clib_error_return (0, "link prefix expected, e.g. 2001:db8:1::/64");
+      goto done;
+    }
+  if (unformat (line, "addresses %U - %U", unformat_ip6_address, &a, unformat_ip6_address, &b))
+    {
+      clib_memcpy (pool.first, a.as_u8, 16);
+      clib_memcpy (pool.last, b.as_u8, 16);
+    }
+  else if (unformat (line, "prefixes %U/%u delegated-length %u", unformat_ip6_address, &a, &plen,
+		     &dlen) &&
+	   plen <= 128 && dlen <= 128)
+    {
+      pool.is_prefix_pool = true;
+      clib_memcpy (pool.prefix, a.as_u8, 16);
+      pool.prefix_len = plen;
+      pool.delegated_len = dlen;
+    }
+  else
+    {
+      err = clib_error_return (0, "usage: %s", cmd->short_help);
+      goto done;
+    }
+  if (unformat (line, "del"))
+    del = true;
+  if (unformat_check_input (line) != UNFORMAT_END_OF_INPUT)
+    {
+      err = clib_error_return (0, "unknown input `%U'", format_unformat_error, line);
+      goto done;
+    }
+  err = dhcp6_server_cli_status (dhcp6_server_pool_add_del (&link.as_u8, link_len, &pool, !del,
+							   error, sizeof (error)),
+				 error);
+done:
+  unformat_free (line);
+  return err;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_pool_command, static) = {
+  .path = "dhcp6-server pool",
+  .short_help = "dhcp6-server pool <link-prefix>/<len> {addresses <first> - <last> | "
+		"prefixes <prefix>/<len> delegated-length <len>} [del]",
+  .function = dhcp6_server_pool_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_hold_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  u32 offer = 0, decline = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+
+  while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      if (unformat (input, "offer %u", &offer))
+	;
+      else if (unformat (input, "decline %u", &decline))
+	;
+      else
+	return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+    }
+  return dhcp6_server_cli_status (dhcp6_server_set_holds (offer, decline, error, sizeof (error)),
+				  error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_hold_command, static) = {
+  .path = "dhcp6-server hold",
+  .short_help = "dhcp6-server hold [offer <seconds>] [decline <seconds>]",
+  .function = dhcp6_server_hold_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_show_links_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				    vlib_cli_command_t *cmd)
+{
+  dhcp6_server_show_links (dhcp6_server_cli_line, vm);
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_show_links_command, static) = {
+  .path = "show dhcp6-server links",
+  .short_help = "show dhcp6-server links",
+  .function = dhcp6_server_show_links_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_show_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				     vlib_cli_command_t *cmd)
+{
+  u8 *duid = 0;
+
+  if (unformat (input, "duid %s", &duid))
+    vec_add1 (duid, 0);
+  if (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      vec_free (duid);
+      return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+    }
+  dhcp6_server_show_leases (dhcp6_server_now (vm), (char *) duid, dhcp6_server_cli_line, vm);
+  vec_free (duid);
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_show_leases_command, static) = {
+  .path = "show dhcp6-server leases",
+  .short_help = "show dhcp6-server leases [duid <hex>]",
+  .function = dhcp6_server_show_leases_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_lease_delete_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				      vlib_cli_command_t *cmd)
+{
+  ip6_address_t addr;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+
+  if (!unformat (input, "%U", unformat_ip6_address, &addr) ||
+      unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  return dhcp6_server_cli_status (
+    dhcp6_server_lease_delete (&addr.as_u8, error, sizeof (error)), error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_lease_delete_command, static) = {
+  .path = "dhcp6-server lease delete",
+  .short_help = "dhcp6-server lease delete <address or delegated prefix>",
+  .function = dhcp6_server_lease_delete_command_fn,
+};

@@ -29,6 +29,10 @@ typedef struct
    * not enabled), and how many enabled interfaces share each table. */
   u32 *mfib_index_by_sw_if_index;
   u32 *n_enabled_by_mfib_index;
+  /* Frame queue that hands packets to the lease engine's owner thread. */
+  u32 frame_queue_index;
+  /* Added to vlib_time_now () gives wall-clock seconds. */
+  f64 unix_time_offset;
   vlib_log_class_t log_class;
 } dhcp6_server_shim_main_t;
 
@@ -39,6 +43,20 @@ extern vlib_node_registration_t dhcp6_server_node;
   vlib_log (VLIB_LOG_LEVEL_ERR, dhcp6_server_shim_main.log_class, __VA_ARGS__)
 #define dhcp6_server_log_notice(...)                                                               \
   vlib_log (VLIB_LOG_LEVEL_NOTICE, dhcp6_server_shim_main.log_class, __VA_ARGS__)
+
+/* The thread that owns the lease engine: the first worker, else main. */
+static_always_inline u32
+dhcp6_server_owner_thread (void)
+{
+  return vlib_num_workers () ? 1 : 0;
+}
+
+/* Wall-clock seconds, as lease times are kept, without a system call. */
+static_always_inline u32
+dhcp6_server_now (vlib_main_t *vm)
+{
+  return (u32) (vlib_time_now (vm) + dhcp6_server_shim_main.unix_time_offset);
+}
 
 /* What the packet path and the views need to know of an interface. */
 void dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *facts);

@@ -206,6 +206,19 @@ dhcp6_server_init (vlib_main_t *vm)
   return 0;
 }
 
+/* Threads exist by now: set up the handoff queue and the clock. */
+static clib_error_t *
+dhcp6_server_main_loop_enter (vlib_main_t *vm)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+
+  sm->frame_queue_index = vlib_frame_queue_main_init (dhcp6_server_node.index, 0);
+  sm->unix_time_offset = unix_time_now () - vlib_time_now (vm);
+  return 0;
+}
+
+VLIB_MAIN_LOOP_ENTER_FUNCTION (dhcp6_server_main_loop_enter);
+
 VLIB_INIT_FUNCTION (dhcp6_server_init) = {
   .runs_after = VLIB_INITS ("ip6_lookup_init", "udp_local_init"),
 };

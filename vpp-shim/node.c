@@ -14,6 +14,7 @@ typedef enum
 {
   DHCP6_SERVER_NEXT_DROP,
   DHCP6_SERVER_NEXT_INTERFACE_OUTPUT,
+  DHCP6_SERVER_NEXT_IP6_LOOKUP,
   DHCP6_SERVER_N_NEXT,
 } dhcp6_server_next_t;
 
@@ -66,13 +67,14 @@ format_dhcp6_server_trace (u8 *s, va_list *args)
 static_always_inline void
 dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer_t *b,
 			 u16 *next, u32 *cached_sw_if_index, Dhcp6ServerInterfaceFacts *facts,
-			 u32 *n_replies)
+			 u32 now, u32 *n_replies)
 {
   u32 sw_if_index = vnet_buffer (b)->sw_if_index[VLIB_RX];
   Dhcp6ServerPacketSummary summary = { 0 };
-  u32 reply_len = 0;
+  Dhcp6ServerReply reply = { 0 };
   u32 counter;
   i16 l2 = vnet_buffer (b)->l2_hdr_offset;
+  i16 l3 = vnet_buffer (b)->l3_hdr_offset;
 
   if (PREDICT_FALSE (b->flags & VLIB_BUFFER_NEXT_PRESENT))
     counter = DHCP6_SERVER_COUNTER_CHAINED_BUFFER;
@@ -96,17 +98,30 @@ dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
 	/* ip6-udp-lookup leaves current_data at the DHCPv6 header. */
 	.l4_offset = b->current_data - (i16) sizeof (udp_header_t) - l2,
 	.rx_sw_if_index = sw_if_index,
+	.now = now,
       };
-      counter = dhcp6_server_handle_packet (&packet, facts, &summary, &reply_len);
+      counter = dhcp6_server_handle_packet (&packet, facts, &summary, &reply);
     }
 
-  if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
+  if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT && !reply.routed)
     {
+      /* To the client: the whole frame back out of the interface. */
       b->current_data = l2;
-      b->current_length = reply_len;
+      b->current_length = reply.length;
       vnet_buffer (b)->sw_if_index[VLIB_TX] = sw_if_index;
       vnet_buffer_offload_flags_clear (b, vnet_buffer (b)->oflags);
       next[0] = DHCP6_SERVER_NEXT_INTERFACE_OUTPUT;
+      (*n_replies)++;
+    }
+  else if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
+    {
+      /* To a relay: an IPv6 packet routed in the receiving table. */
+      b->current_data = l3;
+      b->current_length = reply.length - (l3 - l2);
+      vnet_buffer (b)->sw_if_index[VLIB_TX] = ~0;
+      b->flags |= VNET_BUFFER_F_LOCALLY_ORIGINATED;
+      vnet_buffer_offload_flags_clear (b, vnet_buffer (b)->oflags);
+      next[0] = DHCP6_SERVER_NEXT_IP6_LOOKUP;
       (*n_replies)++;
     }
   else
@@ -134,11 +149,31 @@ dhcp6_server_node_fn (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_frame_t *
   Dhcp6ServerInterfaceFacts facts;
   u32 cached_sw_if_index = ~0;
   u32 n_replies = 0;
+  u32 owner = dhcp6_server_owner_thread ();
+  u32 now;
 
+  if (PREDICT_FALSE (vm->thread_index != owner))
+    {
+      /* The lease engine has one owner thread: hand the frame over. */
+      u16 threads[VLIB_FRAME_SIZE];
+      u32 n_enqueued;
+
+      for (u32 i = 0; i < n_left; i++)
+	threads[i] = owner;
+      n_enqueued = vlib_buffer_enqueue_to_thread (
+	vm, node, dhcp6_server_shim_main.frame_queue_index, from, threads, n_left, 1);
+      if (n_enqueued < n_left)
+	vlib_node_increment_counter (vm, node->node_index, DHCP6_SERVER_COUNTER_HANDOFF_CONGESTION,
+				     n_left - n_enqueued);
+      return frame->n_vectors;
+    }
+
+  now = dhcp6_server_now (vm);
   vlib_get_buffers (vm, from, bufs, n_left);
   while (n_left > 0)
     {
-      dhcp6_server_handle_one (vm, node, b[0], next, &cached_sw_if_index, &facts, &n_replies);
+      dhcp6_server_handle_one (vm, node, b[0], next, &cached_sw_if_index, &facts, now,
+			       &n_replies);
       b++;
       next++;
       n_left--;
@@ -160,5 +195,6 @@ VLIB_REGISTER_NODE (dhcp6_server_node) = {
   .next_nodes = {
     [DHCP6_SERVER_NEXT_DROP] = "error-drop",
     [DHCP6_SERVER_NEXT_INTERFACE_OUTPUT] = "interface-output",
+    [DHCP6_SERVER_NEXT_IP6_LOOKUP] = "ip6-lookup",
   },
 };

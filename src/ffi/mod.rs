@@ -48,7 +48,7 @@ fn publish<R>(
 }
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 24;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 25;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.

@@ -213,7 +213,7 @@ def test_stateful_and_malformed_messages_are_counted_and_vpp_stays_up(vpp, link)
         (Raw(b"\x0b\x00\x00\x01\x00\x01\x00\x20\x00\x03"), "malformed: option overruns message"),
         (DHCP6_InfoRequest() / cid / cid, "malformed: bad Client Identifier"),
         (DHCP6_InfoRequest() / cid / DHCP6OptIA_NA(iaid=1), "Information-request with IA option"),
-        (DHCP6_Solicit() / cid, "stateful message not served yet"),
+        (DHCP6_Solicit() / cid / cid, "malformed: bad Client Identifier"),
         (Raw(b"\x07\x00\x00\x01"), "server-to-client message type"),
         (Raw(b"\xc8\x00\x00\x01"), "unknown message type"),
     ]
