@@ -136,8 +136,10 @@ dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 
   if (!was_enabled)
     {
-      /* ip6_link_enable is reference counted: we hold one until disable. */
-      if (ip6_link_enable (sw_if_index, NULL))
+      /* ip6_link_enable is reference counted: we hold one until disable.
+       * It says VALUE_EXIST, with the reference taken, when IPv6 was on. */
+      int ip6_rv = ip6_link_enable (sw_if_index, NULL);
+      if (ip6_rv && ip6_rv != VNET_API_ERROR_VALUE_EXIST)
 	{
 	  snprintf (error, error_len, "VPP could not enable IPv6 on the interface");
 	  return DHCP6_SERVER_SHIM_VPP_REFUSED;
