@@ -474,4 +474,9 @@ Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
                                             char *error,
                                             size_t error_len);
 
+/**
+ * Deletes every lease; returns how many there were.
+ */
+size_t dhcp6_server_leases_clear(void);
+
 #endif  /* DHCP6_SERVER_H */

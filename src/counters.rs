@@ -145,7 +145,11 @@ impl Counter {
             NoServerDuid => ("no_server_duid\0", "no server DUID\0", Error),
             NoReplyAddress => ("no_reply_from\0", "no reply-from address or MAC\0", Error),
             NoRoom => ("no_room\0", "no room for the reply in buffer\0", Error),
-            HandoffCongestion => ("handoff_congestion\0", "handoff to lease owner thread full\0", Error),
+            HandoffCongestion => (
+                "handoff_congestion\0",
+                "handoff to lease owner thread full\0",
+                Error,
+            ),
             InternalError => ("internal_error\0", "internal error (panic caught)\0", Error),
         }
     }

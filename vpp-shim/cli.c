@@ -487,3 +487,17 @@ VLIB_CLI_COMMAND (dhcp6_server_lease_delete_command, static) = {
   .short_help = "dhcp6-server lease delete <address or delegated prefix>",
   .function = dhcp6_server_lease_delete_command_fn,
 };
+
+static clib_error_t *
+dhcp6_server_clear_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				      vlib_cli_command_t *cmd)
+{
+  vlib_cli_output (vm, "%u leases deleted", (u32) dhcp6_server_leases_clear ());
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_clear_leases_command, static) = {
+  .path = "clear dhcp6-server leases",
+  .short_help = "clear dhcp6-server leases",
+  .function = dhcp6_server_clear_leases_command_fn,
+};

@@ -949,3 +949,10 @@ pub extern "C" fn dhcp6_server_lease_delete(
         Ok(())
     })
 }
+
+/// Deletes every lease; returns how many there were.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_clear() -> usize {
+    // SAFETY: configuration calls run on the main thread, barrier held.
+    boundary(0, || unsafe { SHARD.owner() }.clear())
+}

@@ -619,6 +619,15 @@ impl Shard {
             })
     }
 
+    /// Deletes every lease (pools and their cursors stay).
+    pub fn clear(&mut self) -> usize {
+        let in_use: Vec<u32> = self.leases().map(|(i, _)| i).collect();
+        for &i in &in_use {
+            self.forget(i);
+        }
+        in_use.len()
+    }
+
     /// Leases per state, for counters and tests.
     pub fn count(&self, state: LeaseState) -> usize {
         self.leases.iter().filter(|l| l.state == state).count()

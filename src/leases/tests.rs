@@ -412,3 +412,18 @@ fn random_operations_keep_the_invariants() {
         }
     }
 }
+
+#[test]
+fn clear_forgets_everything_and_allocation_goes_on() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::2")]);
+    bind(&mut s, 1, 1, &ids, 0).unwrap();
+    bind(&mut s, 2, 1, &ids, 0).unwrap();
+    assert_eq!(s.clear(), 2);
+    assert_eq!(s.leases().count(), 0);
+    assert!(s.find(&duid(1), IaKind::Na, 1).is_none());
+    assert!(
+        bind(&mut s, 3, 1, &ids, 0).is_err(),
+        "never-used cursor is past the end"
+    );
+    assert_eq!(s.expire(10_000), 0, "nothing left on the expiry queues");
+}
