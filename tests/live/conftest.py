@@ -25,7 +25,6 @@ def pytest_collection_modifyitems(config, items):
 
 
 def start_vpp_with_links(n_links, workers=0):
-    sweep_leftovers()
     vpp = Vpp(workers=workers)
     links = []
     try:
@@ -46,6 +45,14 @@ def stop_vpp_with_links(vpp, links):
     vpp.cleanup()
     for link in links:
         link.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_slate():
+    """Removes what an earlier run that died may have left behind."""
+    if not MISSING:
+        sweep_leftovers()
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ CTL = REPO / "packaging" / "scripts" / "dhcp6-server-ctl"
 PROBE = Path(__file__).resolve().parent / "probe.py"
 # Prefix of every namespace and veth the tests create (cleanup sweeps it).
 NAME_PREFIX = "d6t"
+_links_made = 0
 
 
 def run(cmd, check=True, timeout=30, **kw):
@@ -157,7 +158,10 @@ class Link:
     `c0` in namespace <ns>, with a ready link-local address."""
 
     def __init__(self, vpp, index):
-        tag = f"{os.getpid() % 100000}{index}"
+        global _links_made
+        _links_made += 1
+        # Unique per link of this test run (names stay within 15 characters).
+        tag = f"{os.getpid() % 10000}{_links_made}"
         self.ns = f"{NAME_PREFIX}{tag}"
         self.host_if = f"{NAME_PREFIX}s{tag}"
         self.client_if = "c0"
