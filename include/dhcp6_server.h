@@ -214,6 +214,7 @@ typedef struct {
   bool has_mac;
   uint8_t link_local[16];
   uint8_t first_global[16];
+  uint32_t fib_index;
 } Dhcp6ServerInterfaceFacts;
 
 /**
@@ -290,6 +291,26 @@ typedef struct {
  * Receives one line of text (NUL-terminated) of a view.
  */
 typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
+
+/**
+ * A change to VPP's FIB: route a delegated prefix (`add`) or stop.
+ */
+typedef struct {
+  bool add;
+  uint8_t prefix[16];
+  uint8_t prefix_len;
+  uint8_t next_hop[16];
+  /**
+   * Next hop's interface; `DHCP6_SERVER_NO_INTERFACE`: resolve recursively.
+   */
+  uint32_t sw_if_index;
+  uint32_t fib_index;
+} Dhcp6ServerRouteOp;
+
+/**
+ * Applies one route change.
+ */
+typedef void (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
 
 /**
  * Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
@@ -478,5 +499,18 @@ Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
  * Deletes every lease; returns how many there were.
  */
 size_t dhcp6_server_leases_clear(void);
+
+/**
+ * Whether the maintenance pass has work at `now`: route changes waiting or
+ * a lease due. Any thread; reads two atomics, never the shard.
+ */
+bool dhcp6_server_maintenance_due(uint32_t now);
+
+/**
+ * The maintenance pass: ends what is due at `now` and hands every pending
+ * route change to `apply`. Main thread, worker barrier held. Returns the
+ * number of route changes.
+ */
+uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
 
 #endif  /* DHCP6_SERVER_H */

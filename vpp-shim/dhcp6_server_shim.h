@@ -33,6 +33,8 @@ typedef struct
   u32 frame_queue_index;
   /* Added to vlib_time_now () gives wall-clock seconds. */
   f64 unix_time_offset;
+  /* FIB source of the delegated-prefix routes ("dhcp6-server"). */
+  u32 fib_source;
   vlib_log_class_t log_class;
 } dhcp6_server_shim_main_t;
 

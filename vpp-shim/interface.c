@@ -8,6 +8,8 @@
 #include <vnet/ethernet/ethernet.h>
 #include <vnet/ip/ip6.h>
 #include <vnet/mfib/mfib_table.h>
+#include <vnet/fib/fib_table.h>
+#include <vnet/fib/ip6_fib.h>
 #include <vnet/udp/udp_local.h>
 #include <vnet/api_errno.h>
 
@@ -49,6 +51,7 @@ dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *facts)
   global = ip6_interface_first_address (&ip6_main, sw_if_index);
   if (global)
     clib_memcpy (facts->first_global, global->as_u8, 16);
+  facts->fib_index = ip6_fib_table_get_index_for_sw_if_index (sw_if_index);
 }
 
 /* Delivers ff02::1:2 to us in the interface's multicast table; one entry
@@ -201,6 +204,7 @@ dhcp6_server_init (vlib_main_t *vm)
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
 
   sm->log_class = vlib_log_register_class ("dhcp6-server", 0);
+  sm->fib_source = fib_source_allocate ("dhcp6-server", FIB_SOURCE_PRIORITY_LOW, FIB_SOURCE_BH_API);
   /* UDP 547 is ours from the start: messages to interfaces without service
    * are then counted (not_enabled) instead of answered by ICMP. */
   udp_register_dst_port (vm, UDP_DST_PORT_dhcpv6_to_server, dhcp6_server_node.index,
@@ -223,4 +227,54 @@ VLIB_MAIN_LOOP_ENTER_FUNCTION (dhcp6_server_main_loop_enter);
 
 VLIB_INIT_FUNCTION (dhcp6_server_init) = {
   .runs_after = VLIB_INITS ("ip6_lookup_init", "udp_local_init"),
+};
+
+/* Routes (or stops routing) a delegated prefix as the lease engine says. */
+static void
+dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  fib_prefix_t pfx = { .fp_proto = FIB_PROTOCOL_IP6, .fp_len = op->prefix_len };
+  ip46_address_t next_hop = { 0 };
+  bool recursive = op->sw_if_index == DHCP6_SERVER_NO_INTERFACE;
+  u32 nh_sw_if_index = recursive ? ~0 : op->sw_if_index;
+  u32 nh_fib_index = recursive ? op->fib_index : ~0;
+
+  clib_memcpy (pfx.fp_addr.ip6.as_u8, op->prefix, 16);
+  clib_memcpy (next_hop.ip6.as_u8, op->next_hop, 16);
+  if (op->add)
+    fib_table_entry_path_add (op->fib_index, &pfx, sm->fib_source, FIB_ENTRY_FLAG_NONE,
+			      DPO_PROTO_IP6, &next_hop, nh_sw_if_index, nh_fib_index, 1, NULL,
+			      FIB_ROUTE_PATH_FLAG_NONE);
+  else
+    fib_table_entry_path_remove (op->fib_index, &pfx, sm->fib_source, DPO_PROTO_IP6, &next_hop,
+				 nh_sw_if_index, nh_fib_index, 1, FIB_ROUTE_PATH_FLAG_NONE);
+}
+
+/* Main-thread work the workers hand over: FIB changes for delegated
+ * prefixes and leases due to expire while no packet arrives. It takes the
+ * barrier only when there is something to do. */
+static uword
+dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_frame_t *f)
+{
+  while (1)
+    {
+      vlib_process_wait_for_event_or_clock (vm, 0.2);
+      vlib_process_get_events (vm, 0);
+      u32 now = dhcp6_server_now (vm);
+      if (!dhcp6_server_maintenance_due (now))
+	continue;
+      vlib_worker_thread_barrier_sync (vm);
+      dhcp6_server_maintain (now, dhcp6_server_apply_route, 0);
+      vlib_worker_thread_barrier_release (vm);
+    }
+  return 0;
+}
+
+VLIB_REGISTER_NODE (dhcp6_server_maintenance_node) = {
+  .function = dhcp6_server_maintenance_fn,
+  .type = VLIB_NODE_TYPE_PROCESS,
+  .name = "dhcp6-server-maintenance",
+  /* FIB updates want more than the default process stack. */
+  .process_log2_n_stack_bytes = 18,
 };

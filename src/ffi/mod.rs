@@ -20,16 +20,21 @@ mod snapshot;
 use std::ffi::{c_char, c_void, CStr};
 use std::net::Ipv6Addr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::config::{ConfigError, InterfaceSettings, LinkParameters, ServerConfig};
 use crate::counters::{Counter, COUNTER_COUNT};
 use crate::duid::{Duid, MAX_DUID_LEN};
-use crate::leases::PoolSpec;
+use crate::leases::{PoolSpec, Shard};
 use crate::server::{handle_frame, Frame, InterfaceFacts, PacketSummary, Verdict};
 use crate::wire::dhcpv6::MessageType;
 use snapshot::Snapshot;
 
 static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
+/// What the main thread's maintenance pass reads without touching the shard:
+/// whether route changes wait, and when the next lease is due to expire.
+static ROUTES_PENDING: AtomicBool = AtomicBool::new(false);
+static NEXT_EXPIRY: AtomicU32 = AtomicU32::new(u32::MAX);
 static SHARD: shard_cell::ShardCell = shard_cell::ShardCell::new();
 
 /// Applies a configuration change and brings the lease engine's pools in
@@ -42,9 +47,17 @@ fn publish<R>(
         let pools: Vec<PoolSpec> = config.all_pools().copied().collect();
         // SAFETY: called with the worker barrier held (or from the only
         // thread): no owner thread is inside the graph.
-        unsafe { SHARD.owner() }.sync_pools(&pools, 0, 1);
+        let shard = unsafe { SHARD.owner() };
+        shard.sync_pools(&pools, 0, 1);
+        note_shard_state(shard);
     }
     Ok(result)
+}
+
+/// Publishes, for the maintenance pass, what the shard has waiting.
+fn note_shard_state(shard: &Shard) {
+    ROUTES_PENDING.store(shard.has_route_ops(), Ordering::Release);
+    NEXT_EXPIRY.store(shard.next_expiry().unwrap_or(u32::MAX), Ordering::Release);
 }
 
 /// Number of node error counters (the length of the counter table).
@@ -108,6 +121,7 @@ pub struct Dhcp6ServerInterfaceFacts {
     pub has_mac: bool,
     pub link_local: [u8; 16],
     pub first_global: [u8; 16],
+    pub fib_index: u32,
 }
 
 /// Settings of one interface; an all-zero address means "the default".
@@ -157,6 +171,7 @@ impl From<&Dhcp6ServerInterfaceFacts> for InterfaceFacts {
             mac: f.has_mac.then_some(f.mac),
             link_local: optional_addr(f.link_local),
             first_global: optional_addr(f.first_global),
+            fib_index: f.fib_index,
         }
     }
 }
@@ -284,6 +299,7 @@ pub extern "C" fn dhcp6_server_handle_packet(
             frame,
             summary,
         );
+        note_shard_state(shard);
         match verdict {
             Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
                 *reply = Dhcp6ServerReply {
@@ -946,6 +962,7 @@ pub extern "C" fn dhcp6_server_lease_delete(
             .find_map(|k| shard.holder(k, bits))
             .ok_or(ConfigError::NoSuchLease(addr))?;
         shard.delete(index);
+        note_shard_state(shard);
         Ok(())
     })
 }
@@ -954,5 +971,68 @@ pub extern "C" fn dhcp6_server_lease_delete(
 #[no_mangle]
 pub extern "C" fn dhcp6_server_leases_clear() -> usize {
     // SAFETY: configuration calls run on the main thread, barrier held.
-    boundary(0, || unsafe { SHARD.owner() }.clear())
+    boundary(0, || {
+        // SAFETY: as above.
+        let shard = unsafe { SHARD.owner() };
+        let n = shard.clear();
+        note_shard_state(shard);
+        n
+    })
+}
+
+/// A change to VPP's FIB: route a delegated prefix (`add`) or stop.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerRouteOp {
+    pub add: bool,
+    pub prefix: [u8; 16],
+    pub prefix_len: u8,
+    pub next_hop: [u8; 16],
+    /// Next hop's interface; `DHCP6_SERVER_NO_INTERFACE`: resolve recursively.
+    pub sw_if_index: u32,
+    pub fib_index: u32,
+}
+
+/// Applies one route change.
+pub type Dhcp6ServerRouteFn =
+    Option<extern "C" fn(ctx: *mut c_void, op: *const Dhcp6ServerRouteOp)>;
+
+/// Whether the maintenance pass has work at `now`: route changes waiting or
+/// a lease due. Any thread; reads two atomics, never the shard.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_maintenance_due(now: u32) -> bool {
+    ROUTES_PENDING.load(Ordering::Acquire) || NEXT_EXPIRY.load(Ordering::Acquire) <= now
+}
+
+/// The maintenance pass: ends what is due at `now` and hands every pending
+/// route change to `apply`. Main thread, worker barrier held. Returns the
+/// number of route changes.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_maintain(
+    now: u32,
+    apply: Dhcp6ServerRouteFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        // SAFETY: main thread with the barrier held (function contract).
+        let shard = unsafe { SHARD.owner() };
+        shard.expire(now);
+        let mut n = 0;
+        for op in shard.take_route_ops() {
+            let c = Dhcp6ServerRouteOp {
+                add: op.add,
+                prefix: op.prefix.to_be_bytes(),
+                prefix_len: op.len,
+                next_hop: op.via.next_hop.to_be_bytes(),
+                sw_if_index: op.via.sw_if_index,
+                fib_index: op.via.fib_index,
+            };
+            if let Some(f) = apply {
+                f(ctx, &c);
+            }
+            n += 1;
+        }
+        note_shard_state(shard);
+        n
+    })
 }

@@ -48,6 +48,28 @@ enum Queue {
     Reuse(u32),
 }
 
+/// Where a delegated prefix is routed: next hop in a FIB table, through an
+/// interface, or recursively (`sw_if_index` u32::MAX) for relayed clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteVia {
+    pub next_hop: u128,
+    pub sw_if_index: u32,
+    pub fib_index: u32,
+}
+
+/// A route change for the main thread to make in VPP's FIB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteOp {
+    pub add: bool,
+    pub prefix: u128,
+    pub len: u8,
+    pub via: RouteVia,
+}
+
+/// Route operations kept between two main-thread passes before it is
+/// assumed to be stuck (further ones still queue, by allocating).
+const ROUTE_OPS_RESERVED: usize = 4096;
+
 #[derive(Debug, Clone)]
 pub struct Lease {
     /// Client slot, NIL when none (declined).
@@ -64,6 +86,8 @@ pub struct Lease {
     /// When the lease leaves its current state (offer or decline hold end,
     /// or valid lifetime end).
     pub expires: Time,
+    /// The FIB route installed for a delegated prefix.
+    pub route: Option<RouteVia>,
     links: Links,
     queue: Queue,
 }
@@ -81,6 +105,7 @@ impl Lease {
             preferred_until: 0,
             valid_until: 0,
             expires: 0,
+            route: None,
             links: Links::default(),
             queue: Queue::None,
         }
@@ -140,6 +165,7 @@ pub struct LeaseView {
     pub state: LeaseState,
     pub preferred_until: Time,
     pub valid_until: Time,
+    pub route: Option<RouteVia>,
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +181,8 @@ pub struct Shard {
     expiry: Vec<(u32, List)>,
     /// Pool id of each entry of the configuration's pool list.
     config_pool_ids: Vec<u32>,
+    /// FIB changes waiting for the main thread.
+    route_ops: Vec<RouteOp>,
 }
 
 impl Shard {
@@ -217,6 +245,8 @@ impl Shard {
         self.client_by_duid
             .reserve(want.saturating_sub(self.client_by_duid.len()));
         self.leases.reserve(want.saturating_sub(self.leases.len()));
+        self.route_ops
+            .reserve(ROUTE_OPS_RESERVED.saturating_sub(self.route_ops.len()));
         ids
     }
 
@@ -511,6 +541,7 @@ impl Shard {
     /// for its client; forgotten if the pool is gone.
     fn free(&mut self, index: u32) {
         self.dequeue(index);
+        self.unroute(index);
         let pool = self.leases[index as usize].pool;
         let lease = &mut self.leases[index as usize];
         lease.state = LeaseState::Free;
@@ -528,6 +559,7 @@ impl Shard {
     /// Removes a lease entirely (its slot becomes unused).
     fn forget(&mut self, index: u32) {
         self.dequeue(index);
+        self.unroute(index);
         self.unbind(index);
         let lease = &self.leases[index as usize];
         let key = (lease.kind, lease.resource);
@@ -538,6 +570,54 @@ impl Shard {
         self.unused_slots.push(index);
     }
 
+    /// Routes a bound delegated prefix via `via` (replacing another route).
+    pub fn set_route(&mut self, index: u32, via: RouteVia) {
+        let lease = &self.leases[index as usize];
+        if lease.kind != IaKind::Pd || lease.state != LeaseState::Bound || lease.route == Some(via)
+        {
+            return;
+        }
+        self.unroute(index);
+        let lease = &mut self.leases[index as usize];
+        lease.route = Some(via);
+        self.route_ops.push(RouteOp {
+            add: true,
+            prefix: lease.resource,
+            len: lease.len,
+            via,
+        });
+    }
+
+    fn unroute(&mut self, index: u32) {
+        let lease = &mut self.leases[index as usize];
+        if let Some(via) = lease.route.take() {
+            self.route_ops.push(RouteOp {
+                add: false,
+                prefix: lease.resource,
+                len: lease.len,
+                via,
+            });
+        }
+    }
+
+    /// Hands the pending FIB changes over, oldest first.
+    pub fn take_route_ops(&mut self) -> std::vec::Drain<'_, RouteOp> {
+        self.route_ops.drain(..)
+    }
+
+    pub fn has_route_ops(&self) -> bool {
+        !self.route_ops.is_empty()
+    }
+
+    /// When the next hold or lifetime ends, if any lease is waiting for it.
+    pub fn next_expiry(&self) -> Option<Time> {
+        self.expiry
+            .iter()
+            .filter(|(_, q)| q.head != NIL)
+            .map(|(_, q)| self.leases[q.head as usize].expires)
+            .min()
+    }
+
     /// Release (RFC 8415 section 18.3.7).
     pub fn release(&mut self, index: u32) {
         self.free(index);
@@ -546,6 +626,7 @@ impl Shard {
     /// Decline (section 18.3.8): out of service for `hold` seconds.
     pub fn decline(&mut self, index: u32, now: Time, hold: u32) {
         self.dequeue(index);
+        self.unroute(index);
         self.unbind(index);
         let lease = &mut self.leases[index as usize];
         lease.state = LeaseState::Declined;
@@ -614,6 +695,7 @@ impl Shard {
                         state: l.state,
                         preferred_until: l.preferred_until,
                         valid_until: l.valid_until,
+                        route: l.route,
                     },
                 )
             })
@@ -653,6 +735,10 @@ pub fn format_lease(l: &LeaseView, now: Time) -> String {
         "{addr}/{} {state} {kind} iaid {} duid {duid}",
         l.len, l.iaid
     );
+    if let Some(via) = l.route {
+        let hop = core::net::Ipv6Addr::from(via.next_hop.to_be_bytes());
+        line += &format!(" routed via {hop}");
+    }
     if l.state == LeaseState::Bound {
         line += &format!(
             " preferred {}s valid {}s",

@@ -427,3 +427,94 @@ fn clear_forgets_everything_and_allocation_goes_on() {
     );
     assert_eq!(s.expire(10_000), 0, "nothing left on the expiry queues");
 }
+
+#[test]
+fn delegated_prefixes_are_routed_while_bound() {
+    let pd = PoolSpec::Prefixes {
+        prefix: "2001:db8:100::".parse().unwrap(),
+        len: 46,
+        delegated_len: 48,
+    };
+    let (mut s, ids) = shard_with(&[pd]);
+    let via = RouteVia {
+        next_hop: a("fe80::1"),
+        sw_if_index: 3,
+        fib_index: 0,
+    };
+    let l = s
+        .assign(
+            &duid(1),
+            IaKind::Pd,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    s.set_route(l, via);
+    s.set_route(l, via);
+    let ops: Vec<_> = s.take_route_ops().collect();
+    assert_eq!(
+        ops,
+        vec![RouteOp {
+            add: true,
+            prefix: a("2001:db8:100::"),
+            len: 48,
+            via
+        }],
+        "once"
+    );
+    // The client moved behind another next hop: old route out, new in.
+    let via2 = RouteVia {
+        next_hop: a("fe80::2"),
+        ..via
+    };
+    s.set_route(l, via2);
+    let ops: Vec<_> = s
+        .take_route_ops()
+        .map(|o| (o.add, o.via.next_hop))
+        .collect();
+    assert_eq!(ops, vec![(false, a("fe80::1")), (true, a("fe80::2"))]);
+    // Expiry takes the route away.
+    assert_eq!(s.next_expiry(), Some(200));
+    s.expire(200);
+    let ops: Vec<_> = s.take_route_ops().map(|o| o.add).collect();
+    assert_eq!(ops, vec![false]);
+    assert_eq!(s.next_expiry(), None);
+    // Release and delete do too; offers are never routed.
+    let l = s
+        .assign(
+            &duid(2),
+            IaKind::Pd,
+            1,
+            &ids,
+            None,
+            LeaseState::Offered,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    s.set_route(l, via);
+    assert!(!s.has_route_ops());
+    let l = s
+        .assign(
+            &duid(2),
+            IaKind::Pd,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    s.set_route(l, via);
+    s.release(l);
+    let ops: Vec<_> = s.take_route_ops().map(|o| o.add).collect();
+    assert_eq!(ops, vec![true, false]);
+}

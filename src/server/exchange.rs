@@ -5,7 +5,7 @@ use arrayvec::ArrayVec;
 
 use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
 use crate::counters::Counter;
-use crate::leases::{IaKind, LeaseState, Lifetimes, Shard, Time};
+use crate::leases::{IaKind, LeaseState, Lifetimes, RouteVia, Shard, Time};
 use crate::server::reply::{write_ia, write_status, IaResource};
 use crate::server::request::{ClientMessage, IaRequest, IaType, ServerIdCheck};
 use crate::wire::dhcpv6::{option_code, MessageType, MessageWriter, StatusCode};
@@ -19,6 +19,8 @@ pub struct Exchange<'a> {
     pub now: Time,
     /// Received by unicast on an interface that does not accept it.
     pub unicast_refused: bool,
+    /// Where delegated prefixes bound in this exchange are routed.
+    pub route_via: RouteVia,
 }
 
 /// RFC 8415 section 16: which messages must carry which identifiers.
@@ -236,6 +238,7 @@ impl Exchange<'_> {
             ) {
                 Ok(index) => {
                     any = true;
+                    self.shard.set_route(index, self.route_via);
                     let shown = self.shown(index);
                     write_ia(w, ia.ty, ia.iaid, self.timers(), &[shown], None)?;
                 }
@@ -273,6 +276,7 @@ impl Exchange<'_> {
             match binding {
                 Some(index) if pools.contains(&self.shard.lease(index).pool) => {
                     self.shard.extend(index, self.now, self.lifetimes());
+                    self.shard.set_route(index, self.route_via);
                     shown.push(self.shown(index));
                 }
                 Some(index) => {
@@ -306,6 +310,7 @@ impl Exchange<'_> {
                                 self.shard.lease(index).len,
                             ) == hint
                             {
+                                self.shard.set_route(index, self.route_via);
                                 shown.push(self.shown(index));
                             } else {
                                 // Not what the client holds: take it back.

@@ -15,7 +15,7 @@ use core::net::Ipv6Addr;
 
 use crate::config::{InterfaceSettings, ServerConfig};
 use crate::counters::Counter;
-use crate::leases::{Shard, Time};
+use crate::leases::{RouteVia, Shard, Time};
 use crate::wire::dhcpv6::{Message, MessageType, WireError};
 use crate::wire::frame::{
     finish_udp, write_ipv6_header, Ipv6Header, UdpHeader, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT,
@@ -32,6 +32,8 @@ pub struct InterfaceFacts {
     pub mac: Option<[u8; 6]>,
     pub link_local: Option<Ipv6Addr>,
     pub first_global: Option<Ipv6Addr>,
+    /// The interface's IPv6 FIB table (delegated prefixes are routed there).
+    pub fib_index: u32,
 }
 
 impl InterfaceFacts {
@@ -221,6 +223,17 @@ fn serve(
         link: config.link_for(&link_address),
         now,
         unicast_refused: unicast_refused && relays.is_empty(),
+        // Via the client's link-local on this interface, or via the relay
+        // (resolved recursively) when relayed.
+        route_via: RouteVia {
+            next_hop: u128::from_be_bytes(peer_addr.octets()),
+            sw_if_index: if relays.is_empty() {
+                sw_if_index
+            } else {
+                u32::MAX
+            },
+            fib_index: facts.fib_index,
+        },
     };
 
     // From here on the request's bytes are overwritten.

@@ -206,6 +206,7 @@ impl Server {
             mac: Some(MAC),
             link_local: Some(ip("fe80::2")),
             first_global: Some(ip("2001:db8:1::1")),
+            fib_index: 0,
         }
     }
 
@@ -654,5 +655,67 @@ fn a_client_on_a_link_without_pools_is_told_so() {
     assert_eq!(
         find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
         Some(StatusCode::NoAddrsAvail as u16)
+    );
+}
+
+#[test]
+fn delegated_prefixes_are_routed_via_the_client_or_its_relay() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_pd(1, &[]), ia_na(2, &[])],
+    ));
+    let ops: Vec<_> = s.shard.take_route_ops().collect();
+    assert_eq!(ops.len(), 1, "only the prefix is routed");
+    assert!(ops[0].add && ops[0].len == 48);
+    assert_eq!(
+        (ops[0].via.next_hop, ops[0].via.sw_if_index),
+        (bits("fe80::c1"), SW_IF)
+    );
+    // Renew keeps it; Release removes it.
+    s.reply(&msg(
+        MessageType::Renew,
+        &[
+            client_id(1),
+            sid.clone(),
+            ia_pd(1, &[("2001:db8:100::", 48)]),
+        ],
+    ));
+    assert!(!s.shard.has_route_ops());
+    s.reply(&msg(
+        MessageType::Release,
+        &[client_id(1), sid, ia_pd(1, &[("2001:db8:100::", 48)])],
+    ));
+    let ops: Vec<_> = s.shard.take_route_ops().map(|o| o.add).collect();
+    assert_eq!(ops, vec![false]);
+
+    // Relayed: via the relay's address, recursively. The relay's link has
+    // no prefix pool, so use one with: link 2001:db8:1::/64.
+    let request = msg(
+        MessageType::Solicit,
+        &[
+            client_id(2),
+            opt(option_code::RAPID_COMMIT, &[]),
+            ia_pd(1, &[]),
+        ],
+    );
+    let relayed = relay_forward(0, "2001:db8:1::5", "fe80::c2", None, &request);
+    s.config
+        .set_link(
+            ip(LINK),
+            64,
+            &LinkParameters {
+                rapid_commit: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let (v, _) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &relayed);
+    assert!(matches!(v, Verdict::Routed { .. }));
+    let ops: Vec<_> = s.shard.take_route_ops().collect();
+    assert_eq!(
+        (ops[0].via.next_hop, ops[0].via.sw_if_index),
+        (bits("2001:db8:ffff::1"), u32::MAX)
     );
 }
