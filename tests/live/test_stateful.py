@@ -133,6 +133,71 @@ def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, 
     assert len(set(addrs)) == len(addrs), "an address or prefix bound twice"
 
 
+def fib_entry(vpp, prefix):
+    out = vpp.cli(f"show ip6 fib {prefix}")
+    return out if out.splitlines() and f"\n{prefix} fib:" in "\n" + out else None
+
+
+def test_dhcpcd_gets_address_and_prefix_and_the_route_follows_the_lease(vpp, link, served):
+    work = Path(tempfile.mkdtemp(prefix="dhcpcd-"))
+    conf = work / "dhcpcd.conf"
+    # IPv6 only, no RA wait, Release when stopped, no resolv.conf hook.
+    conf.write_text(f"ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\ninterface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
+    # dhcpcd keeps its lease files and control socket under /var/lib/dhcpcd
+    # and /run/dhcpcd: a private mount namespace gives it its own.
+    (work / "db").mkdir()
+    (work / "run").mkdir()
+    inner = (f"mkdir -p /var/lib/dhcpcd /run/dhcpcd && mount --bind {work}/db /var/lib/dhcpcd && "
+             f"mount --bind {work}/run /run/dhcpcd && exec dhcpcd -6 -B -d -f {conf} -c /bin/true {link.client_if}")
+    cmd = ["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 20
+        pd = []
+        while time.time() < deadline and not (pd and " routed via " in pd[0]):
+            pd = [l for l in leases(vpp) if " bound IA_PD " in l]
+            time.sleep(0.3)
+        assert pd, leases(vpp)
+        prefix = pd[0].split()[0]
+        assert prefix.endswith("/56") and prefix.startswith("2001:db8:1")
+        na = [l for l in leases(vpp) if " bound IA_NA " in l]
+        assert na and na[0].startswith("2001:db8:1::1:")
+        deadline = time.time() + 5
+        while time.time() < deadline and not fib_entry(vpp, prefix):
+            time.sleep(0.2)
+        entry = fib_entry(vpp, prefix)
+        assert entry and "dhcp6-server" in entry and link.client_ll in entry and link.vpp_if in entry, entry
+    finally:
+        proc.terminate()
+        try:
+            log = proc.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            log = proc.communicate()[0]
+    assert "RELEASE6" in log, log
+    deadline = time.time() + 5
+    while time.time() < deadline and fib_entry(vpp, prefix):
+        time.sleep(0.2)
+    assert fib_entry(vpp, prefix) is None, "route gone with the release"
+    assert not [l for l in leases(vpp) if " bound " in l], leases(vpp)
+
+
+def test_delegated_prefix_route_goes_away_on_expiry_without_traffic(vpp, link, served):
+    vpp.cli_ok(f"dhcp6-server link {LINK} preferred-lifetime 2 valid-lifetime 3 t1 1 t2 2")
+    cid = DHCP6OptClientId(duid=duid(link))
+    adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_PD(iaid=3))
+    sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
+    reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_PD(iaid=3))
+    prefix = f"{reply[DHCP6OptIAPrefix].prefix}/{reply[DHCP6OptIAPrefix].plen}"
+    time.sleep(0.5)
+    assert fib_entry(vpp, prefix), "routed while bound"
+    deadline = time.time() + 8
+    while time.time() < deadline and fib_entry(vpp, prefix):
+        time.sleep(0.3)
+    assert fib_entry(vpp, prefix) is None, "route removed at expiry, with no packet arriving"
+    assert any(l.startswith(f"{prefix} free") for l in leases(vpp)), leases(vpp)
+
+
 # ---------------------------------------------------------------- scapy, every message type
 
 
