@@ -312,6 +312,8 @@ typedef struct {
  */
 typedef void (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
 
+
+
 /**
  * Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
  * the reply is in the buffer and `*reply` says where it goes; any other
@@ -512,5 +514,18 @@ bool dhcp6_server_maintenance_due(uint32_t now);
  * number of route changes.
  */
 uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
+
+/**
+ * Sets an option by name ("sntp-servers", "ntp-servers",
+ * "information-refresh-time", "sol-max-rt", "inf-max-rt", "dns-servers",
+ * "domain-search") from text; NULL or "none" clears it. `link_prefix` NULL:
+ * server-wide; else for that link.
+ */
+Dhcp6ServerStatus dhcp6_server_option_set(const uint8_t (*link_prefix)[16],
+                                          uint8_t link_len,
+                                          const char *name,
+                                          const char *value,
+                                          char *error,
+                                          size_t error_len);
 
 #endif  /* DHCP6_SERVER_H */

@@ -10,6 +10,7 @@ use core::net::Ipv6Addr;
 use crate::duid::{Duid, DuidError};
 use crate::leases::pool::prefix_mask;
 use crate::leases::PoolSpec;
+use crate::options::{OptionKind, OptionTable, OptionValue};
 use crate::wire::domain::{DomainError, DomainName};
 
 /// Most DNS servers and search domains we hand out (keeps replies small).
@@ -46,6 +47,8 @@ pub struct LinkSettings {
     pub rapid_commit: bool,
     /// Preference option in Advertise, if set.
     pub preference: Option<u8>,
+    /// Options for clients on this link (over the server-wide ones).
+    pub options: OptionTable,
     /// Index of this link's first pool in `ServerConfig::all_pools`.
     first_pool: usize,
 }
@@ -73,6 +76,7 @@ impl LinkSettings {
             t2: None,
             rapid_commit: false,
             preference: None,
+            options: OptionTable::default(),
             first_pool: 0,
         }
     }
@@ -199,6 +203,7 @@ pub enum ConfigError {
     NoSuchPool(PoolSpec),
     BadLifetimes(String),
     NoSuchLease(Ipv6Addr),
+    BadOption(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -249,6 +254,7 @@ impl fmt::Display for ConfigError {
             ConfigError::NoSuchPool(p) => write!(f, "no pool {p} on this link"),
             ConfigError::BadLifetimes(why) => write!(f, "lifetimes: {why}"),
             ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
+            ConfigError::BadOption(why) => f.write_str(why),
         }
     }
 }
@@ -265,11 +271,9 @@ pub enum DuidSource {
 pub struct ServerConfig {
     configured_duid: Option<Duid>,
     derived_duid: Option<(Duid, u32)>,
-    dns_servers: Vec<Ipv6Addr>,
-    domain_search: Vec<DomainName>,
-    /// Wire form of the option bodies, made once per change, not per packet.
-    dns_servers_wire: Vec<u8>,
-    domain_search_wire: Vec<u8>,
+    /// Server-wide options, in wire form (made once per change, not per
+    /// packet).
+    options: OptionTable,
     interfaces: Vec<Option<InterfaceSettings>>,
     links: Vec<LinkSettings>,
     offer_hold: Option<u32>,
@@ -363,20 +367,37 @@ impl ServerConfig {
         self.configured_duid = duid;
     }
 
-    pub fn dns_servers(&self) -> &[Ipv6Addr] {
-        &self.dns_servers
+    /// The server-wide DNS servers (option 23).
+    pub fn dns_servers(&self) -> Vec<Ipv6Addr> {
+        self.options
+            .get(OptionKind::DnsServers)
+            .map_or_else(Vec::new, |v| {
+                v.wire
+                    .chunks_exact(16)
+                    .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap_or([0; 16])))
+                    .collect()
+            })
     }
 
-    pub fn domain_search(&self) -> &[DomainName] {
-        &self.domain_search
+    /// The server-wide domain search list (option 24), as text.
+    pub fn domain_search(&self) -> Vec<String> {
+        self.options
+            .get(OptionKind::DomainSearch)
+            .map_or_else(Vec::new, |v| {
+                v.text.split(' ').map(str::to_string).collect()
+            })
     }
 
     pub fn dns_servers_wire(&self) -> &[u8] {
-        &self.dns_servers_wire
+        self.options
+            .get(OptionKind::DnsServers)
+            .map_or(&[], |v| &v.wire)
     }
 
     pub fn domain_search_wire(&self) -> &[u8] {
-        &self.domain_search_wire
+        self.options
+            .get(OptionKind::DomainSearch)
+            .map_or(&[], |v| &v.wire)
     }
 
     pub fn set_dns_servers(&mut self, servers: &[Ipv6Addr]) -> Result<(), ConfigError> {
@@ -389,9 +410,12 @@ impl ServerConfig {
         {
             return Err(ConfigError::BadDnsServer(*bad));
         }
-        self.dns_servers = servers.to_vec();
-        self.dns_servers_wire = servers.iter().flat_map(|a| a.octets()).collect();
-        Ok(())
+        let text: Vec<String> = servers.iter().map(|a| a.to_string()).collect();
+        self.set_option(
+            None,
+            OptionKind::DnsServers,
+            Some(text.join(" ").as_str()).filter(|t| !t.is_empty()),
+        )
     }
 
     /// Parses and sets the domain search list (names as text).
@@ -399,20 +423,50 @@ impl ServerConfig {
         if names.len() > MAX_SEARCH_DOMAINS {
             return Err(ConfigError::TooManySearchDomains(names.len()));
         }
-        let parsed = names
-            .iter()
-            .map(|n| {
-                DomainName::parse(n.as_ref())
-                    .map_err(|e| ConfigError::BadDomain(n.as_ref().to_string(), e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut wire = Vec::new();
-        for name in &parsed {
-            name.encode_into(&mut wire);
+        for n in names {
+            DomainName::parse(n.as_ref())
+                .map_err(|e| ConfigError::BadDomain(n.as_ref().to_string(), e))?;
         }
-        self.domain_search = parsed;
-        self.domain_search_wire = wire;
+        let text: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
+        self.set_option(
+            None,
+            OptionKind::DomainSearch,
+            Some(text.join(" ").as_str()).filter(|t| !t.is_empty()),
+        )
+    }
+
+    /// Sets (`Some(text)`) or clears an option, server-wide (`link` None)
+    /// or for one link.
+    pub fn set_option(
+        &mut self,
+        link: Option<(Ipv6Addr, u8)>,
+        kind: OptionKind,
+        value: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        let value = value
+            .map(|text| OptionValue::parse(kind, text).map_err(|e| ConfigError::BadOption(e.0)))
+            .transpose()?;
+        let table = match link {
+            None => &mut self.options,
+            Some((prefix, len)) => &mut self.link_mut(prefix, len)?.options,
+        };
+        table.set(kind, value);
         Ok(())
+    }
+
+    pub fn options(&self) -> &OptionTable {
+        &self.options
+    }
+
+    /// The option in force for a client on `link`: the link's, else the
+    /// server's.
+    pub fn option_for<'a>(
+        &'a self,
+        link: Option<&'a LinkSettings>,
+        kind: OptionKind,
+    ) -> Option<&'a OptionValue> {
+        link.and_then(|l| l.options.get(kind))
+            .or_else(|| self.options.get(kind))
     }
 
     pub fn links(&self) -> &[LinkSettings] {
@@ -724,7 +778,7 @@ mod tests {
         assert_eq!(c.dns_servers_wire().len(), 32);
         assert_eq!(&c.dns_servers_wire()[..16], &dns[0].octets());
         assert!(c.set_dns_servers(&["ff02::1".parse().unwrap()]).is_err());
-        assert_eq!(c.dns_servers(), &dns[..], "refused list leaves the old one");
+        assert_eq!(c.dns_servers(), dns, "refused list leaves the old one");
         assert!(c
             .set_dns_servers(&vec![dns[0]; MAX_DNS_SERVERS + 1])
             .is_err());

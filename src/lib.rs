@@ -16,5 +16,6 @@ pub mod counters;
 pub mod duid;
 pub mod ffi;
 pub mod leases;
+pub mod options;
 pub mod server;
 pub mod wire;

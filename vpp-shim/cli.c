@@ -501,3 +501,34 @@ VLIB_CLI_COMMAND (dhcp6_server_clear_leases_command, static) = {
   .short_help = "clear dhcp6-server leases",
   .function = dhcp6_server_clear_leases_command_fn,
 };
+
+static clib_error_t *
+dhcp6_server_option_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
+{
+  ip6_address_t prefix;
+  u32 len = ~0;
+  u8 *name = 0, *rest = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  bool for_link;
+  int rv;
+
+  if (!unformat (input, "%s", &name))
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  for_link = unformat (input, "link %U/%u", unformat_ip6_address, &prefix, &len) && len <= 128;
+  /* The rest of the line is the value; the core parses it. */
+  unformat_user (input, unformat_line, &rest);
+  vec_add1 (name, 0);
+  vec_add1 (rest, 0);
+  rv = dhcp6_server_option_set (for_link ? &prefix.as_u8 : NULL, for_link ? len : 0, (char *) name,
+				(char *) rest, error, sizeof (error));
+  vec_free (name);
+  vec_free (rest);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_option_command, static) = {
+  .path = "dhcp6-server option",
+  .short_help = "dhcp6-server option {dns-servers|domain-search|sntp-servers|ntp-servers|"
+		"information-refresh-time|sol-max-rt|inf-max-rt} [link <prefix>/<len>] <value ...>|none",
+  .function = dhcp6_server_option_command_fn,
+};

@@ -890,6 +890,9 @@ pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_v
             for p in &l.pools {
                 emit(line, ctx, &format!("  pool {p}"));
             }
+            for o in l.options.iter() {
+                emit(line, ctx, &format!("  option {} {}", o.kind.name(), o.text));
+            }
         }
         emit(
             line,
@@ -900,6 +903,13 @@ pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_v
                 config.decline_hold()
             ),
         );
+        for o in config.options().iter() {
+            emit(
+                line,
+                ctx,
+                &format!("server-wide option {} {}", o.kind.name(), o.text),
+            );
+        }
     })
 }
 
@@ -1035,4 +1045,36 @@ pub extern "C" fn dhcp6_server_maintain(
         note_shard_state(shard);
         n
     })
+}
+
+/// Sets an option by name ("sntp-servers", "ntp-servers",
+/// "information-refresh-time", "sol-max-rt", "inf-max-rt", "dns-servers",
+/// "domain-search") from text; NULL or "none" clears it. `link_prefix` NULL:
+/// server-wide; else for that link.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_option_set(
+    link_prefix: *const [u8; 16],
+    link_len: u8,
+    name: *const c_char,
+    value: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let link = read_addr(link_prefix).map(|p| (p, link_len));
+    let Some(kind) = read_str(name).and_then(crate::options::OptionKind::from_name) else {
+        let names: Vec<_> = crate::options::OptionKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        err.write(&format!("unknown option; one of: {}", names.join(", ")));
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    let value = read_str(value)
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "none");
+    err.guarded(|| publish(|c| c.set_option(link, kind, value)))
 }

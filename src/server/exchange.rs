@@ -6,6 +6,7 @@ use arrayvec::ArrayVec;
 use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
 use crate::counters::Counter;
 use crate::leases::{IaKind, LeaseState, Lifetimes, RouteVia, Shard, Time};
+use crate::options::OptionKind;
 use crate::server::reply::{write_ia, write_status, IaResource};
 use crate::server::request::{ClientMessage, IaRequest, IaType, ServerIdCheck};
 use crate::wire::dhcpv6::{option_code, MessageType, MessageWriter, StatusCode};
@@ -134,17 +135,25 @@ impl Exchange<'_> {
         Ok((w.len(), reply_type))
     }
 
+    /// The configuration options the client asked for, the link's over the
+    /// server's; Information Refresh Time only with stateless replies.
     fn write_configuration(
         &self,
         msg: &ClientMessage,
         w: &mut MessageWriter<'_>,
     ) -> Result<(), Counter> {
-        let c = self.config;
-        if msg.requested.dns_servers() && !c.dns_servers_wire().is_empty() {
-            w.option(option_code::DNS_SERVERS, &[c.dns_servers_wire()])?;
-        }
-        if msg.requested.domain_search() && !c.domain_search_wire().is_empty() {
-            w.option(option_code::DOMAIN_LIST, &[c.domain_search_wire()])?;
+        for kind in OptionKind::ALL {
+            if kind == OptionKind::InformationRefreshTime
+                && msg.msg_type != MessageType::InformationRequest
+            {
+                continue;
+            }
+            if !msg.requested.wants(kind) {
+                continue;
+            }
+            if let Some(value) = self.config.option_for(self.link, kind) {
+                w.option(kind.code(), &[&value.wire])?;
+            }
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use crate::config::ServerConfig;
 use crate::counters::Counter;
 use crate::duid::{MAX_DUID_LEN, MIN_DUID_LEN};
 use crate::leases::IaKind;
+use crate::options::OptionKind;
 use crate::server::PacketSummary;
 use crate::wire::dhcpv6::{
     option_code, Message, MessageType, Options, RelayMessage, WireError, HOP_COUNT_LIMIT,
@@ -60,22 +61,22 @@ pub enum ServerIdCheck {
     Other,
 }
 
-/// Options the client asked for in its ORO, among those we can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The option codes the client asked for in its ORO.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Requested {
     pub present: bool,
-    pub dns_servers: bool,
-    pub domain_search: bool,
+    pub codes: ArrayVec<u16, 32>,
 }
 
 impl Requested {
-    /// Without an ORO we send what we have; with one, what it asks for.
-    pub fn dns_servers(&self) -> bool {
-        !self.present || self.dns_servers
-    }
-
-    pub fn domain_search(&self) -> bool {
-        !self.present || self.domain_search
+    /// Whether to send an option of this kind: asked for, or, without an
+    /// ORO, one of those sent unasked.
+    pub fn wants(&self, kind: OptionKind) -> bool {
+        if self.present {
+            self.codes.contains(&kind.code())
+        } else {
+            kind.sent_without_oro()
+        }
     }
 }
 
@@ -199,11 +200,8 @@ pub fn read_client_message(
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 {
-                    match code {
-                        option_code::DNS_SERVERS => m.requested.dns_servers = true,
-                        option_code::DOMAIN_LIST => m.requested.domain_search = true,
-                        _ => {}
-                    }
+                    // Codes past what we keep are ones we never send anyway.
+                    let _ = m.requested.codes.try_push(code);
                 }
             }
             option_code::RAPID_COMMIT => m.rapid_commit = true,

@@ -719,3 +719,68 @@ fn delegated_prefixes_are_routed_via_the_client_or_its_relay() {
         (bits("2001:db8:ffff::1"), u32::MAX)
     );
 }
+
+#[test]
+fn options_come_from_the_link_over_the_server_and_only_when_asked() {
+    use crate::options::OptionKind::*;
+    let mut s = Server::default();
+    s.config
+        .set_option(None, SntpServers, Some("2001:db8::123"))
+        .unwrap();
+    s.config.set_option(None, SolMaxRt, Some("3600")).unwrap();
+    s.config
+        .set_option(None, InformationRefreshTime, Some("7200"))
+        .unwrap();
+    s.config
+        .set_option(Some((ip(LINK), 64)), SntpServers, Some("2001:db8:1::123"))
+        .unwrap();
+    s.config
+        .set_option(Some((ip(LINK), 64)), NtpServers, Some("2001:db8:1::7b"))
+        .unwrap();
+    assert!(
+        s.config
+            .set_option(Some((ip("2001:db8:7::"), 64)), SolMaxRt, Some("120"))
+            .is_err(),
+        "no such link"
+    );
+    assert!(s.config.set_option(None, SolMaxRt, Some("5")).is_err());
+
+    let oro = opt(option_code::ORO, &[0, 31, 0, 56, 0, 82, 0, 32]);
+    let (_, opts) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(1), ia_na(1, &[]), oro.clone()],
+    ));
+    assert_eq!(
+        find(&opts, option_code::SNTP_SERVERS),
+        Some(ip("2001:db8:1::123").octets().to_vec()),
+        "link's"
+    );
+    let mut ntp = vec![0, 1, 0, 16];
+    ntp.extend(ip("2001:db8:1::7b").octets());
+    assert_eq!(find(&opts, option_code::NTP_SERVER), Some(ntp));
+    assert_eq!(
+        find(&opts, option_code::SOL_MAX_RT),
+        Some(3600u32.to_be_bytes().to_vec()),
+        "server's"
+    );
+    assert_eq!(
+        find(&opts, option_code::INFORMATION_REFRESH_TIME),
+        None,
+        "stateless replies only"
+    );
+
+    let (_, opts) = s.reply(&msg(MessageType::InformationRequest, &[client_id(1), oro]));
+    assert_eq!(
+        find(&opts, option_code::INFORMATION_REFRESH_TIME),
+        Some(7200u32.to_be_bytes().to_vec())
+    );
+    // Not asked for: not sent.
+    let (_, opts) = s.reply(&msg(
+        MessageType::InformationRequest,
+        &[client_id(1), opt(option_code::ORO, &[0, 23])],
+    ));
+    assert!(
+        find(&opts, option_code::SNTP_SERVERS).is_none()
+            && find(&opts, option_code::SOL_MAX_RT).is_none()
+    );
+}

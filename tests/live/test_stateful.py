@@ -340,3 +340,30 @@ def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
     assert "Relay-forward" not in trace or "Relay-reply" in trace
     assert re.search(r"DHCPv6 server: \S+ (Solicit|Request) -> Relay-reply", trace), trace
     assert any(l.startswith(f"{address}/128 bound") for l in leases(vpp))
+
+
+def test_options_per_link_and_server_wide(vpp, link, served):
+    import ipaddress
+
+    from scapy.layers.dhcp6 import DHCP6OptOptReq
+    from test_foundation import options_of
+
+    vpp.cli_ok("dhcp6-server option sntp-servers 2001:db8::123")
+    vpp.cli_ok(f"dhcp6-server option ntp-servers link {LINK} 2001:db8:1::7b")
+    vpp.cli_ok("dhcp6-server option sol-max-rt 3600")
+    try:
+        out = vpp.cli("dhcp6-server option sol-max-rt 5")
+        assert "sol-max-rt: 5 is outside 60..=86400 seconds" in out, out
+        out = vpp.cli("dhcp6-server option bogus 1")
+        assert "unknown option" in out, out
+        links = vpp.cli("show dhcp6-server links")
+        assert "option ntp-servers 2001:db8:1::7b" in links and "server-wide option sol-max-rt 3600" in links, links
+        cid = DHCP6OptClientId(duid=duid(link))
+        adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptOptReq(reqopts=[31, 56, 82]))
+        opts = dict(options_of(bytes(adv)))
+        assert opts[31] == ipaddress.IPv6Address("2001:db8::123").packed
+        assert opts[56] == b"\x00\x01\x00\x10" + ipaddress.IPv6Address("2001:db8:1::7b").packed
+        assert opts[82] == (3600).to_bytes(4, "big")
+    finally:
+        for o in ("sntp-servers", "sol-max-rt"):
+            vpp.cli(f"dhcp6-server option {o} none")
