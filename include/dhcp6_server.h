@@ -62,6 +62,11 @@
 #define NIL UINT32_MAX
 
 /**
+ * Longest identifier value kept (DUIDs are at most 130 octets).
+ */
+#define MAX_ID_LEN 250
+
+/**
  * Bytes of the client DUID kept for the packet trace.
  */
 #define DHCP6_SERVER_TRACE_DUID_LEN 32
@@ -527,5 +532,32 @@ Dhcp6ServerStatus dhcp6_server_option_set(const uint8_t (*link_prefix)[16],
                                           const char *value,
                                           char *error,
                                           size_t error_len);
+
+/**
+ * Adds or replaces a reservation: `id` in DHCPKit notation ("duid:...",
+ * "interface-id-str:...", ...), `address` and `prefix` as text (empty or
+ * NULL for none).
+ */
+Dhcp6ServerStatus dhcp6_server_reservation_add(const char *id,
+                                               const char *address,
+                                               const char *prefix,
+                                               char *error,
+                                               size_t error_len);
+
+Dhcp6ServerStatus dhcp6_server_reservation_del(const char *id, char *error, size_t error_len);
+
+/**
+ * Replaces all reservations with a DHCPKit CSV file (`path` NULL: the file
+ * loaded last). On any error nothing changes. `*count` gets the number.
+ */
+Dhcp6ServerStatus dhcp6_server_reservations_load(const char *path,
+                                                 uint32_t *count,
+                                                 char *error,
+                                                 size_t error_len);
+
+/**
+ * Prints the reservations, one line each.
+ */
+void dhcp6_server_show_reservations(Dhcp6ServerLineFn line, void *ctx);
 
 #endif  /* DHCP6_SERVER_H */

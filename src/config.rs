@@ -11,6 +11,7 @@ use crate::duid::{Duid, DuidError};
 use crate::leases::pool::prefix_mask;
 use crate::leases::PoolSpec;
 use crate::options::{OptionKind, OptionTable, OptionValue};
+use crate::reservations::{Reservation, ReservationId, Reservations};
 use crate::wire::domain::{DomainError, DomainName};
 
 /// Most DNS servers and search domains we hand out (keeps replies small).
@@ -204,6 +205,7 @@ pub enum ConfigError {
     BadLifetimes(String),
     NoSuchLease(Ipv6Addr),
     BadOption(String),
+    BadReservation(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -255,6 +257,7 @@ impl fmt::Display for ConfigError {
             ConfigError::BadLifetimes(why) => write!(f, "lifetimes: {why}"),
             ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
             ConfigError::BadOption(why) => f.write_str(why),
+            ConfigError::BadReservation(why) => write!(f, "reservation: {why}"),
         }
     }
 }
@@ -278,6 +281,9 @@ pub struct ServerConfig {
     links: Vec<LinkSettings>,
     offer_hold: Option<u32>,
     decline_hold: Option<u32>,
+    reservations: Reservations,
+    /// The CSV file the reservations were last loaded from (for reload).
+    reservations_file: Option<String>,
 }
 
 impl ServerConfig {
@@ -452,6 +458,63 @@ impl ServerConfig {
         };
         table.set(kind, value);
         Ok(())
+    }
+
+    pub fn reservations(&self) -> &Reservations {
+        &self.reservations
+    }
+
+    /// Adds or replaces a reservation given as text (DHCPKit id notation,
+    /// address and prefix columns; empty for none).
+    pub fn add_reservation(
+        &mut self,
+        id: &str,
+        address: &str,
+        prefix: &str,
+    ) -> Result<(), ConfigError> {
+        let id = ReservationId::parse(id).map_err(ConfigError::BadReservation)?;
+        let r = Reservation::parse(address, prefix).map_err(ConfigError::BadReservation)?;
+        self.reservations
+            .insert(id, r)
+            .map_err(ConfigError::BadReservation)
+    }
+
+    pub fn remove_reservation(&mut self, id: &str) -> Result<(), ConfigError> {
+        let id = ReservationId::parse(id).map_err(ConfigError::BadReservation)?;
+        if !self.reservations.remove(&id) {
+            return Err(ConfigError::BadReservation(format!(
+                "no reservation for {id}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Replaces every reservation with those of a DHCPKit CSV text.
+    pub fn load_reservations(&mut self, csv: &str) -> Result<usize, ConfigError> {
+        self.reservations = Reservations::from_csv(csv).map_err(ConfigError::BadReservation)?;
+        Ok(self.reservations.len())
+    }
+
+    /// Replaces every reservation with those of a DHCPKit CSV file; `None`
+    /// reads the file loaded last.
+    pub fn load_reservations_file(&mut self, path: Option<&str>) -> Result<usize, ConfigError> {
+        let path = path
+            .map(str::to_string)
+            .or_else(|| self.reservations_file.clone())
+            .ok_or_else(|| {
+                ConfigError::BadReservation("no reservations file was loaded before".into())
+            })?;
+        let csv = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::BadReservation(format!("{path}: {e}")))?;
+        let n = self
+            .load_reservations(&csv)
+            .map_err(|e| ConfigError::BadReservation(format!("{path}: {e}")))?;
+        self.reservations_file = Some(path);
+        Ok(n)
+    }
+
+    pub fn reservations_file(&self) -> Option<&str> {
+        self.reservations_file.as_deref()
     }
 
     pub fn options(&self) -> &OptionTable {

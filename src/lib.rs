@@ -17,5 +17,6 @@ pub mod duid;
 pub mod ffi;
 pub mod leases;
 pub mod options;
+pub mod reservations;
 pub mod server;
 pub mod wire;

@@ -532,3 +532,93 @@ VLIB_CLI_COMMAND (dhcp6_server_option_command, static) = {
 		"information-refresh-time|sol-max-rt|inf-max-rt} [link <prefix>/<len>] <value ...>|none",
   .function = dhcp6_server_option_command_fn,
 };
+
+static clib_error_t *
+dhcp6_server_reservation_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				     vlib_cli_command_t *cmd)
+{
+  u8 *id = 0, *address = 0, *prefix = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  bool add;
+  clib_error_t *err = 0;
+
+  if (unformat (input, "add %s", &id))
+    add = true;
+  else if (unformat (input, "del %s", &id))
+    add = false;
+  else
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      if (add && !address && unformat (input, "address %s", &address))
+	;
+      else if (add && !prefix && unformat (input, "prefix %s", &prefix))
+	;
+      else
+	{
+	  err = clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+	  goto done;
+	}
+    }
+  vec_add1 (id, 0);
+  vec_add1 (address, 0);
+  vec_add1 (prefix, 0);
+  err = dhcp6_server_cli_status (
+    add ? dhcp6_server_reservation_add ((char *) id, (char *) address, (char *) prefix, error,
+					sizeof (error)) :
+	  dhcp6_server_reservation_del ((char *) id, error, sizeof (error)),
+    error);
+done:
+  vec_free (id);
+  vec_free (address);
+  vec_free (prefix);
+  return err;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_reservation_command, static) = {
+  .path = "dhcp6-server reservation",
+  .short_help = "dhcp6-server reservation {add <id> [address <ip6>] [prefix <ip6>/<len>] | del <id>} "
+		"(id: duid:<hex>, interface-id[-str]:, remote-id[-str]:<enterprise>:, "
+		"subscriber-id[-str]:, linklayer-id[-str]:<type>:)",
+  .function = dhcp6_server_reservation_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_reservations_load_command_fn (vlib_main_t *vm, unformat_input_t *input,
+					   vlib_cli_command_t *cmd)
+{
+  u8 *path = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  u32 n = 0;
+  int rv;
+
+  if (unformat (input, "load %s", &path))
+    vec_add1 (path, 0);
+  else if (!unformat (input, "reload"))
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  rv = dhcp6_server_reservations_load ((char *) path, &n, error, sizeof (error));
+  vec_free (path);
+  if (rv == DHCP6_SERVER_STATUS_OK)
+    vlib_cli_output (vm, "%u reservations loaded", n);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_reservations_load_command, static) = {
+  .path = "dhcp6-server reservations",
+  .short_help = "dhcp6-server reservations {load <csv file> | reload}",
+  .function = dhcp6_server_reservations_load_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_show_reservations_command_fn (vlib_main_t *vm, unformat_input_t *input,
+					   vlib_cli_command_t *cmd)
+{
+  dhcp6_server_show_reservations (dhcp6_server_cli_line, vm);
+  return 0;
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_show_reservations_command, static) = {
+  .path = "show dhcp6-server reservations",
+  .short_help = "show dhcp6-server reservations",
+  .function = dhcp6_server_show_reservations_command_fn,
+};

@@ -49,6 +49,7 @@ fn publish<R>(
         // thread): no owner thread is inside the graph.
         let shard = unsafe { SHARD.owner() };
         shard.sync_pools(&pools, 0, 1);
+        shard.sync_reserved(config.reservations().reserved_set());
         note_shard_state(shard);
     }
     Ok(result)
@@ -1077,4 +1078,98 @@ pub extern "C" fn dhcp6_server_option_set(
         .map(str::trim)
         .filter(|v| !v.is_empty() && *v != "none");
     err.guarded(|| publish(|c| c.set_option(link, kind, value)))
+}
+
+/// Adds or replaces a reservation: `id` in DHCPKit notation ("duid:...",
+/// "interface-id-str:...", ...), `address` and `prefix` as text (empty or
+/// NULL for none).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_reservation_add(
+    id: *const c_char,
+    address: *const c_char,
+    prefix: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let (id, address, prefix) = (
+        read_str(id).unwrap_or(""),
+        read_str(address).unwrap_or(""),
+        read_str(prefix).unwrap_or(""),
+    );
+    err.guarded(|| publish(|c| c.add_reservation(id, address, prefix)))
+}
+
+#[no_mangle]
+pub extern "C" fn dhcp6_server_reservation_del(
+    id: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let id = read_str(id).unwrap_or("");
+    err.guarded(|| publish(|c| c.remove_reservation(id)))
+}
+
+/// Replaces all reservations with a DHCPKit CSV file (`path` NULL: the file
+/// loaded last). On any error nothing changes. `*count` gets the number.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_reservations_load(
+    path: *const c_char,
+    count: *mut u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let path = read_str(path);
+    err.guarded(|| {
+        let n = publish(|c| c.load_reservations_file(path))?;
+        // SAFETY: a non-null `count` is writable (ABI contract).
+        if let Some(out) = unsafe { count.as_mut() } {
+            *out = n as u32;
+        }
+        Ok(())
+    })
+}
+
+/// Prints the reservations, one line each.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_reservations(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
+    boundary((), || {
+        let Some(config) = CONFIG.load() else {
+            return emit(line, ctx, "0 reservations");
+        };
+        let table = config.reservations();
+        let mut rows: Vec<String> = table
+            .iter()
+            .map(|(id, r)| {
+                let mut row = id.to_string();
+                if let Some(a) = r.address {
+                    row += &format!(" address {a}");
+                }
+                if let Some((p, l)) = r.prefix {
+                    row += &format!(" prefix {p}/{l}");
+                }
+                row
+            })
+            .collect();
+        rows.sort();
+        for row in &rows {
+            emit(line, ctx, row);
+        }
+        let from = config
+            .reservations_file()
+            .map(|f| format!(" (file {f})"))
+            .unwrap_or_default();
+        emit(line, ctx, &format!("{} reservations{from}", rows.len()));
+    })
 }

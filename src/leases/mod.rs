@@ -14,7 +14,7 @@
 pub mod list;
 pub mod pool;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::duid::Duid;
 use list::{Linked, Links, List, NIL};
@@ -183,6 +183,8 @@ pub struct Shard {
     config_pool_ids: Vec<u32>,
     /// FIB changes waiting for the main thread.
     route_ops: Vec<RouteOp>,
+    /// Resources reserved for particular clients: never allocated to others.
+    reserved: HashSet<(IaKind, u128)>,
 }
 
 impl Shard {
@@ -253,6 +255,45 @@ impl Shard {
     /// Adopts the configuration's pool list (see `ServerConfig::all_pools`).
     pub fn sync_pools(&mut self, specs: &[PoolSpec], shard: u32, n_shards: u32) {
         self.config_pool_ids = self.set_pools(specs, shard, n_shards);
+    }
+
+    /// Adopts the configuration's reserved resources.
+    pub fn sync_reserved(&mut self, reserved: &HashSet<(IaKind, u128)>) {
+        self.reserved.clone_from(reserved);
+    }
+
+    /// Gives the client's IA its reserved `resource`, unless another client
+    /// holds it (bound, offered or declined): then `Exhausted`, and the
+    /// caller falls back to the pools.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assign_fixed(
+        &mut self,
+        duid: &[u8],
+        kind: IaKind,
+        iaid: u32,
+        (resource, len): (u128, u8),
+        state: LeaseState,
+        now: Time,
+        lifetimes: Lifetimes,
+        offer_hold: u32,
+    ) -> Result<u32, Exhausted> {
+        let index = match self.by_resource.get(&(kind, resource)).copied() {
+            Some(index) => {
+                let mine = self.find(duid, kind, iaid) == Some(index);
+                let lease = &self.leases[index as usize];
+                if !mine && lease.state != LeaseState::Free {
+                    return Err(Exhausted);
+                }
+                if !mine {
+                    self.dequeue(index);
+                    self.rebind(index, duid, iaid);
+                }
+                index
+            }
+            None => self.new_lease(duid, kind, iaid, NIL, resource, len),
+        };
+        self.commit(index, state, now, lifetimes, offer_hold);
+        Ok(index)
     }
 
     /// The pool id of the configuration's pool at `position`.
@@ -328,7 +369,9 @@ impl Shard {
                         .is_some()
                     && self.in_window(*p, resource, len)
             }) {
-                if !self.by_resource.contains_key(&(kind, resource)) {
+                if !self.by_resource.contains_key(&(kind, resource))
+                    && !self.reserved.contains(&(kind, resource))
+                {
                     let index = self.new_lease(duid, kind, iaid, pool, resource, len);
                     self.commit(index, state, now, lifetimes, offer_hold);
                     return Ok(index);
@@ -351,8 +394,14 @@ impl Shard {
             if !usable(self, pool) {
                 continue;
             }
-            if let Some(index) = self.pools[pool as usize].reuse.pop_front(&mut self.leases) {
+            while let Some(index) = self.pools[pool as usize].reuse.pop_front(&mut self.leases) {
                 self.leases[index as usize].queue = Queue::None;
+                let l = &self.leases[index as usize];
+                if self.reserved.contains(&(l.kind, l.resource)) {
+                    // Reserved since it was freed: not ours to reuse.
+                    self.forget(index);
+                    continue;
+                }
                 self.rebind(index, duid, iaid);
                 self.commit(index, state, now, lifetimes, offer_hold);
                 return Ok(index);
@@ -373,8 +422,10 @@ impl Shard {
         while a.next < a.end {
             let resource = a.spec.resource(a.next);
             a.next += 1;
-            // Skip what a hint already took ahead of the cursor.
-            if !self.by_resource.contains_key(&(a.spec.kind(), resource)) {
+            // Skip what a hint already took ahead of the cursor, and what
+            // is reserved for someone.
+            let key = (a.spec.kind(), resource);
+            if !self.by_resource.contains_key(&key) && !self.reserved.contains(&key) {
                 return Some(resource);
             }
         }

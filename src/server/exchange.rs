@@ -7,6 +7,7 @@ use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
 use crate::counters::Counter;
 use crate::leases::{IaKind, LeaseState, Lifetimes, RouteVia, Shard, Time};
 use crate::options::OptionKind;
+use crate::reservations::Reservation;
 use crate::server::reply::{write_ia, write_status, IaResource};
 use crate::server::request::{ClientMessage, IaRequest, IaType, ServerIdCheck};
 use crate::wire::dhcpv6::{option_code, MessageType, MessageWriter, StatusCode};
@@ -22,6 +23,8 @@ pub struct Exchange<'a> {
     pub unicast_refused: bool,
     /// Where delegated prefixes bound in this exchange are routed.
     pub route_via: RouteVia,
+    /// The client's reservation, if it has one.
+    pub reservation: Option<Reservation>,
 }
 
 /// RFC 8415 section 16: which messages must carry which identifiers.
@@ -177,6 +180,14 @@ impl Exchange<'_> {
         ids
     }
 
+    /// Whether a bound lease may be extended here: from one of the link's
+    /// pools, or the client's reservation.
+    fn appropriate(&self, index: u32, pools: &[u32]) -> bool {
+        let l = self.shard.lease(index);
+        pools.contains(&l.pool)
+            || self.reservation.and_then(|r| r.resource(l.kind)) == Some((l.resource, l.len))
+    }
+
     fn lifetimes(&self) -> Lifetimes {
         self.link.map_or(
             Lifetimes {
@@ -220,7 +231,7 @@ impl Exchange<'_> {
         w: &mut MessageWriter<'_>,
     ) -> Result<bool, Counter> {
         let mut any = false;
-        for ia in &msg.ias {
+        for (position, ia) in msg.ias.iter().enumerate() {
             let none = if ia.ty == IaType::Pd {
                 StatusCode::NoPrefixAvail
             } else {
@@ -234,17 +245,40 @@ impl Exchange<'_> {
             let pools = self.pools(kind);
             let hint = ia.resources.first().copied();
             let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
-            match self.shard.assign(
-                Self::duid(msg),
-                kind,
-                ia.iaid,
-                &pools,
-                hint,
-                state,
-                self.now,
-                lifetimes,
-                hold,
-            ) {
+            // The first IA of a kind gets the reservation, if it is free.
+            let fixed = self
+                .reservation
+                .and_then(|r| r.resource(kind))
+                .filter(|_| !msg.ias[..position].iter().any(|i| i.ty == ia.ty));
+            let reserved = fixed.and_then(|res| {
+                self.shard
+                    .assign_fixed(
+                        Self::duid(msg),
+                        kind,
+                        ia.iaid,
+                        res,
+                        state,
+                        self.now,
+                        lifetimes,
+                        hold,
+                    )
+                    .ok()
+            });
+            let assigned = match reserved {
+                Some(index) => Ok(index),
+                None => self.shard.assign(
+                    Self::duid(msg),
+                    kind,
+                    ia.iaid,
+                    &pools,
+                    hint,
+                    state,
+                    self.now,
+                    lifetimes,
+                    hold,
+                ),
+            };
+            match assigned {
                 Ok(index) => {
                     any = true;
                     self.shard.set_route(index, self.route_via);
@@ -283,7 +317,7 @@ impl Exchange<'_> {
                 .filter(|i| self.shard.lease(*i).state == LeaseState::Bound);
             let mut shown: ArrayVec<IaResource, 5> = ArrayVec::new();
             match binding {
-                Some(index) if pools.contains(&self.shard.lease(index).pool) => {
+                Some(index) if self.appropriate(index, &pools) => {
                     self.shard.extend(index, self.now, self.lifetimes());
                     self.shard.set_route(index, self.route_via);
                     shown.push(self.shown(index));

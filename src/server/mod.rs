@@ -16,6 +16,7 @@ use core::net::Ipv6Addr;
 use crate::config::{InterfaceSettings, ServerConfig};
 use crate::counters::Counter;
 use crate::leases::{RouteVia, Shard, Time};
+use crate::reservations::{id_key, IdKind, Reservation};
 use crate::wire::dhcpv6::{Message, MessageType, WireError};
 use crate::wire::frame::{
     finish_udp, write_ipv6_header, Ipv6Header, UdpHeader, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT,
@@ -186,7 +187,7 @@ fn serve(
     }
     let unicast_refused = !is_multicast && !settings.accept_unicast;
 
-    let (relays, inner) = unwrap_relays(payload)?;
+    let (relays, relay_ids, inner) = unwrap_relays(payload)?;
     if !relays.is_empty() {
         if unicast_refused {
             return Err(Counter::UnicastNotAccepted);
@@ -208,6 +209,11 @@ fn serve(
         None => return Err(Counter::UnknownMessageType),
     };
     let request = read_client_message(config, &message, msg_type, summary)?;
+    let client_mac = relays
+        .is_empty()
+        .then(|| <[u8; 6]>::try_from(&received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]).ok())
+        .flatten();
+    let reservation = find_reservation(config, &request, &relays, &relay_ids, client_mac);
 
     // The link: the innermost relay's link-address that is set, else the
     // receiving interface's.
@@ -223,6 +229,7 @@ fn serve(
         link: config.link_for(&link_address),
         now,
         unicast_refused: unicast_refused && relays.is_empty(),
+        reservation,
         // Via the client's link-local on this interface, or via the relay
         // (resolved recursively) when relayed.
         route_via: RouteVia {
@@ -290,6 +297,43 @@ fn serve(
     write_ipv6_header(&mut buf[l3_offset..], &from, &peer_addr, udp_len as u16);
     Ok(Verdict::Routed {
         frame_len: l4_offset + udp_len,
+    })
+}
+
+/// The client's reservation, looked up by each identifier it has, in
+/// order: DUID, the relay's Interface-ID, Remote-ID, Subscriber-ID, and its
+/// link-layer address (from the relay, or seen directly for on-link clients).
+fn find_reservation(
+    config: &ServerConfig,
+    request: &request::ClientMessage,
+    relays: &request::RelayChain,
+    relay_ids: &request::RelayIds,
+    client_mac: Option<[u8; 6]>,
+) -> Option<Reservation> {
+    let table = config.reservations();
+    if table.is_empty() {
+        return None;
+    }
+    let ethernet = client_mac.map(|m| {
+        let mut ll = [0u8; 8];
+        ll[..2].copy_from_slice(&1u16.to_be_bytes());
+        ll[2..].copy_from_slice(&m);
+        ll
+    });
+    let candidates: [(IdKind, Option<&[u8]>); 6] = [
+        (IdKind::Duid, request.client_id.as_deref()),
+        (
+            IdKind::InterfaceId,
+            relays.last().and_then(|r| r.interface_id.as_deref()),
+        ),
+        (IdKind::RemoteId, relay_ids.remote_id.as_deref()),
+        (IdKind::SubscriberId, relay_ids.subscriber_id.as_deref()),
+        (IdKind::LinkLayer, relay_ids.link_layer.as_deref()),
+        (IdKind::LinkLayer, ethernet.as_ref().map(|e| &e[..])),
+    ];
+    candidates.iter().find_map(|(kind, value)| {
+        let key = id_key(*kind, &[], (*value)?)?;
+        table.find(&key).copied()
     })
 }
 

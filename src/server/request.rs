@@ -223,12 +223,23 @@ pub struct RelayLevel {
     pub interface_id: Option<ArrayVec<u8, MAX_INTERFACE_ID>>,
 }
 
+/// Client identifiers relays add (for reservations): option bodies of
+/// Remote-ID (enterprise number, id), Subscriber-ID and Client Link-Layer
+/// Address (type, address), from the relay closest to the client.
+#[derive(Debug, Clone, Default)]
+pub struct RelayIds {
+    pub remote_id: Option<ArrayVec<u8, MAX_INTERFACE_ID>>,
+    pub subscriber_id: Option<ArrayVec<u8, MAX_INTERFACE_ID>>,
+    pub link_layer: Option<ArrayVec<u8, 32>>,
+}
+
 pub type RelayChain = ArrayVec<RelayLevel, { HOP_COUNT_LIMIT as usize }>;
 
 /// Unwraps nested Relay-forward messages; returns the relays (outermost
 /// first) and the client message inside.
-pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, &[u8]), Counter> {
+pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, RelayIds, &[u8]), Counter> {
     let mut chain = RelayChain::new();
+    let mut ids = RelayIds::default();
     let mut inner = payload;
     while inner.first() == Some(&(MessageType::RelayForward as u8)) {
         let relay = RelayMessage::parse(inner).map_err(wire_error)?;
@@ -248,11 +259,20 @@ pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, &[u8]), Counter> {
                         .map_err(|_| Counter::BadOptionLength)?;
                     level.interface_id = Some(id);
                 }
+                // Inner relays come later and are closer to the client: the
+                // last one seen wins. Oversized ids are not keys we hold.
+                option_code::REMOTE_ID => ids.remote_id = ArrayVec::try_from(option.data).ok(),
+                option_code::SUBSCRIBER_ID => {
+                    ids.subscriber_id = ArrayVec::try_from(option.data).ok()
+                }
+                option_code::CLIENT_LINKLAYER_ADDR => {
+                    ids.link_layer = ArrayVec::try_from(option.data).ok()
+                }
                 _ => {}
             }
         }
         chain.try_push(level).map_err(|_| Counter::RelayTooDeep)?;
         inner = message.ok_or(Counter::RelayWithoutMessage)?;
     }
-    Ok((chain, inner))
+    Ok((chain, ids, inner))
 }

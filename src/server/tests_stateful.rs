@@ -784,3 +784,95 @@ fn options_come_from_the_link_over_the_server_and_only_when_asked() {
             && find(&opts, option_code::SOL_MAX_RT).is_none()
     );
 }
+
+#[test]
+fn reservations_by_duid_relay_ids_and_link_layer_address() {
+    use crate::leases::IaKind;
+    let mut s = Server::default();
+    let sid = s.server_id();
+    // Client 1 by DUID: an address outside the pools and a prefix.
+    s.config
+        .add_reservation(
+            "duid:00030001020000000001",
+            "2001:db8:1::beef",
+            "2001:db8:300::/56",
+        )
+        .unwrap();
+    // An on-link client by its MAC (seen in the frame, 02:c1:00:00:00:01).
+    s.config
+        .add_reservation("linklayer-id:1:02c100000001", "2001:db8:1::cafe", "")
+        .unwrap();
+    // A relayed client by the relay's Interface-ID.
+    s.config
+        .add_reservation("interface-id-str:port7", "2001:db8:2::77", "")
+        .unwrap();
+    // One of the pool's addresses reserved: dynamic allocation skips it.
+    s.config
+        .add_reservation("duid:00030001020000000009", "2001:db8:1::100", "")
+        .unwrap();
+    s.shard
+        .sync_reserved(s.config.reservations().reserved_set());
+
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[]), ia_pd(2, &[])],
+    ));
+    let got = ias(&opts);
+    assert_eq!(got[0].resources[0].0, bits("2001:db8:1::beef"));
+    assert_eq!(got[1].resources[0].0, bits("2001:db8:300::"));
+    assert_eq!(got[1].resources[0].1, 56);
+    // A second IA_NA of the same client gets a pool address, not the reserved
+    // one twice.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[]), ia_na(5, &[])],
+    ));
+    let got = ias(&opts);
+    assert_eq!(got[0].resources[0].0, bits("2001:db8:1::beef"));
+    assert_eq!(
+        got[1].resources[0].0,
+        bits("2001:db8:1::101"),
+        "::100 is reserved for client 9"
+    );
+    // Renew of the reserved address (outside the pools) is accepted.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(1), sid.clone(), ia_na(1, &["2001:db8:1::beef"])],
+    ));
+    assert_eq!(ias(&opts)[0].resources[0].3, 7200);
+
+    // Another DUID from the reserved MAC gets the link-layer reservation.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(42), sid.clone(), ia_na(1, &[])],
+    ));
+    assert_eq!(ias(&opts)[0].resources[0].0, bits("2001:db8:1::cafe"));
+
+    // Relayed by Interface-ID.
+    let inner = msg(MessageType::Solicit, &[client_id(43), ia_na(1, &[])]);
+    let relayed = relay_forward(0, "2001:db8:2::1", "fe80::99", Some(b"port7"), &inner);
+    let (_, out) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &relayed);
+    let advertise = find(&options(&out[34..]), option_code::RELAY_MSG).unwrap();
+    assert_eq!(
+        ias(&options(&advertise[4..]))[0].resources[0].0,
+        bits("2001:db8:2::77")
+    );
+
+    // A reserved address held by someone else is not taken from them: the
+    // reserved client gets a pool address meanwhile.
+    s.config
+        .add_reservation("duid:00030001020000000007", "2001:db8:1::101", "")
+        .unwrap();
+    s.shard
+        .sync_reserved(s.config.reservations().reserved_set());
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(7), sid, ia_na(1, &[])],
+    ));
+    let got = ias(&opts)[0].resources[0].0;
+    assert_ne!(got, bits("2001:db8:1::101"));
+    assert!(s
+        .shard
+        .holder(IaKind::Na, bits("2001:db8:1::101"))
+        .is_some());
+}

@@ -367,3 +367,41 @@ def test_options_per_link_and_server_wide(vpp, link, served):
     finally:
         for o in ("sntp-servers", "sol-max-rt"):
             vpp.cli(f"dhcp6-server option {o} none")
+
+
+def test_reservations_from_a_dhcpkit_csv_with_reload(vpp, link, served):
+    work = Path(tempfile.mkdtemp(prefix="reservations-"))
+    csv = work / "assignments.csv"
+    mac_hex = link.client_mac.replace(":", "")
+    csv.write_text(f"id,address,prefix\nlinklayer-id:1:{mac_hex},2001:db8:1::abcd,2001:db8:400::/56\n"
+                   "duid:000300010200000000ff,2001:db8:1::ff00,\n")
+    try:
+        out = vpp.cli(f"dhcp6-server reservations load {csv}")
+        assert "2 reservations loaded" in out, out
+        shown = vpp.cli("show dhcp6-server reservations")
+        assert f"linklayer-id:1:{mac_hex} address 2001:db8:1::abcd prefix 2001:db8:400::/56" in shown, shown
+        cid = DHCP6OptClientId(duid=duid(link))
+        adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
+        assert adv[DHCP6OptIAAddress].addr == "2001:db8:1::abcd"
+        assert (adv[DHCP6OptIAPrefix].prefix, adv[DHCP6OptIAPrefix].plen) == ("2001:db8:400::", 56)
+
+        # Edit the file and reload without restarting VPP.
+        csv.write_text(f"id,address\nlinklayer-id:1:{mac_hex},2001:db8:1::abce\n")
+        assert "1 reservations loaded" in vpp.cli("dhcp6-server reservations reload")
+        adv = exchange(link, DHCP6_Solicit(trid=2) / cid / DHCP6OptIA_NA(iaid=7))
+        assert adv[DHCP6OptIAAddress].addr == "2001:db8:1::abce"
+
+        # A bad file is refused whole, naming the line; nothing changes.
+        bad = work / "bad.csv"
+        bad.write_text("id,address\nduid:000300010200000000aa,2001:db8:1::1\nduid:zz,2001:db8:1::2\n")
+        out = vpp.cli(f"dhcp6-server reservations load {bad}")
+        assert "line 3" in out and "not hex octets" in out, out
+        assert "1 reservations" in vpp.cli("show dhcp6-server reservations")
+        out = vpp.cli("dhcp6-server reservation add bogus:1 address 2001:db8:1::5")
+        assert "unknown type" in out, out
+        vpp.cli_ok("dhcp6-server reservation add duid:000300010200000000bb address 2001:db8:1::bb")
+        assert "2 reservations" in vpp.cli("show dhcp6-server reservations")
+        vpp.cli_ok("dhcp6-server reservation del duid:000300010200000000bb")
+    finally:
+        csv.write_text("id,address\n")
+        vpp.cli(f"dhcp6-server reservations load {csv}")
