@@ -317,6 +317,35 @@ typedef struct {
  */
 typedef void (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
 
+/**
+ * One lease, for the binary API's lease dump.
+ */
+typedef struct {
+  /**
+   * Address, or the delegated prefix's first address.
+   */
+  uint8_t resource[16];
+  uint8_t prefix_len;
+  bool is_prefix;
+  /**
+   * 1 offered, 2 bound, 3 declined, 4 free (released or expired).
+   */
+  uint8_t state;
+  uint32_t iaid;
+  uint8_t duid_len;
+  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
+  uint32_t preferred_left;
+  uint32_t valid_left;
+  /**
+   * Interface the client was last served on, or `DHCP6_SERVER_NO_INTERFACE`.
+   */
+  uint32_t sw_if_index;
+  bool routed;
+  uint8_t next_hop[16];
+} Dhcp6ServerLease;
+
+typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
+
 
 
 /**
@@ -490,9 +519,14 @@ Dhcp6ServerStatus dhcp6_server_set_holds(uint32_t offer,
 void dhcp6_server_show_links(Dhcp6ServerLineFn line, void *ctx);
 
 /**
- * Prints the leases (all, or those of one DUID given as hex text).
+ * Prints the leases (all, or those of one DUID given as hex text and/or
+ * one interface, `DHCP6_SERVER_NO_INTERFACE` for all).
  */
-void dhcp6_server_show_leases(uint32_t now, const char *duid, Dhcp6ServerLineFn line, void *ctx);
+void dhcp6_server_show_leases(uint32_t now,
+                              const char *duid,
+                              uint32_t sw_if_index,
+                              Dhcp6ServerLineFn line,
+                              void *ctx);
 
 /**
  * Deletes the lease of an address or delegated prefix (given by its first
@@ -559,5 +593,16 @@ Dhcp6ServerStatus dhcp6_server_reservations_load(const char *path,
  * Prints the reservations, one line each.
  */
 void dhcp6_server_show_reservations(Dhcp6ServerLineFn line, void *ctx);
+
+/**
+ * Hands every lease (of one interface and/or one DUID when given) to
+ * `each`; returns how many. Main thread, barrier held.
+ */
+uint32_t dhcp6_server_leases_walk(uint32_t now,
+                                  uint32_t sw_if_index,
+                                  const uint8_t *duid,
+                                  size_t duid_len,
+                                  Dhcp6ServerLeaseFn each,
+                                  void *ctx);
 
 #endif  /* DHCP6_SERVER_H */

@@ -141,6 +141,166 @@ vl_api_dhcp6_server_get_config_t_handler (vl_api_dhcp6_server_get_config_t *mp)
 		     }));
 }
 
+/* Copies a fixed-size API string into a NUL-terminated buffer. */
+#define dhcp6_server_api_string(dst, src)                                                          \
+  do                                                                                               \
+    {                                                                                              \
+      clib_memcpy ((dst), (src), clib_min (sizeof (dst) - 1, sizeof (src)));                        \
+      (dst)[clib_min (sizeof (dst) - 1, sizeof (src))] = 0;                                        \
+    }                                                                                              \
+  while (0)
+
+static void
+vl_api_dhcp6_server_link_add_del_t_handler (vl_api_dhcp6_server_link_add_del_t *mp)
+{
+  vl_api_dhcp6_server_link_add_del_reply_t *rmp;
+  Dhcp6ServerLinkParameters p = {
+    .preferred_lifetime = ntohl (mp->preferred_lifetime),
+    .valid_lifetime = ntohl (mp->valid_lifetime),
+    .t1 = ntohl (mp->t1),
+    .t2 = ntohl (mp->t2),
+    .rapid_commit = ntohl (mp->rapid_commit),
+    .preference = ntohl (mp->preference),
+  };
+  char error[256] = "";
+  int rv = mp->is_add ?
+	     dhcp6_server_link_set (&mp->prefix.address, mp->prefix.len, &p, error, sizeof (error)) :
+	     dhcp6_server_link_remove (&mp->prefix.address, mp->prefix.len, error, sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API link_add_del refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO (VL_API_DHCP6_SERVER_LINK_ADD_DEL_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_pool_add_del_t_handler (vl_api_dhcp6_server_pool_add_del_t *mp)
+{
+  vl_api_dhcp6_server_pool_add_del_reply_t *rmp;
+  Dhcp6ServerPool pool = {
+    .is_prefix_pool = !!mp->is_prefix_pool,
+    .prefix_len = mp->prefix.len,
+    .delegated_len = mp->delegated_length,
+  };
+  char error[256] = "";
+  int rv;
+
+  clib_memcpy (pool.first, mp->first, 16);
+  clib_memcpy (pool.last, mp->last, 16);
+  clib_memcpy (pool.prefix, mp->prefix.address, 16);
+  rv = dhcp6_server_pool_add_del (&mp->link.address, mp->link.len, &pool, !!mp->is_add, error,
+				  sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API pool_add_del refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO (VL_API_DHCP6_SERVER_POOL_ADD_DEL_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_option_set_t_handler (vl_api_dhcp6_server_option_set_t *mp)
+{
+  vl_api_dhcp6_server_option_set_reply_t *rmp;
+  char name[sizeof (mp->name) + 1], value[sizeof (mp->value) + 1], error[256] = "";
+  int rv;
+
+  dhcp6_server_api_string (name, mp->name);
+  dhcp6_server_api_string (value, mp->value);
+  rv = dhcp6_server_option_set (mp->link.len ? &mp->link.address : NULL, mp->link.len, name, value,
+				error, sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API option_set refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO (VL_API_DHCP6_SERVER_OPTION_SET_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_reservation_add_del_t_handler (vl_api_dhcp6_server_reservation_add_del_t *mp)
+{
+  vl_api_dhcp6_server_reservation_add_del_reply_t *rmp;
+  char id[sizeof (mp->id) + 1], address[sizeof (mp->address) + 1], prefix[sizeof (mp->prefix) + 1];
+  char error[256] = "";
+  int rv;
+
+  dhcp6_server_api_string (id, mp->id);
+  dhcp6_server_api_string (address, mp->address);
+  dhcp6_server_api_string (prefix, mp->prefix);
+  rv = mp->is_add ? dhcp6_server_reservation_add (id, address, prefix, error, sizeof (error)) :
+		    dhcp6_server_reservation_del (id, error, sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API reservation_add_del refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO (VL_API_DHCP6_SERVER_RESERVATION_ADD_DEL_REPLY);
+}
+
+static void
+vl_api_dhcp6_server_reservations_load_t_handler (vl_api_dhcp6_server_reservations_load_t *mp)
+{
+  vl_api_dhcp6_server_reservations_load_reply_t *rmp;
+  char path[sizeof (mp->path) + 1], error[256] = "";
+  u32 count = 0;
+  int rv;
+
+  dhcp6_server_api_string (path, mp->path);
+  rv = dhcp6_server_reservations_load (path[0] ? path : NULL, &count, error, sizeof (error));
+  if (rv != DHCP6_SERVER_STATUS_OK)
+    dhcp6_server_log_notice ("API reservations_load refused: %s", error);
+  rv = dhcp6_server_status_to_api_error (rv);
+  REPLY_MACRO2 (VL_API_DHCP6_SERVER_RESERVATIONS_LOAD_REPLY, ({ rmp->count = htonl (count); }));
+}
+
+typedef struct
+{
+  vl_api_registration_t *reg;
+  u32 context;
+} dhcp6_server_lease_dump_ctx_t;
+
+static void
+dhcp6_server_send_lease_details (void *ctx, const Dhcp6ServerLease *l)
+{
+  dhcp6_server_lease_dump_ctx_t *c = ctx;
+  vl_api_dhcp6_server_lease_details_t *rmp = vl_msg_api_alloc_zero (sizeof (*rmp));
+
+  rmp->_vl_msg_id = htons (VL_API_DHCP6_SERVER_LEASE_DETAILS + dhcp6_server_shim_main.msg_id_base);
+  rmp->context = c->context;
+  clib_memcpy (rmp->prefix.address, l->resource, 16);
+  rmp->prefix.len = l->prefix_len;
+  rmp->is_delegated_prefix = l->is_prefix;
+  rmp->state = l->state;
+  rmp->iaid = htonl (l->iaid);
+  rmp->duid_len = l->duid_len;
+  clib_memcpy (rmp->duid, l->duid, sizeof (rmp->duid));
+  rmp->preferred_lifetime_left = htonl (l->preferred_left);
+  rmp->valid_lifetime_left = htonl (l->valid_left);
+  rmp->sw_if_index = htonl (l->sw_if_index);
+  rmp->routed = l->routed;
+  clib_memcpy (rmp->next_hop, l->next_hop, 16);
+  vl_api_send_msg (c->reg, (u8 *) rmp);
+}
+
+static void
+vl_api_dhcp6_server_lease_dump_t_handler (vl_api_dhcp6_server_lease_dump_t *mp)
+{
+  dhcp6_server_lease_dump_ctx_t ctx = {
+    .reg = vl_api_client_index_to_registration (mp->client_index),
+    .context = mp->context,
+  };
+
+  if (!ctx.reg)
+    return;
+  dhcp6_server_leases_walk (dhcp6_server_now (vlib_get_main ()), ntohl (mp->sw_if_index), mp->duid,
+			    clib_min (mp->duid_len, sizeof (mp->duid)),
+			    dhcp6_server_send_lease_details, &ctx);
+}
+
+static void
+vl_api_dhcp6_server_lease_delete_t_handler (vl_api_dhcp6_server_lease_delete_t *mp)
+{
+  vl_api_dhcp6_server_lease_delete_reply_t *rmp;
+  char error[256] = "";
+  int rv = dhcp6_server_status_to_api_error (
+    dhcp6_server_lease_delete (&mp->address, error, sizeof (error)));
+  REPLY_MACRO (VL_API_DHCP6_SERVER_LEASE_DELETE_REPLY);
+}
+
 /* API definitions */
 #include <vnet/format_fns.h>
 #include <dhcp6_server/dhcp6_server.api.c>

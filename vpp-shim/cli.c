@@ -448,23 +448,31 @@ static clib_error_t *
 dhcp6_server_show_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
 				     vlib_cli_command_t *cmd)
 {
+  vnet_main_t *vnm = vnet_get_main ();
   u8 *duid = 0;
+  u32 sw_if_index = DHCP6_SERVER_NO_INTERFACE;
 
-  if (unformat (input, "duid %s", &duid))
-    vec_add1 (duid, 0);
-  if (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+  while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
     {
-      vec_free (duid);
-      return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+      if (!duid && unformat (input, "duid %s", &duid))
+	vec_add1 (duid, 0);
+      else if (unformat (input, "interface %U", unformat_vnet_sw_interface, vnm, &sw_if_index))
+	;
+      else
+	{
+	  vec_free (duid);
+	  return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+	}
     }
-  dhcp6_server_show_leases (dhcp6_server_now (vm), (char *) duid, dhcp6_server_cli_line, vm);
+  dhcp6_server_show_leases (dhcp6_server_now (vm), (char *) duid, sw_if_index,
+			    dhcp6_server_cli_line, vm);
   vec_free (duid);
   return 0;
 }
 
 VLIB_CLI_COMMAND (dhcp6_server_show_leases_command, static) = {
   .path = "show dhcp6-server leases",
-  .short_help = "show dhcp6-server leases [duid <hex>]",
+  .short_help = "show dhcp6-server leases [interface <interface>] [duid <hex>]",
   .function = dhcp6_server_show_leases_command_fn,
 };
 

@@ -914,11 +914,13 @@ pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_v
     })
 }
 
-/// Prints the leases (all, or those of one DUID given as hex text).
+/// Prints the leases (all, or those of one DUID given as hex text and/or
+/// one interface, `DHCP6_SERVER_NO_INTERFACE` for all).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_show_leases(
     now: u32,
     duid: *const c_char,
+    sw_if_index: u32,
     line: Dhcp6ServerLineFn,
     ctx: *mut c_void,
 ) {
@@ -934,7 +936,9 @@ pub extern "C" fn dhcp6_server_show_leases(
         let shard = unsafe { SHARD.owner() };
         let mut n = 0;
         for (_, l) in shard.leases() {
-            if filter.is_some() && l.duid != filter {
+            if (filter.is_some() && l.duid != filter)
+                || (sw_if_index != DHCP6_SERVER_NO_INTERFACE && l.sw_if_index != sw_if_index)
+            {
                 continue;
             }
             n += 1;
@@ -1171,5 +1175,91 @@ pub extern "C" fn dhcp6_server_show_reservations(line: Dhcp6ServerLineFn, ctx: *
             .map(|f| format!(" (file {f})"))
             .unwrap_or_default();
         emit(line, ctx, &format!("{} reservations{from}", rows.len()));
+    })
+}
+
+/// One lease, for the binary API's lease dump.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLease {
+    /// Address, or the delegated prefix's first address.
+    pub resource: [u8; 16],
+    pub prefix_len: u8,
+    pub is_prefix: bool,
+    /// 1 offered, 2 bound, 3 declined, 4 free (released or expired).
+    pub state: u8,
+    pub iaid: u32,
+    pub duid_len: u8,
+    pub duid: [u8; DHCP6_SERVER_MAX_DUID_LEN],
+    pub preferred_left: u32,
+    pub valid_left: u32,
+    /// Interface the client was last served on, or `DHCP6_SERVER_NO_INTERFACE`.
+    pub sw_if_index: u32,
+    pub routed: bool,
+    pub next_hop: [u8; 16],
+}
+
+pub type Dhcp6ServerLeaseFn =
+    Option<extern "C" fn(ctx: *mut c_void, lease: *const Dhcp6ServerLease)>;
+
+/// Hands every lease (of one interface and/or one DUID when given) to
+/// `each`; returns how many. Main thread, barrier held.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_walk(
+    now: u32,
+    sw_if_index: u32,
+    duid: *const u8,
+    duid_len: usize,
+    each: Dhcp6ServerLeaseFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        let filter: Option<&[u8]> = if duid.is_null() || duid_len == 0 {
+            None
+        } else {
+            // SAFETY: a non-null `duid` points at `duid_len` bytes.
+            Some(unsafe {
+                std::slice::from_raw_parts(duid, duid_len.min(DHCP6_SERVER_MAX_DUID_LEN))
+            })
+        };
+        // SAFETY: main thread with the barrier held (function contract).
+        let shard = unsafe { SHARD.owner() };
+        let mut n = 0;
+        for (_, l) in shard.leases() {
+            let owner = l.duid.as_ref().map(|d| d.as_bytes());
+            if filter.is_some_and(|f| owner != Some(f))
+                || (sw_if_index != DHCP6_SERVER_NO_INTERFACE && l.sw_if_index != sw_if_index)
+            {
+                continue;
+            }
+            let mut record = Dhcp6ServerLease {
+                resource: l.resource.to_be_bytes(),
+                prefix_len: l.len,
+                is_prefix: l.kind == crate::leases::IaKind::Pd,
+                state: match l.state {
+                    crate::leases::LeaseState::Offered => 1,
+                    crate::leases::LeaseState::Bound => 2,
+                    crate::leases::LeaseState::Declined => 3,
+                    _ => 4,
+                },
+                iaid: l.iaid,
+                duid_len: 0,
+                duid: [0; DHCP6_SERVER_MAX_DUID_LEN],
+                preferred_left: l.preferred_until.saturating_sub(now),
+                valid_left: l.valid_until.saturating_sub(now),
+                sw_if_index: l.sw_if_index,
+                routed: l.route.is_some(),
+                next_hop: l.route.map_or([0; 16], |r| r.next_hop.to_be_bytes()),
+            };
+            if let Some(d) = owner {
+                record.duid[..d.len()].copy_from_slice(d);
+                record.duid_len = d.len() as u8;
+            }
+            if let Some(f) = each {
+                f(ctx, &record);
+            }
+            n += 1;
+        }
+        n
     })
 }

@@ -88,6 +88,8 @@ pub struct Lease {
     pub expires: Time,
     /// The FIB route installed for a delegated prefix.
     pub route: Option<RouteVia>,
+    /// Interface the client's messages last came in on.
+    pub sw_if_index: u32,
     links: Links,
     queue: Queue,
 }
@@ -106,6 +108,7 @@ impl Lease {
             valid_until: 0,
             expires: 0,
             route: None,
+            sw_if_index: NIL,
             links: Links::default(),
             queue: Queue::None,
         }
@@ -166,6 +169,7 @@ pub struct LeaseView {
     pub preferred_until: Time,
     pub valid_until: Time,
     pub route: Option<RouteVia>,
+    pub sw_if_index: u32,
 }
 
 #[derive(Debug, Default)]
@@ -621,6 +625,11 @@ impl Shard {
         self.unused_slots.push(index);
     }
 
+    /// Records the interface the client is served on.
+    pub fn set_interface(&mut self, index: u32, sw_if_index: u32) {
+        self.leases[index as usize].sw_if_index = sw_if_index;
+    }
+
     /// Routes a bound delegated prefix via `via` (replacing another route).
     pub fn set_route(&mut self, index: u32, via: RouteVia) {
         let lease = &self.leases[index as usize];
@@ -747,6 +756,7 @@ impl Shard {
                         preferred_until: l.preferred_until,
                         valid_until: l.valid_until,
                         route: l.route,
+                        sw_if_index: l.sw_if_index,
                     },
                 )
             })

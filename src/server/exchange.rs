@@ -25,6 +25,8 @@ pub struct Exchange<'a> {
     pub route_via: RouteVia,
     /// The client's reservation, if it has one.
     pub reservation: Option<Reservation>,
+    /// The receiving interface.
+    pub sw_if_index: u32,
 }
 
 /// RFC 8415 section 16: which messages must carry which identifiers.
@@ -282,6 +284,7 @@ impl Exchange<'_> {
                 Ok(index) => {
                     any = true;
                     self.shard.set_route(index, self.route_via);
+                    self.shard.set_interface(index, self.sw_if_index);
                     let shown = self.shown(index);
                     write_ia(w, ia.ty, ia.iaid, self.timers(), &[shown], None)?;
                 }
@@ -320,6 +323,7 @@ impl Exchange<'_> {
                 Some(index) if self.appropriate(index, &pools) => {
                     self.shard.extend(index, self.now, self.lifetimes());
                     self.shard.set_route(index, self.route_via);
+                    self.shard.set_interface(index, self.sw_if_index);
                     shown.push(self.shown(index));
                 }
                 Some(index) => {
@@ -354,6 +358,7 @@ impl Exchange<'_> {
                             ) == hint
                             {
                                 self.shard.set_route(index, self.route_via);
+                                self.shard.set_interface(index, self.sw_if_index);
                                 shown.push(self.shown(index));
                             } else {
                                 // Not what the client holds: take it back.

@@ -230,6 +230,7 @@ fn serve(
         now,
         unicast_refused: unicast_refused && relays.is_empty(),
         reservation,
+        sw_if_index,
         // Via the client's link-local on this interface, or via the relay
         // (resolved recursively) when relayed.
         route_via: RouteVia {

@@ -405,3 +405,62 @@ def test_reservations_from_a_dhcpkit_csv_with_reload(vpp, link, served):
     finally:
         csv.write_text("id,address\n")
         vpp.cli(f"dhcp6-server reservations load {csv}")
+
+
+def test_papi_script_configures_pools_and_manages_leases(vpp, link):
+    import json
+
+    def ctl(*args):
+        r = vpp.ctl(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        return r.stdout
+
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:5::1/64")
+    try:
+        ctl("link", "2001:db8:5::/64", "--valid-lifetime", "900", "--preferred-lifetime", "600", "--rapid-commit", "yes")
+        ctl("pool", "2001:db8:5::/64", "--addresses", "2001:db8:5::10", "2001:db8:5::1f")
+        ctl("pool", "2001:db8:5::/64", "--prefixes", "2001:db8:500::/48", "--delegated-length", "60")
+        ctl("option", "sntp-servers", "2001:db8::123", "--link", "2001:db8:5::/64")
+        ctl("reservation", f"linklayer-id:1:{link.client_mac.replace(':', '')}", "--address", "2001:db8:5::99")
+        links = vpp.cli("show dhcp6-server links")
+        assert "link 2001:db8:5::/64: preferred-lifetime 600 valid-lifetime 900" in links and "rapid-commit yes" in links, links
+        assert "pool prefixes 2001:db8:500::/48 delegated-length 60" in links and "option sntp-servers 2001:db8::123" in links
+
+        # Refusals: overlapping pool, unknown option, bad lifetimes.
+        for args, code in [
+            (("pool", "2001:db8:5::/64", "--addresses", "2001:db8:5::18", "2001:db8:5::20"), 1),
+            (("option", "bogus", "1"), 1),
+            (("link", "2001:db8:5::/64", "--preferred-lifetime", "1000"), 1),
+            (("pool", "2001:db8:5::/64"), 2),
+        ]:
+            r = vpp.ctl(*args)
+            assert r.returncode == code, (args, r.returncode, r.stderr)
+
+        cid = DHCP6OptClientId(duid=duid(link))
+        reply = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptRapidCommit() / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
+        assert reply.msgtype == 7 and reply[DHCP6OptIAAddress].addr == "2001:db8:5::99"
+        assert reply[DHCP6OptIAPrefix].plen == 60
+
+        rows = json.loads(ctl("leases", "--json", "--interface", link.vpp_if))
+        by_type = {r["type"]: r for r in rows}
+        assert by_type["IA_NA"]["prefix"] == "2001:db8:5::99/128" and by_type["IA_NA"]["state"] == "bound"
+        assert by_type["IA_PD"]["routed_via"] == link.client_ll and by_type["IA_PD"]["interface"] == link.vpp_if
+        assert 0 < by_type["IA_NA"]["valid_lifetime_left"] <= 900
+        duid_hex = bytes(duid(link)).hex(":")
+        assert len(json.loads(ctl("leases", "--json", "--duid", duid_hex))) == 2
+        assert json.loads(ctl("leases", "--json", "--duid", "00:03:00:01:00:00:00:00:00:00")) == []
+        assert "2 leases" in ctl("leases")
+
+        ctl("lease-delete", "2001:db8:5::99")
+        r = vpp.ctl("lease-delete", "2001:db8:5::99")
+        assert r.returncode == 1
+        rows = json.loads(ctl("leases", "--json"))
+        # Deleted: not bound any more (a reserved address outside the pools
+        # leaves the table entirely).
+        assert not [r for r in rows if r["prefix"] == "2001:db8:5::99/128" and r["state"] == "bound"], rows
+    finally:
+        vpp.ctl("reservation", f"linklayer-id:1:{link.client_mac.replace(':', '')}", "--del")
+        vpp.ctl("link", "2001:db8:5::/64", "--del")
+        vpp.cli("clear dhcp6-server leases")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:5::1/64")
