@@ -630,3 +630,102 @@ VLIB_CLI_COMMAND (dhcp6_server_show_reservations_command, static) = {
   .short_help = "show dhcp6-server reservations",
   .function = dhcp6_server_show_reservations_command_fn,
 };
+
+/* Runs one startup.conf item through the CLI command that parses the same
+ * words; an error names the item. Takes ownership of `words` (a vector
+ * without NUL: items are read with %v). */
+static clib_error_t *
+dhcp6_server_config_item (vlib_main_t *vm, vlib_cli_command_t *cmd, u8 *words)
+{
+  unformat_input_t in;
+  clib_error_t *err;
+
+  unformat_init_vector (&in, vec_dup (words));
+  err = cmd->function (vm, &in, cmd);
+  unformat_free (&in);
+  if (err)
+    {
+      clib_error_t *named = clib_error_return (0, "dhcp6-server { %s %v }: %U", cmd->path + 13, words,
+					       format_clib_error, err);
+      clib_error_free (err);
+      err = named;
+    }
+  vec_free (words);
+  return err;
+}
+
+/* The `dhcp6-server { ... }` section of startup.conf:
+ *   duid <hex>
+ *   link <prefix>/<len> [{ preferred-lifetime <s> valid-lifetime <s> t1 <s> t2 <s>
+ *                          rapid-commit yes|no preference <n> }]
+ *   pool <link-prefix>/<len> { addresses <first> - <last> | prefixes <p>/<l> delegated-length <n> }
+ *   option <name> [link <prefix>/<len>] { <value ...> }
+ *   hold { [offer <s>] [decline <s>] }
+ *   reservations <csv file>
+ * Interfaces are enabled later (CLI, API, or the startup-config exec file),
+ * once they exist. */
+static clib_error_t *
+dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
+{
+  unformat_input_t sub;
+  ip6_address_t prefix;
+  u32 len;
+  u8 *s = 0, *name = 0;
+  clib_error_t *err = 0;
+
+  while (!err && unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      if (unformat (input, "duid %v", &s))
+	err = dhcp6_server_config_item (vm, &dhcp6_server_duid_command, s);
+      else if (unformat (input, "link %U/%u %U", unformat_ip6_address, &prefix, &len,
+			 unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (
+	    vm, &dhcp6_server_link_command,
+	    format (0, "%U/%u %v", format_ip6_address, &prefix, len, sub.buffer));
+	  unformat_free (&sub);
+	}
+      else if (unformat (input, "link %U/%u", unformat_ip6_address, &prefix, &len))
+	err = dhcp6_server_config_item (vm, &dhcp6_server_link_command,
+					format (0, "%U/%u", format_ip6_address, &prefix, len));
+      else if (unformat (input, "pool %U/%u %U", unformat_ip6_address, &prefix, &len,
+			 unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (
+	    vm, &dhcp6_server_pool_command,
+	    format (0, "%U/%u %v", format_ip6_address, &prefix, len, sub.buffer));
+	  unformat_free (&sub);
+	}
+      else if (unformat (input, "option %v link %U/%u %U", &name, unformat_ip6_address, &prefix,
+			 &len, unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (vm, &dhcp6_server_option_command,
+					  format (0, "%v link %U/%u %v", name, format_ip6_address,
+						  &prefix, len, sub.buffer));
+	  unformat_free (&sub);
+	  vec_free (name);
+	}
+      else if (unformat (input, "option %v %U", &name, unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (vm, &dhcp6_server_option_command,
+					  format (0, "%v %v", name, sub.buffer));
+	  unformat_free (&sub);
+	  vec_free (name);
+	}
+      else if (unformat (input, "hold %U", unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (vm, &dhcp6_server_hold_command, vec_dup (sub.buffer));
+	  unformat_free (&sub);
+	}
+      else if (unformat (input, "reservations %v", &s))
+	err = dhcp6_server_config_item (vm, &dhcp6_server_reservations_load_command,
+					format (0, "load %v", s)),
+	vec_free (s);
+      else
+	return clib_error_return (0, "dhcp6-server { ... }: unknown input `%U'",
+				  format_unformat_error, input);
+    }
+  return err;
+}
+
+VLIB_CONFIG_FUNCTION (dhcp6_server_config, "dhcp6-server");

@@ -51,7 +51,7 @@ def missing_requirements():
 class Vpp:
     """One VPP process with its own sockets, plugin dir and logs."""
 
-    def __init__(self, workers=0):
+    def __init__(self, workers=0, extra_conf=""):
         self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         self.cli_sock = self.dir / "cli.sock"
         self.api_sock = self.dir / "api.sock"
@@ -70,6 +70,7 @@ statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
 memory {{ main-heap-size 512M main-heap-page-size 4k }}
 buffers {{ buffers-per-numa 16384 page-size 4k }}
 {cpu}
+{extra_conf}
 plugins {{
   add-path {plugins}
   plugin default {{ disable }}

@@ -464,3 +464,45 @@ def test_papi_script_configures_pools_and_manages_leases(vpp, link):
         vpp.ctl("link", "2001:db8:5::/64", "--del")
         vpp.cli("clear dhcp6-server leases")
         vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:5::1/64")
+
+
+def test_startup_conf_section_configures_links_pools_options_and_reservations():
+    from harness import Vpp
+
+    work = Path(tempfile.mkdtemp(prefix="startup-"))
+    csv = work / "assignments.csv"
+    csv.write_text("id,address\nduid:000300010200000000aa,2001:db8:7::aa\n")
+    good = f"""
+dhcp6-server {{
+  duid 00:02:00:00:ab:11:00:00:00:07
+  link 2001:db8:7::/64 {{ preferred-lifetime 1800 valid-lifetime 3600 rapid-commit yes }}
+  pool 2001:db8:7::/64 {{ addresses 2001:db8:7::100 - 2001:db8:7::1ff }}
+  pool 2001:db8:7::/64 {{ prefixes 2001:db8:700::/40 delegated-length 56 }}
+  option dns-servers {{ 2001:db8::53 }}
+  option sntp-servers link 2001:db8:7::/64 {{ 2001:db8:7::123 }}
+  hold {{ offer 30 decline 600 }}
+  reservations {csv}
+}}
+"""
+    vpp = Vpp(extra_conf=good)
+    try:
+        links = vpp.cli("show dhcp6-server links")
+        assert "link 2001:db8:7::/64: preferred-lifetime 1800 valid-lifetime 3600" in links and "rapid-commit yes" in links, links
+        assert "pool addresses 2001:db8:7::100 - 2001:db8:7::1ff" in links
+        assert "pool prefixes 2001:db8:700::/40 delegated-length 56" in links
+        assert "option sntp-servers 2001:db8:7::123" in links
+        assert "offer-hold 30s, decline-hold 600s" in links
+        assert "server DUID: 00020000ab1100000007 (configured)" in vpp.cli("show dhcp6-server")
+        assert "2001:db8::53" in vpp.cli("show dhcp6-server")
+        assert "duid:000300010200000000aa address 2001:db8:7::aa" in vpp.cli("show dhcp6-server reservations")
+    finally:
+        vpp.cleanup()
+
+    for bad, message in [
+        ("dhcp6-server { link 2001:db8:7::/64 { valid-lifetime 10 preferred-lifetime 20 } }", "is above the valid lifetime"),
+        ("dhcp6-server { pool 2001:db8:9::/64 { addresses 2001:db8:9::1 - 2001:db8:9::2 } }", "no link 2001:db8:9::/64"),
+        ("dhcp6-server { bogus 1 }", "unknown input ` bogus 1"),
+    ]:
+        with pytest.raises(RuntimeError) as failed:
+            Vpp(extra_conf=bad).cleanup()
+        assert message in str(failed.value), str(failed.value)[-2000:]
