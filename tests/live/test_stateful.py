@@ -115,7 +115,9 @@ def perfdhcp(link, clients, rate):
 
 def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, link, served):
     n = 3000
+    before = vpp.counters().get("replies sent", 0)
     r, stats = perfdhcp(link, n, 500)
+    replies = vpp.counters().get("replies sent", 0) - before
     assert stats.get(("SOLICIT-ADVERTISE", "sent packets")) == n, r.stdout + r.stderr
     for section in ("SOLICIT-ADVERTISE", "REQUEST-REPLY"):
         assert stats[(section, "rejected leases")] == 0, r.stdout
@@ -125,6 +127,10 @@ def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, 
     # but a handful of the 4-message exchanges completed on perfdhcp's side.
     assert completed >= n - 3, r.stdout
     assert stats[("REQUEST-REPLY", "drops")] == 0, r.stdout
+    # VPP answered every Solicit and every Request perfdhcp sent.
+    sent = stats[("SOLICIT-ADVERTISE", "sent packets")] + stats[("REQUEST-REPLY", "sent packets")]
+    assert replies == sent, (replies, sent)
+    print(f"perfdhcp: {stats}; VPP replies sent: {replies}")
     lines = leases(vpp)
     bound_na = [l for l in lines if " bound IA_NA " in l]
     bound_pd = [l for l in lines if " bound IA_PD " in l]
@@ -232,6 +238,11 @@ def test_every_message_type(vpp, link, served):
     reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
     assert reply.msgtype == 7 and reply[DHCP6OptIAAddress].addr == addr and reply[DHCP6OptIAPrefix].prefix == prefix
     assert any(l.startswith(f"{addr}/128 bound") for l in leases(vpp))
+    by_if = vpp.cli(f"show dhcp6-server leases interface {link.vpp_if}")
+    by_duid = vpp.cli(f"show dhcp6-server leases duid {bytes(duid(link)).hex()}")
+    assert f"{addr}/128 bound" in by_if and f"{addr}/128 bound" in by_duid, (by_if, by_duid)
+    assert "0 leases" in vpp.cli("show dhcp6-server leases duid 00030001000000000000")
+    assert "0 leases" in vpp.cli("show dhcp6-server leases interface local0")
 
     ia = DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(addr=addr)])
     reply = exchange(link, DHCP6_Renew(trid=3) / cid / sid / ia)
