@@ -348,6 +348,22 @@ pub extern "C" fn dhcp6_server_message_type_name(msg_type: u8) -> *const c_char 
 
 // ---------------------------------------------------------------- interfaces
 
+/// Reads the settings C passed and runs `f` on them behind the panic
+/// boundary.
+fn with_settings(
+    settings: *const Dhcp6ServerInterfaceSettings,
+    err: &ErrorBuffer,
+    f: impl FnOnce(InterfaceSettings) -> Result<(), ConfigError>,
+) -> Dhcp6ServerStatus {
+    // SAFETY: NULL is checked; otherwise the shim passes a valid struct.
+    let Some(settings) = (unsafe { settings.as_ref() }) else {
+        err.write("no settings given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    let settings = InterfaceSettings::from(settings);
+    err.guarded(|| f(settings))
+}
+
 /// Checks settings for an interface without changing anything. `mac` is the
 /// interface's 6-byte Ethernet address, NULL if it has none.
 #[no_mangle]
@@ -362,12 +378,9 @@ pub extern "C" fn dhcp6_server_interface_check(
         buf: error,
         len: error_len,
     };
-    // SAFETY: NULL is checked; otherwise the shim passes a valid struct.
-    let Some(settings) = (unsafe { settings.as_ref() }) else {
-        err.write("no settings given");
-        return Dhcp6ServerStatus::InvalidValue;
-    };
-    err.guarded(|| ServerConfig::check_enable(sw_if_index, &settings.into(), read_mac(mac)))
+    with_settings(settings, &err, |s| {
+        ServerConfig::check_enable(sw_if_index, &s, read_mac(mac))
+    })
 }
 
 /// Enables DHCPv6 service on an interface, or replaces its settings.
@@ -383,12 +396,9 @@ pub extern "C" fn dhcp6_server_interface_enable(
         buf: error,
         len: error_len,
     };
-    // SAFETY: NULL is checked; otherwise the shim passes a valid struct.
-    let Some(settings) = (unsafe { settings.as_ref() }) else {
-        err.write("no settings given");
-        return Dhcp6ServerStatus::InvalidValue;
-    };
-    err.guarded(|| publish(|c| c.enable_interface(sw_if_index, settings.into(), read_mac(mac))))
+    with_settings(settings, &err, |s| {
+        publish(|c| c.enable_interface(sw_if_index, s, read_mac(mac)))
+    })
 }
 
 #[no_mangle]
