@@ -13,6 +13,7 @@
 
 pub mod list;
 pub mod pool;
+pub mod store;
 
 use std::collections::{HashMap, HashSet};
 
@@ -189,6 +190,30 @@ pub struct Shard {
     route_ops: Vec<RouteOp>,
     /// Resources reserved for particular clients: never allocated to others.
     reserved: HashSet<(IaKind, u128)>,
+    /// The lease file, when one is attached: slot i holds lease i.
+    store: Option<Box<dyn StoreRegion>>,
+}
+
+/// Memory the lease records are written to (a mapped file in VPP).
+pub trait StoreRegion: Send {
+    fn bytes(&mut self) -> &mut [u8];
+    /// Asks for the written records to reach the disk.
+    fn flush(&mut self) -> Result<(), String>;
+}
+
+impl StoreRegion for Vec<u8> {
+    fn bytes(&mut self) -> &mut [u8] {
+        self
+    }
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl core::fmt::Debug for dyn StoreRegion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StoreRegion")
+    }
 }
 
 impl Shard {
@@ -239,6 +264,14 @@ impl Shard {
                     self.leases[lease as usize].queue = Queue::None;
                     self.forget(lease);
                 }
+            }
+        }
+        // Leases restored before their pool was configured find it now.
+        for index in 0..self.leases.len() {
+            let l = &self.leases[index];
+            if l.state != LeaseState::Unused && l.pool == NIL {
+                let pool = self.pool_holding(l.kind, l.resource, l.len);
+                self.leases[index].pool = pool;
             }
         }
         let want = usize::try_from(total)
@@ -294,7 +327,8 @@ impl Shard {
                 }
                 index
             }
-            None => self.new_lease(duid, kind, iaid, NIL, resource, len),
+            None if self.has_room() => self.new_lease(duid, kind, iaid, NIL, resource, len),
+            None => return Err(Exhausted),
         };
         self.commit(index, state, now, lifetimes, offer_hold);
         Ok(index)
@@ -375,6 +409,7 @@ impl Shard {
             }) {
                 if !self.by_resource.contains_key(&(kind, resource))
                     && !self.reserved.contains(&(kind, resource))
+                    && self.has_room()
                 {
                     let index = self.new_lease(duid, kind, iaid, pool, resource, len);
                     self.commit(index, state, now, lifetimes, offer_hold);
@@ -386,6 +421,9 @@ impl Shard {
         for &pool in pools {
             if !usable(self, pool) {
                 continue;
+            }
+            if !self.has_room() {
+                break;
             }
             if let Some(resource) = self.take_never_used(pool) {
                 let len = self.pools[pool as usize].spec.resource_len();
@@ -434,6 +472,17 @@ impl Shard {
             }
         }
         None
+    }
+
+    /// Whether a new lease can be recorded (the lease file has a slot).
+    fn has_room(&mut self) -> bool {
+        match self.store.as_mut() {
+            None => true,
+            Some(r) => {
+                !self.unused_slots.is_empty()
+                    || self.leases.len() < store::capacity_of(r.bytes().len())
+            }
+        }
     }
 
     fn new_lease(
@@ -564,6 +613,130 @@ impl Shard {
         }
         lease.expires = now.saturating_add(hold);
         self.enqueue_expiry(index, hold);
+        if state == LeaseState::Bound {
+            self.persist(index);
+        }
+    }
+
+    /// Writes the lease's record to the lease file (tombstone unless bound
+    /// or declined). A memory write, no system call.
+    fn persist(&mut self, index: u32) {
+        let Some(region) = self.store.as_mut() else {
+            return;
+        };
+        let l = &self.leases[index as usize];
+        let record = matches!(l.state, LeaseState::Bound | LeaseState::Declined).then(|| {
+            store::StoredLease {
+                duid: self
+                    .clients
+                    .get(l.client as usize)
+                    .and_then(Option::as_ref)
+                    .map(|c| c.duid.clone()),
+                iaid: l.iaid,
+                kind: l.kind,
+                resource: l.resource,
+                len: l.len,
+                state: l.state,
+                preferred_until: l.preferred_until,
+                valid_until: l.valid_until,
+                expires: l.expires,
+                sw_if_index: l.sw_if_index,
+                route: l.route,
+            }
+        });
+        store::write(region.bytes(), index, record.as_ref());
+    }
+
+    /// Attaches the lease file and rebuilds the leases it holds that are
+    /// still valid at `now` (bound ones with their routes to reinstall,
+    /// declined ones with their hold). Call before any lease exists.
+    pub fn attach_store(
+        &mut self,
+        mut region: Box<dyn StoreRegion>,
+        now: Time,
+    ) -> Result<usize, String> {
+        store::init_header(region.bytes())?;
+        let capacity = store::capacity_of(region.bytes().len());
+        let mut restored: Vec<(Time, u32)> = Vec::new();
+        for index in 0..capacity as u32 {
+            let Some(rec) = store::read(region.bytes(), index) else {
+                continue;
+            };
+            let alive = match rec.state {
+                LeaseState::Bound => rec.valid_until > now,
+                _ => rec.expires > now,
+            };
+            if !alive || self.by_resource.contains_key(&(rec.kind, rec.resource)) {
+                store::write(region.bytes(), index, None);
+                continue;
+            }
+            while self.leases.len() <= index as usize {
+                self.unused_slots.push(self.leases.len() as u32);
+                self.leases.push(Lease::unused());
+            }
+            self.unused_slots.retain(|i| *i != index);
+            let pool = self.pool_holding(rec.kind, rec.resource, rec.len);
+            let lease = &mut self.leases[index as usize];
+            *lease = Lease::unused();
+            lease.kind = rec.kind;
+            lease.resource = rec.resource;
+            lease.len = rec.len;
+            lease.state = rec.state;
+            lease.preferred_until = rec.preferred_until;
+            lease.valid_until = rec.valid_until;
+            lease.expires = if rec.state == LeaseState::Bound {
+                rec.valid_until
+            } else {
+                rec.expires
+            };
+            lease.sw_if_index = rec.sw_if_index;
+            lease.pool = pool;
+            self.by_resource.insert((rec.kind, rec.resource), index);
+            if let (LeaseState::Bound, Some(duid)) = (rec.state, &rec.duid) {
+                self.rebind(index, duid.as_bytes(), rec.iaid);
+            }
+            if let Some(via) = rec.route {
+                self.leases[index as usize].route = Some(via);
+                self.route_ops.push(RouteOp {
+                    add: true,
+                    prefix: rec.resource,
+                    len: rec.len,
+                    via,
+                });
+            }
+            restored.push((self.leases[index as usize].expires, index));
+        }
+        // One expiry FIFO (duration 0, never used otherwise) in expiry order.
+        restored.sort_unstable();
+        for &(_, index) in &restored {
+            self.enqueue_expiry(index, 0);
+        }
+        self.store = Some(region);
+        Ok(restored.len())
+    }
+
+    /// Pushes the lease file to disk (main thread; may block).
+    pub fn flush_store(&mut self) -> Result<(), String> {
+        self.store.as_mut().map_or(Ok(()), |r| r.flush())
+    }
+
+    /// The lease file's bytes (export, tests).
+    pub fn store_bytes(&mut self) -> Option<&mut [u8]> {
+        self.store.as_mut().map(|r| r.bytes())
+    }
+
+    pub fn has_store(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// The active pool holding a resource, or NIL.
+    fn pool_holding(&self, kind: IaKind, resource: u128, len: u8) -> u32 {
+        self.pools
+            .iter()
+            .position(|a| {
+                a.active && a.spec.kind() == kind && a.spec.index_of(resource, len).is_some()
+            })
+            .map_or(NIL, |p| p as u32)
     }
 
     /// Extends a bound lease (Renew, Rebind).
@@ -599,9 +772,13 @@ impl Shard {
         self.unroute(index);
         let pool = self.leases[index as usize].pool;
         let lease = &mut self.leases[index as usize];
+        let was_kept = matches!(lease.state, LeaseState::Bound | LeaseState::Declined);
         lease.state = LeaseState::Free;
         lease.preferred_until = 0;
         lease.valid_until = 0;
+        if was_kept {
+            self.persist(index);
+        }
         match self.pools.get_mut(pool as usize).filter(|a| a.active) {
             Some(a) => {
                 a.reuse.push_back(&mut self.leases, index);
@@ -615,6 +792,9 @@ impl Shard {
     fn forget(&mut self, index: u32) {
         self.dequeue(index);
         self.unroute(index);
+        if let Some(region) = self.store.as_mut() {
+            store::write(region.bytes(), index, None);
+        }
         self.unbind(index);
         let lease = &self.leases[index as usize];
         let key = (lease.kind, lease.resource);
@@ -646,6 +826,7 @@ impl Shard {
             len: lease.len,
             via,
         });
+        self.persist(index);
     }
 
     fn unroute(&mut self, index: u32) {
@@ -694,6 +875,7 @@ impl Shard {
         lease.valid_until = 0;
         lease.expires = now.saturating_add(hold);
         self.enqueue_expiry(index, hold);
+        self.persist(index);
     }
 
     /// Operator's delete: the resource is free and the binding gone.

@@ -518,3 +518,164 @@ fn delegated_prefixes_are_routed_while_bound() {
     let ops: Vec<_> = s.take_route_ops().map(|o| o.add).collect();
     assert_eq!(ops, vec![true, false]);
 }
+
+fn stored_shard(specs: &[PoolSpec], capacity: usize, now: Time) -> (Shard, Vec<u32>) {
+    let mut s = Shard::new();
+    let ids = s.set_pools(specs, 0, 1);
+    assert_eq!(
+        s.attach_store(Box::new(vec![0u8; store::file_len(capacity)]), now),
+        Ok(0)
+    );
+    (s, ids)
+}
+
+/// The shard is lost (a crash); a new one is built from the file's bytes.
+fn restart(old: &mut Shard, specs: &[PoolSpec], now: Time) -> (Shard, Vec<u32>, usize) {
+    let bytes = old.store_bytes().unwrap().to_vec();
+    let mut s = Shard::new();
+    let ids = s.set_pools(specs, 0, 1);
+    let n = s.attach_store(Box::new(bytes), now).unwrap();
+    (s, ids, n)
+}
+
+#[test]
+fn acknowledged_leases_survive_a_restart() {
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let pd = PoolSpec::Prefixes {
+        prefix: "2001:db8:100::".parse().unwrap(),
+        len: 40,
+        delegated_len: 48,
+    };
+    let (mut s, ids) = stored_shard(&[na, pd], 64, 0);
+    let via = RouteVia {
+        next_hop: a("fe80::9"),
+        sw_if_index: 4,
+        fib_index: 0,
+    };
+    let mut bound = Vec::new();
+    for c in 0..10 {
+        let l = s
+            .assign(
+                &duid(c),
+                IaKind::Na,
+                1,
+                &ids[..1],
+                None,
+                LeaseState::Bound,
+                0,
+                LIFE,
+                HOLD,
+            )
+            .unwrap();
+        bound.push((c, s.lease(l).resource));
+    }
+    let p = s
+        .assign(
+            &duid(3),
+            IaKind::Pd,
+            2,
+            &ids[1..],
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .unwrap();
+    s.set_route(p, via);
+    // Not acknowledged, released or declined: not (or not as bound) restored.
+    s.assign(
+        &duid(50),
+        IaKind::Na,
+        1,
+        &ids[..1],
+        None,
+        LeaseState::Offered,
+        0,
+        LIFE,
+        HOLD,
+    )
+    .unwrap();
+    s.release(s.find(&duid(9), IaKind::Na, 1).unwrap());
+    let declined = s.find(&duid(8), IaKind::Na, 1).unwrap();
+    let declined_addr = s.lease(declined).resource;
+    s.decline(declined, 0, 500);
+    s.extend(s.find(&duid(0), IaKind::Na, 1).unwrap(), 100, LIFE);
+
+    let (mut r, ids2, n) = restart(&mut s, &[na, pd], 150);
+    assert_eq!(n, 8 + 1 + 1, "8 bound addresses, 1 prefix, 1 declined");
+    for &(c, addr) in &bound[..8] {
+        let l = r.find(&duid(c), IaKind::Na, 1).expect("binding restored");
+        assert_eq!(
+            (r.lease(l).resource, r.lease(l).state),
+            (addr, LeaseState::Bound)
+        );
+    }
+    assert_eq!(
+        r.lease(r.find(&duid(0), IaKind::Na, 1).unwrap())
+            .valid_until,
+        300,
+        "the renewal"
+    );
+    assert!(
+        r.find(&duid(9), IaKind::Na, 1).is_none() && r.find(&duid(50), IaKind::Na, 1).is_none()
+    );
+    assert_eq!(
+        r.lease(r.holder(IaKind::Na, declined_addr).unwrap()).state,
+        LeaseState::Declined
+    );
+    // The delegated prefix's route is reinstalled.
+    let ops: Vec<_> = r.take_route_ops().collect();
+    assert_eq!(
+        ops,
+        vec![RouteOp {
+            add: true,
+            prefix: a("2001:db8:100::"),
+            len: 48,
+            via
+        }]
+    );
+    // New clients never get a restored resource; clients renew theirs.
+    let mut seen: HashSet<u128> = bound[..8].iter().map(|b| b.1).collect();
+    seen.insert(declined_addr);
+    for c in 100..140 {
+        let got = bind(&mut r, c, 1, &ids2[..1], 150).unwrap();
+        assert!(seen.insert(got), "handed out twice");
+    }
+    let l = r.find(&duid(5), IaKind::Na, 1).unwrap();
+    r.extend(l, 160, LIFE);
+    assert_eq!(r.lease(l).valid_until, 360);
+    // Expiry of restored leases still works, in order.
+    assert_eq!(r.expire(199), 0);
+    assert!(r.expire(200) >= 7);
+}
+
+#[test]
+fn expired_records_are_dropped_at_restore_and_capacity_bounds_the_leases() {
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let (mut s, ids) = stored_shard(&[na], 3, 0);
+    for c in 0..3 {
+        bind(&mut s, c, 1, &ids, 0).unwrap();
+    }
+    assert_eq!(
+        bind(&mut s, 9, 1, &ids, 0),
+        Err(Exhausted),
+        "no slot in the file: no acknowledgement"
+    );
+    let (_, _, n) = restart(&mut s, &[na], 10_000);
+    assert_eq!(n, 0, "all expired while down");
+}
+
+#[test]
+fn restore_before_pools_are_configured_then_pools_arrive() {
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let (mut s, ids) = stored_shard(&[na], 8, 0);
+    let addr = bind(&mut s, 1, 1, &ids, 0).unwrap();
+    let bytes = s.store_bytes().unwrap().to_vec();
+    let mut r = Shard::new();
+    assert_eq!(r.attach_store(Box::new(bytes), 10), Ok(1));
+    let ids = r.set_pools(&[na], 0, 1);
+    let l = r.find(&duid(1), IaKind::Na, 1).unwrap();
+    assert!(ids.contains(&r.lease(l).pool), "lease joined its pool");
+    assert_ne!(bind(&mut r, 2, 1, &ids, 10).unwrap(), addr);
+}
