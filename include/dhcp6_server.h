@@ -34,6 +34,10 @@
  */
 #define DEFAULT_DECLINE_HOLD 86400
 
+#define DEFAULT_LEASE_CAPACITY (1 << 20)
+
+#define DEFAULT_FLUSH_INTERVAL 1
+
 /**
  * Number of node error counters (the length of the counter table).
  */
@@ -60,6 +64,12 @@
 #define DHCP6_SERVER_UNSET UINT32_MAX
 
 #define NIL UINT32_MAX
+
+#define HEADER_LEN 4096
+
+#define RECORD_LEN 256
+
+#define SLOT_LEN (2 * RECORD_LEN)
 
 /**
  * Longest identifier value kept (DUIDs are at most 130 octets).
@@ -313,9 +323,10 @@ typedef struct {
 } Dhcp6ServerRouteOp;
 
 /**
- * Applies one route change.
+ * Applies one route change; returns false if it could not (e.g. the
+ * next hop's interface does not exist yet).
  */
-typedef void (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
+typedef bool (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
 
 /**
  * One lease, for the binary API's lease dump.
@@ -604,5 +615,39 @@ uint32_t dhcp6_server_leases_walk(uint32_t now,
                                   size_t duid_len,
                                   Dhcp6ServerLeaseFn each,
                                   void *ctx);
+
+/**
+ * Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
+ * and flush interval (0: unchanged). Refused once the file is open: the
+ * lease file is chosen before serving starts.
+ */
+Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
+                                               uint32_t capacity,
+                                               uint32_t flush_interval,
+                                               char *error,
+                                               size_t error_len);
+
+/**
+ * Opens the configured lease file and restores its leases (routes of
+ * delegated prefixes are queued for the maintenance pass). Main thread,
+ * before packets flow. Returns the number restored, or -1 on error.
+ */
+int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
+
+/**
+ * Pushes the lease file to disk; main thread, no barrier needed (workers
+ * go on writing). Returns false if that failed.
+ */
+bool dhcp6_server_lease_store_flush(void);
+
+/**
+ * Seconds between flushes of the lease file.
+ */
+uint32_t dhcp6_server_lease_store_flush_interval(void);
+
+/**
+ * One line saying where leases are kept.
+ */
+void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
 
 #endif  /* DHCP6_SERVER_H */

@@ -31,6 +31,11 @@ pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
 pub const DEFAULT_OFFER_HOLD: u32 = 60;
 /// How long a declined address stays out of service.
 pub const DEFAULT_DECLINE_HOLD: u32 = 86_400;
+/// Where leases are kept across restarts, how many, and how often the file
+/// is pushed to disk.
+pub const DEFAULT_LEASE_FILE: &str = "/var/lib/vpp/dhcp6-server/leases";
+pub const DEFAULT_LEASE_CAPACITY: u32 = 1 << 20;
+pub const DEFAULT_FLUSH_INTERVAL: u32 = 1;
 
 /// A link: the prefix that identifies it (matched against an interface's or
 /// a relay's link-address), its pools and what leases on it get.
@@ -284,6 +289,26 @@ pub struct ServerConfig {
     reservations: Reservations,
     /// The CSV file the reservations were last loaded from (for reload).
     reservations_file: Option<String>,
+    lease_store: LeaseStoreSettings,
+}
+
+/// The lease file's settings (they take effect when VPP starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseStoreSettings {
+    /// None: leases are not persisted.
+    pub path: Option<String>,
+    pub capacity: u32,
+    pub flush_interval: u32,
+}
+
+impl Default for LeaseStoreSettings {
+    fn default() -> Self {
+        LeaseStoreSettings {
+            path: Some(DEFAULT_LEASE_FILE.to_string()),
+            capacity: DEFAULT_LEASE_CAPACITY,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -515,6 +540,50 @@ impl ServerConfig {
 
     pub fn reservations_file(&self) -> Option<&str> {
         self.reservations_file.as_deref()
+    }
+
+    pub fn lease_store(&self) -> &LeaseStoreSettings {
+        &self.lease_store
+    }
+
+    /// Sets the lease file (`Some("none")`: no persistence), its capacity
+    /// and flush interval; unset values stay.
+    pub fn set_lease_store(
+        &mut self,
+        path: Option<&str>,
+        capacity: Option<u32>,
+        flush_interval: Option<u32>,
+    ) -> Result<(), ConfigError> {
+        let mut next = self.lease_store.clone();
+        match path {
+            Some("none") => next.path = None,
+            Some(p) if p.starts_with('/') => next.path = Some(p.to_string()),
+            Some(p) => {
+                return Err(ConfigError::BadOption(format!(
+                    "lease-file {p:?}: give an absolute path"
+                )))
+            }
+            None => {}
+        }
+        if let Some(c) = capacity {
+            if !(1..=1 << 24).contains(&c) {
+                return Err(ConfigError::BadOption(format!(
+                    "lease capacity {c}: 1 to {}",
+                    1 << 24
+                )));
+            }
+            next.capacity = c;
+        }
+        if let Some(f) = flush_interval {
+            if !(1..=3600).contains(&f) {
+                return Err(ConfigError::BadOption(format!(
+                    "flush-interval {f}: 1 to 3600 seconds"
+                )));
+            }
+            next.flush_interval = f;
+        }
+        self.lease_store = next;
+        Ok(())
     }
 
     pub fn options(&self) -> &OptionTable {

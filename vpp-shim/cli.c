@@ -10,6 +10,8 @@
 
 #define DHCP6_SERVER_ERROR_LEN 256
 
+static void dhcp6_server_cli_line (void *ctx, const char *line);
+
 static clib_error_t *
 dhcp6_server_cli_status (int status, const char *error)
 {
@@ -217,6 +219,7 @@ dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli
   for (size_t i = 0; i < clib_min (n_dns, ARRAY_LEN (dns)); i++)
     vlib_cli_output (vm, "    %U", format_ip6_address, &dns[i]);
   vlib_cli_output (vm, "  domain-search: %s", domains[0] ? domains : "none");
+  dhcp6_server_show_lease_store (dhcp6_server_cli_line, vm);
   return 0;
 }
 
@@ -631,6 +634,45 @@ VLIB_CLI_COMMAND (dhcp6_server_show_reservations_command, static) = {
   .function = dhcp6_server_show_reservations_command_fn,
 };
 
+static clib_error_t *
+dhcp6_server_lease_file_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				    vlib_cli_command_t *cmd)
+{
+  u8 *path = 0;
+  u32 capacity = 0, flush = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  int rv;
+
+  while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      if (!path && unformat (input, "path %v", &path))
+	;
+      else if (!path && unformat (input, "none"))
+	path = format (0, "none");
+      else if (unformat (input, "capacity %u", &capacity))
+	;
+      else if (unformat (input, "flush-interval %u", &flush))
+	;
+      else
+	{
+	  vec_free (path);
+	  return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+	}
+    }
+  vec_add1 (path, 0);
+  rv = dhcp6_server_lease_store_set (path[0] ? (char *) path : NULL, capacity, flush, error,
+				     sizeof (error));
+  vec_free (path);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_lease_file_command, static) = {
+  .path = "dhcp6-server lease-file",
+  .short_help = "dhcp6-server lease-file [path <absolute path> | none] [capacity <leases>] "
+		"[flush-interval <seconds>]",
+  .function = dhcp6_server_lease_file_command_fn,
+};
+
 /* Runs one startup.conf item through the CLI command that parses the same
  * words; an error names the item. Takes ownership of `words` (a vector
  * without NUL: items are read with %v). */
@@ -715,6 +757,11 @@ dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
       else if (unformat (input, "hold %U", unformat_vlib_cli_sub_input, &sub))
 	{
 	  err = dhcp6_server_config_item (vm, &dhcp6_server_hold_command, vec_dup (sub.buffer));
+	  unformat_free (&sub);
+	}
+      else if (unformat (input, "lease-file %U", unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (vm, &dhcp6_server_lease_file_command, vec_dup (sub.buffer));
 	  unformat_free (&sub);
 	}
       else if (unformat (input, "reservations %v", &s))

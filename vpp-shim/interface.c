@@ -218,8 +218,17 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
 {
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
 
+  char error[256] = "";
+  i64 restored;
+
   sm->frame_queue_index = vlib_frame_queue_main_init (dhcp6_server_node.index, 0);
   sm->unix_time_offset = unix_time_now () - vlib_time_now (vm);
+  /* Leases of the previous run, before the first packet is served. */
+  restored = dhcp6_server_lease_store_open (dhcp6_server_now (vm), error, sizeof (error));
+  if (restored < 0)
+    dhcp6_server_log_err ("lease file not open, leases are not persisted: %s", error);
+  else
+    dhcp6_server_log_notice ("%lld leases restored from the lease file", restored);
   return 0;
 }
 
@@ -229,8 +238,9 @@ VLIB_INIT_FUNCTION (dhcp6_server_init) = {
   .runs_after = VLIB_INITS ("ip6_lookup_init", "udp_local_init"),
 };
 
-/* Routes (or stops routing) a delegated prefix as the lease engine says. */
-static void
+/* Routes (or stops routing) a delegated prefix as the lease engine says.
+ * False when the next hop's interface or table does not exist (yet). */
+static bool
 dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
 {
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
@@ -240,6 +250,9 @@ dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
   u32 nh_sw_if_index = recursive ? ~0 : op->sw_if_index;
   u32 nh_fib_index = recursive ? op->fib_index : ~0;
 
+  if ((!recursive && !vnet_sw_interface_is_valid (vnet_get_main (), op->sw_if_index)) ||
+      pool_is_free_index (ip6_main.fibs, op->fib_index))
+    return false;
   clib_memcpy (pfx.fp_addr.ip6.as_u8, op->prefix, 16);
   clib_memcpy (next_hop.ip6.as_u8, op->next_hop, 16);
   if (op->add)
@@ -249,6 +262,7 @@ dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
   else
     fib_table_entry_path_remove (op->fib_index, &pfx, sm->fib_source, DPO_PROTO_IP6, &next_hop,
 				 nh_sw_if_index, nh_fib_index, 1, FIB_ROUTE_PATH_FLAG_NONE);
+  return true;
 }
 
 /* Main-thread work the workers hand over: FIB changes for delegated
@@ -257,11 +271,20 @@ dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
 static uword
 dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_frame_t *f)
 {
+  f64 last_flush = vlib_time_now (vm);
+
   while (1)
     {
       vlib_process_wait_for_event_or_clock (vm, 0.2);
       vlib_process_get_events (vm, 0);
       u32 now = dhcp6_server_now (vm);
+      /* The lease file to disk (msync); the workers keep writing meanwhile. */
+      if (vlib_time_now (vm) - last_flush >= dhcp6_server_lease_store_flush_interval ())
+	{
+	  if (!dhcp6_server_lease_store_flush ())
+	    dhcp6_server_log_err ("flushing the lease file failed");
+	  last_flush = vlib_time_now (vm);
+	}
       if (!dhcp6_server_maintenance_due (now))
 	continue;
       vlib_worker_thread_barrier_sync (vm);

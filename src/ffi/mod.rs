@@ -13,6 +13,7 @@
 // contract is stated on each function and checked (NULL) where it can be.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod mapped_file;
 mod registration;
 mod shard_cell;
 mod snapshot;
@@ -1018,9 +1019,15 @@ pub struct Dhcp6ServerRouteOp {
     pub fib_index: u32,
 }
 
-/// Applies one route change.
+/// Applies one route change; returns false if it could not (e.g. the
+/// next hop's interface does not exist yet).
 pub type Dhcp6ServerRouteFn =
-    Option<extern "C" fn(ctx: *mut c_void, op: *const Dhcp6ServerRouteOp)>;
+    Option<extern "C" fn(ctx: *mut c_void, op: *const Dhcp6ServerRouteOp) -> bool>;
+
+/// Maintenance passes (0.2 s apart) a restored route may wait for its
+/// interface: interfaces are created after the leases are restored.
+const ROUTE_RETRY_PASSES: u32 = 150;
+static ROUTE_RETRIES: AtomicU32 = AtomicU32::new(0);
 
 /// Whether the maintenance pass has work at `now`: route changes waiting or
 /// a lease due. Any thread; reads two atomics, never the shard.
@@ -1043,7 +1050,9 @@ pub extern "C" fn dhcp6_server_maintain(
         let shard = unsafe { SHARD.owner() };
         shard.expire(now);
         let mut n = 0;
-        for op in shard.take_route_ops() {
+        let mut failed = Vec::new();
+        let ops: Vec<_> = shard.take_route_ops().collect();
+        for op in ops {
             let c = Dhcp6ServerRouteOp {
                 add: op.add,
                 prefix: op.prefix.to_be_bytes(),
@@ -1053,9 +1062,19 @@ pub extern "C" fn dhcp6_server_maintain(
                 fib_index: op.via.fib_index,
             };
             if let Some(f) = apply {
-                f(ctx, &c);
+                if !f(ctx, &c) && op.add {
+                    failed.push(op);
+                }
             }
             n += 1;
+        }
+        // Retry for a while (about 30 s), then give up: the client's next
+        // renewal routes the prefix on the interface it uses then.
+        if !failed.is_empty() && ROUTE_RETRIES.fetch_add(1, Ordering::Relaxed) < ROUTE_RETRY_PASSES
+        {
+            for op in failed {
+                shard.requeue_route_op(op);
+            }
         }
         note_shard_state(shard);
         n
@@ -1271,5 +1290,132 @@ pub extern "C" fn dhcp6_server_leases_walk(
             n += 1;
         }
         n
+    })
+}
+
+// ---------------------------------------------------------------- lease file
+
+/// What `show dhcp6-server` says about the lease file (main thread only).
+static STORE_STATUS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn set_store_status(text: String) {
+    *STORE_STATUS.lock().unwrap_or_else(|p| p.into_inner()) = text;
+}
+
+/// Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
+/// and flush interval (0: unchanged). Refused once the file is open: the
+/// lease file is chosen before serving starts.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_set(
+    path: *const c_char,
+    capacity: u32,
+    flush_interval: u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let path = read_str(path).map(str::trim).filter(|p| !p.is_empty());
+    err.guarded(|| {
+        // SAFETY: configuration calls run on the main thread, barrier held.
+        if unsafe { SHARD.owner() }.has_store() && path.is_some() {
+            return Err(ConfigError::BadOption(
+                "the lease file is open: set it in startup.conf (or before serving) and restart VPP".into(),
+            ));
+        }
+        publish(|c| c.set_lease_store(path, (capacity != 0).then_some(capacity), (flush_interval != 0).then_some(flush_interval)))
+    })
+}
+
+/// Opens the configured lease file and restores its leases (routes of
+/// delegated prefixes are queued for the maintenance pass). Main thread,
+/// before packets flow. Returns the number restored, or -1 on error.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_open(
+    now: u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> i64 {
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    boundary(-1, || {
+        let settings = CONFIG
+            .load()
+            .map(|c| c.lease_store().clone())
+            .unwrap_or_default();
+        let Some(path) = settings.path else {
+            set_store_status("none: leases are not persisted".into());
+            return 0;
+        };
+        // SAFETY: main thread before the workers run, or barrier held.
+        let shard = unsafe { SHARD.owner() };
+        if shard.has_store() {
+            return 0;
+        }
+        let len = crate::leases::store::file_len(settings.capacity as usize);
+        let result = mapped_file::MappedFile::open(std::path::Path::new(&path), len)
+            .and_then(|file| shard.attach_store(Box::new(file), now));
+        match result {
+            Ok(n) => {
+                note_shard_state(shard);
+                set_store_status(format!(
+                    "{path} (capacity {}, flushed every {}s, {n} leases restored at start)",
+                    settings.capacity, settings.flush_interval
+                ));
+                n as i64
+            }
+            Err(e) => {
+                err.write(&e);
+                set_store_status(format!("{path}: NOT OPEN ({e}): leases are not persisted"));
+                -1
+            }
+        }
+    })
+}
+
+/// Pushes the lease file to disk; main thread, no barrier needed (workers
+/// go on writing). Returns false if that failed.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_flush() -> bool {
+    boundary(false, || mapped_file::flush_mapped().is_ok())
+}
+
+/// Seconds between flushes of the lease file.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_flush_interval() -> u32 {
+    boundary(crate::config::DEFAULT_FLUSH_INTERVAL, || {
+        CONFIG
+            .load()
+            .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
+                c.lease_store().flush_interval
+            })
+    })
+}
+
+/// One line saying where leases are kept.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
+    boundary((), || {
+        let status = STORE_STATUS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let text = if status.is_empty() {
+            let s = CONFIG
+                .load()
+                .map(|c| c.lease_store().clone())
+                .unwrap_or_default();
+            format!(
+                "{} (opens when VPP starts serving)",
+                s.path.unwrap_or_else(|| "none".into())
+            )
+        } else {
+            status
+        };
+        emit(line, ctx, &format!("  lease file: {text}"));
     })
 }

@@ -841,6 +841,12 @@ impl Shard {
         }
     }
 
+    /// Queues a route change again, e.g. one whose interface does not exist
+    /// yet after a restart.
+    pub fn requeue_route_op(&mut self, op: RouteOp) {
+        self.route_ops.push(op);
+    }
+
     /// Hands the pending FIB changes over, oldest first.
     pub fn take_route_ops(&mut self) -> std::vec::Drain<'_, RouteOp> {
         self.route_ops.drain(..)

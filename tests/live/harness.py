@@ -51,7 +51,7 @@ def missing_requirements():
 class Vpp:
     """One VPP process with its own sockets, plugin dir and logs."""
 
-    def __init__(self, workers=0, extra_conf=""):
+    def __init__(self, workers=0, extra_conf="", lease_file=None):
         self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         self.cli_sock = self.dir / "cli.sock"
         self.api_sock = self.dir / "api.sock"
@@ -62,6 +62,14 @@ class Vpp:
         # VPP names a plugin after its file.
         (plugins / PLUGIN_NAME).symlink_to(PLUGIN_SO)
         cpu = f"cpu {{ workers {workers} }}" if workers else ""
+        # Each VPP keeps its leases in its own file (a restart test passes
+        # the same one again).
+        self.lease_file = lease_file or str(self.dir / "leases")
+        lease_item = f"lease-file {{ path {self.lease_file} capacity 65536 }}"
+        if "dhcp6-server {" in extra_conf:
+            extra_conf = extra_conf.replace("dhcp6-server {", "dhcp6-server { " + lease_item, 1)
+        else:
+            extra_conf += f"\ndhcp6-server {{ {lease_item} }}\n"
         conf = f"""
 unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
 api-segment {{ prefix {NAME_PREFIX}{os.getpid()} }}
