@@ -24,8 +24,10 @@ pub use pool::{IaKind, PoolSpec};
 /// Seconds on the server's clock.
 pub type Time = u32;
 
-/// Upper bound on the entries the maps reserve room for up front.
-const MAX_RESERVED: usize = 1 << 20;
+/// Upper bound on the entries the maps reserve room for up front; past it
+/// they grow (amortized), and a failed growth refuses the lease instead of
+/// aborting.
+const MAX_RESERVED: usize = 1 << 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseState {
@@ -277,15 +279,22 @@ impl Shard {
         let want = usize::try_from(total)
             .unwrap_or(usize::MAX)
             .min(MAX_RESERVED);
-        self.by_resource
-            .reserve(want.saturating_sub(self.by_resource.len()));
-        self.binding
-            .reserve(want.saturating_sub(self.binding.len()));
-        self.client_by_duid
-            .reserve(want.saturating_sub(self.client_by_duid.len()));
-        self.leases.reserve(want.saturating_sub(self.leases.len()));
-        self.route_ops
-            .reserve(ROUTE_OPS_RESERVED.saturating_sub(self.route_ops.len()));
+        // Best effort: a failure here only means growing later.
+        let _ = self
+            .by_resource
+            .try_reserve(want.saturating_sub(self.by_resource.len()));
+        let _ = self
+            .binding
+            .try_reserve(want.saturating_sub(self.binding.len()));
+        let _ = self
+            .client_by_duid
+            .try_reserve(want.saturating_sub(self.client_by_duid.len()));
+        let _ = self
+            .leases
+            .try_reserve(want.saturating_sub(self.leases.len()));
+        let _ = self
+            .route_ops
+            .try_reserve(ROUTE_OPS_RESERVED.saturating_sub(self.route_ops.len()));
         ids
     }
 
@@ -476,13 +485,21 @@ impl Shard {
 
     /// Whether a new lease can be recorded (the lease file has a slot).
     fn has_room(&mut self) -> bool {
-        match self.store.as_mut() {
-            None => true,
-            Some(r) => {
-                !self.unused_slots.is_empty()
-                    || self.leases.len() < store::capacity_of(r.bytes().len())
+        if let Some(r) = self.store.as_mut() {
+            if self.unused_slots.is_empty()
+                && self.leases.len() >= store::capacity_of(r.bytes().len())
+            {
+                return false;
             }
         }
+        // Growing the tables may allocate; a failure refuses the lease
+        // rather than aborting VPP.
+        self.leases.try_reserve(1).is_ok()
+            && self.by_resource.try_reserve(1).is_ok()
+            && self.binding.try_reserve(1).is_ok()
+            && self.client_by_duid.try_reserve(1).is_ok()
+            && self.clients.try_reserve(1).is_ok()
+            && self.route_ops.try_reserve(2).is_ok()
     }
 
     fn new_lease(

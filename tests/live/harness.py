@@ -17,6 +17,7 @@ PLUGIN_SO = BUILD_DIR / "libdhcp6_server_plugin.so"
 API_JSON = BUILD_DIR / "dhcp6_server.api.json"
 PLUGIN_NAME = "dhcp6_server_plugin.so"
 CTL = REPO / "packaging" / "scripts" / "dhcp6-server-ctl"
+CLIENT = Path(__file__).resolve().parent / "dhcp_client.py"
 PROBE = Path(__file__).resolve().parent / "probe.py"
 # Prefix of every namespace and veth the tests create (cleanup sweeps it).
 NAME_PREFIX = "d6t"
@@ -185,10 +186,16 @@ class Link:
         self.exec(["sysctl", "-qw", f"net.ipv6.conf.{self.client_if}.accept_dad=0"])
         self.exec(["ip", "link", "set", "lo", "up"])
         self.exec(["ip", "link", "set", self.client_if, "up"])
-        vpp.cli_ok(f"create host-interface name {self.host_if}")
-        vpp.cli_ok(f"set interface state {self.vpp_if} up")
         self.client_mac = self.exec(["cat", f"/sys/class/net/{self.client_if}/address"]).stdout.strip()
         self.client_ll = self._wait_link_local()
+        self.attach(vpp)
+
+    def attach(self, vpp):
+        """Makes the kernel end of the veth an interface of `vpp` (also a
+        VPP restarted after a crash)."""
+        self.vpp = vpp
+        vpp.cli_ok(f"create host-interface name {self.host_if}")
+        vpp.cli_ok(f"set interface state {self.vpp_if} up")
         self.vpp_mac = self._vpp_mac()
 
     def exec(self, cmd, check=True, timeout=30):
