@@ -62,7 +62,9 @@ class Vpp:
         plugins.mkdir()
         # VPP names a plugin after its file.
         (plugins / PLUGIN_NAME).symlink_to(PLUGIN_SO)
-        cpu = f"cpu {{ workers {workers} }}" if workers else ""
+        # More workers than this machine's spare cores: unpinned threads.
+        pthreads = "use-pthreads " if workers > 1 else ""
+        cpu = f"cpu {{ {pthreads}workers {workers} }}" if workers else ""
         # Each VPP keeps its leases in its own file (a restart test passes
         # the same one again).
         self.lease_file = lease_file or str(self.dir / "leases")

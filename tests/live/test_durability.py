@@ -78,3 +78,42 @@ def test_every_acknowledged_lease_survives_kill_9(kill_after):
         vpp.cleanup()
         if link:
             link.close()
+
+
+@pytest.mark.parametrize("receive_on", ["worker", "main"])
+def test_worker_vpp_never_binds_twice(receive_on):
+    """Main thread plus one worker (this 2-core machine pins at most one).
+    Receiving on the main thread makes every packet cross to the worker
+    that owns the leases."""
+    workers = 1
+    from test_stateful import perfdhcp
+
+    with_pd = CONF[: CONF.rindex("}")] + "  pool 2001:db8:1::/64 { prefixes 2001:db8:100::/40 delegated-length 56 }\n}"
+    vpp = Vpp(workers=workers, extra_conf=with_pd)
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve(vpp, link)
+        if receive_on == "main":
+            vpp.cli_ok(f"set interface rx-placement {link.vpp_if} queue 0 main")
+        before = vpp.counters().get("replies sent", 0)
+        r, stats = perfdhcp(link, 2000, 400)
+        replies = vpp.counters().get("replies sent", 0) - before
+        sent = stats[("SOLICIT-ADVERTISE", "sent packets")] + stats[("REQUEST-REPLY", "sent packets")]
+        assert replies == sent, (replies, sent, r.stdout)
+        for section in ("SOLICIT-ADVERTISE", "REQUEST-REPLY"):
+            assert stats[(section, "non unique addresses")] == 0 and stats[(section, "rejected leases")] == 0
+        rows = bound_leases(vpp)
+        resources = [row["prefix"] for row in rows]
+        assert len(resources) == len(set(resources)), "an address or prefix bound twice"
+        assert "handoff to lease owner thread full" not in vpp.counters()
+        runtime = vpp.cli("show runtime")
+        main, owner = runtime.split("Thread 1 ")
+        assert "dhcp6-server" in owner, runtime
+        if receive_on == "main":
+            assert "dhcp6-server" in main, "handed off from the main thread"
+        print(f"receive on {receive_on}: {sent} messages, {replies} replies, {len(rows)} bound, 0 duplicates")
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
