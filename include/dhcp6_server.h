@@ -650,4 +650,26 @@ uint32_t dhcp6_server_lease_store_flush_interval(void);
  */
 void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
 
+/**
+ * Writes every bound and declined lease to `path` in Kea's memfile lease6
+ * CSV format (written beside, then renamed over). `*count`: rows written.
+ */
+Dhcp6ServerStatus dhcp6_server_leases_export(const char *path,
+                                             uint32_t now,
+                                             uint32_t *count,
+                                             char *error,
+                                             size_t error_len);
+
+/**
+ * Adds the leases of a Kea memfile lease6 CSV file that are still valid;
+ * a lease whose address another client holds here is refused. On a
+ * malformed file nothing is imported.
+ */
+Dhcp6ServerStatus dhcp6_server_leases_import(const char *path,
+                                             uint32_t now,
+                                             uint32_t *imported,
+                                             uint32_t *refused,
+                                             char *error,
+                                             size_t error_len);
+
 #endif  /* DHCP6_SERVER_H */

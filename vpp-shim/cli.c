@@ -776,3 +776,39 @@ dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
 }
 
 VLIB_CONFIG_FUNCTION (dhcp6_server_config, "dhcp6-server");
+
+static clib_error_t *
+dhcp6_server_leases_file_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				     vlib_cli_command_t *cmd)
+{
+  u8 *path = 0;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+  u32 n = 0, refused = 0;
+  int rv;
+
+  if (unformat (input, "export %s", &path))
+    {
+      rv = dhcp6_server_leases_export ((char *) path, dhcp6_server_now (vm), &n, error,
+				       sizeof (error));
+      if (rv == DHCP6_SERVER_STATUS_OK)
+	vlib_cli_output (vm, "%u leases exported", n);
+    }
+  else if (unformat (input, "import %s", &path))
+    {
+      rv = dhcp6_server_leases_import ((char *) path, dhcp6_server_now (vm), &n, &refused, error,
+				       sizeof (error));
+      if (rv == DHCP6_SERVER_STATUS_OK)
+	vlib_cli_output (vm, "%u leases imported, %u refused (address held by another client)", n,
+			 refused);
+    }
+  else
+    return clib_error_return (0, "usage: %s", cmd->short_help);
+  vec_free (path);
+  return dhcp6_server_cli_status (rv, error);
+}
+
+VLIB_CLI_COMMAND (dhcp6_server_leases_file_command, static) = {
+  .path = "dhcp6-server leases",
+  .short_help = "dhcp6-server leases {export|import} <Kea memfile lease6 CSV file>",
+  .function = dhcp6_server_leases_file_command_fn,
+};

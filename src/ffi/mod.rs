@@ -1419,3 +1419,100 @@ pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *m
         emit(line, ctx, &format!("  lease file: {text}"));
     })
 }
+
+/// Writes every bound and declined lease to `path` in Kea's memfile lease6
+/// CSV format (written beside, then renamed over). `*count`: rows written.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_export(
+    path: *const c_char,
+    now: u32,
+    count: *mut u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    use crate::leases::kea_csv;
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let path = read_str(path).unwrap_or("").trim().to_string();
+    err.guarded(|| {
+        if path.is_empty() {
+            return Err(ConfigError::BadOption("export: give a file".into()));
+        }
+        let config = CONFIG.load().cloned().unwrap_or_default();
+        // SAFETY: CLI/API handlers run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let mut text = String::from(kea_csv::HEADER);
+        text.push('\n');
+        let mut n = 0u32;
+        for (_, l) in shard.leases() {
+            let addr = Ipv6Addr::from(l.resource.to_be_bytes());
+            let subnet_id = config
+                .links()
+                .iter()
+                .position(|link| {
+                    link.contains(&addr)
+                        || link
+                            .pools
+                            .iter()
+                            .any(|p| p.index_of(l.resource, l.len).is_some())
+                })
+                .map_or(0, |i| i as u32 + 1);
+            if let Some(row) = kea_csv::export_row(&l, subnet_id, now) {
+                text.push_str(&row);
+                text.push('\n');
+                n += 1;
+            }
+        }
+        let tmp = format!("{path}.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        // SAFETY: a non-null `count` is writable (ABI contract).
+        if let Some(out) = unsafe { count.as_mut() } {
+            *out = n;
+        }
+        Ok(())
+    })
+}
+
+/// Adds the leases of a Kea memfile lease6 CSV file that are still valid;
+/// a lease whose address another client holds here is refused. On a
+/// malformed file nothing is imported.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_import(
+    path: *const c_char,
+    now: u32,
+    imported: *mut u32,
+    refused: *mut u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    use crate::leases::kea_csv;
+    let err = ErrorBuffer {
+        buf: error,
+        len: error_len,
+    };
+    let path = read_str(path).unwrap_or("").trim().to_string();
+    err.guarded(|| {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        let (leases, _left_out) = kea_csv::import(&text, now)
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        // SAFETY: CLI/API handlers run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let ok = leases.iter().filter(|l| shard.import_lease(l)).count() as u32;
+        note_shard_state(shard);
+        // SAFETY: non-null out-pointers are writable (ABI contract).
+        unsafe {
+            if let Some(out) = imported.as_mut() {
+                *out = ok;
+            }
+            if let Some(out) = refused.as_mut() {
+                *out = leases.len() as u32 - ok;
+            }
+        }
+        Ok(())
+    })
+}

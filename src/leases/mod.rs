@@ -11,11 +11,12 @@
 //! thread while the workers are parked at VPP's barrier. Its maps are sized
 //! when pools are configured, so serving a packet does not allocate.
 
+pub mod kea_csv;
 pub mod list;
 pub mod pool;
 pub mod store;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::duid::Duid;
 use list::{Linked, Links, List, NIL};
@@ -49,6 +50,8 @@ enum Queue {
     None,
     Expiry(u16),
     Reuse(u32),
+    /// Restored or imported: expiries in no particular order.
+    Irregular,
 }
 
 /// Where a delegated prefix is routed: next hop in a FIB table, through an
@@ -194,6 +197,9 @@ pub struct Shard {
     reserved: HashSet<(IaKind, u128)>,
     /// The lease file, when one is attached: slot i holds lease i.
     store: Option<Box<dyn StoreRegion>>,
+    /// Leases restored from the file or imported, by expiry (their
+    /// lifetimes differ, so the per-length FIFOs cannot order them).
+    irregular: BTreeSet<(Time, u32)>,
 }
 
 /// Memory the lease records are written to (a mapped file in VPP).
@@ -723,13 +729,43 @@ impl Shard {
             }
             restored.push((self.leases[index as usize].expires, index));
         }
-        // One expiry FIFO (duration 0, never used otherwise) in expiry order.
-        restored.sort_unstable();
-        for &(_, index) in &restored {
-            self.enqueue_expiry(index, 0);
+        for &(expires, index) in &restored {
+            self.irregular.insert((expires, index));
+            self.leases[index as usize].queue = Queue::Irregular;
         }
         self.store = Some(region);
         Ok(restored.len())
+    }
+
+    /// Adds a bound lease read from another server's lease file. Refused
+    /// (false) if another client holds the resource or there is no room.
+    pub fn import_lease(&mut self, l: &kea_csv::ImportedLease) -> bool {
+        let duid = l.duid.as_bytes();
+        let index = match self.by_resource.get(&(l.kind, l.resource)).copied() {
+            Some(i)
+                if self.find(duid, l.kind, l.iaid) == Some(i)
+                    || self.leases[i as usize].state == LeaseState::Free =>
+            {
+                self.dequeue(i);
+                self.rebind(i, duid, l.iaid);
+                i
+            }
+            Some(_) => return false,
+            None if self.has_room() => {
+                let pool = self.pool_holding(l.kind, l.resource, l.len);
+                self.new_lease(duid, l.kind, l.iaid, pool, l.resource, l.len)
+            }
+            None => return false,
+        };
+        let lease = &mut self.leases[index as usize];
+        lease.state = LeaseState::Bound;
+        lease.preferred_until = l.preferred_until;
+        lease.valid_until = l.valid_until;
+        lease.expires = l.valid_until;
+        lease.queue = Queue::Irregular;
+        self.irregular.insert((l.valid_until, index));
+        self.persist(index);
+        true
     }
 
     /// Pushes the lease file to disk (main thread; may block).
@@ -778,6 +814,10 @@ impl Shard {
             Queue::None => {}
             Queue::Expiry(q) => self.expiry[q as usize].1.unlink(&mut self.leases, index),
             Queue::Reuse(p) => self.pools[p as usize].reuse.unlink(&mut self.leases, index),
+            Queue::Irregular => {
+                self.irregular
+                    .remove(&(self.leases[index as usize].expires, index));
+            }
         }
         self.leases[index as usize].queue = Queue::None;
     }
@@ -879,6 +919,7 @@ impl Shard {
             .iter()
             .filter(|(_, q)| q.head != NIL)
             .map(|(_, q)| self.leases[q.head as usize].expires)
+            .chain(self.irregular.first().map(|(t, _)| *t))
             .min()
     }
 
@@ -919,6 +960,18 @@ impl Shard {
     /// leases changed state. O(1) per expired lease.
     pub fn expire(&mut self, now: Time) -> usize {
         let mut n = 0;
+        while let Some(&(expires, index)) = self.irregular.first() {
+            if expires > now {
+                break;
+            }
+            self.irregular.pop_first();
+            self.leases[index as usize].queue = Queue::None;
+            if self.leases[index as usize].state == LeaseState::Declined {
+                self.leases[index as usize].client = NIL;
+            }
+            self.free(index);
+            n += 1;
+        }
         for q in 0..self.expiry.len() {
             loop {
                 let head = self.expiry[q].1.head;

@@ -117,3 +117,50 @@ def test_worker_vpp_never_binds_twice(receive_on):
         vpp.cleanup()
         if link:
             link.close()
+
+
+def test_kea_memfile_csv_export_and_import():
+    from test_stateful import perfdhcp
+
+    work = Path(tempfile.mkdtemp(prefix="kea-csv-"))
+    with_pd = CONF[: CONF.rindex("}")] + "  pool 2001:db8:1::/64 { prefixes 2001:db8:100::/40 delegated-length 56 }\n}"
+    vpp = Vpp(extra_conf=with_pd)
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve(vpp, link)
+        perfdhcp(link, 300, 300)
+        before = {(r["prefix"], r["duid"], r["iaid"]) for r in bound_leases(vpp)}
+        assert len(before) >= 590
+
+        export = work / "dhcp6.leases"
+        out = vpp.cli(f"dhcp6-server leases export {export}")
+        assert f"{len(before)} leases exported" in out, out
+        rows = export.read_text().splitlines()
+        assert rows[0].startswith("address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len")
+        assert len(rows) == len(before) + 1
+        assert {r.split(",")[6] for r in rows[1:]} == {"0", "2"}, "IA_NA and IA_PD rows"
+
+        vpp.cli_ok("clear dhcp6-server leases")
+        assert bound_leases(vpp) == []
+        out = vpp.cli(f"dhcp6-server leases import {export}")
+        assert f"{len(before)} leases imported, 0 refused" in out, out
+        after = {(r["prefix"], r["duid"], r["iaid"]) for r in bound_leases(vpp)}
+        assert after == before
+
+        # A file in Kea 1.x's columns, with memfile's log semantics.
+        kea = work / "kea-1.x.leases"
+        kea.write_text(
+            "address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context\n"
+            "2001:db8:1::77,00:03:00:01:02:00:00:00:77:01,4000,4000000000,1,3000,0,5,128,0,0,,,0,\n"
+            "2001:db8:1::78,00:03:00:01:02:00:00:00:78:01,0,4000000000,1,3000,0,5,128,0,0,,,0,\n")
+        out = vpp.cli(f"dhcp6-server leases import {kea}")
+        assert "1 leases imported" in out, out
+        assert any(r["prefix"] == "2001:db8:1::77/128" and r["duid"] == "00:03:00:01:02:00:00:00:77:01" for r in bound_leases(vpp))
+        bad = work / "bad.leases"
+        bad.write_text("address,duid\n")
+        assert "no `valid_lifetime` column" in vpp.cli(f"dhcp6-server leases import {bad}")
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
