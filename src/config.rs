@@ -273,6 +273,8 @@ pub enum DuidSource {
     Configured,
     /// DUID-LL from the hardware address of the first interface enabled.
     DerivedFrom(u32),
+    /// Derived in an earlier run and kept in the lease file.
+    LeaseFile,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -387,10 +389,20 @@ impl ServerConfig {
         if self.configured_duid.is_some() {
             Some(DuidSource::Configured)
         } else {
-            self.derived_duid
-                .as_ref()
-                .map(|(_, i)| DuidSource::DerivedFrom(*i))
+            self.derived_duid.as_ref().map(|(_, i)| {
+                if *i == u32::MAX {
+                    DuidSource::LeaseFile
+                } else {
+                    DuidSource::DerivedFrom(*i)
+                }
+            })
         }
+    }
+
+    /// Adopts the DUID an earlier run derived (kept in the lease file), so
+    /// the server keeps its identity across restarts.
+    pub fn restore_derived_duid(&mut self, duid: Duid) {
+        self.derived_duid = Some((duid, u32::MAX));
     }
 
     /// Sets the server DUID; `None` goes back to the derived one.

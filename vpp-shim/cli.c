@@ -212,6 +212,9 @@ dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli
   else if (configured)
     vlib_cli_output (vm, "  server DUID: %U (configured)", format_hex_bytes_no_wrap, duid,
 		     duid_len);
+  else if (derived_from == DHCP6_SERVER_NO_INTERFACE)
+    vlib_cli_output (vm, "  server DUID: %U (derived in an earlier run, kept in the lease file)",
+		     format_hex_bytes_no_wrap, duid, duid_len);
   else
     vlib_cli_output (vm, "  server DUID: %U (DUID-LL of %U)", format_hex_bytes_no_wrap, duid,
 		     duid_len, format_vnet_sw_if_index_name, vnm, derived_from);

@@ -51,6 +51,13 @@ fn publish<R>(
         let shard = unsafe { SHARD.owner() };
         shard.sync_pools(&pools, 0, 1);
         shard.sync_reserved(config.reservations().reserved_set());
+        // The server DUID in force goes into the lease file, to be the same
+        // after a restart even if it was derived from an interface address.
+        if let (Some(duid), Some(bytes)) = (config.server_duid(), shard.store_bytes()) {
+            if crate::leases::store::header_duid(bytes).as_ref() != Some(duid) {
+                crate::leases::store::set_header_duid(bytes, duid);
+            }
+        }
         note_shard_state(shard);
     }
     Ok(result)
@@ -564,6 +571,10 @@ pub extern "C" fn dhcp6_server_get_duid(
                 crate::config::DuidSource::DerivedFrom(i) => {
                     *configured = false;
                     *derived_from = i;
+                }
+                crate::config::DuidSource::LeaseFile => {
+                    *configured = false;
+                    *derived_from = DHCP6_SERVER_NO_INTERFACE;
                 }
             }
         }
@@ -1359,6 +1370,18 @@ pub extern "C" fn dhcp6_server_lease_store_open(
         let len = crate::leases::store::file_len(settings.capacity as usize);
         let result = mapped_file::MappedFile::open(std::path::Path::new(&path), len)
             .and_then(|file| shard.attach_store(Box::new(file), now));
+        // An earlier run's server DUID, unless one is configured.
+        if let Some(duid) = shard
+            .store_bytes()
+            .and_then(|b| crate::leases::store::header_duid(b))
+        {
+            let _ = CONFIG.update(|c| {
+                if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
+                    c.restore_derived_duid(duid);
+                }
+                Ok::<(), ConfigError>(())
+            });
+        }
         match result {
             Ok(n) => {
                 note_shard_state(shard);

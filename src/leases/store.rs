@@ -92,6 +92,27 @@ pub fn file_len(capacity: usize) -> usize {
     HEADER_LEN + capacity * SLOT_LEN
 }
 
+// The server DUID in the header: length, then the octets.
+const HEADER_DUID_LEN: usize = 64;
+const HEADER_DUID: usize = 65;
+
+/// The server DUID kept in the header, if any.
+pub fn header_duid(region: &[u8]) -> Option<Duid> {
+    let len = usize::from(*region.get(HEADER_DUID_LEN)?);
+    (len > 0)
+        .then(|| Duid::from_bytes(region.get(HEADER_DUID..HEADER_DUID + len)?).ok())
+        .flatten()
+}
+
+/// Keeps the server DUID in the header.
+pub fn set_header_duid(region: &mut [u8], duid: &Duid) {
+    let bytes = duid.as_bytes();
+    if region.len() >= HEADER_DUID + bytes.len() {
+        region[HEADER_DUID..HEADER_DUID + bytes.len()].copy_from_slice(bytes);
+        region[HEADER_DUID_LEN] = bytes.len() as u8;
+    }
+}
+
 /// Whether the region starts with our header (a new file is all zeros).
 pub fn has_header(region: &[u8]) -> bool {
     region.len() >= HEADER_LEN && &region[..16] == MAGIC

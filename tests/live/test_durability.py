@@ -164,3 +164,28 @@ def test_kea_memfile_csv_export_and_import():
         vpp.cleanup()
         if link:
             link.close()
+
+
+def test_derived_server_duid_is_kept_across_restarts():
+    work = Path(tempfile.mkdtemp(prefix="duid-"))
+    lease_file = str(work / "leases")
+    no_duid = "\n".join(l for l in CONF.splitlines() if "duid" not in l)
+    vpp = Vpp(extra_conf=no_duid, lease_file=lease_file)
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve(vpp, link)
+        first = json.loads(vpp.ctl("config", "--json").stdout)["duid"]
+        assert first and first.startswith("00:03:00:01:"), first
+        mac_before = link.vpp_mac
+        vpp.cleanup()
+        vpp = Vpp(extra_conf=no_duid, lease_file=lease_file)
+        link.attach(vpp)
+        serve(vpp, link)
+        again = json.loads(vpp.ctl("config", "--json").stdout)["duid"]
+        assert again == first, (first, again, mac_before, link.vpp_mac)
+        assert "kept in the lease file" in vpp.cli("show dhcp6-server")
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
