@@ -224,11 +224,13 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
   sm->frame_queue_index = vlib_frame_queue_main_init (dhcp6_server_node.index, 0);
   sm->unix_time_offset = unix_time_now () - vlib_time_now (vm);
   /* Leases of the previous run, before the first packet is served. */
+  f64 started = vlib_time_now (vm);
   restored = dhcp6_server_lease_store_open (dhcp6_server_now (vm), error, sizeof (error));
   if (restored < 0)
     dhcp6_server_log_err ("lease file not open, leases are not persisted: %s", error);
   else
-    dhcp6_server_log_notice ("%lld leases restored from the lease file", restored);
+    dhcp6_server_log_notice ("%lld leases restored from the lease file in %.3f s", restored,
+			     vlib_time_now (vm) - started);
   return 0;
 }
 

@@ -52,7 +52,7 @@ def missing_requirements():
 class Vpp:
     """One VPP process with its own sockets, plugin dir and logs."""
 
-    def __init__(self, workers=0, extra_conf="", lease_file=None):
+    def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M"):
         self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         self.cli_sock = self.dir / "cli.sock"
         self.api_sock = self.dir / "api.sock"
@@ -68,7 +68,7 @@ class Vpp:
         # Each VPP keeps its leases in its own file (a restart test passes
         # the same one again).
         self.lease_file = lease_file or str(self.dir / "leases")
-        lease_item = f"lease-file {{ path {self.lease_file} capacity 65536 }}"
+        lease_item = f"lease-file {{ path {self.lease_file} capacity {capacity} }}"
         if "dhcp6-server {" in extra_conf:
             extra_conf = extra_conf.replace("dhcp6-server {", "dhcp6-server { " + lease_item, 1)
         else:
@@ -78,7 +78,7 @@ unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
 api-segment {{ prefix {NAME_PREFIX}{os.getpid()} }}
 socksvr {{ socket-name {self.api_sock} }}
 statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
-memory {{ main-heap-size 512M main-heap-page-size 4k }}
+memory {{ main-heap-size {heap} main-heap-page-size 4k }}
 buffers {{ buffers-per-numa 16384 page-size 4k }}
 {cpu}
 {extra_conf}
@@ -100,7 +100,7 @@ plugins {{
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout=30):
+    def _wait_ready(self, timeout=120):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
