@@ -29,13 +29,26 @@ fn main() {
     shard
         .attach_store(Box::new(vec![0u8; store::file_len(capacity)]), now)
         .expect("new lease file");
-    let life = Lifetimes { preferred: 43_200, valid: 86_400 };
+    let life = Lifetimes {
+        preferred: 43_200,
+        valid: 86_400,
+    };
     for c in 0..count {
         let mut duid = vec![0, 4];
         duid.extend_from_slice(b"restart-bench");
         duid.extend_from_slice(&c.to_be_bytes());
         shard
-            .assign(&duid, IaKind::Na, 1, &ids, None, LeaseState::Bound, now, life, 60)
+            .assign(
+                &duid,
+                IaKind::Na,
+                1,
+                &ids,
+                None,
+                LeaseState::Bound,
+                now,
+                life,
+                60,
+            )
             .expect("pool large enough");
     }
     std::fs::write(path, shard.store_bytes().unwrap()).expect("write lease file");

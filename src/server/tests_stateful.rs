@@ -876,3 +876,92 @@ fn reservations_by_duid_relay_ids_and_link_layer_address() {
         .holder(IaKind::Na, bits("2001:db8:1::101"))
         .is_some());
 }
+
+/// Many receiving threads, one lease owner: the shape of the plugin in a
+/// multi-worker VPP (workers hand frames to the owner over frame queues).
+/// The same clients arrive on every thread.
+#[test]
+fn many_receiving_threads_never_bind_a_resource_twice() {
+    use std::collections::HashMap;
+    use std::sync::mpsc;
+
+    type Job = (Vec<u8>, mpsc::Sender<Vec<u8>>);
+    let (to_owner, jobs) = mpsc::channel::<Job>();
+    let owner = std::thread::spawn(move || {
+        let mut s = Server::default();
+        let sid = s.server_id();
+        for (payload, reply) in jobs {
+            let mut p = payload;
+            if p[0] == MessageType::Request as u8 {
+                p.extend_from_slice(&sid);
+            }
+            let (_, out) = s.send(&p);
+            let _ = reply.send(out);
+        }
+        s.shard.leases().count()
+    });
+
+    const THREADS: u8 = 8;
+    const CLIENTS: u8 = 40; // more than the 4 addresses and 4 prefixes of the pools
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let to_owner = to_owner.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                let (tx, rx) = mpsc::channel();
+                for round in 0..200u32 {
+                    let c = ((round * 7 + u32::from(t) * 13) % u32::from(CLIENTS)) as u8;
+                    let kind = if round % 2 == 0 {
+                        MessageType::Solicit
+                    } else {
+                        MessageType::Request
+                    };
+                    to_owner
+                        .send((
+                            msg(kind, &[client_id(c), ia_na(1, &[]), ia_pd(2, &[])]),
+                            tx.clone(),
+                        ))
+                        .unwrap();
+                    let reply = rx.recv().unwrap();
+                    if reply.len() > 4 && reply[0] == MessageType::Reply as u8 {
+                        for ia in ias(&options(&reply[4..])) {
+                            for r in ia.resources {
+                                got.push((c, ia.iaid, r.0));
+                            }
+                        }
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    drop(to_owner);
+    let replies: Vec<(u8, u32, u128)> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let leases = owner.join().unwrap();
+
+    assert!(
+        replies.len() > 100,
+        "{} bound resources seen",
+        replies.len()
+    );
+    // A resource is only ever seen bound to one client, and a client's IA
+    // keeps one resource, whichever thread its messages came in on.
+    let mut holder: HashMap<u128, u8> = HashMap::new();
+    let mut of_client: HashMap<(u8, u32), u128> = HashMap::new();
+    for (c, iaid, r) in replies {
+        assert_eq!(
+            *holder.entry(r).or_insert(c),
+            c,
+            "resource {r:x} bound to two clients"
+        );
+        assert_eq!(
+            *of_client.entry((c, iaid)).or_insert(r),
+            r,
+            "client {c} moved"
+        );
+    }
+    assert!(holder.len() <= 8 && leases <= 8 + usize::from(CLIENTS) * 2);
+}
