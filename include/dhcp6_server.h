@@ -63,6 +63,12 @@
  */
 #define DHCP6_SERVER_UNSET UINT32_MAX
 
+/**
+ * Message types counted in the stats segment: 0 is "other" (unknown
+ * types), 1..=13 the RFC 8415 types.
+ */
+#define DHCP6_SERVER_N_STAT_MSG_TYPES 14
+
 #define NIL UINT32_MAX
 
 #define HEADER_LEN 4096
@@ -671,5 +677,26 @@ Dhcp6ServerStatus dhcp6_server_leases_import(const char *path,
                                              uint32_t *refused,
                                              char *error,
                                              size_t error_len);
+
+/**
+ * The stats segment name of a message type ("solicit", "relay-forward",
+ * "other"), as a static C string.
+ */
+const char *dhcp6_server_message_type_stat_name(uint8_t msg_type);
+
+/**
+ * Changes whenever the set of pools changes (the gauges are then made anew).
+ */
+uint32_t dhcp6_server_pool_gauges_generation(void);
+
+/**
+ * Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
+ */
+uint32_t dhcp6_server_pool_gauges_count(void);
+
+/**
+ * Leases in use (offered, bound, declined) and size of pool `i`.
+ */
+bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
 
 #endif  /* DHCP6_SERVER_H */

@@ -9,6 +9,7 @@
 #include <vlib/vlib.h>
 #include <vnet/vnet.h>
 #include <vnet/ip/ip6_packet.h>
+#include <vlib/counter.h>
 #include <dhcp6_server.h>
 
 /* From vnet/ip/ip6_link.h, which vpp-dev 26.06 does not install; libvnet
@@ -35,6 +36,18 @@ typedef struct
   f64 unix_time_offset;
   /* FIB source of the delegated-prefix routes ("dhcp6-server"). */
   u32 fib_source;
+  /* Stats segment, per interface: messages received and sent by type
+   * (/dhcp6-server/rx/<type>, /dhcp6-server/tx/<type>) and packets not
+   * answered by reason (/dhcp6-server/drops/<reason>). */
+  vlib_simple_counter_main_t rx_by_type[DHCP6_SERVER_N_STAT_MSG_TYPES];
+  vlib_simple_counter_main_t tx_by_type[DHCP6_SERVER_N_STAT_MSG_TYPES];
+  vlib_simple_counter_main_t drops_by_reason[DHCP6_SERVER_N_COUNTERS];
+  /* The stats segment exists (main loop started): counters can grow. */
+  bool stats_ready;
+  /* Stats gauges per pool: in-use and total entry indexes, pool by pool. */
+  u32 *pool_in_use_gauges;
+  u32 *pool_total_gauges;
+  u32 pool_gauges_generation;
   vlib_log_class_t log_class;
 } dhcp6_server_shim_main_t;
 
@@ -70,6 +83,10 @@ void dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *f
 int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 				const Dhcp6ServerInterfaceSettings *settings, char *error,
 				size_t error_len);
+
+/* Makes room in the per-interface stats counters for `sw_if_index`
+ * (main thread, barrier held). */
+void dhcp6_server_stats_validate (u32 sw_if_index);
 
 /* VNET_API_ERROR_* for a status from the above or from the Rust core. */
 int dhcp6_server_status_to_api_error (int status);

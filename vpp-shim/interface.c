@@ -10,6 +10,7 @@
 #include <vnet/mfib/mfib_table.h>
 #include <vnet/fib/fib_table.h>
 #include <vnet/fib/ip6_fib.h>
+#include <vlib/stats/stats.h>
 #include <vnet/udp/udp_local.h>
 #include <vnet/api_errno.h>
 
@@ -182,11 +183,57 @@ dhcp6_server_status_to_api_error (int status)
     }
 }
 
-/* A deleted interface loses its service with it. */
+static void
+dhcp6_server_stats_init (void)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+
+  for (u32 t = 0; t < DHCP6_SERVER_N_STAT_MSG_TYPES; t++)
+    {
+      const char *type = dhcp6_server_message_type_stat_name (t);
+      sm->rx_by_type[t].name = (char *) format (0, "rx %s%c", type, 0);
+      sm->rx_by_type[t].stat_segment_name = (char *) format (0, "/dhcp6-server/rx/%s%c", type, 0);
+      sm->tx_by_type[t].name = (char *) format (0, "tx %s%c", type, 0);
+      sm->tx_by_type[t].stat_segment_name = (char *) format (0, "/dhcp6-server/tx/%s%c", type, 0);
+    }
+  /* Index 0 is "reply sent", counted by type above. */
+  for (u32 r = 1; r < DHCP6_SERVER_N_COUNTERS; r++)
+    {
+      const char *reason = dhcp6_server_counter_name (r);
+      sm->drops_by_reason[r].name = (char *) format (0, "drop %s%c", reason, 0);
+      sm->drops_by_reason[r].stat_segment_name =
+	(char *) format (0, "/dhcp6-server/drops/%s%c", reason, 0);
+    }
+}
+
+void
+dhcp6_server_stats_validate (u32 sw_if_index)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+
+  for (u32 t = 0; t < DHCP6_SERVER_N_STAT_MSG_TYPES; t++)
+    {
+      vlib_validate_simple_counter (&sm->rx_by_type[t], sw_if_index);
+      vlib_zero_simple_counter (&sm->rx_by_type[t], sw_if_index);
+      vlib_validate_simple_counter (&sm->tx_by_type[t], sw_if_index);
+      vlib_zero_simple_counter (&sm->tx_by_type[t], sw_if_index);
+    }
+  for (u32 r = 1; r < DHCP6_SERVER_N_COUNTERS; r++)
+    {
+      vlib_validate_simple_counter (&sm->drops_by_reason[r], sw_if_index);
+      vlib_zero_simple_counter (&sm->drops_by_reason[r], sw_if_index);
+    }
+}
+
+/* A deleted interface loses its service with it; a new one gets room in
+ * the stats counters. */
 static clib_error_t *
 dhcp6_server_sw_interface_add_del (vnet_main_t *vnm, u32 sw_if_index, u32 is_add)
 {
   char error[256];
+
+  if (is_add && dhcp6_server_shim_main.stats_ready)
+    dhcp6_server_stats_validate (sw_if_index);
 
   if (!is_add && dhcp6_server_interface_get (sw_if_index, &(Dhcp6ServerInterfaceSettings){ 0 }))
     {
@@ -204,6 +251,7 @@ dhcp6_server_init (vlib_main_t *vm)
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
 
   sm->log_class = vlib_log_register_class ("dhcp6-server", 0);
+  dhcp6_server_stats_init ();
   sm->fib_source = fib_source_allocate ("dhcp6-server", FIB_SOURCE_PRIORITY_LOW, FIB_SOURCE_BH_API);
   /* UDP 547 is ours from the start: messages to interfaces without service
    * are then counted (not_enabled) instead of answered by ICMP. */
@@ -222,6 +270,12 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
   i64 restored;
 
   sm->frame_queue_index = vlib_frame_queue_main_init (dhcp6_server_node.index, 0);
+  /* Counter slots for every interface there is; later ones get theirs
+   * when created. */
+  u32 n_interfaces = pool_len (vnet_get_main ()->interface_main.sw_interfaces);
+  for (u32 i = 0; i < clib_max (n_interfaces, 1); i++)
+    dhcp6_server_stats_validate (i);
+  sm->stats_ready = true;
   sm->unix_time_offset = unix_time_now () - vlib_time_now (vm);
   /* Leases of the previous run, before the first packet is served. */
   f64 started = vlib_time_now (vm);
@@ -267,6 +321,39 @@ dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
   return true;
 }
 
+/* /dhcp6-server/pool/<n>/{in-use,total}: made anew when the pools change,
+ * values copied from the counts the owner thread keeps. */
+static void
+dhcp6_server_update_pool_gauges (void)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  u32 generation = dhcp6_server_pool_gauges_generation ();
+  u64 in_use, total;
+
+  if (generation != sm->pool_gauges_generation)
+    {
+      u32 *e;
+      vec_foreach (e, sm->pool_in_use_gauges)
+	vlib_stats_remove_entry (*e);
+      vec_foreach (e, sm->pool_total_gauges)
+	vlib_stats_remove_entry (*e);
+      vec_reset_length (sm->pool_in_use_gauges);
+      vec_reset_length (sm->pool_total_gauges);
+      for (u32 i = 0; i < dhcp6_server_pool_gauges_count (); i++)
+	{
+	  vec_add1 (sm->pool_in_use_gauges, vlib_stats_add_gauge ("/dhcp6-server/pool/%u/in-use", i));
+	  vec_add1 (sm->pool_total_gauges, vlib_stats_add_gauge ("/dhcp6-server/pool/%u/total", i));
+	}
+      sm->pool_gauges_generation = generation;
+    }
+  for (u32 i = 0; i < vec_len (sm->pool_in_use_gauges); i++)
+    if (dhcp6_server_pool_gauge (i, &in_use, &total))
+      {
+	vlib_stats_set_gauge (sm->pool_in_use_gauges[i], in_use);
+	vlib_stats_set_gauge (sm->pool_total_gauges[i], total);
+      }
+}
+
 /* Main-thread work the workers hand over: FIB changes for delegated
  * prefixes and leases due to expire while no packet arrives. It takes the
  * barrier only when there is something to do. */
@@ -280,6 +367,7 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       vlib_process_wait_for_event_or_clock (vm, 0.2);
       vlib_process_get_events (vm, 0);
       u32 now = dhcp6_server_now (vm);
+      dhcp6_server_update_pool_gauges ();
       /* The lease file to disk (msync); the workers keep writing meanwhile. */
       if (vlib_time_now (vm) - last_flush >= dhcp6_server_lease_store_flush_interval ())
 	{

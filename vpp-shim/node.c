@@ -103,6 +103,20 @@ dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
       counter = dhcp6_server_handle_packet (&packet, facts, &summary, &reply);
     }
 
+  /* Stats segment, per interface (counters validated when interfaces are
+   * created, so every sw_if_index has its slot). */
+  {
+    dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+    u32 thread = vm->thread_index;
+    u32 in = summary.msg_type_in < DHCP6_SERVER_N_STAT_MSG_TYPES ? summary.msg_type_in : 0;
+    vlib_increment_simple_counter (&sm->rx_by_type[in], thread, sw_if_index, 1);
+    if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
+      vlib_increment_simple_counter (&sm->tx_by_type[summary.msg_type_out], thread, sw_if_index,
+				     1);
+    else
+      vlib_increment_simple_counter (&sm->drops_by_reason[counter], thread, sw_if_index, 1);
+  }
+
   if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT && !reply.routed)
     {
       /* To the client: the whole frame back out of the interface. */

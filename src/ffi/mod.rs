@@ -51,6 +51,7 @@ fn publish<R>(
         let shard = unsafe { SHARD.owner() };
         shard.sync_pools(&pools, 0, 1);
         shard.sync_reserved(config.reservations().reserved_set());
+        publish_pool_gauges(&pools, shard);
         // The server DUID in force goes into the lease file, to be the same
         // after a restart even if it was derived from an interface address.
         if let (Some(duid), Some(bytes)) = (config.server_duid(), shard.store_bytes()) {
@@ -910,8 +911,12 @@ pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_v
                     l.preference.map(|p| format!(" preference {p}")).unwrap_or_default()
                 ),
             );
-            for p in &l.pools {
-                emit(line, ctx, &format!("  pool {p}"));
+            for (n, p) in l.pool_positions().zip(&l.pools) {
+                emit(
+                    line,
+                    ctx,
+                    &format!("  pool {p} (stats /dhcp6-server/pool/{n})"),
+                );
             }
             for o in l.options.iter() {
                 emit(line, ctx, &format!("  option {} {}", o.kind.name(), o.text));
@@ -1540,5 +1545,88 @@ pub extern "C" fn dhcp6_server_leases_import(
             }
         }
         Ok(())
+    })
+}
+
+/// Message types counted in the stats segment: 0 is "other" (unknown
+/// types), 1..=13 the RFC 8415 types.
+pub const DHCP6_SERVER_N_STAT_MSG_TYPES: u32 = 14;
+
+/// The stats segment name of a message type ("solicit", "relay-forward",
+/// "other"), as a static C string.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_message_type_stat_name(msg_type: u8) -> *const c_char {
+    let name: &'static CStr = match MessageType::from_u8(msg_type) {
+        Some(MessageType::Solicit) => c"solicit",
+        Some(MessageType::Advertise) => c"advertise",
+        Some(MessageType::Request) => c"request",
+        Some(MessageType::Confirm) => c"confirm",
+        Some(MessageType::Renew) => c"renew",
+        Some(MessageType::Rebind) => c"rebind",
+        Some(MessageType::Reply) => c"reply",
+        Some(MessageType::Release) => c"release",
+        Some(MessageType::Decline) => c"decline",
+        Some(MessageType::Reconfigure) => c"reconfigure",
+        Some(MessageType::InformationRequest) => c"information-request",
+        Some(MessageType::RelayForward) => c"relay-forward",
+        Some(MessageType::RelayReply) => c"relay-reply",
+        None => c"other",
+    };
+    name.as_ptr()
+}
+
+// ---------------------------------------------------------------- pool gauges
+
+/// Per configured pool (in `all_pools` order): its size and its in-use
+/// count, shared with the owner thread. Replaced on every configuration
+/// change; read by the main thread's maintenance pass without the barrier.
+static POOL_GAUGES: std::sync::Mutex<Vec<(u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>> =
+    std::sync::Mutex::new(Vec::new());
+static POOL_GAUGES_GENERATION: AtomicU32 = AtomicU32::new(0);
+
+fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
+    let shared = shard.pool_gauges();
+    let gauges = pools
+        .iter()
+        .filter_map(|spec| {
+            let (_, n) = shared.iter().find(|(s, _)| s == spec)?;
+            Some((u64::try_from(spec.size()).unwrap_or(u64::MAX), n.clone()))
+        })
+        .collect();
+    *POOL_GAUGES.lock().unwrap_or_else(|p| p.into_inner()) = gauges;
+    POOL_GAUGES_GENERATION.fetch_add(1, Ordering::Release);
+}
+
+/// Changes whenever the set of pools changes (the gauges are then made anew).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauges_generation() -> u32 {
+    POOL_GAUGES_GENERATION.load(Ordering::Acquire)
+}
+
+/// Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauges_count() -> u32 {
+    boundary(0, || POOL_GAUGES.lock().map_or(0, |g| g.len() as u32))
+}
+
+/// Leases in use (offered, bound, declined) and size of pool `i`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauge(index: u32, in_use: *mut u64, total: *mut u64) -> bool {
+    boundary(false, || {
+        let Ok(g) = POOL_GAUGES.lock() else {
+            return false;
+        };
+        let Some((size, n)) = g.get(index as usize) else {
+            return false;
+        };
+        // SAFETY: NULLs checked; otherwise writable (ABI contract).
+        match unsafe { (in_use.as_mut(), total.as_mut()) } {
+            (Some(u), Some(t)) => {
+                *u = n.load(Ordering::Relaxed);
+                *t = *size;
+                true
+            }
+            _ => false,
+        }
     })
 }

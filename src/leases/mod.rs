@@ -17,6 +17,8 @@ pub mod pool;
 pub mod store;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::duid::Duid;
 use list::{Linked, Links, List, NIL};
@@ -151,6 +153,9 @@ struct Allocator {
     end: u128,
     reuse: List,
     active: bool,
+    /// Leases of the pool offered, bound or declined: written by the owner
+    /// thread only, read by the main thread for the stats gauges.
+    in_use: Arc<AtomicU64>,
 }
 
 /// Lifetimes handed out with a binding.
@@ -262,6 +267,7 @@ impl Shard {
                 end: hi,
                 reuse: List::default(),
                 active: true,
+                in_use: Arc::new(AtomicU64::new(0)),
             });
             ids.push(self.pools.len() as u32 - 1);
         }
@@ -279,7 +285,9 @@ impl Shard {
             let l = &self.leases[index];
             if l.state != LeaseState::Unused && l.pool == NIL {
                 let pool = self.pool_holding(l.kind, l.resource, l.len);
+                let before = self.usage(index as u32);
                 self.leases[index].pool = pool;
+                self.account(index as u32, before);
             }
         }
         let want = usize::try_from(total)
@@ -489,6 +497,46 @@ impl Shard {
         None
     }
 
+    /// The pool and in-use state of a lease, before a change (for `account`).
+    fn usage(&self, index: u32) -> (u32, bool) {
+        let l = &self.leases[index as usize];
+        (
+            l.pool,
+            matches!(
+                l.state,
+                LeaseState::Offered | LeaseState::Bound | LeaseState::Declined
+            ),
+        )
+    }
+
+    /// Moves the lease's count between pools' in-use gauges after a change.
+    fn account(&mut self, index: u32, before: (u32, bool)) {
+        let after = self.usage(index);
+        if before == after {
+            return;
+        }
+        if before.1 {
+            if let Some(a) = self.pools.get(before.0 as usize) {
+                a.in_use.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        if after.1 {
+            if let Some(a) = self.pools.get(after.0 as usize) {
+                a.in_use.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The active pools with their in-use counts (shared, read without the
+    /// shard by the main thread).
+    pub fn pool_gauges(&self) -> Vec<(PoolSpec, Arc<AtomicU64>)> {
+        self.pools
+            .iter()
+            .filter(|a| a.active)
+            .map(|a| (a.spec, a.in_use.clone()))
+            .collect()
+    }
+
     /// Whether a new lease can be recorded (the lease file has a slot).
     fn has_room(&mut self) -> bool {
         if let Some(r) = self.store.as_mut() {
@@ -628,8 +676,10 @@ impl Shard {
         } else {
             lifetimes.valid
         };
+        let before = self.usage(index);
+        self.leases[index as usize].state = state;
+        self.account(index, before);
         let lease = &mut self.leases[index as usize];
-        lease.state = state;
         if state == LeaseState::Bound {
             lease.preferred_until = now.saturating_add(lifetimes.preferred);
             lease.valid_until = now.saturating_add(lifetimes.valid);
@@ -699,6 +749,7 @@ impl Shard {
             }
             self.unused_slots.retain(|i| *i != index);
             let pool = self.pool_holding(rec.kind, rec.resource, rec.len);
+            let before = self.usage(index);
             let lease = &mut self.leases[index as usize];
             *lease = Lease::unused();
             lease.kind = rec.kind;
@@ -714,6 +765,7 @@ impl Shard {
             };
             lease.sw_if_index = rec.sw_if_index;
             lease.pool = pool;
+            self.account(index, before);
             self.by_resource.insert((rec.kind, rec.resource), index);
             if let (LeaseState::Bound, Some(duid)) = (rec.state, &rec.duid) {
                 self.rebind(index, duid.as_bytes(), rec.iaid);
@@ -757,8 +809,10 @@ impl Shard {
             }
             None => return false,
         };
+        let before = self.usage(index);
+        self.leases[index as usize].state = LeaseState::Bound;
+        self.account(index, before);
         let lease = &mut self.leases[index as usize];
-        lease.state = LeaseState::Bound;
         lease.preferred_until = l.preferred_until;
         lease.valid_until = l.valid_until;
         lease.expires = l.valid_until;
@@ -830,7 +884,10 @@ impl Shard {
         let pool = self.leases[index as usize].pool;
         let lease = &mut self.leases[index as usize];
         let was_kept = matches!(lease.state, LeaseState::Bound | LeaseState::Declined);
+        let before = (lease.pool, was_kept || lease.state == LeaseState::Offered);
         lease.state = LeaseState::Free;
+        self.account(index, before);
+        let lease = &mut self.leases[index as usize];
         lease.preferred_until = 0;
         lease.valid_until = 0;
         if was_kept {
@@ -858,7 +915,9 @@ impl Shard {
         if self.by_resource.get(&key) == Some(&index) {
             self.by_resource.remove(&key);
         }
+        let before = self.usage(index);
         self.leases[index as usize] = Lease::unused();
+        self.account(index, before);
         self.unused_slots.push(index);
     }
 
@@ -933,8 +992,10 @@ impl Shard {
         self.dequeue(index);
         self.unroute(index);
         self.unbind(index);
+        let before = self.usage(index);
+        self.leases[index as usize].state = LeaseState::Declined;
+        self.account(index, before);
         let lease = &mut self.leases[index as usize];
-        lease.state = LeaseState::Declined;
         lease.preferred_until = 0;
         lease.valid_until = 0;
         lease.expires = now.saturating_add(hold);

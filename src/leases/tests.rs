@@ -679,3 +679,49 @@ fn restore_before_pools_are_configured_then_pools_arrive() {
     assert!(ids.contains(&r.lease(l).pool), "lease joined its pool");
     assert_ne!(bind(&mut r, 2, 1, &ids, 10).unwrap(), addr);
 }
+
+#[test]
+fn pool_gauges_count_leases_in_use() {
+    use std::sync::atomic::Ordering;
+    let p1 = addresses("2001:db8::1", "2001:db8::ff");
+    let (mut s, ids) = shard_with(&[p1]);
+    fn s_snapshot(s: &Shard) -> Vec<(PoolSpec, u64)> {
+        s.pool_gauges()
+            .into_iter()
+            .map(|(p, n)| (p, n.load(Ordering::Relaxed)))
+            .collect()
+    }
+    fn s_gauge(v: &[(PoolSpec, u64)]) -> u64 {
+        v[0].1
+    }
+    for c in 0..5 {
+        bind(&mut s, c, 1, &ids, 0).unwrap();
+    }
+    s.assign(
+        &duid(9),
+        IaKind::Na,
+        1,
+        &ids,
+        None,
+        LeaseState::Offered,
+        0,
+        LIFE,
+        HOLD,
+    )
+    .unwrap();
+    assert_eq!(s_gauge(&s_snapshot(&s)), 6, "bound and offered");
+    let l = s.find(&duid(0), IaKind::Na, 1).unwrap();
+    s.release(l);
+    let l = s.find(&duid(1), IaKind::Na, 1).unwrap();
+    s.decline(l, 0, 50);
+    assert_eq!(
+        s_gauge(&s_snapshot(&s)),
+        5,
+        "released one out, declined one still held"
+    );
+    s.expire(10_000);
+    assert_eq!(s_gauge(&s_snapshot(&s)), 0);
+    bind(&mut s, 3, 1, &ids, 10_001).unwrap();
+    s.clear();
+    assert_eq!(s_gauge(&s_snapshot(&s)), 0);
+}

@@ -1,0 +1,71 @@
+"""Issue 5: operability through VPP's own tools (stats segment)."""
+
+import re
+import time
+
+from harness import run
+from scapy.layers.dhcp6 import DHCP6_InfoRequest, DHCP6_Request, DHCP6_Solicit, DHCP6OptClientId, DHCP6OptIA_NA, DHCP6OptServerId, DUID_LL
+from test_foundation import info_request
+from test_stateful import LINK, POOL, duid, exchange
+
+
+def stats(vpp, *patterns):
+    """{(name, index): value} summed over threads, from vpp_get_stats."""
+    out = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", *patterns]).stdout
+    values = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*\[(\d+) @ \d+\]: (\d+) packets (\S+)", line)
+        if m:
+            key = (m.group(3), int(m.group(1)))
+            values[key] = values.get(key, 0) + int(m.group(2))
+            continue
+        m = re.match(r"\s*([\d.]+)\s+(/dhcp6-server/pool/\S+)", line)
+        if m:
+            values[(m.group(2), None)] = int(float(m.group(1)))
+    return values
+
+
+def sw_if_index(vpp, name):
+    out = vpp.cli(f"show interface {name}")
+    return int(re.search(rf"{re.escape(name)}\s+(\d+)", out).group(1))
+
+
+def test_stats_segment_counts_match_the_traffic(vpp, link):
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
+    vpp.cli_ok(f"dhcp6-server link {LINK}")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
+    try:
+        idx = sw_if_index(vpp, link.vpp_if)
+        before = stats(vpp, "/dhcp6-server/")
+        cid = DHCP6OptClientId(duid=duid(link))
+        for trid in range(1, 4):
+            exchange(link, DHCP6_InfoRequest(trid=trid) / cid)
+        adv = exchange(link, DHCP6_Solicit(trid=10) / cid / DHCP6OptIA_NA(iaid=1))
+        exchange(link, DHCP6_Request(trid=11) / cid / DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid) / DHCP6OptIA_NA(iaid=1))
+        # Two malformed (repeated Client Identifier) and one for another server.
+        for trid in (20, 21):
+            link.probe(info_request(link, payload=DHCP6_Solicit(trid=trid) / cid / cid), timeout=0.3)
+        exchange(link, DHCP6_InfoRequest(trid=22) / cid / DHCP6OptServerId(duid=DUID_LL(lladdr="02:00:00:00:00:99")))
+        time.sleep(1.5)  # gauges are copied once per maintenance pass
+        after = stats(vpp, "/dhcp6-server/")
+
+        def delta(name):
+            return after.get((name, idx), 0) - before.get((name, idx), 0)
+
+        assert delta("/dhcp6-server/rx/information-request") == 4
+        assert delta("/dhcp6-server/rx/solicit") == 3
+        assert delta("/dhcp6-server/rx/request") == 1
+        assert delta("/dhcp6-server/tx/reply") == 4
+        assert delta("/dhcp6-server/tx/advertise") == 1
+        assert delta("/dhcp6-server/drops/bad_client_id") == 2
+        assert delta("/dhcp6-server/drops/other_server") == 1
+        pools = vpp.cli("show dhcp6-server links")
+        n = int(re.search(r"pool addresses \S+ - \S+ \(stats /dhcp6-server/pool/(\d+)\)", pools).group(1))
+        assert after[(f"/dhcp6-server/pool/{n}/in-use", None)] == 1
+        assert after[(f"/dhcp6-server/pool/{n}/total", None)] == 0x10000
+
+    finally:
+        vpp.cli(f"dhcp6-server link {LINK} del")
+        vpp.cli("clear dhcp6-server leases")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:1::1/64")
