@@ -676,6 +676,63 @@ VLIB_CLI_COMMAND (dhcp6_server_lease_file_command, static) = {
   .function = dhcp6_server_lease_file_command_fn,
 };
 
+/* Whether a pending startup.conf interface item names an interface that
+ * exists (a lookup in main-thread tables: no barrier needed). */
+static bool
+dhcp6_server_pending_interface_exists (u8 *words)
+{
+  unformat_input_t in;
+  u32 sw_if_index = ~0;
+  bool exists;
+
+  unformat_init_vector (&in, vec_dup (words));
+  exists = unformat (&in, "%U", unformat_vnet_sw_interface, vnet_get_main (), &sw_if_index);
+  unformat_free (&in);
+  return exists;
+}
+
+bool
+dhcp6_server_pending_interfaces_ready (void)
+{
+  u8 **words;
+  vec_foreach (words, dhcp6_server_shim_main.pending_interfaces)
+    if (dhcp6_server_pending_interface_exists (*words))
+      return true;
+  return false;
+}
+
+void
+dhcp6_server_apply_pending_interfaces (vlib_main_t *vm)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+
+  for (u32 i = 0; i < vec_len (sm->pending_interfaces);)
+    {
+      u8 *words = sm->pending_interfaces[i];
+      unformat_input_t in;
+      clib_error_t *err;
+
+      if (!dhcp6_server_pending_interface_exists (words))
+	{
+	  i++;
+	  continue;
+	}
+      unformat_init_vector (&in, vec_dup (words));
+      err = dhcp6_server_enable_command.function (vm, &in, &dhcp6_server_enable_command);
+      unformat_free (&in);
+      if (err)
+	{
+	  dhcp6_server_log_err ("startup.conf dhcp6-server { interface %v }: %U", words,
+				format_clib_error, err);
+	  clib_error_free (err);
+	}
+      else
+	dhcp6_server_log_notice ("DHCPv6 service enabled on %v (startup.conf)", words);
+      vec_free (words);
+      vec_del1 (sm->pending_interfaces, i);
+    }
+}
+
 /* Runs one startup.conf item through the CLI command that parses the same
  * words; an error names the item. Takes ownership of `words` (a vector
  * without NUL: items are read with %v). */
@@ -707,6 +764,7 @@ dhcp6_server_config_item (vlib_main_t *vm, vlib_cli_command_t *cmd, u8 *words)
  *   option <name> [link <prefix>/<len>] { <value ...> }
  *   hold { [offer <s>] [decline <s>] }
  *   reservations <csv file>
+ *   interface <name> [{ reply-from <ip6> link-address <ip6> accept-multicast yes|no ... }]
  * Interfaces are enabled later (CLI, API, or the startup-config exec file),
  * once they exist. */
 static clib_error_t *
@@ -761,6 +819,17 @@ dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
 	{
 	  err = dhcp6_server_config_item (vm, &dhcp6_server_hold_command, vec_dup (sub.buffer));
 	  unformat_free (&sub);
+	}
+      else if (unformat (input, "interface %v %U", &name, unformat_vlib_cli_sub_input, &sub))
+	{
+	  vec_add1 (dhcp6_server_shim_main.pending_interfaces, format (0, "%v %v", name, sub.buffer));
+	  unformat_free (&sub);
+	  vec_free (name);
+	}
+      else if (unformat (input, "interface %v", &name))
+	{
+	  vec_add1 (dhcp6_server_shim_main.pending_interfaces, name);
+	  name = 0;
 	}
       else if (unformat (input, "lease-file %U", unformat_vlib_cli_sub_input, &sub))
 	{

@@ -48,6 +48,9 @@ typedef struct
   u32 *pool_in_use_gauges;
   u32 *pool_total_gauges;
   u32 pool_gauges_generation;
+  /* startup.conf `interface` items waiting for their interface to exist:
+   * the words of a `dhcp6-server enable` command each. */
+  u8 **pending_interfaces;
   vlib_log_class_t log_class;
 } dhcp6_server_shim_main_t;
 
@@ -87,6 +90,11 @@ int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 /* Makes room in the per-interface stats counters for `sw_if_index`
  * (main thread, barrier held). */
 void dhcp6_server_stats_validate (u32 sw_if_index);
+
+/* Applies the startup.conf interface items whose interface exists now;
+ * main thread, barrier held. */
+void dhcp6_server_apply_pending_interfaces (vlib_main_t *vm);
+bool dhcp6_server_pending_interfaces_ready (void);
 
 /* VNET_API_ERROR_* for a status from the above or from the Rust core. */
 int dhcp6_server_status_to_api_error (int status);

@@ -368,6 +368,14 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       vlib_process_get_events (vm, 0);
       u32 now = dhcp6_server_now (vm);
       dhcp6_server_update_pool_gauges ();
+      /* startup.conf interfaces, once they exist (created by the startup
+       * exec file, the CLI or the API). */
+      if (dhcp6_server_pending_interfaces_ready ())
+	{
+	  vlib_worker_thread_barrier_sync (vm);
+	  dhcp6_server_apply_pending_interfaces (vm);
+	  vlib_worker_thread_barrier_release (vm);
+	}
       /* The lease file to disk (msync); the workers keep writing meanwhile. */
       if (vlib_time_now (vm) - last_flush >= dhcp6_server_lease_store_flush_interval ())
 	{

@@ -69,3 +69,28 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
         vpp.cli(f"dhcp6-server link {LINK} del")
         vpp.cli("clear dhcp6-server leases")
         vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:1::1/64")
+
+
+def test_startup_conf_interfaces_are_enabled_once_they_exist():
+    from harness import Link, Vpp
+
+    vpp = Vpp()
+    link = None
+    try:
+        # Learn the interface name, then restart VPP with a section naming
+        # it: the interface only exists once created after startup.
+        link = Link(vpp, 0)
+        conf = f"dhcp6-server {{ interface {link.vpp_if} {{ reply-from fe80::77 accept-unicast no }} }}"
+        vpp.cleanup()
+        vpp = Vpp(extra_conf=conf)
+        assert "0 interfaces enabled" in vpp.cli("show dhcp6-server")
+        link.attach(vpp)
+        deadline = time.time() + 5
+        while time.time() < deadline and "1 interface enabled" not in vpp.cli("show dhcp6-server"):
+            time.sleep(0.2)
+        out = vpp.cli("show dhcp6-server interfaces")
+        assert "reply-from fe80::77 (configured)" in out and "accept-unicast no" in out, out
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
