@@ -29,8 +29,8 @@ if [ ! -f "$json" ]; then
 fi
 
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+# VPP's own layout on Debian-style systems: <prefix>/lib/<multiarch>/vpp_plugins.
 plugin_dir="$prefix/lib/$multiarch/vpp_plugins"
-[ -d "$destdir$plugin_dir" ] || plugin_dir="$prefix/lib/vpp_plugins"
 install -D -m 0644 "$so" "$destdir$plugin_dir/dhcp6_server_plugin.so"
 install -D -m 0644 "$json" "$destdir$prefix/share/vpp/api/plugins/dhcp6_server.api.json"
 install -D -m 0755 packaging/scripts/dhcp6-server-ctl "$destdir$prefix/bin/dhcp6-server-ctl"

@@ -52,7 +52,7 @@ def missing_requirements():
 class Vpp:
     """One VPP process with its own sockets, plugin dir and logs."""
 
-    def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M"):
+    def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M", packaged=False):
         self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         self.cli_sock = self.dir / "cli.sock"
         self.api_sock = self.dir / "api.sock"
@@ -60,8 +60,10 @@ class Vpp:
         self.log = self.dir / "vpp.log"
         plugins = self.dir / "plugins"
         plugins.mkdir()
-        # VPP names a plugin after its file.
-        (plugins / PLUGIN_NAME).symlink_to(PLUGIN_SO)
+        # VPP names a plugin after its file. A packaged plugin is found in
+        # VPP's own plugin directory instead.
+        if not packaged:
+            (plugins / PLUGIN_NAME).symlink_to(PLUGIN_SO)
         # More workers than this machine's spare cores: unpinned threads.
         pthreads = "use-pthreads " if workers > 1 else ""
         cpu = f"cpu {{ {pthreads}workers {workers} }}" if workers else ""

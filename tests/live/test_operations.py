@@ -94,3 +94,40 @@ def test_startup_conf_interfaces_are_enabled_once_they_exist():
         vpp.cleanup()
         if link:
             link.close()
+
+
+def test_deb_package_installs_and_vpp_loads_the_plugin_from_packaged_paths(tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from harness import REPO, Link, Vpp, run
+    from test_foundation import info_request
+
+    deb = run(["bash", str(REPO / "packaging" / "build-deb.sh")], timeout=600).stdout.strip().splitlines()[-1]
+    info = run(["dpkg-deb", "-f", str(REPO / deb), "Depends", "Version"]).stdout
+    assert "Depends: vpp (= 26.06-release)" in info, info
+    # This machine's VPP is built from source, not from FD.io's packages, so
+    # the exact-version dependency cannot be met here: install past it.
+    run(["dpkg", "-i", "--force-depends", str(REPO / deb)], timeout=120)
+    vpp = link = None
+    try:
+        installed = Path("/usr/lib/x86_64-linux-gnu/vpp_plugins/dhcp6_server_plugin.so")
+        assert installed.is_file() and Path("/usr/share/vpp/api/plugins/dhcp6_server.api.json").is_file()
+        vpp = Vpp(packaged=True)
+        line = next(l for l in vpp.cli("show plugins").splitlines() if "dhcp6_server_plugin.so" in l)
+        assert "DHCPv6 server in the dataplane" in line
+        link = Link(vpp, 0)
+        vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
+        assert len(link.probe(info_request(link))) == 1, "answering"
+        # The installed script with the installed API JSON (no --api-json).
+        r = subprocess.run(["/usr/bin/dhcp6-server-ctl", "--socket", str(vpp.api_sock), "interfaces", "--json"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and json.loads(r.stdout)[0]["interface"] == link.vpp_if, r.stderr
+    finally:
+        if vpp:
+            vpp.cleanup()
+        if link:
+            link.close()
+        run(["dpkg", "-r", "dhcp6-server-vpp-plugin"], timeout=120, check=False)
+    assert not Path("/usr/lib/x86_64-linux-gnu/vpp_plugins/dhcp6_server_plugin.so").exists(), "removed with the package"
