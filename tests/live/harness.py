@@ -148,7 +148,7 @@ plugins {{
         """Runs the vpp_papi management script against this VPP."""
         return run(
             [sys.executable, str(CTL), "--socket", str(self.api_sock), "--api-dir", vpp_core_api_dir(),
-             "--api-json", str(API_JSON), *args],
+             "--api-json", str(API_JSON), "--stats-socket", str(self.stats_sock), *args],
             check=False,
         )
 

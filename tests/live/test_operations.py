@@ -60,6 +60,14 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
         assert delta("/dhcp6-server/tx/advertise") == 1
         assert delta("/dhcp6-server/drops/bad_client_id") == 2
         assert delta("/dhcp6-server/drops/other_server") == 1
+        # The management script shows the same.
+        import json
+
+        r = vpp.ctl("counters", "--json")
+        assert r.returncode == 0, r.stderr
+        counters = json.loads(r.stdout)["interfaces"][link.vpp_if]
+        assert counters["rx"]["information-request"] >= 4 and counters["drops"]["bad_client_id"] >= 2, counters
+        assert "information-request" in vpp.ctl("counters").stdout
         pools = vpp.cli("show dhcp6-server links")
         n = int(re.search(r"pool addresses \S+ - \S+ \(stats /dhcp6-server/pool/(\d+)\)", pools).group(1))
         assert after[(f"/dhcp6-server/pool/{n}/in-use", None)] == 1
