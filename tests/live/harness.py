@@ -238,7 +238,15 @@ class Link:
         return [bytes.fromhex(h) for h in r.stdout.split()]
 
     def close(self):
-        run(["ip", "netns", "del", self.ns], check=False)
+        # Clients can leave helpers behind (dhcpcd's proxies); while they
+        # live in a private mount namespace the name cannot be removed.
+        for _ in range(50):
+            for pid in run(["ip", "netns", "pids", self.ns], check=False).stdout.split():
+                run(["kill", "-9", pid], check=False)
+            run(["ip", "netns", "del", self.ns], check=False)
+            if self.ns not in run(["ip", "netns", "list"], check=False).stdout.split():
+                break
+            time.sleep(0.1)
         run(["ip", "link", "del", self.host_if], check=False)
 
 

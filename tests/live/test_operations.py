@@ -139,3 +139,32 @@ def test_deb_package_installs_and_vpp_loads_the_plugin_from_packaged_paths(tmp_p
             link.close()
         run(["dpkg", "-r", "dhcp6-server-vpp-plugin"], timeout=120, check=False)
     assert not Path("/usr/lib/x86_64-linux-gnu/vpp_plugins/dhcp6_server_plugin.so").exists(), "removed with the package"
+
+
+def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
+    import signal
+    import subprocess
+    import sys
+
+    from harness import REPO
+
+    def leftovers(before):
+        names = run(["ip", "netns", "list"], check=False).stdout.split()
+        return {n for n in names if n.startswith("d6t")} - before
+
+    before = {n for n in run(["ip", "netns", "list"], check=False).stdout.split() if n.startswith("d6t")}
+    demo = [sys.executable, str(REPO / "tests" / "live" / "demo.py")]
+    r = subprocess.run(demo, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    for expected in (" bound IA_NA ", " bound IA_PD ", "routed via", "dhcp6-server refs:1",
+                     "Solicit -> Advertise", "Request -> Reply", "pool 0:", "done: cleaning up"):
+        assert expected in r.stdout, (expected, r.stdout[-3000:])
+    assert not leftovers(before)
+
+    # Interrupted half way (as Ctrl-C does): still nothing left behind.
+    p = subprocess.Popen(demo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    out = p.communicate(timeout=60)[0]
+    assert "interrupted: cleaned up" in out or "done: cleaning up" in out, out[-2000:]
+    assert not leftovers(before)
