@@ -69,6 +69,13 @@
  */
 #define DHCP6_SERVER_N_STAT_MSG_TYPES 14
 
+#define CAPACITY 4096
+
+/**
+ * Events kept between two hand-overs; more are counted as dropped.
+ */
+#define EVENTS_RESERVED 1024
+
 #define NIL UINT32_MAX
 
 #define HEADER_LEN 4096
@@ -362,6 +369,26 @@ typedef struct {
 } Dhcp6ServerLease;
 
 typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
+
+/**
+ * A lease event for API subscribers.
+ */
+typedef struct {
+  /**
+   * 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
+   */
+  uint8_t kind;
+  bool is_prefix;
+  uint8_t resource[16];
+  uint8_t prefix_len;
+  uint32_t iaid;
+  uint8_t duid_len;
+  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
+  uint32_t valid_left;
+  uint32_t sw_if_index;
+} Dhcp6ServerLeaseEvent;
+
+typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *event);
 
 
 
@@ -698,5 +725,22 @@ uint32_t dhcp6_server_pool_gauges_count(void);
  * Leases in use (offered, bound, declined) and size of pool `i`.
  */
 bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
+
+/**
+ * Starts (or stops) recording lease events: while nobody subscribed the
+ * lease engine records none. Main thread, barrier held.
+ */
+void dhcp6_server_events_want(bool wanted);
+
+/**
+ * Hands every lease event waiting in the ring to `each`; main thread, no
+ * barrier needed. Returns how many.
+ */
+uint32_t dhcp6_server_events_drain(uint32_t now, Dhcp6ServerLeaseEventFn each, void *ctx);
+
+/**
+ * Lease events dropped because the ring was full (since start).
+ */
+uint64_t dhcp6_server_events_dropped(void);
 
 #endif  /* DHCP6_SERVER_H */

@@ -301,6 +301,71 @@ vl_api_dhcp6_server_lease_delete_t_handler (vl_api_dhcp6_server_lease_delete_t *
   REPLY_MACRO (VL_API_DHCP6_SERVER_LEASE_DELETE_REPLY);
 }
 
+static void
+vl_api_want_dhcp6_server_lease_events_t_handler (vl_api_want_dhcp6_server_lease_events_t *mp)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  vl_api_want_dhcp6_server_lease_events_reply_t *rmp;
+  int rv = 0;
+  u32 i = vec_search (sm->event_client_indexes, mp->client_index);
+
+  if (mp->enable_disable && i == ~0)
+    {
+      vec_add1 (sm->event_client_indexes, mp->client_index);
+      vec_add1 (sm->event_pids, ntohl (mp->pid));
+    }
+  else if (!mp->enable_disable && i != ~0)
+    {
+      vec_del1 (sm->event_client_indexes, i);
+      vec_del1 (sm->event_pids, i);
+    }
+  else
+    rv = VNET_API_ERROR_INVALID_REGISTRATION;
+  dhcp6_server_events_want (vec_len (sm->event_client_indexes) > 0);
+  REPLY_MACRO (VL_API_WANT_DHCP6_SERVER_LEASE_EVENTS_REPLY);
+}
+
+static void
+dhcp6_server_send_lease_event (void *ctx, const Dhcp6ServerLeaseEvent *e)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  u64 dropped = dhcp6_server_events_dropped ();
+
+  for (u32 i = 0; i < vec_len (sm->event_client_indexes);)
+    {
+      vl_api_registration_t *reg = vl_api_client_index_to_registration (sm->event_client_indexes[i]);
+      if (!reg)
+	{
+	  /* The client went away without unsubscribing. */
+	  vec_del1 (sm->event_client_indexes, i);
+	  vec_del1 (sm->event_pids, i);
+	  continue;
+	}
+      vl_api_dhcp6_server_lease_event_t *mp = vl_msg_api_alloc_zero (sizeof (*mp));
+      mp->_vl_msg_id = htons (VL_API_DHCP6_SERVER_LEASE_EVENT + sm->msg_id_base);
+      mp->client_index = sm->event_client_indexes[i];
+      mp->pid = htonl (sm->event_pids[i]);
+      mp->kind = e->kind;
+      clib_memcpy (mp->prefix.address, e->resource, 16);
+      mp->prefix.len = e->prefix_len;
+      mp->is_delegated_prefix = e->is_prefix;
+      mp->iaid = htonl (e->iaid);
+      mp->duid_len = e->duid_len;
+      clib_memcpy (mp->duid, e->duid, sizeof (mp->duid));
+      mp->valid_lifetime_left = htonl (e->valid_left);
+      mp->sw_if_index = htonl (e->sw_if_index);
+      mp->dropped = clib_host_to_net_u64 (dropped);
+      vl_api_send_msg (reg, (u8 *) mp);
+      i++;
+    }
+}
+
+void
+dhcp6_server_send_lease_events (vlib_main_t *vm)
+{
+  dhcp6_server_events_drain (dhcp6_server_now (vm), dhcp6_server_send_lease_event, 0);
+}
+
 /* API definitions */
 #include <vnet/format_fns.h>
 #include <dhcp6_server/dhcp6_server.api.c>

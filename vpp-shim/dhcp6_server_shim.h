@@ -51,6 +51,9 @@ typedef struct
   /* startup.conf `interface` items waiting for their interface to exist:
    * the words of a `dhcp6-server enable` command each. */
   u8 **pending_interfaces;
+  /* API clients subscribed to lease events, and the pid each gave. */
+  u32 *event_client_indexes;
+  u32 *event_pids;
   vlib_log_class_t log_class;
 } dhcp6_server_shim_main_t;
 
@@ -95,6 +98,9 @@ void dhcp6_server_stats_validate (u32 sw_if_index);
  * main thread, barrier held. */
 void dhcp6_server_apply_pending_interfaces (vlib_main_t *vm);
 bool dhcp6_server_pending_interfaces_ready (void);
+
+/* Sends the lease events waiting in the ring to the API subscribers. */
+void dhcp6_server_send_lease_events (vlib_main_t *vm);
 
 /* VNET_API_ERROR_* for a status from the above or from the Rust core. */
 int dhcp6_server_status_to_api_error (int status);

@@ -368,6 +368,7 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       vlib_process_get_events (vm, 0);
       u32 now = dhcp6_server_now (vm);
       dhcp6_server_update_pool_gauges ();
+      dhcp6_server_send_lease_events (vm);
       /* startup.conf interfaces, once they exist (created by the startup
        * exec file, the CLI or the API). */
       if (dhcp6_server_pending_interfaces_ready ())

@@ -13,6 +13,7 @@
 // contract is stated on each function and checked (NULL) where it can be.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod events;
 mod mapped_file;
 mod registration;
 mod shard_cell;
@@ -64,8 +65,21 @@ fn publish<R>(
     Ok(result)
 }
 
-/// Publishes, for the maintenance pass, what the shard has waiting.
-fn note_shard_state(shard: &Shard) {
+static EVENTS: std::sync::OnceLock<events::EventRing> = std::sync::OnceLock::new();
+
+fn event_ring() -> &'static events::EventRing {
+    EVENTS.get_or_init(events::EventRing::new)
+}
+
+/// Publishes, for the maintenance pass, what the shard has waiting (and
+/// hands its lease events to the ring).
+fn note_shard_state(shard: &mut Shard) {
+    let ring = event_ring();
+    let (events, dropped) = shard.take_events();
+    for e in events {
+        ring.push(e);
+    }
+    ring.count_dropped(dropped);
     ROUTES_PENDING.store(shard.has_route_ops(), Ordering::Release);
     NEXT_EXPIRY.store(shard.next_expiry().unwrap_or(u32::MAX), Ordering::Release);
 }
@@ -1629,4 +1643,73 @@ pub extern "C" fn dhcp6_server_pool_gauge(index: u32, in_use: *mut u64, total: *
             _ => false,
         }
     })
+}
+
+// ---------------------------------------------------------------- lease events
+
+/// A lease event for API subscribers.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLeaseEvent {
+    /// 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
+    pub kind: u8,
+    pub is_prefix: bool,
+    pub resource: [u8; 16],
+    pub prefix_len: u8,
+    pub iaid: u32,
+    pub duid_len: u8,
+    pub duid: [u8; DHCP6_SERVER_MAX_DUID_LEN],
+    pub valid_left: u32,
+    pub sw_if_index: u32,
+}
+
+pub type Dhcp6ServerLeaseEventFn =
+    Option<extern "C" fn(ctx: *mut c_void, event: *const Dhcp6ServerLeaseEvent)>;
+
+/// Starts (or stops) recording lease events: while nobody subscribed the
+/// lease engine records none. Main thread, barrier held.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_want(wanted: bool) {
+    boundary((), || {
+        event_ring();
+        // SAFETY: API handlers run on the main thread with the barrier held.
+        unsafe { SHARD.owner() }.events_wanted = wanted;
+    })
+}
+
+/// Hands every lease event waiting in the ring to `each`; main thread, no
+/// barrier needed. Returns how many.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_drain(
+    now: u32,
+    each: Dhcp6ServerLeaseEventFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        let mut n = 0;
+        while let Some(e) = event_ring().pop() {
+            let c = Dhcp6ServerLeaseEvent {
+                kind: e.kind as u8,
+                is_prefix: e.ia == crate::leases::IaKind::Pd,
+                resource: e.resource.to_be_bytes(),
+                prefix_len: e.len,
+                iaid: e.iaid,
+                duid_len: e.duid_len,
+                duid: e.duid,
+                valid_left: e.valid_until.saturating_sub(now),
+                sw_if_index: e.sw_if_index,
+            };
+            if let Some(f) = each {
+                f(ctx, &c);
+            }
+            n += 1;
+        }
+        n
+    })
+}
+
+/// Lease events dropped because the ring was full (since start).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_dropped() -> u64 {
+    boundary(0, || event_ring().dropped())
 }

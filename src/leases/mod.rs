@@ -65,6 +65,34 @@ pub struct RouteVia {
     pub fib_index: u32,
 }
 
+/// What happened to a lease, for API subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LeaseEventKind {
+    Bound = 1,
+    Renewed = 2,
+    Released = 3,
+    Expired = 4,
+    Declined = 5,
+}
+
+/// One lease event (Copy: it crosses threads through a ring).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseEvent {
+    pub kind: LeaseEventKind,
+    pub ia: IaKind,
+    pub resource: u128,
+    pub len: u8,
+    pub iaid: u32,
+    pub duid_len: u8,
+    pub duid: [u8; crate::duid::MAX_DUID_LEN],
+    pub valid_until: Time,
+    pub sw_if_index: u32,
+}
+
+/// Events kept between two hand-overs; more are counted as dropped.
+pub const EVENTS_RESERVED: usize = 1024;
+
 /// A route change for the main thread to make in VPP's FIB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteOp {
@@ -205,6 +233,10 @@ pub struct Shard {
     /// Leases restored from the file or imported, by expiry (their
     /// lifetimes differ, so the per-length FIFOs cannot order them).
     irregular: BTreeSet<(Time, u32)>,
+    /// Lease events, recorded only while someone subscribed.
+    pub events_wanted: bool,
+    events: Vec<LeaseEvent>,
+    events_dropped: u64,
 }
 
 /// Memory the lease records are written to (a mapped file in VPP).
@@ -677,6 +709,7 @@ impl Shard {
             lifetimes.valid
         };
         let before = self.usage(index);
+        let was_bound = self.leases[index as usize].state == LeaseState::Bound;
         self.leases[index as usize].state = state;
         self.account(index, before);
         let lease = &mut self.leases[index as usize];
@@ -688,6 +721,12 @@ impl Shard {
         self.enqueue_expiry(index, hold);
         if state == LeaseState::Bound {
             self.persist(index);
+            let kind = if was_bound {
+                LeaseEventKind::Renewed
+            } else {
+                LeaseEventKind::Bound
+            };
+            self.event(index, kind);
         }
     }
 
@@ -957,6 +996,42 @@ impl Shard {
         }
     }
 
+    /// Records an event about lease `index` (if subscribed; bounded).
+    fn event(&mut self, index: u32, kind: LeaseEventKind) {
+        if !self.events_wanted {
+            return;
+        }
+        if self.events.len() >= EVENTS_RESERVED || self.events.try_reserve(1).is_err() {
+            self.events_dropped += 1;
+            return;
+        }
+        let l = &self.leases[index as usize];
+        let mut e = LeaseEvent {
+            kind,
+            ia: l.kind,
+            resource: l.resource,
+            len: l.len,
+            iaid: l.iaid,
+            duid_len: 0,
+            duid: [0; crate::duid::MAX_DUID_LEN],
+            valid_until: l.valid_until,
+            sw_if_index: l.sw_if_index,
+        };
+        if let Some(c) = self.clients.get(l.client as usize).and_then(Option::as_ref) {
+            let d = c.duid.as_bytes();
+            e.duid[..d.len()].copy_from_slice(d);
+            e.duid_len = d.len() as u8;
+        }
+        self.events.push(e);
+    }
+
+    /// Hands the recorded events over, with the number dropped since the
+    /// last hand-over.
+    pub fn take_events(&mut self) -> (std::vec::Drain<'_, LeaseEvent>, u64) {
+        let dropped = std::mem::take(&mut self.events_dropped);
+        (self.events.drain(..), dropped)
+    }
+
     /// Queues a route change again, e.g. one whose interface does not exist
     /// yet after a restart.
     pub fn requeue_route_op(&mut self, op: RouteOp) {
@@ -984,6 +1059,7 @@ impl Shard {
 
     /// Release (RFC 8415 section 18.3.7).
     pub fn release(&mut self, index: u32) {
+        self.event(index, LeaseEventKind::Released);
         self.free(index);
     }
 
@@ -995,6 +1071,7 @@ impl Shard {
         let before = self.usage(index);
         self.leases[index as usize].state = LeaseState::Declined;
         self.account(index, before);
+        self.event(index, LeaseEventKind::Declined);
         let lease = &mut self.leases[index as usize];
         lease.preferred_until = 0;
         lease.valid_until = 0;
@@ -1030,6 +1107,9 @@ impl Shard {
             if self.leases[index as usize].state == LeaseState::Declined {
                 self.leases[index as usize].client = NIL;
             }
+            if self.leases[index as usize].state == LeaseState::Bound {
+                self.event(index, LeaseEventKind::Expired);
+            }
             self.free(index);
             n += 1;
         }
@@ -1043,6 +1123,9 @@ impl Shard {
                 self.leases[head as usize].queue = Queue::None;
                 if self.leases[head as usize].state == LeaseState::Declined {
                     self.leases[head as usize].client = NIL;
+                }
+                if self.leases[head as usize].state == LeaseState::Bound {
+                    self.event(head, LeaseEventKind::Expired);
                 }
                 self.free(head);
                 n += 1;

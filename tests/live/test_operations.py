@@ -168,3 +168,48 @@ def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
     out = p.communicate(timeout=60)[0]
     assert "interrupted: cleaned up" in out or "done: cleaning up" in out, out[-2000:]
     assert not leftovers(before)
+
+
+def test_lease_events_reach_an_api_subscriber(vpp, link):
+    import json
+    import subprocess
+    import sys
+
+    from harness import API_JSON, CTL, vpp_core_api_dir
+    from scapy.layers.dhcp6 import DHCP6_Decline, DHCP6_Release, DHCP6_Renew, DHCP6OptIAAddress
+
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
+    vpp.cli_ok(f"dhcp6-server link {LINK}")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
+    sub = subprocess.Popen(
+        [sys.executable, str(CTL), "--socket", str(vpp.api_sock), "--api-dir", vpp_core_api_dir(),
+         "--api-json", str(API_JSON), "events", "--count", "5", "--seconds", "20", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # subscribed
+        cid = DHCP6OptClientId(duid=duid(link))
+        adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1))
+        sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
+        reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_NA(iaid=1))
+        addr = reply[DHCP6OptIAAddress].addr
+        ia = DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(addr=addr)])
+        exchange(link, DHCP6_Renew(trid=3) / cid / sid / ia)
+        exchange(link, DHCP6_Release(trid=4) / cid / sid / ia)
+        reply = exchange(link, DHCP6_Request(trid=5) / cid / sid / DHCP6OptIA_NA(iaid=2))
+        declined = reply[DHCP6OptIAAddress].addr
+        exchange(link, DHCP6_Decline(trid=6) / cid / sid / DHCP6OptIA_NA(iaid=2, ianaopts=[DHCP6OptIAAddress(addr=declined)]))
+        out, err = sub.communicate(timeout=30)
+    finally:
+        if sub.poll() is None:
+            sub.kill()
+        vpp.cli(f"dhcp6-server link {LINK} del")
+        vpp.cli("clear dhcp6-server leases")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:1::1/64")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["event"], e["prefix"]) for e in events] == [
+        ("bound", f"{addr}/128"), ("renewed", f"{addr}/128"), ("released", f"{addr}/128"),
+        ("bound", f"{declined}/128"), ("declined", f"{declined}/128"),
+    ], (events, err)
+    assert events[0]["duid"] == bytes(duid(link)).hex(":") and events[0]["interface"] == link.vpp_if
+    assert events[0]["dropped_so_far"] == 0
