@@ -68,6 +68,9 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
         counters = json.loads(r.stdout)["interfaces"][link.vpp_if]
         assert counters["rx"]["information-request"] >= 4 and counters["drops"]["bad_client_id"] >= 2, counters
         assert "information-request" in vpp.ctl("counters").stdout
+        prom = vpp.ctl("counters", "--prometheus").stdout
+        assert f'dhcp6_server_messages_received_total{{interface="{link.vpp_if}",type="information-request"}} ' in prom, prom
+        assert "# TYPE dhcp6_server_pool_in_use gauge" in prom and 'dhcp6_server_pool_in_use{pool="' in prom, prom
         pools = vpp.cli("show dhcp6-server links")
         n = int(re.search(r"pool addresses \S+ - \S+ \(stats /dhcp6-server/pool/(\d+)\)", pools).group(1))
         assert after[(f"/dhcp6-server/pool/{n}/in-use", None)] == 1
