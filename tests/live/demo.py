@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Link, Vpp, missing_requirements  # noqa: E402
+from harness import Link, Vpp, cleanup_own, missing_requirements  # noqa: E402
 
 CONF = """dhcp6-server {
   link 2001:db8:1::/64 { preferred-lifetime 600 valid-lifetime 1200 }
@@ -88,6 +88,8 @@ def main():
             vpp.cleanup()
         if link:
             link.close()
+        # Also what an interruption caught half-made.
+        cleanup_own()
 
 
 if __name__ == "__main__":

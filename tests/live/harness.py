@@ -22,6 +22,13 @@ PROBE = Path(__file__).resolve().parent / "probe.py"
 # Prefix of every namespace and veth the tests create (cleanup sweeps it).
 NAME_PREFIX = "d6t"
 _links_made = 0
+# Every VPP this process started, for cleanup after an interruption.
+_started = []
+
+
+def own_tag():
+    """The part of namespace and veth names that is this process's."""
+    return f"{os.getpid() % 10000}"
 
 
 def run(cmd, check=True, timeout=30, **kw):
@@ -100,6 +107,7 @@ plugins {{
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+        _started.append(self)
         self._wait_ready()
 
     def _wait_ready(self, timeout=120):
@@ -175,7 +183,7 @@ class Link:
         global _links_made
         _links_made += 1
         # Unique per link of this test run (names stay within 15 characters).
-        tag = f"{os.getpid() % 10000}{_links_made}"
+        tag = f"{own_tag()}{_links_made}"
         self.ns = f"{NAME_PREFIX}{tag}"
         self.host_if = f"{NAME_PREFIX}s{tag}"
         self.client_if = "c0"
@@ -238,16 +246,43 @@ class Link:
         return [bytes.fromhex(h) for h in r.stdout.split()]
 
     def close(self):
-        # Clients can leave helpers behind (dhcpcd's proxies); while they
-        # live in a private mount namespace the name cannot be removed.
-        for _ in range(50):
-            for pid in run(["ip", "netns", "pids", self.ns], check=False).stdout.split():
-                run(["kill", "-9", pid], check=False)
-            run(["ip", "netns", "del", self.ns], check=False)
-            if self.ns not in run(["ip", "netns", "list"], check=False).stdout.split():
-                break
-            time.sleep(0.1)
+        delete_netns(self.ns)
         run(["ip", "link", "del", self.host_if], check=False)
+
+
+def delete_netns(name, seconds=15):
+    """Deletes a namespace, killing what runs in it. Clients can leave
+    helpers behind (dhcpcd's proxies) whose private mount namespace keeps
+    the name busy until they are gone: retry until then."""
+    deadline = time.time() + seconds
+    while True:
+        for pid in run(["ip", "netns", "pids", name], check=False).stdout.split():
+            run(["kill", "-9", pid], check=False)
+        run(["ip", "netns", "del", name], check=False)
+        names = [line.split()[0] for line in run(["ip", "netns", "list"], check=False).stdout.splitlines() if line]
+        if name not in names or time.time() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def cleanup_own():
+    """Stops every VPP and removes every namespace and veth this process
+    made, whatever state an interruption left them in."""
+    for vpp in _started:
+        try:
+            vpp.cleanup()
+        except Exception:
+            pass
+    _started.clear()
+    mine = (f"{NAME_PREFIX}{own_tag()}", f"{NAME_PREFIX}s{own_tag()}")
+    for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if name.startswith(mine[0]):
+            delete_netns(name)
+    for line in run(["ip", "-o", "link", "show"], check=False).stdout.splitlines():
+        m = re.match(r"\d+: ([^:@]+)", line)
+        if m and m.group(1).startswith(mine[1]):
+            run(["ip", "link", "del", m.group(1)], check=False)
 
 
 def sweep_leftovers():
