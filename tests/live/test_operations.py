@@ -155,7 +155,11 @@ def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
         names = run(["ip", "netns", "list"], check=False).stdout.split()
         return {n for n in names if n.startswith("d6t")} - before
 
+    def vpp_processes():
+        return set(run(["pgrep", "-x", "vpp"], check=False).stdout.split())
+
     before = {n for n in run(["ip", "netns", "list"], check=False).stdout.split() if n.startswith("d6t")}
+    vpps_before = vpp_processes()
     demo = [sys.executable, str(REPO / "tests" / "live" / "demo.py")]
     r = subprocess.run(demo, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
@@ -172,6 +176,7 @@ def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
         out = p.communicate(timeout=60)[0]
         assert "interrupted: cleaned up" in out or "done: cleaning up" in out, out[-2000:]
         assert not leftovers(before), moment
+        assert vpp_processes() == vpps_before, f"a VPP left running after an interruption at {moment}s"
 
 
 def test_lease_events_reach_an_api_subscriber(vpp, link):
