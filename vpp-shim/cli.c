@@ -223,6 +223,10 @@ dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli
     vlib_cli_output (vm, "    %U", format_ip6_address, &dns[i]);
   vlib_cli_output (vm, "  domain-search: %s", domains[0] ? domains : "none");
   dhcp6_server_show_lease_store (dhcp6_server_cli_line, vm);
+  vlib_cli_output (vm, "  lease events: %u subscriber%s, %llu dropped (subscribers too slow)",
+		   vec_len (dhcp6_server_shim_main.event_client_indexes),
+		   vec_len (dhcp6_server_shim_main.event_client_indexes) == 1 ? "" : "s",
+		   (unsigned long long) dhcp6_server_events_dropped ());
   return 0;
 }
 

@@ -222,3 +222,4 @@ def test_lease_events_reach_an_api_subscriber(vpp, link):
     ], (events, err)
     assert events[0]["duid"] == bytes(duid(link)).hex(":") and events[0]["interface"] == link.vpp_if
     assert events[0]["dropped_so_far"] == 0
+    assert "lease events: 0 subscribers, 0 dropped" in vpp.cli("show dhcp6-server")
