@@ -213,6 +213,10 @@ struct ErrorBuffer {
 }
 
 impl ErrorBuffer {
+    fn new(buf: *mut c_char, len: usize) -> Self {
+        ErrorBuffer { buf, len }
+    }
+
     fn write(&self, message: &str) {
         if self.buf.is_null() || self.len == 0 {
             return;
@@ -397,10 +401,7 @@ pub extern "C" fn dhcp6_server_interface_check(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     with_settings(settings, &err, |s| {
         ServerConfig::check_enable(sw_if_index, &s, read_mac(mac))
     })
@@ -415,10 +416,7 @@ pub extern "C" fn dhcp6_server_interface_enable(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     with_settings(settings, &err, |s| {
         publish(|c| c.enable_interface(sw_if_index, s, read_mac(mac)))
     })
@@ -430,10 +428,7 @@ pub extern "C" fn dhcp6_server_interface_disable(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| publish(|c| c.disable_interface(sw_if_index).map(|_| ())))
 }
 
@@ -508,10 +503,7 @@ pub extern "C" fn dhcp6_server_set_duid_text(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| {
         let duid = match read_str(text).map(str::trim) {
             None | Some("auto") => None,
@@ -532,10 +524,7 @@ pub extern "C" fn dhcp6_server_set_duid(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| {
         let duid = if len == 0 || duid.is_null() {
             None
@@ -625,10 +614,7 @@ pub extern "C" fn dhcp6_server_set_dns_servers(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| {
         let list = read_servers(servers, count)?;
         publish(|c| c.set_dns_servers(&list))
@@ -645,10 +631,7 @@ pub extern "C" fn dhcp6_server_set_options(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let Some(text) = read_str(domain_search) else {
         err.write("domain search list: not a valid UTF-8 string");
         return Dhcp6ServerStatus::InvalidValue;
@@ -685,10 +668,7 @@ pub extern "C" fn dhcp6_server_set_domain_search(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let Some(text) = read_str(names) else {
         err.write("domain search list: not a valid UTF-8 string");
         return Dhcp6ServerStatus::InvalidValue;
@@ -810,10 +790,7 @@ pub extern "C" fn dhcp6_server_link_set(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     // SAFETY: NULL is checked; otherwise a valid struct (ABI contract).
     let (Some(prefix), Some(params)) = (read_addr(prefix), unsafe { params.as_ref() }) else {
         err.write("no link given");
@@ -832,10 +809,7 @@ pub extern "C" fn dhcp6_server_link_remove(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let Some(prefix) = read_addr(prefix) else {
         err.write("no link given");
         return Dhcp6ServerStatus::InvalidValue;
@@ -853,10 +827,7 @@ pub extern "C" fn dhcp6_server_pool_add_del(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     // SAFETY: NULL is checked; otherwise a valid struct (ABI contract).
     let (Some(prefix), Some(pool)) = (read_addr(prefix), unsafe { pool.as_ref() }) else {
         err.write("no link or pool given");
@@ -880,10 +851,7 @@ pub extern "C" fn dhcp6_server_set_holds(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| {
         publish(|c| {
             c.set_holds(
@@ -1001,10 +969,7 @@ pub extern "C" fn dhcp6_server_lease_delete(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let Some(addr) = read_addr(resource) else {
         err.write("no address given");
         return Dhcp6ServerStatus::InvalidValue;
@@ -1124,10 +1089,7 @@ pub extern "C" fn dhcp6_server_option_set(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let link = read_addr(link_prefix).map(|p| (p, link_len));
     let Some(kind) = read_str(name).and_then(crate::options::OptionKind::from_name) else {
         let names: Vec<_> = crate::options::OptionKind::ALL
@@ -1154,10 +1116,7 @@ pub extern "C" fn dhcp6_server_reservation_add(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let (id, address, prefix) = (
         read_str(id).unwrap_or(""),
         read_str(address).unwrap_or(""),
@@ -1172,10 +1131,7 @@ pub extern "C" fn dhcp6_server_reservation_del(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let id = read_str(id).unwrap_or("");
     err.guarded(|| publish(|c| c.remove_reservation(id)))
 }
@@ -1189,10 +1145,7 @@ pub extern "C" fn dhcp6_server_reservations_load(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path);
     err.guarded(|| {
         let n = publish(|c| c.load_reservations_file(path))?;
@@ -1343,10 +1296,7 @@ pub extern "C" fn dhcp6_server_lease_store_set(
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).map(str::trim).filter(|p| !p.is_empty());
     err.guarded(|| {
         // SAFETY: configuration calls run on the main thread, barrier held.
@@ -1368,10 +1318,7 @@ pub extern "C" fn dhcp6_server_lease_store_open(
     error: *mut c_char,
     error_len: usize,
 ) -> i64 {
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     boundary(-1, || {
         let settings = CONFIG
             .load()
@@ -1476,10 +1423,7 @@ pub extern "C" fn dhcp6_server_leases_export(
     error_len: usize,
 ) -> Dhcp6ServerStatus {
     use crate::leases::kea_csv;
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
         if path.is_empty() {
@@ -1535,10 +1479,7 @@ pub extern "C" fn dhcp6_server_leases_import(
     error_len: usize,
 ) -> Dhcp6ServerStatus {
     use crate::leases::kea_csv;
-    let err = ErrorBuffer {
-        buf: error,
-        len: error_len,
-    };
+    let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
         let text = std::fs::read_to_string(&path)
