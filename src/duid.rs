@@ -75,6 +75,14 @@ impl Duid {
     }
 }
 
+// Lookups by the DUID's bytes without building a key: ArrayVec hashes and
+// compares as its slice does.
+impl std::borrow::Borrow<[u8]> for Duid {
+    fn borrow(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl fmt::Display for Duid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, b) in self.0.iter().enumerate() {

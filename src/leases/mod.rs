@@ -402,8 +402,7 @@ impl Shard {
     }
 
     fn client_slot(&self, duid: &[u8]) -> Option<u32> {
-        let key = Duid::from_bytes(duid).ok()?;
-        self.client_by_duid.get(&key).copied()
+        self.client_by_duid.get(duid).copied()
     }
 
     /// The client's lease for an IA, in any state but Unused.
