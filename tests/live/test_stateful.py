@@ -123,18 +123,18 @@ def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, 
         assert stats[(section, "rejected leases")] == 0, r.stdout
         assert stats[(section, "non unique addresses")] == 0, r.stdout
     completed = stats[("REQUEST-REPLY", "received packets")]
-    # Every Solicit got its Advertise from VPP (counted on VPP's side); all
-    # but a handful of the 4-message exchanges completed on perfdhcp's side.
+    # perfdhcp may count the last in-flight answers as drops when it stops;
+    # what VPP did is read from VPP: it answered every Solicit and Request
+    # perfdhcp sent, and bound a lease for every Request.
     assert completed >= n - 3, r.stdout
-    assert stats[("REQUEST-REPLY", "drops")] == 0, r.stdout
-    # VPP answered every Solicit and every Request perfdhcp sent.
     sent = stats[("SOLICIT-ADVERTISE", "sent packets")] + stats[("REQUEST-REPLY", "sent packets")]
     assert replies == sent, (replies, sent)
     print(f"perfdhcp: {stats}; VPP replies sent: {replies}")
     lines = leases(vpp)
     bound_na = [l for l in lines if " bound IA_NA " in l]
     bound_pd = [l for l in lines if " bound IA_PD " in l]
-    assert len(bound_na) == completed and len(bound_pd) == completed, (len(bound_na), len(bound_pd))
+    requests = stats[("REQUEST-REPLY", "sent packets")]
+    assert len(bound_na) == requests and len(bound_pd) == requests, (len(bound_na), len(bound_pd), requests)
     addrs = [l.split()[0] for l in bound_na + bound_pd]
     assert len(set(addrs)) == len(addrs), "an address or prefix bound twice"
 
