@@ -7,6 +7,7 @@ starts is removed at the end, also on Ctrl-C.
     sudo python3 tests/live/demo.py        (after cargo build --release)
 """
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Link, Vpp, cleanup_own, missing_requirements  # noqa: E402
+from harness import Link, Vpp, cleanup_own, missing_requirements, unblocked_signals  # noqa: E402
 
 CONF = """dhcp6-server {
   link 2001:db8:1::/64 { preferred-lifetime 600 valid-lifetime 1200 }
@@ -23,6 +24,17 @@ CONF = """dhcp6-server {
   pool 2001:db8:1::/64 { prefixes 2001:db8:100::/40 delegated-length 56 }
   option dns-servers { 2001:db8::53 }
 }"""
+
+
+@contextlib.contextmanager
+def uninterrupted():
+    """Defers Ctrl-C while a resource is being made, so an interruption
+    never leaves one half-made and unknown to the cleanup."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def step(title):
@@ -43,8 +55,10 @@ def main():
     vpp = link = client = None
     try:
         step("VPP with the plugin, a dhcp6-server section in startup.conf")
-        vpp = Vpp(extra_conf=CONF)
-        link = Link(vpp, 0)
+        with uninterrupted():
+            vpp = Vpp(extra_conf=CONF)
+        with uninterrupted():
+            link = Link(vpp, 0)
         vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
         vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
         vpp.cli_ok("trace add af-packet-input 20")
@@ -59,7 +73,10 @@ def main():
         (work / "run").mkdir()
         inner = (f"mkdir -p /var/lib/dhcpcd /run/dhcpcd && mount --bind {work}/db /var/lib/dhcpcd && "
                  f"mount --bind {work}/run /run/dhcpcd && exec dhcpcd -6 -B -f {conf} -c /bin/true {link.client_if}")
-        client = subprocess.Popen(["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner])
+        with uninterrupted():
+            client = subprocess.Popen(
+                ["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner], preexec_fn=unblocked_signals
+            )
         deadline = time.time() + 20
         while time.time() < deadline and "IA_PD" not in vpp.cli("show dhcp6-server leases"):
             time.sleep(0.3)
@@ -78,6 +95,8 @@ def main():
         print("\n".join(l for l in trace.splitlines() if "DHCPv6 server" in l or "client-duid" in l))
         step("done: cleaning up")
     finally:
+        # No second interruption of the cleanup itself.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         if client:
             client.terminate()
             try:

@@ -5,6 +5,7 @@ the fixtures in conftest.py, also when a test fails."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,13 @@ NAME_PREFIX = "d6t"
 _links_made = 0
 # Every VPP this process started, for cleanup after an interruption.
 _started = []
+
+
+def unblocked_signals():
+    """For child processes: start with no signal blocked (a caller may
+    block some while it makes a resource; children must still stop on
+    SIGTERM)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def own_tag():
@@ -106,6 +114,7 @@ plugins {{
             stdout=self.stdout,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=unblocked_signals,
         )
         _started.append(self)
         self._wait_ready()
@@ -256,8 +265,17 @@ def delete_netns(name, seconds=15):
     the name busy until they are gone: retry until then."""
     deadline = time.time() + seconds
     while True:
-        for pid in run(["ip", "netns", "pids", name], check=False).stdout.split():
-            run(["kill", "-9", pid], check=False)
+        # Kill what runs there and wait until it is gone: deleting while a
+        # process still holds the namespace (and a private copy of its
+        # mount) detaches our mount but cannot remove the name, and then
+        # those processes can no longer be found.
+        while time.time() < deadline:
+            pids = run(["ip", "netns", "pids", name], check=False).stdout.split()
+            if not pids:
+                break
+            for pid in pids:
+                run(["kill", "-9", pid], check=False)
+            time.sleep(0.05)
         run(["ip", "netns", "del", name], check=False)
         names = [line.split()[0] for line in run(["ip", "netns", "list"], check=False).stdout.splitlines() if line]
         if name not in names or time.time() > deadline:
@@ -267,7 +285,14 @@ def delete_netns(name, seconds=15):
 
 def cleanup_own():
     """Stops every VPP and removes every namespace and veth this process
-    made, whatever state an interruption left them in."""
+    made, whatever state an interruption left them in. Two passes: a
+    command interrupted while it ran can still finish creating something."""
+    _cleanup_own_pass()
+    time.sleep(0.5)
+    _cleanup_own_pass()
+
+
+def _cleanup_own_pass():
     for vpp in _started:
         try:
             vpp.cleanup()
