@@ -599,11 +599,20 @@ fn read_servers(servers: *const [u8; 16], count: usize) -> Result<Vec<Ipv6Addr>,
     Ok(octets.iter().map(|o| Ipv6Addr::from(*o)).collect())
 }
 
-/// Splits a list of names separated by spaces or commas.
-fn split_names(text: &str) -> Vec<&str> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
+/// Reads a domain search list: names separated by spaces or commas. A
+/// string that is not UTF-8 is refused with a message in `err`.
+fn read_domain_search<'a>(
+    names: *const c_char,
+    err: &ErrorBuffer,
+) -> Result<Vec<&'a str>, Dhcp6ServerStatus> {
+    let Some(text) = read_str(names) else {
+        err.write("domain search list: not a valid UTF-8 string");
+        return Err(Dhcp6ServerStatus::InvalidValue);
+    };
+    Ok(text
+        .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|n| !n.is_empty())
-        .collect()
+        .collect())
 }
 
 /// Sets the DNS recursive name servers (option 23); `count == 0` clears them.
@@ -632,15 +641,15 @@ pub extern "C" fn dhcp6_server_set_options(
     error_len: usize,
 ) -> Dhcp6ServerStatus {
     let err = ErrorBuffer::new(error, error_len);
-    let Some(text) = read_str(domain_search) else {
-        err.write("domain search list: not a valid UTF-8 string");
-        return Dhcp6ServerStatus::InvalidValue;
+    let names = match read_domain_search(domain_search, &err) {
+        Ok(names) => names,
+        Err(status) => return status,
     };
     err.guarded(|| {
         let list = read_servers(servers, count)?;
         publish(|c| {
             c.set_dns_servers(&list)?;
-            c.set_domain_search(&split_names(text))
+            c.set_domain_search(&names)
         })
     })
 }
@@ -669,11 +678,10 @@ pub extern "C" fn dhcp6_server_set_domain_search(
     error_len: usize,
 ) -> Dhcp6ServerStatus {
     let err = ErrorBuffer::new(error, error_len);
-    let Some(text) = read_str(names) else {
-        err.write("domain search list: not a valid UTF-8 string");
-        return Dhcp6ServerStatus::InvalidValue;
-    };
-    err.guarded(|| publish(|c| c.set_domain_search(&split_names(text))))
+    match read_domain_search(names, &err) {
+        Ok(names) => err.guarded(|| publish(|c| c.set_domain_search(&names))),
+        Err(status) => status,
+    }
 }
 
 /// Writes the domain search list, space-separated and NUL-terminated, into
