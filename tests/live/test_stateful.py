@@ -122,13 +122,15 @@ def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, 
     for section in ("SOLICIT-ADVERTISE", "REQUEST-REPLY"):
         assert stats[(section, "rejected leases")] == 0, r.stdout
         assert stats[(section, "non unique addresses")] == 0, r.stdout
-    completed = stats[("REQUEST-REPLY", "received packets")]
-    # perfdhcp may count the last in-flight answers as drops when it stops;
-    # what VPP did is read from VPP: it answered every Solicit and Request
-    # perfdhcp sent, and bound a lease for every Request.
-    assert completed >= n - 3, r.stdout
+    # What VPP did is read from VPP, strictly: it answered every Solicit and
+    # Request perfdhcp sent, and (below) bound a lease for every Request.
     sent = stats[("SOLICIT-ADVERTISE", "sent packets")] + stats[("REQUEST-REPLY", "sent packets")]
-    assert replies == sent, (replies, sent)
+    assert replies == sent, (replies, sent, r.stdout)
+    # perfdhcp itself misses a few answers VPP did send (seen: 1 to 4 of
+    # 3000 on a loaded 2-core host, while VPP counted a reply for each), so
+    # its own completion count gets a 0.5% margin.
+    completed = stats[("REQUEST-REPLY", "received packets")]
+    assert completed >= n - n // 200, r.stdout
     print(f"perfdhcp: {stats}; VPP replies sent: {replies}")
     lines = leases(vpp)
     bound_na = [l for l in lines if " bound IA_NA " in l]
