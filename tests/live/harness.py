@@ -2,6 +2,7 @@
 network namespaces over veth pairs. Everything started here is torn down by
 the fixtures in conftest.py, also when a test fails."""
 
+import ctypes
 import os
 import re
 import shutil
@@ -32,6 +33,16 @@ def unblocked_signals():
     block some while it makes a resource; children must still stop on
     SIGTERM)."""
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def stop_with_parent():
+    """For the VPPs a test starts: unblocked signals, and SIGTERM when the
+    test process dies, so a run killed outright (SIGKILL, a timeout) leaves
+    no VPP behind. The tests start VPP from the main thread only, which the
+    kernel's parent-death signal requires."""
+    unblocked_signals()
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def own_tag():
@@ -114,10 +125,17 @@ plugins {{
             stdout=self.stdout,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=unblocked_signals,
+            preexec_fn=stop_with_parent,
         )
         _started.append(self)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except RuntimeError:
+            # A VPP that refused to start leaves nothing behind; its output
+            # is already in the error.
+            self.cleanup()
+            _started.remove(self)
+            raise
 
     def _wait_ready(self, timeout=120):
         deadline = time.time() + timeout
