@@ -11,16 +11,20 @@
 //! thread while the workers are parked at VPP's barrier. Its maps are sized
 //! when pools are configured, so serving a packet does not allocate.
 
+mod clients;
+pub mod index;
 pub mod kea_csv;
 pub mod list;
 pub mod pool;
 pub mod store;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::duid::Duid;
+use clients::Clients;
+use index::{IndexTable, KeyedHash};
 use list::{Linked, Links, List, NIL};
 pub use pool::{IaKind, PoolSpec};
 
@@ -51,7 +55,8 @@ pub enum LeaseState {
 enum Queue {
     None,
     Expiry(u16),
-    Reuse(u32),
+    /// On its pool's reuse FIFO.
+    Reuse,
     /// Restored or imported: expiries in no particular order.
     Irregular,
 }
@@ -106,48 +111,93 @@ pub struct RouteOp {
 /// assumed to be stuck (further ones still queue, by allocating).
 const ROUTE_OPS_RESERVED: usize = 4096;
 
+/// A lease record: 64 bytes (the memory budget is 128 bytes per lease,
+/// client record and index entries included).
 #[derive(Debug, Clone)]
 pub struct Lease {
-    /// Client slot, NIL when none (declined).
-    client: u32,
-    pub iaid: u32,
-    pub kind: IaKind,
     /// The address, or the first address of the delegated prefix.
     pub resource: u128,
-    pub len: u8,
-    pub state: LeaseState,
-    pub pool: u32,
+    /// Client slot, NIL when none (declined, or free and forgotten).
+    client: u32,
+    /// Next lease of the same client (the client's list), NIL at the end.
+    client_next: u32,
+    pub iaid: u32,
     pub preferred_until: Time,
     pub valid_until: Time,
     /// When the lease leaves its current state (offer or decline hold end,
     /// or valid lifetime end).
     pub expires: Time,
-    /// The FIB route installed for a delegated prefix.
-    pub route: Option<RouteVia>,
     /// Interface the client's messages last came in on.
     pub sw_if_index: u32,
     links: Links,
-    queue: Queue,
+    /// Slot in `Shard::routes` of the delegated prefix's FIB route, or NIL.
+    route: u32,
+    pool: u16,
+    queue: u16,
+    pub kind: IaKind,
+    pub state: LeaseState,
+    pub len: u8,
 }
+
+const _: () = assert!(core::mem::size_of::<Lease>() == 64);
+
+/// `Lease::pool` when the lease belongs to no active pool.
+const NO_POOL: u16 = u16::MAX;
+/// Pool ids fit the lease's 16-bit field.
+const MAX_POOL_IDS: usize = NO_POOL as usize;
+
+// `Lease::queue`: an expiry FIFO's position in `Shard::expiry`, or one of:
+const QUEUE_NONE: u16 = u16::MAX;
+const QUEUE_IRREGULAR: u16 = u16::MAX - 1;
+const QUEUE_REUSE: u16 = u16::MAX - 2;
+const MAX_EXPIRY_QUEUES: usize = QUEUE_REUSE as usize;
 
 impl Lease {
     fn unused() -> Self {
         Lease {
-            client: NIL,
-            iaid: 0,
-            kind: IaKind::Na,
             resource: 0,
-            len: 0,
-            state: LeaseState::Unused,
-            pool: NIL,
+            client: NIL,
+            client_next: NIL,
+            iaid: 0,
             preferred_until: 0,
             valid_until: 0,
             expires: 0,
-            route: None,
             sw_if_index: NIL,
             links: Links::default(),
-            queue: Queue::None,
+            route: NIL,
+            pool: NO_POOL,
+            queue: QUEUE_NONE,
+            kind: IaKind::Na,
+            state: LeaseState::Unused,
+            len: 0,
         }
+    }
+
+    /// Id of the pool the resource comes from, NIL for none.
+    pub fn pool(&self) -> u32 {
+        if self.pool == NO_POOL {
+            NIL
+        } else {
+            u32::from(self.pool)
+        }
+    }
+
+    fn queue(&self) -> Queue {
+        match self.queue {
+            QUEUE_NONE => Queue::None,
+            QUEUE_IRREGULAR => Queue::Irregular,
+            QUEUE_REUSE => Queue::Reuse,
+            q => Queue::Expiry(q),
+        }
+    }
+
+    fn set_queue(&mut self, q: Queue) {
+        self.queue = match q {
+            Queue::None => QUEUE_NONE,
+            Queue::Irregular => QUEUE_IRREGULAR,
+            Queue::Reuse => QUEUE_REUSE,
+            Queue::Expiry(q) => q,
+        };
     }
 
     /// Lifetimes left at `now` (preferred, valid).
@@ -159,16 +209,17 @@ impl Lease {
     }
 }
 
+fn pool_field(pool: u32) -> u16 {
+    u16::try_from(pool)
+        .ok()
+        .filter(|p| *p != NO_POOL)
+        .unwrap_or(NO_POOL)
+}
+
 impl Linked for Vec<Lease> {
     fn links(&mut self, index: u32) -> &mut Links {
         &mut self[index as usize].links
     }
-}
-
-#[derive(Debug)]
-struct Client {
-    duid: Duid,
-    n_leases: u32,
 }
 
 #[derive(Debug)]
@@ -215,11 +266,13 @@ pub struct LeaseView {
 pub struct Shard {
     leases: Vec<Lease>,
     unused_slots: Vec<u32>,
-    clients: Vec<Option<Client>>,
-    unused_clients: Vec<u32>,
-    client_by_duid: HashMap<Duid, u32>,
-    binding: HashMap<(u32, IaKind, u32), u32>,
-    by_resource: HashMap<(IaKind, u128), u32>,
+    clients: Clients,
+    /// Lease by (kind, resource), hashed with `hash`.
+    by_resource: IndexTable,
+    hash: KeyedHash,
+    /// FIB routes of delegated prefixes (few leases have one).
+    routes: Vec<RouteVia>,
+    unused_routes: Vec<u32>,
     pools: Vec<Allocator>,
     expiry: Vec<(u32, List)>,
     /// Pool id of each entry of the configuration's pool list.
@@ -239,10 +292,17 @@ pub struct Shard {
     events_dropped: u64,
 }
 
-/// Memory the lease records are written to (a mapped file in VPP).
+/// Hash of a lease's (kind, resource) key.
+#[inline]
+fn resource_hash(hash: &KeyedHash, kind: IaKind, resource: u128) -> u64 {
+    hash.wide(kind as u8, resource)
+}
+
+/// Where a lease, stored in the file, lives; its file region is behind a
+/// trait so tests can use plain memory.
 pub trait StoreRegion: Send {
     fn bytes(&mut self) -> &mut [u8];
-    /// Asks for the written records to reach the disk.
+    /// Pushes the bytes to stable storage.
     fn flush(&mut self) -> Result<(), String>;
 }
 
@@ -286,6 +346,11 @@ impl Shard {
                 ids.push(id as u32);
                 continue;
             }
+            if self.pools.len() >= MAX_POOL_IDS {
+                // Pool ids are 16 bits: past 65535 pools ever configured,
+                // further ones stay inactive.
+                continue;
+            }
             let lo = size / n_shards * shard;
             let hi = if shard + 1 == n_shards {
                 size
@@ -307,7 +372,7 @@ impl Shard {
         for id in 0..self.pools.len() as u32 {
             if !self.pools[id as usize].active {
                 while let Some(lease) = self.pools[id as usize].reuse.pop_front(&mut self.leases) {
-                    self.leases[lease as usize].queue = Queue::None;
+                    self.leases[lease as usize].set_queue(Queue::None);
                     self.forget(lease);
                 }
             }
@@ -315,10 +380,10 @@ impl Shard {
         // Leases restored before their pool was configured find it now.
         for index in 0..self.leases.len() {
             let l = &self.leases[index];
-            if l.state != LeaseState::Unused && l.pool == NIL {
+            if l.state != LeaseState::Unused && l.pool == NO_POOL {
                 let pool = self.pool_holding(l.kind, l.resource, l.len);
                 let before = self.usage(index as u32);
-                self.leases[index].pool = pool;
+                self.leases[index].pool = pool_field(pool);
                 self.account(index as u32, before);
             }
         }
@@ -326,15 +391,16 @@ impl Shard {
             .unwrap_or(usize::MAX)
             .min(MAX_RESERVED);
         // Best effort: a failure here only means growing later.
+        let (leases, hash) = (&self.leases, &self.hash);
         let _ = self
             .by_resource
-            .try_reserve(want.saturating_sub(self.by_resource.len()));
+            .try_reserve(want.saturating_sub(self.by_resource.len()), |e| {
+                let l = &leases[e as usize];
+                resource_hash(hash, l.kind, l.resource)
+            });
         let _ = self
-            .binding
-            .try_reserve(want.saturating_sub(self.binding.len()));
-        let _ = self
-            .client_by_duid
-            .try_reserve(want.saturating_sub(self.client_by_duid.len()));
+            .clients
+            .try_reserve(want.saturating_sub(self.clients.len()));
         let _ = self
             .leases
             .try_reserve(want.saturating_sub(self.leases.len()));
@@ -369,7 +435,7 @@ impl Shard {
         lifetimes: Lifetimes,
         offer_hold: u32,
     ) -> Result<u32, Exhausted> {
-        let index = match self.by_resource.get(&(kind, resource)).copied() {
+        let index = match self.holder(kind, resource) {
             Some(index) => {
                 let mine = self.find(duid, kind, iaid) == Some(index);
                 let lease = &self.leases[index as usize];
@@ -401,14 +467,24 @@ impl Shard {
             .map(|a| &a.spec)
     }
 
-    fn client_slot(&self, duid: &[u8]) -> Option<u32> {
-        self.client_by_duid.get(duid).copied()
-    }
-
     /// The client's lease for an IA, in any state but Unused.
     pub fn find(&self, duid: &[u8], kind: IaKind, iaid: u32) -> Option<u32> {
-        let client = self.client_slot(duid)?;
-        self.binding.get(&(client, kind, iaid)).copied()
+        let client = self.clients.find(duid)?;
+        self.client_lease(client, kind, iaid)
+    }
+
+    /// Client `client`'s lease for an IA: a walk of the client's leases
+    /// (one per IA; clients have a few).
+    fn client_lease(&self, client: u32, kind: IaKind, iaid: u32) -> Option<u32> {
+        let mut at = self.clients.first_lease(client);
+        while at != NIL {
+            let l = &self.leases[at as usize];
+            if l.kind == kind && l.iaid == iaid {
+                return Some(at);
+            }
+            at = l.client_next;
+        }
+        None
     }
 
     pub fn lease(&self, index: u32) -> &Lease {
@@ -417,7 +493,43 @@ impl Shard {
 
     /// The lease holding `resource`, in any state.
     pub fn holder(&self, kind: IaKind, resource: u128) -> Option<u32> {
-        self.by_resource.get(&(kind, resource)).copied()
+        let leases = &self.leases;
+        self.by_resource
+            .find(resource_hash(&self.hash, kind, resource), |e| {
+                let l = &leases[e as usize];
+                l.kind == kind && l.resource == resource
+            })
+    }
+
+    /// The FIB route of a delegated prefix's lease.
+    pub fn route(&self, index: u32) -> Option<RouteVia> {
+        self.route_of(&self.leases[index as usize])
+    }
+
+    fn route_of(&self, l: &Lease) -> Option<RouteVia> {
+        (l.route != NIL).then(|| self.routes[l.route as usize])
+    }
+
+    fn index_resource(&mut self, index: u32) {
+        let (leases, hash) = (&self.leases, &self.hash);
+        let l = &leases[index as usize];
+        let indexed =
+            self.by_resource
+                .insert(resource_hash(hash, l.kind, l.resource), index, |e| {
+                    let l = &leases[e as usize];
+                    resource_hash(hash, l.kind, l.resource)
+                });
+        debug_assert!(indexed, "room reserved by has_room");
+    }
+
+    fn unindex_resource(&mut self, index: u32) {
+        let (leases, hash) = (&self.leases, &self.hash);
+        let l = &leases[index as usize];
+        self.by_resource
+            .remove(resource_hash(hash, l.kind, l.resource), index, |e| {
+                let l = &leases[e as usize];
+                resource_hash(hash, l.kind, l.resource)
+            });
     }
 
     /// Whether the lease belongs to this client's IA.
@@ -446,7 +558,7 @@ impl Shard {
         // 1. The IA's own lease, unless declined or from a pool not offered now.
         if let Some(index) = self.find(duid, kind, iaid) {
             let lease = &self.leases[index as usize];
-            if lease.state != LeaseState::Declined && usable(self, lease.pool) {
+            if lease.state != LeaseState::Declined && usable(self, lease.pool()) {
                 self.commit(index, state, now, lifetimes, offer_hold);
                 return Ok(index);
             }
@@ -461,8 +573,8 @@ impl Shard {
                         .is_some()
                     && self.in_window(*p, resource, len)
             }) {
-                if !self.by_resource.contains_key(&(kind, resource))
-                    && !self.reserved.contains(&(kind, resource))
+                if self.holder(kind, resource).is_none()
+                    && !self.is_reserved(kind, resource)
                     && self.has_room()
                 {
                     let index = self.new_lease(duid, kind, iaid, pool, resource, len);
@@ -491,9 +603,9 @@ impl Shard {
                 continue;
             }
             while let Some(index) = self.pools[pool as usize].reuse.pop_front(&mut self.leases) {
-                self.leases[index as usize].queue = Queue::None;
+                self.leases[index as usize].set_queue(Queue::None);
                 let l = &self.leases[index as usize];
-                if self.reserved.contains(&(l.kind, l.resource)) {
+                if self.is_reserved(l.kind, l.resource) {
                     // Reserved since it was freed: not ours to reuse.
                     self.forget(index);
                     continue;
@@ -513,26 +625,32 @@ impl Shard {
             .is_some_and(|i| a.start <= i && i < a.end)
     }
 
+    fn is_reserved(&self, kind: IaKind, resource: u128) -> bool {
+        !self.reserved.is_empty() && self.reserved.contains(&(kind, resource))
+    }
+
     fn take_never_used(&mut self, pool: u32) -> Option<u128> {
-        let a = &mut self.pools[pool as usize];
-        while a.next < a.end {
+        loop {
+            let a = &mut self.pools[pool as usize];
+            if a.next >= a.end {
+                return None;
+            }
             let resource = a.spec.resource(a.next);
+            let kind = a.spec.kind();
             a.next += 1;
             // Skip what a hint already took ahead of the cursor, and what
             // is reserved for someone.
-            let key = (a.spec.kind(), resource);
-            if !self.by_resource.contains_key(&key) && !self.reserved.contains(&key) {
+            if self.holder(kind, resource).is_none() && !self.is_reserved(kind, resource) {
                 return Some(resource);
             }
         }
-        None
     }
 
     /// The pool and in-use state of a lease, before a change (for `account`).
     fn usage(&self, index: u32) -> (u32, bool) {
         let l = &self.leases[index as usize];
         (
-            l.pool,
+            l.pool(),
             matches!(
                 l.state,
                 LeaseState::Offered | LeaseState::Bound | LeaseState::Declined
@@ -579,12 +697,20 @@ impl Shard {
         }
         // Growing the tables may allocate; a failure refuses the lease
         // rather than aborting VPP.
-        self.leases.try_reserve(1).is_ok()
-            && self.by_resource.try_reserve(1).is_ok()
-            && self.binding.try_reserve(1).is_ok()
-            && self.client_by_duid.try_reserve(1).is_ok()
-            && self.clients.try_reserve(1).is_ok()
-            && self.route_ops.try_reserve(2).is_ok()
+        if self.leases.try_reserve(1).is_err()
+            || self.route_ops.try_reserve(2).is_err()
+            || self.routes.try_reserve(1).is_err()
+            || !self.clients.try_reserve(1)
+        {
+            return false;
+        }
+        let (leases, hash) = (&self.leases, &self.hash);
+        self.by_resource
+            .try_reserve(1, |e| {
+                let l = &leases[e as usize];
+                resource_hash(hash, l.kind, l.resource)
+            })
+            .is_ok()
     }
 
     fn new_lease(
@@ -608,87 +734,61 @@ impl Shard {
         lease.kind = kind;
         lease.resource = resource;
         lease.len = len;
-        lease.pool = pool;
+        lease.pool = pool_field(pool);
         lease.state = LeaseState::Free;
-        self.by_resource.insert((kind, resource), index);
+        self.index_resource(index);
         self.rebind(index, duid, iaid);
         index
     }
 
     /// Moves a lease to the client's IA, releasing any earlier owner's claim.
+    /// The IA's earlier resource, if another, becomes free.
     fn rebind(&mut self, index: u32, duid: &[u8], iaid: u32) {
         self.unbind(index);
-        let client = self.client_for(duid);
-        if let Some(c) = self.clients[client as usize].as_mut() {
-            c.n_leases += 1;
-        }
+        let Some(client) = self.clients.get_or_add(duid) else {
+            // Out of memory: the lease stays without a client and runs out.
+            return;
+        };
+        let kind = self.leases[index as usize].kind;
+        let old = self.client_lease(client, kind, iaid);
+        let first = self.clients.first_lease(client);
         let lease = &mut self.leases[index as usize];
         lease.client = client;
         lease.iaid = iaid;
-        let kind = lease.kind;
-        if let Some(old) = self.binding.insert((client, kind, iaid), index) {
-            if old != index {
-                // The IA held another resource: that one becomes free.
-                self.leases[old as usize].client = NIL;
-                self.put_client(client);
-                self.free(old);
-            }
+        lease.client_next = first;
+        self.clients.set_first_lease(client, index);
+        if let Some(old) = old {
+            self.unbind(old);
+            self.free(old);
         }
     }
 
-    /// Drops the lease's client binding (the lease itself stays).
+    /// Drops the lease's client binding (the lease itself stays); the
+    /// client is forgotten with its last lease.
     fn unbind(&mut self, index: u32) {
-        let lease = &self.leases[index as usize];
-        let client = lease.client;
+        let client = self.leases[index as usize].client;
         if client == NIL {
             return;
         }
-        let key = (client, lease.kind, lease.iaid);
-        if self.binding.get(&key) == Some(&index) {
-            self.binding.remove(&key);
-        }
-        self.leases[index as usize].client = NIL;
-        self.put_client(client);
-    }
-
-    fn client_for(&mut self, duid: &[u8]) -> u32 {
-        let key = Duid::from_bytes(duid).expect("DUID checked by the parser");
-        if let Some(&slot) = self.client_by_duid.get(&key) {
-            return slot;
-        }
-        let entry = Some(Client {
-            duid: key.clone(),
-            n_leases: 0,
-        });
-        let slot = match self.unused_clients.pop() {
-            Some(s) => {
-                self.clients[s as usize] = entry;
-                s
+        let next = self.leases[index as usize].client_next;
+        let mut at = self.clients.first_lease(client);
+        if at == index {
+            self.clients.set_first_lease(client, next);
+        } else {
+            while at != NIL {
+                let after = self.leases[at as usize].client_next;
+                if after == index {
+                    self.leases[at as usize].client_next = next;
+                    break;
+                }
+                at = after;
             }
-            None => {
-                self.clients.push(entry);
-                self.clients.len() as u32 - 1
-            }
-        };
-        self.client_by_duid.insert(key, slot);
-        slot
-    }
-
-    /// One lease fewer for the client; forget the client with its last one.
-    fn put_client(&mut self, client: u32) {
-        let Some(c) = self
-            .clients
-            .get_mut(client as usize)
-            .and_then(Option::as_mut)
-        else {
-            return;
-        };
-        c.n_leases = c.n_leases.saturating_sub(1);
-        if c.n_leases == 0 {
-            let duid = c.duid.clone();
-            self.client_by_duid.remove(&duid);
-            self.clients[client as usize] = None;
-            self.unused_clients.push(client);
+        }
+        let lease = &mut self.leases[index as usize];
+        lease.client = NIL;
+        lease.client_next = NIL;
+        if self.clients.first_lease(client) == NIL {
+            self.clients.remove(client);
         }
     }
 
@@ -732,17 +832,16 @@ impl Shard {
     /// Writes the lease's record to the lease file (tombstone unless bound
     /// or declined). A memory write, no system call.
     fn persist(&mut self, index: u32) {
-        let Some(region) = self.store.as_mut() else {
+        if self.store.is_none() {
             return;
-        };
+        }
         let l = &self.leases[index as usize];
         let record = matches!(l.state, LeaseState::Bound | LeaseState::Declined).then(|| {
             store::StoredLease {
                 duid: self
                     .clients
-                    .get(l.client as usize)
-                    .and_then(Option::as_ref)
-                    .map(|c| c.duid.clone()),
+                    .duid(l.client)
+                    .and_then(|d| Duid::from_bytes(d).ok()),
                 iaid: l.iaid,
                 kind: l.kind,
                 resource: l.resource,
@@ -752,10 +851,12 @@ impl Shard {
                 valid_until: l.valid_until,
                 expires: l.expires,
                 sw_if_index: l.sw_if_index,
-                route: l.route,
+                route: self.route_of(l),
             }
         });
-        store::write(region.bytes(), index, record.as_ref());
+        if let Some(region) = self.store.as_mut() {
+            store::write(region.bytes(), index, record.as_ref());
+        }
     }
 
     /// Attaches the lease file and rebuilds the leases it holds that are
@@ -777,7 +878,7 @@ impl Shard {
                 LeaseState::Bound => rec.valid_until > now,
                 _ => rec.expires > now,
             };
-            if !alive || self.by_resource.contains_key(&(rec.kind, rec.resource)) {
+            if !alive || self.holder(rec.kind, rec.resource).is_some() {
                 store::write(region.bytes(), index, None);
                 continue;
             }
@@ -802,14 +903,18 @@ impl Shard {
                 rec.expires
             };
             lease.sw_if_index = rec.sw_if_index;
-            lease.pool = pool;
+            lease.pool = pool_field(pool);
             self.account(index, before);
-            self.by_resource.insert((rec.kind, rec.resource), index);
+            if !self.has_room() {
+                return Err("out of memory restoring leases".into());
+            }
+            self.index_resource(index);
             if let (LeaseState::Bound, Some(duid)) = (rec.state, &rec.duid) {
                 self.rebind(index, duid.as_bytes(), rec.iaid);
             }
             if let Some(via) = rec.route {
-                self.leases[index as usize].route = Some(via);
+                self.leases[index as usize].route = self.routes.len() as u32;
+                self.routes.push(via);
                 self.route_ops.push(RouteOp {
                     add: true,
                     prefix: rec.resource,
@@ -821,7 +926,7 @@ impl Shard {
         }
         for &(expires, index) in &restored {
             self.irregular.insert((expires, index));
-            self.leases[index as usize].queue = Queue::Irregular;
+            self.leases[index as usize].set_queue(Queue::Irregular);
         }
         self.store = Some(region);
         Ok(restored.len())
@@ -831,7 +936,7 @@ impl Shard {
     /// (false) if another client holds the resource or there is no room.
     pub fn import_lease(&mut self, l: &kea_csv::ImportedLease) -> bool {
         let duid = l.duid.as_bytes();
-        let index = match self.by_resource.get(&(l.kind, l.resource)).copied() {
+        let index = match self.holder(l.kind, l.resource) {
             Some(i)
                 if self.find(duid, l.kind, l.iaid) == Some(i)
                     || self.leases[i as usize].state == LeaseState::Free =>
@@ -854,7 +959,7 @@ impl Shard {
         lease.preferred_until = l.preferred_until;
         lease.valid_until = l.valid_until;
         lease.expires = l.valid_until;
-        lease.queue = Queue::Irregular;
+        lease.set_queue(Queue::Irregular);
         self.irregular.insert((l.valid_until, index));
         self.persist(index);
         true
@@ -892,26 +997,37 @@ impl Shard {
     fn enqueue_expiry(&mut self, index: u32, duration: u32) {
         let q = match self.expiry.iter().position(|(d, _)| *d == duration) {
             Some(q) => q,
-            None => {
+            None if self.expiry.len() < MAX_EXPIRY_QUEUES => {
                 self.expiry.push((duration, List::default()));
                 self.expiry.len() - 1
             }
+            None => {
+                // More distinct durations than FIFOs: ordered by time.
+                let expires = self.leases[index as usize].expires;
+                self.irregular.insert((expires, index));
+                self.leases[index as usize].set_queue(Queue::Irregular);
+                return;
+            }
         };
         self.expiry[q].1.push_back(&mut self.leases, index);
-        self.leases[index as usize].queue = Queue::Expiry(q as u16);
+        self.leases[index as usize].set_queue(Queue::Expiry(q as u16));
     }
 
     fn dequeue(&mut self, index: u32) {
-        match self.leases[index as usize].queue {
+        let lease = &self.leases[index as usize];
+        match lease.queue() {
             Queue::None => {}
             Queue::Expiry(q) => self.expiry[q as usize].1.unlink(&mut self.leases, index),
-            Queue::Reuse(p) => self.pools[p as usize].reuse.unlink(&mut self.leases, index),
+            Queue::Reuse => {
+                let pool = lease.pool as usize;
+                self.pools[pool].reuse.unlink(&mut self.leases, index)
+            }
             Queue::Irregular => {
                 self.irregular
                     .remove(&(self.leases[index as usize].expires, index));
             }
         }
-        self.leases[index as usize].queue = Queue::None;
+        self.leases[index as usize].set_queue(Queue::None);
     }
 
     /// Frees a lease's resource: back on its pool's reuse FIFO, remembered
@@ -919,10 +1035,10 @@ impl Shard {
     fn free(&mut self, index: u32) {
         self.dequeue(index);
         self.unroute(index);
-        let pool = self.leases[index as usize].pool;
+        let pool = self.leases[index as usize].pool();
         let lease = &mut self.leases[index as usize];
         let was_kept = matches!(lease.state, LeaseState::Bound | LeaseState::Declined);
-        let before = (lease.pool, was_kept || lease.state == LeaseState::Offered);
+        let before = (pool, was_kept || lease.state == LeaseState::Offered);
         lease.state = LeaseState::Free;
         self.account(index, before);
         let lease = &mut self.leases[index as usize];
@@ -934,7 +1050,7 @@ impl Shard {
         match self.pools.get_mut(pool as usize).filter(|a| a.active) {
             Some(a) => {
                 a.reuse.push_back(&mut self.leases, index);
-                self.leases[index as usize].queue = Queue::Reuse(pool);
+                self.leases[index as usize].set_queue(Queue::Reuse);
             }
             None => self.forget(index),
         }
@@ -948,11 +1064,7 @@ impl Shard {
             store::write(region.bytes(), index, None);
         }
         self.unbind(index);
-        let lease = &self.leases[index as usize];
-        let key = (lease.kind, lease.resource);
-        if self.by_resource.get(&key) == Some(&index) {
-            self.by_resource.remove(&key);
-        }
+        self.unindex_resource(index);
         let before = self.usage(index);
         self.leases[index as usize] = Lease::unused();
         self.account(index, before);
@@ -967,13 +1079,25 @@ impl Shard {
     /// Routes a bound delegated prefix via `via` (replacing another route).
     pub fn set_route(&mut self, index: u32, via: RouteVia) {
         let lease = &self.leases[index as usize];
-        if lease.kind != IaKind::Pd || lease.state != LeaseState::Bound || lease.route == Some(via)
+        if lease.kind != IaKind::Pd
+            || lease.state != LeaseState::Bound
+            || self.route_of(lease) == Some(via)
         {
             return;
         }
         self.unroute(index);
+        let slot = match self.unused_routes.pop() {
+            Some(slot) => {
+                self.routes[slot as usize] = via;
+                slot
+            }
+            None => {
+                self.routes.push(via);
+                self.routes.len() as u32 - 1
+            }
+        };
         let lease = &mut self.leases[index as usize];
-        lease.route = Some(via);
+        lease.route = slot;
         self.route_ops.push(RouteOp {
             add: true,
             prefix: lease.resource,
@@ -985,7 +1109,10 @@ impl Shard {
 
     fn unroute(&mut self, index: u32) {
         let lease = &mut self.leases[index as usize];
-        if let Some(via) = lease.route.take() {
+        let slot = std::mem::replace(&mut lease.route, NIL);
+        if slot != NIL {
+            let via = self.routes[slot as usize];
+            self.unused_routes.push(slot);
             self.route_ops.push(RouteOp {
                 add: false,
                 prefix: lease.resource,
@@ -1016,8 +1143,7 @@ impl Shard {
             valid_until: l.valid_until,
             sw_if_index: l.sw_if_index,
         };
-        if let Some(c) = self.clients.get(l.client as usize).and_then(Option::as_ref) {
-            let d = c.duid.as_bytes();
+        if let Some(d) = self.clients.duid(l.client) {
             e.duid[..d.len()].copy_from_slice(d);
             e.duid_len = d.len() as u8;
         }
@@ -1102,9 +1228,9 @@ impl Shard {
                 break;
             }
             self.irregular.pop_first();
-            self.leases[index as usize].queue = Queue::None;
+            self.leases[index as usize].set_queue(Queue::None);
             if self.leases[index as usize].state == LeaseState::Declined {
-                self.leases[index as usize].client = NIL;
+                self.unbind(index);
             }
             if self.leases[index as usize].state == LeaseState::Bound {
                 self.event(index, LeaseEventKind::Expired);
@@ -1119,9 +1245,9 @@ impl Shard {
                     break;
                 }
                 self.expiry[q].1.unlink(&mut self.leases, head);
-                self.leases[head as usize].queue = Queue::None;
+                self.leases[head as usize].set_queue(Queue::None);
                 if self.leases[head as usize].state == LeaseState::Declined {
-                    self.leases[head as usize].client = NIL;
+                    self.unbind(head);
                 }
                 if self.leases[head as usize].state == LeaseState::Bound {
                     self.event(head, LeaseEventKind::Expired);
@@ -1142,9 +1268,8 @@ impl Shard {
             .map(|(i, l)| {
                 let duid = self
                     .clients
-                    .get(l.client as usize)
-                    .and_then(Option::as_ref)
-                    .map(|c| c.duid.clone());
+                    .duid(l.client)
+                    .and_then(|d| Duid::from_bytes(d).ok());
                 (
                     i as u32,
                     LeaseView {
@@ -1156,7 +1281,7 @@ impl Shard {
                         state: l.state,
                         preferred_until: l.preferred_until,
                         valid_until: l.valid_until,
-                        route: l.route,
+                        route: self.route_of(l),
                         sw_if_index: l.sw_if_index,
                     },
                 )

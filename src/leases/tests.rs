@@ -676,7 +676,7 @@ fn restore_before_pools_are_configured_then_pools_arrive() {
     assert_eq!(r.attach_store(Box::new(bytes), 10), Ok(1));
     let ids = r.set_pools(&[na], 0, 1);
     let l = r.find(&duid(1), IaKind::Na, 1).unwrap();
-    assert!(ids.contains(&r.lease(l).pool), "lease joined its pool");
+    assert!(ids.contains(&r.lease(l).pool()), "lease joined its pool");
     assert_ne!(bind(&mut r, 2, 1, &ids, 10).unwrap(), addr);
 }
 

@@ -186,7 +186,7 @@ impl Exchange<'_> {
     /// pools, or the client's reservation.
     fn appropriate(&self, index: u32, pools: &[u32]) -> bool {
         let l = self.shard.lease(index);
-        pools.contains(&l.pool)
+        pools.contains(&l.pool())
             || self.reservation.and_then(|r| r.resource(l.kind)) == Some((l.resource, l.len))
     }
 
