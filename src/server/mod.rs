@@ -24,7 +24,7 @@ use crate::wire::frame::{
 };
 use exchange::Exchange;
 use reply::{relay_overhead, wrap_in_relay_replies};
-use request::{read_client_message, unwrap_relays};
+use request::{read_client_message, unwrap_relays, ClientMessage, RelayChain, RelayIds};
 
 /// What VPP knows about the receiving interface, looked up per packet so
 /// address changes made after enabling the interface are always honoured.
@@ -187,7 +187,9 @@ fn serve(
     }
     let unicast_refused = !is_multicast && !settings.accept_unicast;
 
-    let (relays, relay_ids, inner) = unwrap_relays(payload)?;
+    let mut relays = RelayChain::new();
+    let mut relay_ids = RelayIds::default();
+    let inner = unwrap_relays(payload, &mut relays, &mut relay_ids)?;
     if !relays.is_empty() {
         if unicast_refused {
             return Err(Counter::UnicastNotAccepted);
@@ -208,7 +210,8 @@ fn serve(
         Some(t) => t,
         None => return Err(Counter::UnknownMessageType),
     };
-    let request = read_client_message(config, &message, msg_type, summary)?;
+    let mut request = ClientMessage::new(msg_type, message.transaction_id());
+    read_client_message(config, &message, summary, &mut request)?;
     let client_mac = relays
         .is_empty()
         .then(|| <[u8; 6]>::try_from(&received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]).ok())

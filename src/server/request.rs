@@ -101,17 +101,14 @@ fn be128(b: &[u8]) -> u128 {
     u128::from_be_bytes(o)
 }
 
-/// Reads an IA_NA, IA_TA or IA_PD option body.
-fn read_ia(ty: IaType, data: &[u8]) -> Result<IaRequest, Counter> {
+/// Reads an IA_NA, IA_TA or IA_PD option body into `ia` (its type set).
+fn read_ia(data: &[u8], ia: &mut IaRequest) -> Result<(), Counter> {
+    let ty = ia.ty;
     let fixed = if ty == IaType::Ta { 4 } else { 12 };
     if data.len() < fixed {
         return Err(Counter::BadOptionLength);
     }
-    let mut ia = IaRequest {
-        ty,
-        iaid: be32(data),
-        resources: ArrayVec::new(),
-    };
+    ia.iaid = be32(data);
     for sub in Options::checked(&data[fixed..]).map_err(wire_error)? {
         let resource = match (ty, sub.code) {
             (IaType::Na | IaType::Ta, option_code::IA_ADDR) => {
@@ -132,25 +129,32 @@ fn read_ia(ty: IaType, data: &[u8]) -> Result<IaRequest, Counter> {
         };
         let _ = ia.resources.try_push(resource);
     }
-    Ok(ia)
+    Ok(())
 }
 
-/// Reads a client message (any type but the relay ones) after `parse`.
+impl ClientMessage {
+    pub fn new(msg_type: MessageType, transaction_id: [u8; 3]) -> Self {
+        ClientMessage {
+            msg_type,
+            transaction_id,
+            client_id: None,
+            server_id: ServerIdCheck::Absent,
+            requested: Requested::default(),
+            rapid_commit: false,
+            ias: ArrayVec::new(),
+        }
+    }
+}
+
+/// Reads a client message (any type but the relay ones) after `parse` into
+/// `m`, made by `ClientMessage::new` (filled in place: the struct is over a
+/// kilobyte, and moving it cost more than reading it).
 pub fn read_client_message(
     config: &ServerConfig,
     message: &Message<'_>,
-    msg_type: MessageType,
     summary: &mut PacketSummary,
-) -> Result<ClientMessage, Counter> {
-    let mut m = ClientMessage {
-        msg_type,
-        transaction_id: message.transaction_id(),
-        client_id: None,
-        server_id: ServerIdCheck::Absent,
-        requested: Requested::default(),
-        rapid_commit: false,
-        ias: ArrayVec::new(),
-    };
+    m: &mut ClientMessage,
+) -> Result<(), Counter> {
     for option in message.options() {
         match option.code {
             option_code::CLIENT_ID => {
@@ -159,11 +163,10 @@ pub fn read_client_message(
                 {
                     return Err(Counter::BadClientId);
                 }
-                let mut id = ArrayVec::new();
+                let id = m.client_id.insert(ArrayVec::new());
                 id.try_extend_from_slice(option.data)
                     .map_err(|_| Counter::BadClientId)?;
                 summary.record_client_duid(option.data);
-                m.client_id = Some(id);
             }
             option_code::SERVER_ID => {
                 if !(MIN_DUID_LEN..=MAX_DUID_LEN).contains(&option.data.len())
@@ -184,10 +187,30 @@ pub fn read_client_message(
                     option_code::IA_TA => IaType::Ta,
                     _ => IaType::Pd,
                 };
-                let ia = read_ia(ty, option.data)?;
+                if m.ias.is_full() {
+                    // Rare: only a repeat of an IA already read may follow.
+                    let mut ia = IaRequest {
+                        ty,
+                        iaid: 0,
+                        resources: ArrayVec::new(),
+                    };
+                    read_ia(option.data, &mut ia)?;
+                    if m.ias.iter().any(|i| i.ty == ia.ty && i.iaid == ia.iaid) {
+                        continue;
+                    }
+                    return Err(Counter::TooManyIas);
+                }
+                m.ias.push(IaRequest {
+                    ty,
+                    iaid: 0,
+                    resources: ArrayVec::new(),
+                });
+                let last = m.ias.len() - 1;
+                read_ia(option.data, &mut m.ias[last])?;
                 // A repeated IA (same type and IAID) is answered once.
-                if !m.ias.iter().any(|i| i.ty == ia.ty && i.iaid == ia.iaid) {
-                    m.ias.try_push(ia).map_err(|_| Counter::TooManyIas)?;
+                let (ia, earlier) = (&m.ias[last], &m.ias[..last]);
+                if earlier.iter().any(|i| i.ty == ia.ty && i.iaid == ia.iaid) {
+                    m.ias.pop();
                 }
             }
             option_code::ORO => {
@@ -211,7 +234,7 @@ pub fn read_client_message(
             _ => {}
         }
     }
-    Ok(m)
+    Ok(())
 }
 
 /// One relay agent the message passed through, outermost first.
@@ -235,29 +258,37 @@ pub struct RelayIds {
 
 pub type RelayChain = ArrayVec<RelayLevel, { HOP_COUNT_LIMIT as usize }>;
 
-/// Unwraps nested Relay-forward messages; returns the relays (outermost
-/// first) and the client message inside.
-pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, RelayIds, &[u8]), Counter> {
-    let mut chain = RelayChain::new();
-    let mut ids = RelayIds::default();
+/// Unwraps nested Relay-forward messages into `chain` (outermost first)
+/// and `ids`, both empty; returns the client message inside. (Filled in
+/// place: a full chain is kilobytes.)
+pub fn unwrap_relays<'a>(
+    payload: &'a [u8],
+    chain: &mut RelayChain,
+    ids: &mut RelayIds,
+) -> Result<&'a [u8], Counter> {
     let mut inner = payload;
     while inner.first() == Some(&(MessageType::RelayForward as u8)) {
         let relay = RelayMessage::parse(inner).map_err(wire_error)?;
-        let mut level = RelayLevel {
+        if chain.is_full() {
+            return Err(Counter::RelayTooDeep);
+        }
+        chain.push(RelayLevel {
             hop_count: relay.hop_count(),
             link_address: relay.link_address(),
             peer_address: relay.peer_address(),
             interface_id: None,
-        };
+        });
+        let level = chain.last_mut().ok_or(Counter::RelayTooDeep)?;
         let mut message = None;
         for option in relay.options() {
             match option.code {
                 option_code::RELAY_MSG => message = Some(option.data),
                 option_code::INTERFACE_ID => {
-                    let mut id = ArrayVec::new();
-                    id.try_extend_from_slice(option.data)
+                    level
+                        .interface_id
+                        .insert(ArrayVec::new())
+                        .try_extend_from_slice(option.data)
                         .map_err(|_| Counter::BadOptionLength)?;
-                    level.interface_id = Some(id);
                 }
                 // Inner relays come later and are closer to the client: the
                 // last one seen wins. Oversized ids are not keys we hold.
@@ -271,8 +302,7 @@ pub fn unwrap_relays(payload: &[u8]) -> Result<(RelayChain, RelayIds, &[u8]), Co
                 _ => {}
             }
         }
-        chain.try_push(level).map_err(|_| Counter::RelayTooDeep)?;
         inner = message.ok_or(Counter::RelayWithoutMessage)?;
     }
-    Ok((chain, ids, inner))
+    Ok(inner)
 }

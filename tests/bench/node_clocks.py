@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""The dhcp6-server node's own cost in VPP: clocks per packet and vectors
+per call from `show runtime`, with packets replayed by VPP's packet
+generator from pcaps of N distinct clients.
+
+  sudo python3 tests/bench/node_clocks.py [--leases 1000000] [--workers 0|1]
+                                          [--packets 200000] [--profile PHASE]
+
+Phases, each a pcap replayed through pg0 into the plugin (ethernet-input,
+ip6-input, multicast lookup, ip6-local, ip6-udp-lookup, dhcp6-server;
+replies leave through pg0):
+  bind     one Solicit with Rapid Commit per client (--leases clients):
+           each allocates an address and writes it to the lease file
+  renew    Renews of --packets clients drawn at random from the bound ones
+           (cycled when there are fewer clients than packets)
+  solicit  Solicits from --packets new clients: a new allocation each,
+           offered (Advertise)
+`clear runtime` runs before each phase, so each line is that phase alone.
+Every phase checks that VPP answered every packet (the plugin's own
+counters).
+"""
+
+import argparse
+import array
+import random
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
+from harness import Vpp, missing_requirements  # noqa: E402
+
+SERVER_DUID = bytes.fromhex("000200000ab1000000000001")
+POOL_FIRST = 0x20010DB8_0001_0000_0000_0000_0001_0000
+LINK_CONF = (
+    "dhcp6-server { duid 00:02:00:00:0a:b1:00:00:00:00:00:01 "
+    "link 2001:db8:1::/64 { preferred-lifetime 43200 valid-lifetime 86400 rapid-commit yes } "
+    "pool 2001:db8:1::/64 { addresses 2001:db8:1::1:0 - 2001:db8:1::ffff:ffff } "
+    "option dns-servers { 2001:db8::53 } }"
+)
+PERF_DATA = "/tmp/node_clocks.perf.data"
+# Solicit-new clients are numbered from here, far from the bound ones.
+NEW_CLIENTS = 0x4000_0000
+
+
+def opt(code, data=b""):
+    return struct.pack("!HH", code, len(data)) + data
+
+
+def mac_of(n):
+    return bytes([0x02, 0x00]) + struct.pack("!I", n)
+
+
+def duid_of(n):
+    return struct.pack("!HH", 3, 1) + mac_of(n)
+
+
+def ia_na(addr=None):
+    body = struct.pack("!III", 1, 0, 0)
+    if addr is not None:
+        body += opt(5, addr.to_bytes(16, "big") + struct.pack("!II", 0, 0))
+    return opt(3, body)
+
+
+def checksum(pseudo_and_udp):
+    data = pseudo_and_udp + (b"\0" if len(pseudo_and_udp) % 2 else b"")
+    words = array.array("H", data)
+    if sys.byteorder == "little":
+        words.byteswap()
+    s = sum(words)
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s & 0xFFFF) or 0xFFFF
+
+
+def frame(n, payload):
+    mac = mac_of(n)
+    src = bytes.fromhex("fe80000000000000") + struct.pack("!Q", 0x0200_0000_0000_0000 | n)
+    dst = bytes.fromhex("ff020000000000000000000000010002")
+    udp_len = 8 + len(payload)
+    udp = struct.pack("!HHHH", 546, 547, udp_len, 0) + payload
+    pseudo = src + dst + struct.pack("!IxxxB", udp_len, 17)
+    c = checksum(pseudo + udp)
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    ip = struct.pack("!IHBB", 6 << 28, udp_len, 17, 1) + src + dst
+    eth = bytes.fromhex("333300010002") + mac + b"\x86\xdd"
+    return eth + ip + udp
+
+
+def message(kind, xid, options):
+    return bytes([kind]) + xid.to_bytes(3, "big") + b"".join(options)
+
+
+def write_pcap(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for fr in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)))
+            f.write(fr)
+
+
+def bind_frames(clients):
+    for n in clients:
+        yield frame(n, message(1, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(8, b"\0\0"), opt(14), ia_na(),
+                                                 opt(6, b"\x00\x17")]))
+
+
+def renew_frames(clients):
+    for n in clients:
+        yield frame(n, message(5, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(2, SERVER_DUID), opt(8, b"\0\0"),
+                                                 ia_na(POOL_FIRST + n), opt(6, b"\x00\x17")]))
+
+
+def solicit_frames(clients):
+    for n in clients:
+        yield frame(n, message(1, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(8, b"\0\0"), ia_na(),
+                                                 opt(6, b"\x00\x17")]))
+
+
+def node_runtime(vpp):
+    """Sum over threads of the dhcp6-server line of `show runtime`:
+    (calls, vectors, clocks per packet, vectors per call)."""
+    calls = vectors = 0
+    clocks_total = 0.0
+    for line in vpp.cli("show runtime").splitlines():
+        f = line.split()
+        if f and f[0] == "dhcp6-server" and len(f) >= 7:
+            c, v, clocks = int(f[2]), int(f[3]), float(f[5])
+            calls += c
+            vectors += v
+            clocks_total += clocks * v
+    if not vectors:
+        return 0, 0, 0.0, 0.0
+    return calls, vectors, clocks_total / vectors, vectors / calls
+
+
+def replies(vpp):
+    return vpp.counters().get("replies sent", 0)
+
+
+def run_phase(vpp, work, name, frames, packets, worker, profile=None):
+    pcap = work / f"{name}.pcap"
+    write_pcap(pcap, frames)
+    vpp.cli(f"packet-generator delete {name}")
+    vpp.cli_ok(f"packet-generator new {{ name {name} limit {packets} node ethernet-input "
+               f"interface pg0 worker {worker} pcap {pcap} }}")
+    before = replies(vpp)
+    vpp.cli("clear runtime")
+    perf = None
+    if profile == name:
+        perf = subprocess.Popen(["perf", "record", "-q", "--call-graph", "dwarf,8192", "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+    start = time.time()
+    vpp.cli_ok(f"packet-generator enable-stream {name}")
+    deadline = start + 600
+    while time.time() < deadline:
+        time.sleep(0.5)
+        if replies(vpp) - before >= packets:
+            break
+    elapsed = time.time() - start
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(60)
+        report = subprocess.run(["perf", "report", "-i", PERF_DATA, "--no-children", "--stdio",
+                                 "--percent-limit", "1", "-g", "none"], capture_output=True, text=True).stdout
+        print("\n".join(line for line in report.splitlines() if "%" in line and not line.startswith("#")))
+        print(f"(profile kept in {PERF_DATA})")
+    calls, vectors, clocks, per_call = node_runtime(vpp)
+    answered = replies(vpp) - before
+    vpp.cli(f"packet-generator disable-stream {name}")
+    pcap.unlink()
+    return {"phase": name, "packets": packets, "answered": answered, "vectors": vectors,
+            "clocks": clocks, "per_call": per_call, "seconds": elapsed}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--leases", type=int, default=1_000_000)
+    p.add_argument("--packets", type=int, default=200_000)
+    p.add_argument("--workers", type=int, default=0, choices=(0, 1))
+    p.add_argument("--profile", choices=("bind", "renew", "solicit"),
+                   help="run perf record on VPP during this phase and print the top functions")
+    a = p.parse_args()
+    reason = missing_requirements()
+    if reason:
+        sys.exit(f"cannot run: {reason}")
+    work = Path(tempfile.mkdtemp(prefix="node-clocks-"))
+    heap = "4G" if a.leases > 100_000 else "1G"
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.packets + 4096, heap=heap)
+    results = []
+    try:
+        vpp.cli_ok("create packet-generator interface pg0")
+        vpp.cli_ok("set interface state pg0 up")
+        vpp.cli_ok("dhcp6-server enable pg0")
+        rng = random.Random(6)
+        results.append(run_phase(vpp, work, "bind", bind_frames(range(a.leases)), a.leases, 0, a.profile))
+        bound = vpp.cli("show dhcp6-server").strip()
+        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+        results.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
+        new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
+        results.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
+        threads = "main thread only" if a.workers == 0 else "main + 1 worker (pg and the node on the worker)"
+        print(f"VPP {threads}; {a.leases} clients bound first; pcaps replayed by pg0")
+        print(f"{'phase':<9} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
+        for r in results:
+            print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
+                  f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
+        m = re.search(r"leases[^\n]*", bound)
+        if m:
+            print(f"after bind: {m.group(0)}")
+        if any(r["answered"] < r["packets"] for r in results):
+            sys.exit("not every packet was answered: see the table")
+    finally:
+        vpp.cleanup()
+        for f in work.glob("*"):
+            f.unlink()
+        work.rmdir()
+
+
+if __name__ == "__main__":
+    main()
