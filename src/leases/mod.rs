@@ -871,6 +871,7 @@ impl Shard {
         let capacity = store::capacity_of(region.bytes().len());
         let mut restored: Vec<(Time, u32)> = Vec::new();
         for index in 0..capacity as u32 {
+            store::scrub(region.bytes(), index);
             let Some(rec) = store::read(region.bytes(), index) else {
                 continue;
             };

@@ -2,7 +2,12 @@
 //! A slot holds two copies of the lease record; a write goes to the older
 //! copy and carries a higher sequence number and a checksum, so a write cut
 //! short by a crash leaves the other copy intact. Restore takes, per slot,
-//! the newest copy whose checksum holds.
+//! the newest copy whose checksum holds, and clears the sequence number of
+//! a copy whose checksum fails: from then on the lower sequence number is
+//! the copy to write, found without checksumming anything.
+//!
+//! Version 2 only changed the checksum (v1's byte-at-a-time FNV-1a cost
+//! more than the rest of a Renew); v1 records are still read.
 //!
 //! This module only reads and writes bytes: the mapping of the file into
 //! memory lives in the FFI layer.
@@ -14,7 +19,9 @@ pub const HEADER_LEN: usize = 4096;
 pub const RECORD_LEN: usize = 256;
 pub const SLOT_LEN: usize = 2 * RECORD_LEN;
 const MAGIC: &[u8; 16] = b"dhcp6-server-ls\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Versions whose files are read (and then carried on as `VERSION`).
+const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 // Record field offsets.
 const SEQ: usize = 0;
@@ -55,11 +62,51 @@ pub struct StoredLease {
     pub route: Option<RouteVia>,
 }
 
-/// FNV-1a: cheap, and enough to tell a complete record from a torn one.
+/// Tells a complete record from a torn one: four independent lanes of
+/// xor-multiply-rotate over 64-bit words (each step is a bijection, so a
+/// changed word always changes its lane), folded to 32 bits.
 fn checksum(bytes: &[u8]) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut lanes: [u64; 4] = [
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+        0x082e_fa98_ec4e_6c89,
+    ];
+    let mut mix = |block: &[u8]| {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            *lane = (*lane ^ w).wrapping_mul(K).rotate_left(29);
+        }
+    };
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        mix(block);
+    }
+    let mut tail = [0u8; 32];
+    tail[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
+    mix(&tail);
+    let h = lanes[0]
+        ^ lanes[1].rotate_left(17)
+        ^ lanes[2].rotate_left(31)
+        ^ lanes[3].rotate_left(47)
+        ^ bytes.len() as u64;
+    let h = (h ^ (h >> 29)).wrapping_mul(K);
+    (h >> 32) as u32
+}
+
+/// Version 1's checksum (FNV-1a), for records written before version 2.
+fn checksum_v1(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
     })
+}
+
+/// Whether a record copy is whole (written completely, by either version).
+fn is_whole(r: &[u8]) -> bool {
+    let stored = get_u32(r, CHECKSUM);
+    get_u64(r, SEQ) != 0
+        && (checksum(&r[..CHECKSUM]) == stored || checksum_v1(&r[..CHECKSUM]) == stored)
 }
 
 fn get_u32(r: &[u8], at: usize) -> u32 {
@@ -125,9 +172,12 @@ pub fn init_header(region: &mut [u8]) -> Result<(), String> {
     }
     if has_header(region) {
         let version = get_u32(region, 16);
-        if version != VERSION || get_u32(region, 20) as usize != SLOT_LEN {
-            return Err(format!("lease file version {version} is not {VERSION}"));
+        if !READABLE_VERSIONS.contains(&version) || get_u32(region, 20) as usize != SLOT_LEN {
+            return Err(format!(
+                "lease file version {version} is not one of {READABLE_VERSIONS:?}"
+            ));
         }
+        region[16..20].copy_from_slice(&VERSION.to_le_bytes());
         return Ok(());
     }
     if region[..HEADER_LEN].iter().any(|b| *b != 0) {
@@ -144,15 +194,28 @@ fn slot(region: &mut [u8], index: u32) -> Option<&mut [u8]> {
     region.get_mut(at..at + SLOT_LEN)
 }
 
-/// The valid copy with the highest sequence number: (copy, seq).
+/// The whole copy with the highest sequence number: (copy, seq).
 fn newest(slot: &[u8]) -> Option<(usize, u64)> {
     (0..2)
         .filter_map(|c| {
             let r = &slot[c * RECORD_LEN..(c + 1) * RECORD_LEN];
-            let seq = get_u64(r, SEQ);
-            (seq != 0 && checksum(&r[..CHECKSUM]) == get_u32(r, CHECKSUM)).then_some((c, seq))
+            is_whole(r).then_some((c, get_u64(r, SEQ)))
         })
         .max_by_key(|(_, seq)| *seq)
+}
+
+/// Clears the sequence number of a torn copy in slot `index` (restore
+/// does this for every slot before anything is written).
+pub fn scrub(region: &mut [u8], index: u32) {
+    let Some(slot) = slot(region, index) else {
+        return;
+    };
+    for c in 0..2 {
+        let r = &mut slot[c * RECORD_LEN..(c + 1) * RECORD_LEN];
+        if get_u64(r, SEQ) != 0 && !is_whole(r) {
+            r[SEQ..SEQ + 8].fill(0);
+        }
+    }
 }
 
 /// Writes the lease at `index` (None: the slot is empty now). Returns false
@@ -161,10 +224,11 @@ pub fn write(region: &mut [u8], index: u32, lease: Option<&StoredLease>) -> bool
     let Some(slot) = slot(region, index) else {
         return false;
     };
-    let (copy, seq) = match newest(slot) {
-        Some((c, seq)) => (1 - c, seq + 1),
-        None => (0, 1),
-    };
+    // Every copy with a sequence number is whole (see `scrub`): the
+    // older one, or an empty one, is the one to overwrite.
+    let seqs = [get_u64(slot, SEQ), get_u64(slot, RECORD_LEN + SEQ)];
+    let copy = usize::from(seqs[1] < seqs[0]);
+    let seq = seqs[0].max(seqs[1]) + 1;
     let r = &mut slot[copy * RECORD_LEN..(copy + 1) * RECORD_LEN];
     r.fill(0);
     r[SEQ..SEQ + 8].copy_from_slice(&seq.to_le_bytes());
@@ -298,6 +362,43 @@ mod tests {
             9999,
             "falls back to the last whole copy"
         );
+    }
+
+    #[test]
+    fn version_1_records_are_read_and_the_file_carried_on_as_version_2() {
+        let mut r = region(2);
+        write(&mut r, 0, Some(&lease(3)));
+        // Make it a version 1 file: v1 header and v1 checksum.
+        r[16..20].copy_from_slice(&1u32.to_le_bytes());
+        let at = HEADER_LEN;
+        let sum = checksum_v1(&r[at..at + CHECKSUM]);
+        r[at + CHECKSUM..at + RECORD_LEN].copy_from_slice(&sum.to_le_bytes());
+        init_header(&mut r).unwrap();
+        assert_eq!(get_u32(&r, 16), VERSION);
+        assert_eq!(read(&r, 0), Some(lease(3)));
+        let mut renewed = lease(3);
+        renewed.valid_until = 7777;
+        write(&mut r, 0, Some(&renewed));
+        assert_eq!(read(&r, 0), Some(renewed));
+    }
+
+    #[test]
+    fn a_scrubbed_torn_copy_is_the_next_one_written() {
+        let mut r = region(1);
+        write(&mut r, 0, Some(&lease(1))); // copy 0, seq 1
+        let mut second = lease(1);
+        second.valid_until = 5000;
+        write(&mut r, 0, Some(&second)); // copy 1, seq 2
+        // Crash while writing copy 1 again would tear it: here, tear copy 1.
+        r[HEADER_LEN + RECORD_LEN + 100] ^= 0xff;
+        scrub(&mut r, 0);
+        assert_eq!(read(&r, 0), Some(lease(1)));
+        let mut third = lease(1);
+        third.valid_until = 6000;
+        write(&mut r, 0, Some(&third));
+        assert_eq!(read(&r, 0), Some(third.clone()));
+        // The whole copy 0 (seq 1) was kept until then: the write went to 1.
+        assert_eq!(get_u64(&r, HEADER_LEN), 1);
     }
 
     #[test]

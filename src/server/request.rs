@@ -61,19 +61,32 @@ pub enum ServerIdCheck {
     Other,
 }
 
-/// The option codes the client asked for in its ORO.
+/// The option codes the client asked for in its ORO, as a bit set of
+/// codes below 256 (every option the server sends has such a code).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Requested {
     pub present: bool,
-    pub codes: ArrayVec<u16, 32>,
+    bits: [u64; 4],
 }
 
 impl Requested {
+    pub fn add(&mut self, code: u16) {
+        if let Some(word) = self.bits.get_mut(usize::from(code) / 64) {
+            *word |= 1 << (code % 64);
+        }
+    }
+
+    fn has(&self, code: u16) -> bool {
+        self.bits
+            .get(usize::from(code) / 64)
+            .is_some_and(|word| word & (1 << (code % 64)) != 0)
+    }
+
     /// Whether to send an option of this kind: asked for, or, without an
     /// ORO, one of those sent unasked.
     pub fn wants(&self, kind: OptionKind) -> bool {
         if self.present {
-            self.codes.contains(&kind.code())
+            self.has(kind.code())
         } else {
             kind.sent_without_oro()
         }
@@ -223,8 +236,7 @@ pub fn read_client_message(
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 {
-                    // Codes past what we keep are ones we never send anyway.
-                    let _ = m.requested.codes.try_push(code);
+                    m.requested.add(code);
                 }
             }
             option_code::RAPID_COMMIT => m.rapid_commit = true,
