@@ -832,16 +832,14 @@ impl Shard {
     /// Writes the lease's record to the lease file (tombstone unless bound
     /// or declined). A memory write, no system call.
     fn persist(&mut self, index: u32) {
-        if self.store.is_none() {
+        let Some(region) = self.store.as_mut() else {
             return;
-        }
+        };
         let l = &self.leases[index as usize];
-        let record = matches!(l.state, LeaseState::Bound | LeaseState::Declined).then(|| {
-            store::StoredLease {
-                duid: self
-                    .clients
-                    .duid(l.client)
-                    .and_then(|d| Duid::from_bytes(d).ok()),
+        let route = (l.route != NIL).then(|| self.routes[l.route as usize]);
+        let record = matches!(l.state, LeaseState::Bound | LeaseState::Declined).then_some(
+            store::RecordRef {
+                duid: self.clients.duid(l.client),
                 iaid: l.iaid,
                 kind: l.kind,
                 resource: l.resource,
@@ -851,12 +849,10 @@ impl Shard {
                 valid_until: l.valid_until,
                 expires: l.expires,
                 sw_if_index: l.sw_if_index,
-                route: self.route_of(l),
-            }
-        });
-        if let Some(region) = self.store.as_mut() {
-            store::write(region.bytes(), index, record.as_ref());
-        }
+                route,
+            },
+        );
+        store::write(region.bytes(), index, record.as_ref());
     }
 
     /// Attaches the lease file and rebuilds the leases it holds that are

@@ -218,9 +218,44 @@ pub fn scrub(region: &mut [u8], index: u32) {
     }
 }
 
+/// A record to write: a lease's fields, its client's DUID borrowed (the
+/// lease engine writes straight from its own records, copying nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub duid: Option<&'a [u8]>,
+    pub iaid: u32,
+    pub kind: IaKind,
+    pub resource: u128,
+    pub len: u8,
+    pub state: LeaseState,
+    pub preferred_until: Time,
+    pub valid_until: Time,
+    pub expires: Time,
+    pub sw_if_index: u32,
+    pub route: Option<RouteVia>,
+}
+
+impl StoredLease {
+    pub fn as_record(&self) -> RecordRef<'_> {
+        RecordRef {
+            duid: self.duid.as_ref().map(Duid::as_bytes),
+            iaid: self.iaid,
+            kind: self.kind,
+            resource: self.resource,
+            len: self.len,
+            state: self.state,
+            preferred_until: self.preferred_until,
+            valid_until: self.valid_until,
+            expires: self.expires,
+            sw_if_index: self.sw_if_index,
+            route: self.route,
+        }
+    }
+}
+
 /// Writes the lease at `index` (None: the slot is empty now). Returns false
 /// when the region has no such slot.
-pub fn write(region: &mut [u8], index: u32, lease: Option<&StoredLease>) -> bool {
+pub fn write(region: &mut [u8], index: u32, lease: Option<&RecordRef<'_>>) -> bool {
     let Some(slot) = slot(region, index) else {
         return false;
     };
@@ -254,8 +289,7 @@ pub fn write(region: &mut [u8], index: u32, lease: Option<&StoredLease>) -> bool
             put_u32(r, ROUTE_FIB, via.fib_index);
             r[NEXT_HOP..NEXT_HOP + 16].copy_from_slice(&via.next_hop.to_be_bytes());
         }
-        if let Some(d) = &l.duid {
-            let bytes = d.as_bytes();
+        if let Some(bytes) = l.duid.filter(|d| d.len() <= MAX_DUID_LEN) {
             r[DUID_LEN] = bytes.len() as u8;
             r[DUID..DUID + bytes.len()].copy_from_slice(bytes);
         }
@@ -324,6 +358,11 @@ mod tests {
         }
     }
 
+    fn lease_record(n: u32) -> RecordRef<'static> {
+        let l = Box::leak(Box::new(lease(n)));
+        l.as_record()
+    }
+
     fn region(capacity: usize) -> Vec<u8> {
         let mut r = vec![0u8; file_len(capacity)];
         init_header(&mut r).unwrap();
@@ -334,10 +373,10 @@ mod tests {
     fn records_round_trip_and_empty_slots_read_as_none() {
         let mut r = region(4);
         assert_eq!(capacity_of(r.len()), 4);
-        assert!(write(&mut r, 2, Some(&lease(2))));
+        assert!(write(&mut r, 2, Some(&lease_record(2))));
         assert_eq!(read(&r, 2), Some(lease(2)));
         assert_eq!(read(&r, 1), None);
-        assert!(!write(&mut r, 4, Some(&lease(4))), "past the end");
+        assert!(!write(&mut r, 4, Some(&lease_record(4))), "past the end");
         assert!(write(&mut r, 2, None));
         assert_eq!(read(&r, 2), None);
     }
@@ -345,16 +384,16 @@ mod tests {
     #[test]
     fn a_torn_write_leaves_the_previous_copy() {
         let mut r = region(1);
-        write(&mut r, 0, Some(&lease(1)));
+        write(&mut r, 0, Some(&lease_record(1)));
         let mut renewed = lease(1);
         renewed.valid_until = 9999;
-        write(&mut r, 0, Some(&renewed));
+        write(&mut r, 0, Some(&renewed.as_record()));
         assert_eq!(read(&r, 0).unwrap().valid_until, 9999);
         // Simulate a crash half way through the next write: the copy being
         // written (the older one) holds garbage past its first bytes.
         let mut third = lease(1);
         third.valid_until = 12345;
-        write(&mut r, 0, Some(&third));
+        write(&mut r, 0, Some(&third.as_record()));
         let at = HEADER_LEN; // copy 0 was the older, so it got the third write
         r[at + 100] ^= 0xff;
         assert_eq!(
@@ -367,7 +406,7 @@ mod tests {
     #[test]
     fn version_1_records_are_read_and_the_file_carried_on_as_version_2() {
         let mut r = region(2);
-        write(&mut r, 0, Some(&lease(3)));
+        write(&mut r, 0, Some(&lease_record(3)));
         // Make it a version 1 file: v1 header and v1 checksum.
         r[16..20].copy_from_slice(&1u32.to_le_bytes());
         let at = HEADER_LEN;
@@ -378,24 +417,24 @@ mod tests {
         assert_eq!(read(&r, 0), Some(lease(3)));
         let mut renewed = lease(3);
         renewed.valid_until = 7777;
-        write(&mut r, 0, Some(&renewed));
+        write(&mut r, 0, Some(&renewed.as_record()));
         assert_eq!(read(&r, 0), Some(renewed));
     }
 
     #[test]
     fn a_scrubbed_torn_copy_is_the_next_one_written() {
         let mut r = region(1);
-        write(&mut r, 0, Some(&lease(1))); // copy 0, seq 1
+        write(&mut r, 0, Some(&lease_record(1))); // copy 0, seq 1
         let mut second = lease(1);
         second.valid_until = 5000;
-        write(&mut r, 0, Some(&second)); // copy 1, seq 2
-        // Crash while writing copy 1 again would tear it: here, tear copy 1.
+        write(&mut r, 0, Some(&second.as_record())); // copy 1, seq 2
+                                                     // Crash while writing copy 1 again would tear it: here, tear copy 1.
         r[HEADER_LEN + RECORD_LEN + 100] ^= 0xff;
         scrub(&mut r, 0);
         assert_eq!(read(&r, 0), Some(lease(1)));
         let mut third = lease(1);
         third.valid_until = 6000;
-        write(&mut r, 0, Some(&third));
+        write(&mut r, 0, Some(&third.as_record()));
         assert_eq!(read(&r, 0), Some(third.clone()));
         // The whole copy 0 (seq 1) was kept until then: the write went to 1.
         assert_eq!(get_u64(&r, HEADER_LEN), 1);
