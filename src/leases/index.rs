@@ -1,10 +1,11 @@
 //! Compact hash indexes over the lease engine's slabs.
 //!
-//! A table slot holds only the 4-byte slab index of an entry; the key lives
-//! in the slab entry itself and is compared there. At most half the slots
-//! are used, so an index costs at most 8 bytes per entry (std's HashMap
-//! keeps key and value in the table: 136 bytes for a DUID key). Linear
-//! probing with backward-shift deletion: no tombstones, lookups stay short.
+//! A table slot is 4 bytes: the slab index of an entry (24 bits) and 8 bits
+//! of its hash, so probing past other entries rarely has to look at them;
+//! the key lives in the slab entry itself and is compared there. At most
+//! half the slots are used, so an index costs at most 8 bytes per entry
+//! (std's HashMap keeps key and value in the table: 136 bytes for a DUID
+//! key). Linear probing with backward-shift deletion: no tombstones.
 //!
 //! Keys come from clients (DUIDs, requested addresses), so the hash is
 //! keyed with a per-table random secret: collisions cannot be precomputed.
@@ -12,6 +13,16 @@
 use std::hash::{BuildHasher, Hasher};
 
 const EMPTY: u32 = u32::MAX;
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+/// Entries a table can index: slab indexes 0..MAX_ENTRIES (the all-ones
+/// index is left out so that no slot equals EMPTY).
+pub(crate) const MAX_ENTRIES: usize = INDEX_MASK as usize;
+
+#[inline]
+fn tag(hash: u64) -> u32 {
+    ((hash >> 56) as u32) << INDEX_BITS
+}
 
 /// Folded multiply: the 128-bit product's halves xor-ed (the mixing step
 /// of foldhash and wyhash).
@@ -103,14 +114,15 @@ impl IndexTable {
             return None;
         }
         let mask = self.mask();
+        let tag = tag(hash);
         let mut i = hash as usize & mask;
         loop {
             let v = self.slots[i];
             if v == EMPTY {
                 return None;
             }
-            if is_key(v) {
-                return Some(v);
+            if v & !INDEX_MASK == tag && is_key(v & INDEX_MASK) {
+                return Some(v & INDEX_MASK);
             }
             i = (i + 1) & mask;
         }
@@ -134,7 +146,7 @@ impl IndexTable {
         let old = std::mem::replace(&mut self.slots, slots);
         let mask = self.mask();
         for v in old.into_iter().filter(|v| *v != EMPTY) {
-            let mut i = hash_of(v) as usize & mask;
+            let mut i = hash_of(v & INDEX_MASK) as usize & mask;
             while self.slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
@@ -145,11 +157,13 @@ impl IndexTable {
 
     /// Adds an entry that is not present. The caller has reserved room
     /// (`try_reserve`); without it the table grows here, and if that
-    /// fails the entry is not indexed and false is returned.
+    /// fails, or `value` is past MAX_ENTRIES, the entry is not indexed
+    /// and false is returned.
     pub fn insert(&mut self, hash: u64, value: u32, hash_of: impl Fn(u32) -> u64) -> bool {
-        if self.try_reserve(1, hash_of).is_err() {
+        if value as usize >= MAX_ENTRIES || self.try_reserve(1, hash_of).is_err() {
             return false;
         }
+        let value = value | tag(hash);
         let mask = self.mask();
         let mut i = hash as usize & mask;
         while self.slots[i] != EMPTY {
@@ -167,6 +181,7 @@ impl IndexTable {
             return false;
         }
         let mask = self.mask();
+        let value = value | tag(hash);
         let mut i = hash as usize & mask;
         loop {
             match self.slots[i] {
@@ -183,7 +198,7 @@ impl IndexTable {
             if v == EMPTY {
                 break;
             }
-            let home = hash_of(v) as usize & mask;
+            let home = hash_of(v & INDEX_MASK) as usize & mask;
             // v may fill the hole if its home is not in (hole, j].
             if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
                 self.slots[hole] = v;
@@ -209,7 +224,7 @@ mod tests {
     fn insert_find_remove_keep_every_entry_reachable() {
         // Keys collide on purpose (hash = key % 7) to exercise probe runs
         // and backward shifts across the table's end.
-        let hash = |v: u32| u64::from(v % 7) + 13;
+        let hash = |v: u32| (u64::from(v % 7) + 13) | (u64::from(v % 3) << 56);
         let mut t = IndexTable::default();
         let mut present = std::collections::BTreeSet::new();
         let mut x: u32 = 1;

@@ -391,16 +391,7 @@ impl Shard {
             .unwrap_or(usize::MAX)
             .min(MAX_RESERVED);
         // Best effort: a failure here only means growing later.
-        let (leases, hash) = (&self.leases, &self.hash);
-        let _ = self
-            .by_resource
-            .try_reserve(want.saturating_sub(self.by_resource.len()), |e| {
-                let l = &leases[e as usize];
-                resource_hash(hash, l.kind, l.resource)
-            });
-        let _ = self
-            .clients
-            .try_reserve(want.saturating_sub(self.clients.len()));
+        self.reserve_indexes(want);
         let _ = self
             .leases
             .try_reserve(want.saturating_sub(self.leases.len()));
@@ -408,6 +399,19 @@ impl Shard {
             .route_ops
             .try_reserve(ROUTE_OPS_RESERVED.saturating_sub(self.route_ops.len()));
         ids
+    }
+
+    fn reserve_indexes(&mut self, entries: usize) {
+        let (leases, hash) = (&self.leases, &self.hash);
+        let _ = self
+            .by_resource
+            .try_reserve(entries.saturating_sub(self.by_resource.len()), |e| {
+                let l = &leases[e as usize];
+                resource_hash(hash, l.kind, l.resource)
+            });
+        let _ = self
+            .clients
+            .try_reserve(entries.saturating_sub(self.clients.len()));
     }
 
     /// Adopts the configuration's pool list (see `ServerConfig::all_pools`).
@@ -697,6 +701,9 @@ impl Shard {
         }
         // Growing the tables may allocate; a failure refuses the lease
         // rather than aborting VPP.
+        if self.unused_slots.is_empty() && self.leases.len() >= index::MAX_ENTRIES {
+            return false;
+        }
         if self.leases.try_reserve(1).is_err()
             || self.route_ops.try_reserve(2).is_err()
             || self.routes.try_reserve(1).is_err()
@@ -865,6 +872,16 @@ impl Shard {
     ) -> Result<usize, String> {
         store::init_header(region.bytes())?;
         let capacity = store::capacity_of(region.bytes().len());
+        if capacity > index::MAX_ENTRIES {
+            return Err(format!(
+                "a lease file holds at most {} leases",
+                index::MAX_ENTRIES
+            ));
+        }
+        // Index tables sized for a full file now, so serving never rehashes
+        // them (8 bytes per slot of the file each; the records themselves
+        // still grow with use).
+        self.reserve_indexes(capacity);
         let mut restored: Vec<(Time, u32)> = Vec::new();
         for index in 0..capacity as u32 {
             store::scrub(region.bytes(), index);
