@@ -210,31 +210,6 @@ typedef enum {
 } Dhcp6ServerStatus;
 
 /**
- * One received packet, in its VPP buffer.
- */
-typedef struct {
-  /**
-   * First byte of the Ethernet header.
-   */
-  uint8_t *frame;
-  /**
-   * Bytes received from `frame` on.
-   */
-  uint32_t frame_len;
-  /**
-   * Bytes that may be written from `frame` on.
-   */
-  uint32_t capacity;
-  uint16_t l3_offset;
-  uint16_t l4_offset;
-  uint32_t rx_sw_if_index;
-  /**
-   * Wall-clock seconds (lease times are kept in them).
-   */
-  uint32_t now;
-} Dhcp6ServerPacket;
-
-/**
  * What VPP knows of the receiving interface; all-zero addresses mean none.
  */
 typedef struct {
@@ -244,6 +219,21 @@ typedef struct {
   uint8_t first_global[16];
   uint32_t fib_index;
 } Dhcp6ServerInterfaceFacts;
+
+/**
+ * Where a reply goes.
+ */
+typedef struct {
+  /**
+   * Bytes of the reply from the frame's start (Ethernet header).
+   */
+  uint32_t length;
+  /**
+   * false: out of the receiving interface as a whole frame;
+   * true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+   */
+  bool routed;
+} Dhcp6ServerReply;
 
 /**
  * What the packet trace shows for one packet.
@@ -265,19 +255,43 @@ typedef struct {
 } Dhcp6ServerPacketSummary;
 
 /**
- * Where a reply goes.
+ * One received packet, in its VPP buffer, and (filled in by
+ * `dhcp6_server_handle_packets`) what became of it.
  */
 typedef struct {
   /**
-   * Bytes of the reply from the frame's start (Ethernet header).
+   * First byte of the Ethernet header.
    */
-  uint32_t length;
+  uint8_t *frame;
   /**
-   * false: out of the receiving interface as a whole frame;
-   * true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+   * Bytes received from `frame` on.
    */
-  bool routed;
-} Dhcp6ServerReply;
+  uint32_t frame_len;
+  /**
+   * Bytes that may be written from `frame` on.
+   */
+  uint32_t capacity;
+  uint16_t l3_offset;
+  uint16_t l4_offset;
+  uint32_t rx_sw_if_index;
+  /**
+   * What VPP knows of the receiving interface.
+   */
+  const Dhcp6ServerInterfaceFacts *facts;
+  /**
+   * Out: the counter to bump. `REPLY_SENT` means the reply is in the
+   * buffer and `reply` says where it goes; any other value means drop.
+   */
+  Dhcp6ServerCounter counter;
+  /**
+   * Out: where the reply goes.
+   */
+  Dhcp6ServerReply reply;
+  /**
+   * Out: what the packet trace shows.
+   */
+  Dhcp6ServerPacketSummary summary;
+} Dhcp6ServerPacket;
 
 /**
  * Settings of one interface; an all-zero address means "the default".
@@ -393,17 +407,17 @@ typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *
 
 
 /**
- * Handles one packet. Returns the counter index to bump: `REPLY_SENT` means
- * the reply is in the buffer and `*reply` says where it goes; any other
- * value means drop.
+ * Handles the `n` packets of a frame, in order, filling in each one's
+ * outcome (a packet with a NULL `frame` was refused by the shim: only its
+ * summary is cleared). `now` is wall-clock seconds (lease times are kept in them).
+ * While a packet is served, the lease-engine memory of the packets a few
+ * places behind it is prefetched (VPP's dual/quad-loop idea, across the
+ * lookups of the lease engine).
  *
  * Must run on the lease engine's owner thread (the shim hands packets
  * over to it); never blocks, locks or allocates.
  */
-Dhcp6ServerCounter dhcp6_server_handle_packet(const Dhcp6ServerPacket *packet,
-                                              const Dhcp6ServerInterfaceFacts *facts,
-                                              Dhcp6ServerPacketSummary *summary,
-                                              Dhcp6ServerReply *reply);
+void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets, uint32_t n, uint32_t now);
 
 /**
  * Counter name (stats segment) as a static C string; NULL past the end.

@@ -64,64 +64,67 @@ format_dhcp6_server_trace (u8 *s, va_list *args)
   return s;
 }
 
+/* Fills in the packet's descriptor for Rust. A buffer we cannot hand over
+ * gets a NULL frame and its counter here; Rust leaves it alone. */
 static_always_inline void
-dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer_t *b,
-			 u16 *next, u32 *cached_sw_if_index, Dhcp6ServerInterfaceFacts *facts,
-			 u32 now, u32 *n_replies)
+dhcp6_server_describe (vlib_main_t *vm, vlib_buffer_t *b, Dhcp6ServerPacket *p,
+		       Dhcp6ServerInterfaceFacts *facts)
 {
-  u32 sw_if_index = vnet_buffer (b)->sw_if_index[VLIB_RX];
-  Dhcp6ServerPacketSummary summary = { 0 };
-  Dhcp6ServerReply reply = { 0 };
-  u32 counter;
+  i16 l2 = vnet_buffer (b)->l2_hdr_offset;
+
+  p->rx_sw_if_index = vnet_buffer (b)->sw_if_index[VLIB_RX];
+  p->facts = facts;
+  p->frame = 0;
+  if (PREDICT_FALSE (b->flags & VLIB_BUFFER_NEXT_PRESENT))
+    {
+      p->counter = DHCP6_SERVER_COUNTER_CHAINED_BUFFER;
+      return;
+    }
+  if (PREDICT_FALSE ((b->flags & (VNET_BUFFER_F_L2_HDR_OFFSET_VALID |
+				  VNET_BUFFER_F_L3_HDR_OFFSET_VALID)) !=
+		     (VNET_BUFFER_F_L2_HDR_OFFSET_VALID | VNET_BUFFER_F_L3_HDR_OFFSET_VALID)))
+    {
+      p->counter = DHCP6_SERVER_COUNTER_NOT_IPV6_UDP;
+      return;
+    }
+  p->frame = b->data + l2;
+  p->frame_len = b->current_data + b->current_length - l2;
+  p->capacity = vlib_buffer_get_default_data_size (vm) - l2;
+  p->l3_offset = vnet_buffer (b)->l3_hdr_offset - l2;
+  /* ip6-udp-lookup leaves current_data at the DHCPv6 header. */
+  p->l4_offset = b->current_data - (i16) sizeof (udp_header_t) - l2;
+}
+
+/* Acts on what Rust decided for one packet: counters, next node, trace. */
+static_always_inline void
+dhcp6_server_finish_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer_t *b,
+			 Dhcp6ServerPacket *p, u16 *next, u32 *n_replies)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  u32 sw_if_index = p->rx_sw_if_index;
+  u32 counter = p->counter;
+  Dhcp6ServerPacketSummary *summary = &p->summary;
   i16 l2 = vnet_buffer (b)->l2_hdr_offset;
   i16 l3 = vnet_buffer (b)->l3_hdr_offset;
-
-  if (PREDICT_FALSE (b->flags & VLIB_BUFFER_NEXT_PRESENT))
-    counter = DHCP6_SERVER_COUNTER_CHAINED_BUFFER;
-  else if (PREDICT_FALSE ((b->flags & (VNET_BUFFER_F_L2_HDR_OFFSET_VALID |
-				       VNET_BUFFER_F_L3_HDR_OFFSET_VALID)) !=
-			  (VNET_BUFFER_F_L2_HDR_OFFSET_VALID | VNET_BUFFER_F_L3_HDR_OFFSET_VALID)))
-    counter = DHCP6_SERVER_COUNTER_NOT_IPV6_UDP;
-  else
-    {
-      /* Interface facts change rarely and frames are mostly one interface. */
-      if (sw_if_index != *cached_sw_if_index)
-	{
-	  dhcp6_server_interface_facts (sw_if_index, facts);
-	  *cached_sw_if_index = sw_if_index;
-	}
-      Dhcp6ServerPacket packet = {
-	.frame = b->data + l2,
-	.frame_len = b->current_data + b->current_length - l2,
-	.capacity = vlib_buffer_get_default_data_size (vm) - l2,
-	.l3_offset = vnet_buffer (b)->l3_hdr_offset - l2,
-	/* ip6-udp-lookup leaves current_data at the DHCPv6 header. */
-	.l4_offset = b->current_data - (i16) sizeof (udp_header_t) - l2,
-	.rx_sw_if_index = sw_if_index,
-	.now = now,
-      };
-      counter = dhcp6_server_handle_packet (&packet, facts, &summary, &reply);
-    }
 
   /* Stats segment, per interface (counters validated when interfaces are
    * created, so every sw_if_index has its slot). */
   {
-    dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
     u32 thread = vm->thread_index;
-    u32 in = summary.msg_type_in < DHCP6_SERVER_N_STAT_MSG_TYPES ? summary.msg_type_in : 0;
+    u32 in = summary->msg_type_in < DHCP6_SERVER_N_STAT_MSG_TYPES ? summary->msg_type_in : 0;
     vlib_increment_simple_counter (&sm->rx_by_type[in], thread, sw_if_index, 1);
     if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
-      vlib_increment_simple_counter (&sm->tx_by_type[summary.msg_type_out], thread, sw_if_index,
-				     1);
+      vlib_increment_simple_counter (&sm->tx_by_type[summary->msg_type_out], thread,
+				     sw_if_index, 1);
     else
       vlib_increment_simple_counter (&sm->drops_by_reason[counter], thread, sw_if_index, 1);
   }
 
-  if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT && !reply.routed)
+  if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT && !p->reply.routed)
     {
       /* To the client: the whole frame back out of the interface. */
       b->current_data = l2;
-      b->current_length = reply.length;
+      b->current_length = p->reply.length;
       vnet_buffer (b)->sw_if_index[VLIB_TX] = sw_if_index;
       vnet_buffer_offload_flags_clear (b, vnet_buffer (b)->oflags);
       next[0] = DHCP6_SERVER_NEXT_INTERFACE_OUTPUT;
@@ -131,7 +134,7 @@ dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
     {
       /* To a relay: an IPv6 packet routed in the receiving table. */
       b->current_data = l3;
-      b->current_length = reply.length - (l3 - l2);
+      b->current_length = p->reply.length - (l3 - l2);
       vnet_buffer (b)->sw_if_index[VLIB_TX] = ~0;
       b->flags |= VNET_BUFFER_F_LOCALLY_ORIGINATED;
       vnet_buffer_offload_flags_clear (b, vnet_buffer (b)->oflags);
@@ -149,7 +152,7 @@ dhcp6_server_handle_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
       dhcp6_server_trace_t *t = vlib_add_trace (vm, node, b, sizeof (*t));
       t->sw_if_index = sw_if_index;
       t->counter = counter;
-      t->summary = summary;
+      t->summary = *summary;
     }
 }
 
@@ -158,13 +161,16 @@ dhcp6_server_node_fn (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_frame_t *
 {
   u32 *from = vlib_frame_vector_args (frame);
   u32 n_left = frame->n_vectors;
-  vlib_buffer_t *bufs[VLIB_FRAME_SIZE], **b = bufs;
-  u16 nexts[VLIB_BUFFER_ENQUEUE_MIN_SIZE (VLIB_FRAME_SIZE)], *next = nexts;
-  Dhcp6ServerInterfaceFacts facts;
-  u32 cached_sw_if_index = ~0;
+  vlib_buffer_t *bufs[VLIB_FRAME_SIZE];
+  u16 nexts[VLIB_BUFFER_ENQUEUE_MIN_SIZE (VLIB_FRAME_SIZE)];
+  Dhcp6ServerPacket packets[VLIB_FRAME_SIZE];
+  /* Interface facts change rarely and frames are mostly one interface: one
+   * set of facts per interface met in the frame. */
+  Dhcp6ServerInterfaceFacts facts[8];
+  u32 facts_sw_if_index[8];
+  u32 n_facts = 0;
   u32 n_replies = 0;
   u32 owner = dhcp6_server_owner_thread ();
-  u32 now;
 
   if (PREDICT_FALSE (vm->thread_index != owner))
     {
@@ -182,16 +188,28 @@ dhcp6_server_node_fn (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_frame_t *
       return frame->n_vectors;
     }
 
-  now = dhcp6_server_now (vm);
   vlib_get_buffers (vm, from, bufs, n_left);
-  while (n_left > 0)
+  for (u32 i = 0; i < n_left; i++)
     {
-      dhcp6_server_handle_one (vm, node, b[0], next, &cached_sw_if_index, &facts, now,
-			       &n_replies);
-      b++;
-      next++;
-      n_left--;
+      Dhcp6ServerPacket *p = &packets[i];
+      u32 sw_if_index = vnet_buffer (bufs[i])->sw_if_index[VLIB_RX];
+      u32 f = 0;
+
+      while (f < n_facts && facts_sw_if_index[f] != sw_if_index)
+	f++;
+      if (f == n_facts)
+	{
+	  /* More interfaces than slots in one frame: reuse the last one. */
+	  f = n_facts < ARRAY_LEN (facts) ? n_facts++ : ARRAY_LEN (facts) - 1;
+	  dhcp6_server_interface_facts (sw_if_index, &facts[f]);
+	  facts_sw_if_index[f] = sw_if_index;
+	}
+      dhcp6_server_describe (vm, bufs[i], p, &facts[f]);
     }
+  dhcp6_server_handle_packets (packets, n_left, dhcp6_server_now (vm));
+  for (u32 i = 0; i < n_left; i++)
+    dhcp6_server_finish_one (vm, node, bufs[i], &packets[i], &nexts[i], &n_replies);
+
   vlib_buffer_enqueue_to_next (vm, node, from, nexts, frame->n_vectors);
   vlib_node_increment_counter (vm, node->node_index, DHCP6_SERVER_COUNTER_REPLY_SENT, n_replies);
   return frame->n_vectors;

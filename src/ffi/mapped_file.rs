@@ -100,6 +100,10 @@ impl StoreRegion for MappedFile {
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
 
+    fn base(&self) -> *const u8 {
+        self.ptr
+    }
+
     fn flush(&mut self) -> Result<(), String> {
         flush_mapped()
     }

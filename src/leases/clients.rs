@@ -172,6 +172,29 @@ impl Clients {
         self.unused.push(c);
     }
 
+    /// Hash of a DUID as the index keys it (for `Lookahead`).
+    pub fn hash_of(&self, duid: &[u8]) -> u64 {
+        self.hash.bytes(duid)
+    }
+
+    /// Address of the index slot where a lookup for `hash` starts.
+    pub fn slot_address(&self, hash: u64) -> *const u8 {
+        self.index.slot_address(hash)
+    }
+
+    /// The client a lookup for `hash` most likely finds (the first entry
+    /// whose hash bits match; not checked against the DUID).
+    pub fn likely(&self, hash: u64) -> Option<u32> {
+        self.index.likely(hash)
+    }
+
+    /// Address of client record `c` (null if there is none).
+    pub fn record_address(&self, c: u32) -> *const u8 {
+        self.slab
+            .get(c as usize)
+            .map_or(std::ptr::null(), |r| (r as *const Client).cast())
+    }
+
     /// Clients known.
     pub fn len(&self) -> usize {
         self.index.len()

@@ -210,6 +210,20 @@ impl IndexTable {
         true
     }
 
+    /// Address of the slot where a lookup for `hash` starts (null when
+    /// the table is empty): to prefetch.
+    pub fn slot_address(&self, hash: u64) -> *const u8 {
+        self.slots
+            .get(hash as usize & self.mask())
+            .map_or(std::ptr::null(), |s| (s as *const u32).cast())
+    }
+
+    /// The first entry of the probe run whose hash bits match `hash`, not
+    /// compared with the key (a guess, for prefetching what it points at).
+    pub fn likely(&self, hash: u64) -> Option<u32> {
+        self.find(hash, |_| true)
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.slots.capacity() * 4

@@ -304,6 +304,33 @@ fn serve(
     })
 }
 
+/// Options looked at for `client_duid_hint` (clients put the Client
+/// Identifier among the first).
+const HINT_OPTIONS: usize = 8;
+
+/// The Client Identifier of an on-link client message in a received frame
+/// (`frame` ends where the packet does), found without parsing the rest,
+/// for `Shard::lookahead_start`. None for relayed or malformed messages:
+/// a hint only, the real parse comes later.
+pub fn client_duid_hint(frame: &[u8], l4_offset: usize) -> Option<&[u8]> {
+    let payload = frame.get(l4_offset + UDP_HEADER_LEN..)?;
+    if *payload.first()? == MessageType::RelayForward as u8 {
+        return None;
+    }
+    let mut at = 4;
+    for _ in 0..HINT_OPTIONS {
+        let header = payload.get(at..at + 4)?;
+        let code = u16::from_be_bytes([header[0], header[1]]);
+        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let data = payload.get(at + 4..at + 4 + len)?;
+        if code == crate::wire::dhcpv6::option_code::CLIENT_ID {
+            return Some(data);
+        }
+        at += 4 + len;
+    }
+    None
+}
+
 /// The client's reservation, looked up by each identifier it has, in
 /// order: DUID, the relay's Interface-ID, Remote-ID, Subscriber-ID, and its
 /// link-layer address (from the relay, or seen directly for on-link clients).

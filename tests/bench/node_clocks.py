@@ -161,7 +161,7 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None):
     vpp.cli("clear runtime")
     perf = None
     if profile == name:
-        perf = subprocess.Popen(["perf", "record", "-q", "--call-graph", "dwarf,8192", "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
+        perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
     start = time.time()
