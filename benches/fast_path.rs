@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use dhcp6_server_plugin::config::{InterfaceSettings, LinkParameters, ServerConfig};
 use dhcp6_server_plugin::leases::{IaKind, LeaseState, Lifetimes, PoolSpec, Shard};
-use dhcp6_server_plugin::server::{handle_frame, Frame, InterfaceFacts, PacketSummary, Verdict};
+use dhcp6_server_plugin::server::{
+    handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
+};
 use dhcp6_server_plugin::wire::frame::{finish_udp, write_ipv6_header};
 
 struct Counting;
@@ -176,7 +178,7 @@ impl Bench {
         handle_frame(
             &self.config,
             &mut self.shard,
-            NOW,
+            Clock::at_secs(NOW),
             1,
             &self.facts,
             frame,

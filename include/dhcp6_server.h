@@ -41,7 +41,7 @@
 /**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 25
+#define DHCP6_SERVER_N_COUNTERS 27
 
 /**
  * Longest DUID in octets (type included).
@@ -83,6 +83,16 @@
 #define RECORD_LEN 256
 
 #define SLOT_LEN (2 * RECORD_LEN)
+
+/**
+ * Most messages per second a bucket can be set to.
+ */
+#define MAX_RATE 10000000
+
+/**
+ * Most leases a cap can be set to.
+ */
+#define MAX_LEASE_CAP 16000000
 
 /**
  * Longest identifier value kept (DUIDs are at most 130 octets).
@@ -182,6 +192,8 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_NO_REPLY_ADDRESS,
   DHCP6_SERVER_COUNTER_NO_ROOM,
   DHCP6_SERVER_COUNTER_HANDOFF_CONGESTION,
+  DHCP6_SERVER_COUNTER_INTERFACE_RATE_LIMITED,
+  DHCP6_SERVER_COUNTER_CLIENT_RATE_LIMITED,
   DHCP6_SERVER_COUNTER_INTERNAL_ERROR,
 };
 #if __STDC_VERSION__ >= 202311L
@@ -330,6 +342,19 @@ typedef struct {
 } Dhcp6ServerPool;
 
 /**
+ * Flood limits; a negative value leaves that limit as it is, 0 turns it
+ * off. Refused as a whole (nothing changes) if any value is out of range.
+ */
+typedef struct {
+  int64_t interface_rate;
+  int64_t interface_burst;
+  int64_t client_rate;
+  int64_t client_burst;
+  int64_t client_leases;
+  int64_t interface_leases;
+} Dhcp6ServerLimits;
+
+/**
  * Receives one line of text (NUL-terminated) of a view.
  */
 typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
@@ -406,10 +431,13 @@ typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *
 
 
 
+
+
 /**
  * Handles the `n` packets of a frame, in order, filling in each one's
  * outcome (a packet with a NULL `frame` was refused by the shim: only its
- * summary is cleared). `now` is wall-clock seconds (lease times are kept in them).
+ * summary is cleared). `now` is wall-clock seconds (lease times are kept
+ * in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
  * While a packet is served, the lease-engine memory of the packets a few
  * places behind it is prefetched (VPP's dual/quad-loop idea, across the
  * lookups of the lease engine).
@@ -417,7 +445,10 @@ typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *
  * Must run on the lease engine's owner thread (the shim hands packets
  * over to it); never blocks, locks or allocates.
  */
-void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets, uint32_t n, uint32_t now);
+void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets,
+                                 uint32_t n,
+                                 uint32_t now,
+                                 uint64_t now_ms);
 
 /**
  * Counter name (stats segment) as a static C string; NULL past the end.
@@ -570,6 +601,18 @@ Dhcp6ServerStatus dhcp6_server_set_holds(uint32_t offer,
                                          uint32_t decline,
                                          char *error,
                                          size_t error_len);
+
+/**
+ * Sets the flood limits (see `Dhcp6ServerLimits`).
+ */
+Dhcp6ServerStatus dhcp6_server_set_limits(const Dhcp6ServerLimits *limits,
+                                          char *error,
+                                          size_t error_len);
+
+/**
+ * Prints the flood limits in force, one line.
+ */
+void dhcp6_server_show_limits(Dhcp6ServerLineFn line, void *ctx);
 
 /**
  * Prints the links, their parameters and pools, one line at a time.

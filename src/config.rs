@@ -10,6 +10,7 @@ use core::net::Ipv6Addr;
 use crate::duid::{Duid, DuidError};
 use crate::leases::pool::prefix_mask;
 use crate::leases::PoolSpec;
+use crate::limits::Limits;
 use crate::options::{OptionKind, OptionTable, OptionValue};
 use crate::reservations::{Reservation, ReservationId, Reservations};
 use crate::wire::domain::{DomainError, DomainName};
@@ -211,6 +212,7 @@ pub enum ConfigError {
     NoSuchLease(Ipv6Addr),
     BadOption(String),
     BadReservation(String),
+    BadLimits(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -263,6 +265,7 @@ impl fmt::Display for ConfigError {
             ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
             ConfigError::BadOption(why) => f.write_str(why),
             ConfigError::BadReservation(why) => write!(f, "reservation: {why}"),
+            ConfigError::BadLimits(why) => write!(f, "limits: {why}"),
         }
     }
 }
@@ -292,6 +295,7 @@ pub struct ServerConfig {
     /// The CSV file the reservations were last loaded from (for reload).
     reservations_file: Option<String>,
     lease_store: LeaseStoreSettings,
+    limits: Limits,
 }
 
 /// The lease file's settings (they take effect when VPP starts).
@@ -623,6 +627,25 @@ impl ServerConfig {
 
     pub fn decline_hold(&self) -> u32 {
         self.decline_hold.unwrap_or(DEFAULT_DECLINE_HOLD)
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Replaces the flood limits (checked first; nothing changes on error).
+    pub fn set_limits(&mut self, limits: Limits) -> Result<(), ConfigError> {
+        limits.validate().map_err(ConfigError::BadLimits)?;
+        self.limits = limits;
+        Ok(())
+    }
+
+    /// The highest interface index with settings (for per-interface tables).
+    pub fn max_sw_if_index(&self) -> Option<u32> {
+        self.interfaces
+            .iter()
+            .rposition(Option::is_some)
+            .map(|i| i as u32)
     }
 
     pub fn set_holds(

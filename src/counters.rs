@@ -30,6 +30,8 @@ pub enum Counter {
     NoReplyAddress,
     NoRoom,
     HandoffCongestion,
+    InterfaceRateLimited,
+    ClientRateLimited,
     InternalError,
 }
 
@@ -72,6 +74,8 @@ impl Counter {
             NoReplyAddress,
             NoRoom,
             HandoffCongestion,
+            InterfaceRateLimited,
+            ClientRateLimited,
             InternalError,
         ]
     };
@@ -149,6 +153,16 @@ impl Counter {
                 "handoff_congestion\0",
                 "handoff to lease owner thread full\0",
                 Error,
+            ),
+            InterfaceRateLimited => (
+                "interface_rate_limited\0",
+                "over the interface's rate limit\0",
+                Warn,
+            ),
+            ClientRateLimited => (
+                "client_rate_limited\0",
+                "over the client's rate limit\0",
+                Warn,
             ),
             InternalError => ("internal_error\0", "internal error (panic caught)\0", Error),
         }

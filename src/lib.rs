@@ -16,6 +16,7 @@ pub mod counters;
 pub mod duid;
 pub mod ffi;
 pub mod leases;
+pub mod limits;
 pub mod options;
 pub mod reservations;
 pub mod server;

@@ -94,6 +94,24 @@ vl_api_dhcp6_server_set_duid_t_handler (vl_api_dhcp6_server_set_duid_t *mp)
 }
 
 static void
+vl_api_dhcp6_server_set_limits_t_handler (vl_api_dhcp6_server_set_limits_t *mp)
+{
+  vl_api_dhcp6_server_set_limits_reply_t *rmp;
+  char error[256] = "";
+  Dhcp6ServerLimits l = {
+    .interface_rate = (i32) clib_net_to_host_u32 (mp->interface_rate),
+    .interface_burst = (i32) clib_net_to_host_u32 (mp->interface_burst),
+    .client_rate = (i32) clib_net_to_host_u32 (mp->client_rate),
+    .client_burst = (i32) clib_net_to_host_u32 (mp->client_burst),
+    .client_leases = (i32) clib_net_to_host_u32 (mp->client_leases),
+    .interface_leases = (i32) clib_net_to_host_u32 (mp->interface_leases),
+  };
+  int rv = dhcp6_server_status_to_api_error (
+    dhcp6_server_set_limits (&l, error, sizeof (error)));
+  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_LIMITS_REPLY);
+}
+
+static void
 vl_api_dhcp6_server_set_options_t_handler (vl_api_dhcp6_server_set_options_t *mp)
 {
   vl_api_dhcp6_server_set_options_reply_t *rmp;

@@ -223,6 +223,7 @@ dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli
     vlib_cli_output (vm, "    %U", format_ip6_address, &dns[i]);
   vlib_cli_output (vm, "  domain-search: %s", domains[0] ? domains : "none");
   dhcp6_server_show_lease_store (dhcp6_server_cli_line, vm);
+  dhcp6_server_show_limits (dhcp6_server_cli_line, vm);
   vlib_cli_output (vm, "  lease events: %u subscriber%s, %llu dropped (subscribers too slow)",
 		   vec_len (dhcp6_server_shim_main.event_client_indexes),
 		   vec_len (dhcp6_server_shim_main.event_client_indexes) == 1 ? "" : "s",
@@ -438,6 +439,59 @@ VLIB_CLI_COMMAND (dhcp6_server_hold_command, static) = {
   .path = "dhcp6-server hold",
   .short_help = "dhcp6-server hold [offer <seconds>] [decline <seconds>]",
   .function = dhcp6_server_hold_command_fn,
+};
+
+static clib_error_t *
+dhcp6_server_limits_command_fn (vlib_main_t *vm, unformat_input_t *input,
+				vlib_cli_command_t *cmd)
+{
+  /* -1: leave as is. Read as u64 so that out-of-range values reach Rust's
+   * checks instead of wrapping here. */
+  Dhcp6ServerLimits l = { -1, -1, -1, -1, -1, -1 };
+  u64 v;
+  char error[DHCP6_SERVER_ERROR_LEN] = "";
+
+  while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    {
+      if (unformat (input, "interface-rate %lu", &v))
+	l.interface_rate = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "interface-burst %lu", &v))
+	l.interface_burst = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "client-rate %lu", &v))
+	l.client_rate = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "client-burst %lu", &v))
+	l.client_burst = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "client-leases %lu", &v))
+	l.client_leases = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "interface-leases %lu", &v))
+	l.interface_leases = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "interface-rate off"))
+	l.interface_rate = 0;
+      else if (unformat (input, "client-rate off"))
+	l.client_rate = 0;
+      else if (unformat (input, "client-leases off"))
+	l.client_leases = 0;
+      else if (unformat (input, "interface-leases off"))
+	l.interface_leases = 0;
+      else
+	return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
+    }
+  return dhcp6_server_cli_status (dhcp6_server_set_limits (&l, error, sizeof (error)), error);
+}
+
+/*?
+ * Flood protection. Token buckets per receiving interface and per client
+ * (DUID): messages over them are dropped and counted
+ * (interface_rate_limited, client_rate_limited). Caps on the leases one
+ * client, or the clients of one interface, may hold: past them a client
+ * gets NoAddrsAvail / NoPrefixAvail. 0 or off: no limit.
+ ?*/
+VLIB_CLI_COMMAND (dhcp6_server_limits_command, static) = {
+  .path = "dhcp6-server limits",
+  .short_help = "dhcp6-server limits [interface-rate <msgs/s>|off] [interface-burst <n>] "
+		"[client-rate <msgs/s>|off] [client-burst <n>] [client-leases <n>|off] "
+		"[interface-leases <n>|off]",
+  .function = dhcp6_server_limits_command_fn,
 };
 
 static clib_error_t *
@@ -767,6 +821,7 @@ dhcp6_server_config_item (vlib_main_t *vm, vlib_cli_command_t *cmd, u8 *words)
  *   pool <link-prefix>/<len> { addresses <first> - <last> | prefixes <p>/<l> delegated-length <n> }
  *   option <name> [link <prefix>/<len>] { <value ...> }
  *   hold { [offer <s>] [decline <s>] }
+ *   limits { [interface-rate <n>] [interface-burst <n>] [client-rate <n>] ... }
  *   reservations <csv file>
  *   interface <name> [{ reply-from <ip6> link-address <ip6> accept-multicast yes|no ... }]
  * Interfaces are enabled later (CLI, API, or the startup-config exec file),
@@ -822,6 +877,11 @@ dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
       else if (unformat (input, "hold %U", unformat_vlib_cli_sub_input, &sub))
 	{
 	  err = dhcp6_server_config_item (vm, &dhcp6_server_hold_command, vec_dup (sub.buffer));
+	  unformat_free (&sub);
+	}
+      else if (unformat (input, "limits %U", unformat_vlib_cli_sub_input, &sub))
+	{
+	  err = dhcp6_server_config_item (vm, &dhcp6_server_limits_command, vec_dup (sub.buffer));
 	  unformat_free (&sub);
 	}
       else if (unformat (input, "interface %v %U", &name, unformat_vlib_cli_sub_input, &sub))

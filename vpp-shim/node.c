@@ -206,7 +206,8 @@ dhcp6_server_node_fn (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_frame_t *
 	}
       dhcp6_server_describe (vm, bufs[i], p, &facts[f]);
     }
-  dhcp6_server_handle_packets (packets, n_left, dhcp6_server_now (vm));
+  dhcp6_server_handle_packets (packets, n_left, dhcp6_server_now (vm),
+			       (u64) (vlib_time_now (vm) * 1e3));
   for (u32 i = 0; i < n_left; i++)
     dhcp6_server_finish_one (vm, node, bufs[i], &packets[i], &nexts[i], &n_replies);
 

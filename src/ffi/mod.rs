@@ -29,7 +29,7 @@ use crate::counters::{Counter, COUNTER_COUNT};
 use crate::duid::{Duid, MAX_DUID_LEN};
 use crate::leases::{Lookahead, PoolSpec, PrefetchAddresses, Shard};
 use crate::server::{
-    client_duid_hint, handle_frame, Frame, InterfaceFacts, PacketSummary, Verdict,
+    client_duid_hint, handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
 };
 use crate::wire::dhcpv6::MessageType;
 use snapshot::Snapshot;
@@ -54,6 +54,7 @@ fn publish<R>(
         let shard = unsafe { SHARD.owner() };
         shard.sync_pools(&pools, 0, 1);
         shard.sync_reserved(config.reservations().reserved_set());
+        shard.sync_limits(config.limits(), config.max_sw_if_index());
         publish_pool_gauges(&pools, shard);
         // The server DUID in force goes into the lease file, to be the same
         // after a restart even if it was derived from an interface address.
@@ -87,7 +88,7 @@ fn note_shard_state(shard: &mut Shard) {
 }
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 25;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 27;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.
@@ -318,7 +319,7 @@ fn duid_hint(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
     received(p).and_then(|f| client_duid_hint(f, usize::from(p.l4_offset)))
 }
 
-fn serve_packet(config: &ServerConfig, shard: &mut Shard, now: u32, p: &mut Dhcp6ServerPacket) {
+fn serve_packet(config: &ServerConfig, shard: &mut Shard, now: Clock, p: &mut Dhcp6ServerPacket) {
     if p.frame.is_null() {
         return;
     }
@@ -368,7 +369,8 @@ fn serve_packet(config: &ServerConfig, shard: &mut Shard, now: u32, p: &mut Dhcp
 
 /// Handles the `n` packets of a frame, in order, filling in each one's
 /// outcome (a packet with a NULL `frame` was refused by the shim: only its
-/// summary is cleared). `now` is wall-clock seconds (lease times are kept in them).
+/// summary is cleared). `now` is wall-clock seconds (lease times are kept
+/// in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
 /// While a packet is served, the lease-engine memory of the packets a few
 /// places behind it is prefetched (VPP's dual/quad-loop idea, across the
 /// lookups of the lease engine).
@@ -376,7 +378,16 @@ fn serve_packet(config: &ServerConfig, shard: &mut Shard, now: u32, p: &mut Dhcp
 /// Must run on the lease engine's owner thread (the shim hands packets
 /// over to it); never blocks, locks or allocates.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_handle_packets(packets: *mut Dhcp6ServerPacket, n: u32, now: u32) {
+pub extern "C" fn dhcp6_server_handle_packets(
+    packets: *mut Dhcp6ServerPacket,
+    n: u32,
+    now: u32,
+    now_ms: u64,
+) {
+    let clock = Clock {
+        secs: now,
+        ms: now_ms,
+    };
     if packets.is_null() {
         return;
     }
@@ -428,7 +439,7 @@ pub extern "C" fn dhcp6_server_handle_packets(packets: *mut Dhcp6ServerPacket, n
             if i + third < count {
                 prefetch(shard.lookahead_next(&mut ahead[(i + third) % 8]));
             }
-            serve_packet(config, shard, now, &mut packets[i]);
+            serve_packet(config, shard, clock, &mut packets[i]);
         }
         note_shard_state(shard);
     });
@@ -960,6 +971,94 @@ pub extern "C" fn dhcp6_server_set_holds(
                 (decline != 0).then_some(decline),
             )
         })
+    })
+}
+
+/// Flood limits; a negative value leaves that limit as it is, 0 turns it
+/// off. Refused as a whole (nothing changes) if any value is out of range.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLimits {
+    pub interface_rate: i64,
+    pub interface_burst: i64,
+    pub client_rate: i64,
+    pub client_burst: i64,
+    pub client_leases: i64,
+    pub interface_leases: i64,
+}
+
+/// Sets the flood limits (see `Dhcp6ServerLimits`).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_set_limits(
+    limits: *const Dhcp6ServerLimits,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer::new(error, error_len);
+    err.guarded(|| {
+        // SAFETY: a non-null `limits` points at the caller's struct.
+        let Some(new) = (unsafe { limits.as_ref() }) else {
+            return Err(ConfigError::BadLimits("no limits given".into()));
+        };
+        publish(|c| {
+            let mut l = *c.limits();
+            let field = |v: i64, what: &str, into: &mut u32| {
+                if v >= 0 {
+                    *into = u32::try_from(v)
+                        .map_err(|_| ConfigError::BadLimits(format!("{what} {v} is too large")))?;
+                }
+                Ok(())
+            };
+            field(new.interface_rate, "interface-rate", &mut l.interface.rate)?;
+            field(
+                new.interface_burst,
+                "interface-burst",
+                &mut l.interface.burst,
+            )?;
+            field(new.client_rate, "client-rate", &mut l.client.rate)?;
+            field(new.client_burst, "client-burst", &mut l.client.burst)?;
+            field(new.client_leases, "client-leases", &mut l.client_leases)?;
+            field(
+                new.interface_leases,
+                "interface-leases",
+                &mut l.interface_leases,
+            )?;
+            c.set_limits(l)
+        })
+    })
+}
+
+/// Prints the flood limits in force, one line.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_limits(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
+    boundary((), || {
+        let Some(config) = CONFIG.load() else { return };
+        let l = config.limits();
+        let rate = |r: crate::limits::RateLimit| {
+            if r.is_set() {
+                format!("{}/s burst {}", r.rate, r.burst)
+            } else {
+                "off".to_string()
+            }
+        };
+        let cap = |n: u32| {
+            if n > 0 {
+                n.to_string()
+            } else {
+                "off".to_string()
+            }
+        };
+        emit(
+            line,
+            ctx,
+            &format!(
+                "limits: interface-rate {} client-rate {} client-leases {} interface-leases {}",
+                rate(l.interface),
+                rate(l.client),
+                cap(l.client_leases),
+                cap(l.interface_leases)
+            ),
+        );
     })
 }
 

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::duid::Duid;
+use crate::limits::{Limiter, Limits};
 use clients::Clients;
 use index::{IndexTable, KeyedHash};
 use list::{Linked, Links, List, NIL};
@@ -286,6 +287,16 @@ pub struct Shard {
     /// Leases restored from the file or imported, by expiry (their
     /// lifetimes differ, so the per-length FIFOs cannot order them).
     irregular: BTreeSet<(Time, u32)>,
+    /// Rate limiters (flood protection), used by the server per packet.
+    pub limiter: Limiter,
+    /// Caps on leases in use (offered, bound, declined) per client and per
+    /// interface; 0: none.
+    client_lease_cap: u32,
+    interface_lease_cap: u32,
+    /// Leases in use per interface (`Lease::sw_if_index`), for the cap.
+    in_use_by_interface: Vec<u32>,
+    /// The interface the packet being served came in on (for the cap).
+    pub serving_interface: u32,
     /// Lease events, recorded only while someone subscribed.
     pub events_wanted: bool,
     events: Vec<LeaseEvent>,
@@ -304,6 +315,14 @@ pub struct Lookahead {
 
 /// Addresses to prefetch (null: nothing).
 pub type PrefetchAddresses = [*const u8; 3];
+
+/// What `account` compares before and after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Usage {
+    pool: u32,
+    sw_if_index: u32,
+    in_use: bool,
+}
 
 /// Hash of a lease's (kind, resource) key.
 #[inline]
@@ -628,6 +647,9 @@ impl Shard {
                 return Ok(index);
             }
         }
+        if !self.within_caps(duid) {
+            return Err(Exhausted);
+        }
         // 2. A hint that is in one of the pools and free.
         if let Some((resource, len)) = hint {
             if let Some(pool) = pools.iter().copied().find(|p| {
@@ -711,34 +733,97 @@ impl Shard {
         }
     }
 
-    /// The pool and in-use state of a lease, before a change (for `account`).
-    fn usage(&self, index: u32) -> (u32, bool) {
+    /// The pool, interface and in-use state of a lease, before a change
+    /// (for `account`).
+    fn usage(&self, index: u32) -> Usage {
         let l = &self.leases[index as usize];
-        (
-            l.pool(),
-            matches!(
+        Usage {
+            pool: l.pool(),
+            sw_if_index: l.sw_if_index,
+            in_use: matches!(
                 l.state,
                 LeaseState::Offered | LeaseState::Bound | LeaseState::Declined
             ),
-        )
+        }
     }
 
-    /// Moves the lease's count between pools' in-use gauges after a change.
-    fn account(&mut self, index: u32, before: (u32, bool)) {
+    /// Moves the lease's count between pools' in-use gauges and between
+    /// interfaces' counts after a change.
+    fn account(&mut self, index: u32, before: Usage) {
         let after = self.usage(index);
         if before == after {
             return;
         }
-        if before.1 {
-            if let Some(a) = self.pools.get(before.0 as usize) {
+        if before.in_use {
+            if let Some(a) = self.pools.get(before.pool as usize) {
                 a.in_use.fetch_sub(1, Ordering::Relaxed);
             }
-        }
-        if after.1 {
-            if let Some(a) = self.pools.get(after.0 as usize) {
-                a.in_use.fetch_add(1, Ordering::Relaxed);
+            if let Some(n) = self
+                .in_use_by_interface
+                .get_mut(before.sw_if_index as usize)
+            {
+                *n = n.saturating_sub(1);
             }
         }
+        if after.in_use {
+            if let Some(a) = self.pools.get(after.pool as usize) {
+                a.in_use.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(n) = self.in_use_by_interface.get_mut(after.sw_if_index as usize) {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Adopts the flood limits: the lease caps here, the rate limits for
+    /// the server's checks; per-interface tables cover interfaces up to
+    /// `max_sw_if_index` (configuration time: packets never grow them).
+    pub fn sync_limits(&mut self, limits: &Limits, max_sw_if_index: Option<u32>) {
+        self.client_lease_cap = limits.client_leases;
+        self.interface_lease_cap = limits.interface_leases;
+        if let Some(max) = max_sw_if_index {
+            self.limiter.cover_interfaces(max);
+            let want = max as usize + 1;
+            if want > self.in_use_by_interface.len() {
+                self.in_use_by_interface.resize(want, 0);
+                // Count what is there (leases restored or served before).
+                self.in_use_by_interface.iter_mut().for_each(|n| *n = 0);
+                for l in self.leases.iter().filter(|l| {
+                    matches!(
+                        l.state,
+                        LeaseState::Offered | LeaseState::Bound | LeaseState::Declined
+                    )
+                }) {
+                    if let Some(n) = self.in_use_by_interface.get_mut(l.sw_if_index as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the client may be given one more resource: the caps on
+    /// leases per client and per serving interface.
+    fn within_caps(&self, duid: &[u8]) -> bool {
+        if self.client_lease_cap > 0 {
+            if let Some(client) = self.clients.find(duid) {
+                let mut held = 0;
+                let mut at = self.clients.first_lease(client);
+                while at != NIL {
+                    let l = &self.leases[at as usize];
+                    held += u32::from(l.state != LeaseState::Free);
+                    at = l.client_next;
+                }
+                if held >= self.client_lease_cap {
+                    return false;
+                }
+            }
+        }
+        self.interface_lease_cap == 0
+            || self
+                .in_use_by_interface
+                .get(self.serving_interface as usize)
+                .is_none_or(|n| *n < self.interface_lease_cap)
     }
 
     /// The active pools with their in-use counts (shared, read without the
@@ -1113,7 +1198,11 @@ impl Shard {
         let pool = self.leases[index as usize].pool();
         let lease = &mut self.leases[index as usize];
         let was_kept = matches!(lease.state, LeaseState::Bound | LeaseState::Declined);
-        let before = (pool, was_kept || lease.state == LeaseState::Offered);
+        let before = Usage {
+            pool,
+            sw_if_index: lease.sw_if_index,
+            in_use: was_kept || lease.state == LeaseState::Offered,
+        };
         lease.state = LeaseState::Free;
         self.account(index, before);
         let lease = &mut self.leases[index as usize];
@@ -1148,7 +1237,9 @@ impl Shard {
 
     /// Records the interface the client is served on.
     pub fn set_interface(&mut self, index: u32, sw_if_index: u32) {
+        let before = self.usage(index);
         self.leases[index as usize].sw_if_index = sw_if_index;
+        self.account(index, before);
     }
 
     /// Routes a bound delegated prefix via `via` (replacing another route).

@@ -124,11 +124,30 @@ fn wire_error(e: WireError) -> Counter {
     }
 }
 
-/// Handles one received frame for interface `sw_if_index` at time `now`.
+/// When a packet is served: wall-clock seconds (lease times are kept in
+/// them) and milliseconds of a clock that only moves forward (rate limits:
+/// only differences count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub secs: Time,
+    pub ms: u64,
+}
+
+impl Clock {
+    /// Both clocks from one count of seconds (tests and benchmarks).
+    pub fn at_secs(secs: Time) -> Self {
+        Clock {
+            secs,
+            ms: u64::from(secs) * 1000,
+        }
+    }
+}
+
+/// Handles one received frame for interface `sw_if_index` at `now`.
 pub fn handle_frame(
     config: &ServerConfig,
     shard: &mut Shard,
-    now: Time,
+    now: Clock,
     sw_if_index: u32,
     facts: &InterfaceFacts,
     frame: Frame<'_>,
@@ -143,7 +162,7 @@ pub fn handle_frame(
 fn serve(
     config: &ServerConfig,
     shard: &mut Shard,
-    now: Time,
+    clock: Clock,
     sw_if_index: u32,
     facts: &InterfaceFacts,
     frame: Frame<'_>,
@@ -186,6 +205,15 @@ fn serve(
         return Err(Counter::MulticastNotAccepted);
     }
     let unicast_refused = !is_multicast && !settings.accept_unicast;
+    // Flood protection first, before any parsing: a storm costs a count.
+    let limits = config.limits();
+    if !shard
+        .limiter
+        .admit_interface(limits.interface, sw_if_index, clock.ms)
+    {
+        return Err(Counter::InterfaceRateLimited);
+    }
+    let now = clock.secs;
 
     let mut relays = RelayChain::new();
     let mut relay_ids = RelayIds::default();
@@ -212,6 +240,12 @@ fn serve(
     };
     let mut request = ClientMessage::new(msg_type, message.transaction_id());
     read_client_message(config, &message, summary, &mut request)?;
+    if let Some(id) = &request.client_id {
+        if !shard.limiter.admit_client(limits.client, id, clock.ms) {
+            return Err(Counter::ClientRateLimited);
+        }
+    }
+    shard.serving_interface = sw_if_index;
     let client_mac = relays
         .is_empty()
         .then(|| <[u8; 6]>::try_from(&received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]).ok())

@@ -126,7 +126,15 @@ fn run_with(
         l4_offset: l4,
     };
     let mut shard = shard_for(config);
-    let v = handle_frame(config, &mut shard, 1000, SW_IF, facts, frame, &mut summary);
+    let v = handle_frame(
+        config,
+        &mut shard,
+        Clock::at_secs(1000),
+        SW_IF,
+        facts,
+        frame,
+        &mut summary,
+    );
     (v, summary)
 }
 

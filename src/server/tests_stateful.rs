@@ -242,7 +242,7 @@ impl Server {
         let v = handle_frame(
             &self.config,
             &mut self.shard,
-            self.now,
+            Clock::at_secs(self.now),
             SW_IF,
             &Self::facts(),
             frame,
@@ -964,4 +964,73 @@ fn many_receiving_threads_never_bind_a_resource_twice() {
         );
     }
     assert!(holder.len() <= 8 && leases <= 8 + usize::from(CLIENTS) * 2);
+}
+
+#[test]
+fn flood_limits_drop_messages_and_cap_leases() {
+    use crate::limits::{Limits, RateLimit};
+    let mut s = Server::default();
+    let mut limits = Limits {
+        interface: RateLimit { rate: 5, burst: 5 },
+        client: RateLimit { rate: 1, burst: 2 },
+        client_leases: 1,
+        interface_leases: 0,
+    };
+    s.config.set_limits(limits).unwrap();
+    s.shard
+        .sync_limits(s.config.limits(), s.config.max_sw_if_index());
+    // Interface bucket: 5 at once, then one per 200 ms.
+    let verdicts: Vec<Verdict> = (0..8)
+        .map(|c| {
+            s.send(&msg(MessageType::InformationRequest, &[client_id(c)]))
+                .0
+        })
+        .collect();
+    let limited = verdicts
+        .iter()
+        .filter(|v| **v == Verdict::Drop(Counter::InterfaceRateLimited))
+        .count();
+    assert_eq!(limited, 3, "{verdicts:?}");
+    // A second later: the client bucket (2 at once) limits client 20.
+    s.now += 1;
+    let sid = s.server_id();
+    let request = msg(
+        MessageType::Request,
+        &[client_id(20), sid.clone(), ia_na(1, &[]), ia_pd(1, &[])],
+    );
+    let (_, opts) = s.reply(&request);
+    let got = ias(&opts);
+    // The client cap (1 lease): the address, not the prefix too.
+    assert_eq!(got[0].status, None);
+    assert_eq!(got[1].status, Some(StatusCode::NoPrefixAvail as u16));
+    s.reply(&request);
+    assert_eq!(
+        s.send(&request).0,
+        Verdict::Drop(Counter::ClientRateLimited)
+    );
+    // The interface cap: one lease in use on the interface, cap 1.
+    limits.interface_leases = 1;
+    s.config.set_limits(limits).unwrap();
+    s.shard
+        .sync_limits(s.config.limits(), s.config.max_sw_if_index());
+    s.now += 1;
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(30), sid, ia_na(1, &[])],
+    ));
+    assert_eq!(ias(&opts)[0].status, Some(StatusCode::NoAddrsAvail as u16));
+    // Turned off, nothing limits.
+    s.config
+        .set_limits(Limits {
+            interface: RateLimit::default(),
+            client: RateLimit::default(),
+            client_leases: 0,
+            interface_leases: 0,
+        })
+        .unwrap();
+    s.shard
+        .sync_limits(s.config.limits(), s.config.max_sw_if_index());
+    for _ in 0..100 {
+        assert!(matches!(s.send(&request).0, Verdict::Reply { .. }));
+    }
 }

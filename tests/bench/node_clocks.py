@@ -40,7 +40,8 @@ LINK_CONF = (
     "dhcp6-server { duid 00:02:00:00:0a:b1:00:00:00:00:00:01 "
     "link 2001:db8:1::/64 { preferred-lifetime 43200 valid-lifetime 86400 rapid-commit yes } "
     "pool 2001:db8:1::/64 { addresses 2001:db8:1::1:0 - 2001:db8:1::ffff:ffff } "
-    "option dns-servers { 2001:db8::53 } }"
+    "option dns-servers { 2001:db8::53 } "
+    "limits { client-rate 10000000 client-burst 10000000 } }"
 )
 PERF_DATA = "/tmp/node_clocks.perf.data"
 # Solicit-new clients are numbered from here, far from the bound ones.
