@@ -41,7 +41,7 @@
 /**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 27
+#define DHCP6_SERVER_N_COUNTERS 28
 
 /**
  * Longest DUID in octets (type included).
@@ -194,6 +194,7 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_HANDOFF_CONGESTION,
   DHCP6_SERVER_COUNTER_INTERFACE_RATE_LIMITED,
   DHCP6_SERVER_COUNTER_CLIENT_RATE_LIMITED,
+  DHCP6_SERVER_COUNTER_SOURCE_NOT_LINK_LOCAL,
   DHCP6_SERVER_COUNTER_INTERNAL_ERROR,
 };
 #if __STDC_VERSION__ >= 202311L

@@ -32,6 +32,7 @@ pub enum Counter {
     HandoffCongestion,
     InterfaceRateLimited,
     ClientRateLimited,
+    SourceNotLinkLocal,
     InternalError,
 }
 
@@ -76,6 +77,7 @@ impl Counter {
             HandoffCongestion,
             InterfaceRateLimited,
             ClientRateLimited,
+            SourceNotLinkLocal,
             InternalError,
         ]
     };
@@ -163,6 +165,11 @@ impl Counter {
                 "client_rate_limited\0",
                 "over the client's rate limit\0",
                 Warn,
+            ),
+            SourceNotLinkLocal => (
+                "source_not_link_local\0",
+                "multicast from a global source\0",
+                Error,
             ),
             InternalError => ("internal_error\0", "internal error (panic caught)\0", Error),
         }

@@ -218,6 +218,11 @@ fn serve(
     let mut relays = RelayChain::new();
     let mut relay_ids = RelayIds::default();
     let inner = unwrap_relays(payload, &mut relays, &mut relay_ids)?;
+    // RFC 8415 section 13.1: a client sends to the multicast group from
+    // its link-local address (relays, from any address, are not clients).
+    if relays.is_empty() && is_multicast && !is_link_local(&peer_addr) {
+        return Err(Counter::SourceNotLinkLocal);
+    }
     if !relays.is_empty() {
         if unicast_refused {
             return Err(Counter::UnicastNotAccepted);
@@ -336,6 +341,10 @@ fn serve(
     Ok(Verdict::Routed {
         frame_len: l4_offset + udp_len,
     })
+}
+
+fn is_link_local(a: &Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
 }
 
 /// Options looked at for `client_duid_hint` (clients put the Client
