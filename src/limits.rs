@@ -1,8 +1,9 @@
 //! Flood protection: token buckets per receiving interface and per client,
 //! and caps on the leases a client or an interface may hold.
 //!
-//! The interface bucket is taken before a message is parsed, so a storm
-//! costs little more than counting it. Client buckets live in a fixed
+//! The interface bucket is for messages from clients the server holds no
+//! lease for: a storm of made-up clients drains it, while clients with
+//! leases keep renewing through the storm. Client buckets live in a fixed
 //! table indexed by a keyed hash of the DUID: memory does not grow with a
 //! storm of made-up DUIDs (two clients may share a bucket; a storm of
 //! random DUIDs is bounded by the interface bucket instead).
@@ -32,7 +33,7 @@ impl RateLimit {
 /// The server's limits (0 everywhere: none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Messages per receiving interface.
+    /// Messages per receiving interface from clients without leases.
     pub interface: RateLimit,
     /// Messages per client (DUID).
     pub client: RateLimit,

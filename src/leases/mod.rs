@@ -508,6 +508,11 @@ impl Shard {
             .map(|a| &a.spec)
     }
 
+    /// Whether the server holds a lease (in any state) for this client.
+    pub fn has_client(&self, duid: &[u8]) -> bool {
+        self.clients.find(duid).is_some()
+    }
+
     /// The client's lease for an IA, in any state but Unused.
     pub fn find(&self, duid: &[u8], kind: IaKind, iaid: u32) -> Option<u32> {
         let client = self.clients.find(duid)?;
@@ -643,6 +648,10 @@ impl Shard {
         if let Some(index) = self.find(duid, kind, iaid) {
             let lease = &self.leases[index as usize];
             if lease.state != LeaseState::Declined && usable(self, lease.pool()) {
+                // A free one comes back into use: the caps apply.
+                if lease.state == LeaseState::Free && !self.within_caps(duid) {
+                    return Err(Exhausted);
+                }
                 self.commit(index, state, now, lifetimes, offer_hold);
                 return Ok(index);
             }

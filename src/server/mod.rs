@@ -205,14 +205,6 @@ fn serve(
         return Err(Counter::MulticastNotAccepted);
     }
     let unicast_refused = !is_multicast && !settings.accept_unicast;
-    // Flood protection first, before any parsing: a storm costs a count.
-    let limits = config.limits();
-    if !shard
-        .limiter
-        .admit_interface(limits.interface, sw_if_index, clock.ms)
-    {
-        return Err(Counter::InterfaceRateLimited);
-    }
     let now = clock.secs;
 
     let mut relays = RelayChain::new();
@@ -245,6 +237,22 @@ fn serve(
     };
     let mut request = ClientMessage::new(msg_type, message.transaction_id());
     read_client_message(config, &message, summary, &mut request)?;
+    // Flood protection. The interface's bucket is for clients the server
+    // holds nothing for (a storm of made-up clients drains it); clients
+    // with leases pass, so they keep renewing through a storm. Each client
+    // has its own bucket besides.
+    let limits = config.limits();
+    let known = request
+        .client_id
+        .as_deref()
+        .is_some_and(|id| shard.has_client(id));
+    if !known
+        && !shard
+            .limiter
+            .admit_interface(limits.interface, sw_if_index, clock.ms)
+    {
+        return Err(Counter::InterfaceRateLimited);
+    }
     if let Some(id) = &request.client_id {
         if !shard.limiter.admit_client(limits.client, id, clock.ms) {
             return Err(Counter::ClientRateLimited);
