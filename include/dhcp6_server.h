@@ -30,6 +30,12 @@
 #define DEFAULT_OFFER_HOLD 60
 
 /**
+ * Most leases a lease file holds (the lease engine's indexes address
+ * 2^24 - 1 entries).
+ */
+#define MAX_LEASE_CAPACITY ((1 << 24) - 1)
+
+/**
  * How long a declined address stays out of service.
  */
 #define DEFAULT_DECLINE_HOLD 86400
@@ -596,10 +602,11 @@ Dhcp6ServerStatus dhcp6_server_pool_add_del(const uint8_t (*prefix)[16],
                                             size_t error_len);
 
 /**
- * Sets how long offers and declined addresses are held (0: unchanged).
+ * Sets how long offers and declined addresses are held, in seconds
+ * (negative: unchanged; 0 is refused).
  */
-Dhcp6ServerStatus dhcp6_server_set_holds(uint32_t offer,
-                                         uint32_t decline,
+Dhcp6ServerStatus dhcp6_server_set_holds(int64_t offer,
+                                         int64_t decline,
                                          char *error,
                                          size_t error_len);
 
@@ -713,8 +720,8 @@ uint32_t dhcp6_server_leases_walk(uint32_t now,
  * lease file is chosen before serving starts.
  */
 Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
-                                               uint32_t capacity,
-                                               uint32_t flush_interval,
+                                               int64_t capacity,
+                                               int64_t flush_interval,
                                                char *error,
                                                size_t error_len);
 

@@ -30,6 +30,9 @@ pub const DEFAULT_PREFERRED_LIFETIME: u32 = 3600;
 pub const DEFAULT_VALID_LIFETIME: u32 = 7200;
 /// How long an advertised address is held for the client's Request.
 pub const DEFAULT_OFFER_HOLD: u32 = 60;
+/// Most leases a lease file holds (the lease engine's indexes address
+/// 2^24 - 1 entries).
+pub const MAX_LEASE_CAPACITY: u32 = (1 << 24) - 1;
 /// How long a declined address stays out of service.
 pub const DEFAULT_DECLINE_HOLD: u32 = 86_400;
 /// Where leases are kept across restarts, how many, and how often the file
@@ -582,10 +585,9 @@ impl ServerConfig {
             None => {}
         }
         if let Some(c) = capacity {
-            if !(1..=1 << 24).contains(&c) {
+            if !(1..=MAX_LEASE_CAPACITY).contains(&c) {
                 return Err(ConfigError::BadOption(format!(
-                    "lease capacity {c}: 1 to {}",
-                    1 << 24
+                    "lease capacity {c}: 1 to {MAX_LEASE_CAPACITY}"
                 )));
             }
             next.capacity = c;

@@ -138,6 +138,8 @@ dhcp6_server_dns_servers_command_fn (vlib_main_t *vm, unformat_input_t *input,
   char error[DHCP6_SERVER_ERROR_LEN] = "";
   ip6_address_t addr;
 
+  if (unformat_check_input (input) == UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "usage: dhcp6-server dns-servers <ip6> [<ip6> ...]|none");
   if (unformat (input, "none"))
     ;
   else
@@ -170,6 +172,8 @@ dhcp6_server_domain_search_command_fn (vlib_main_t *vm, unformat_input_t *input,
   u8 *names = 0;
   int rv;
 
+  if (unformat_check_input (input) == UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "usage: dhcp6-server domain-search <name> [<name> ...]|none");
   /* The rest of the line; the core splits it at spaces and commas. */
   unformat_user (input, unformat_line, &names);
   vec_add1 (names, 0);
@@ -198,6 +202,8 @@ dhcp6_server_show_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli
   char domains[1024];
   size_t duid_len, n_dns;
 
+  if (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
   for (u32 i = dhcp6_server_interface_next (0); i != DHCP6_SERVER_NO_INTERFACE;
        i = dhcp6_server_interface_next (i + 1))
     n_enabled++;
@@ -419,15 +425,18 @@ VLIB_CLI_COMMAND (dhcp6_server_pool_command, static) = {
 static clib_error_t *
 dhcp6_server_hold_command_fn (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *cmd)
 {
-  u32 offer = 0, decline = 0;
+  i64 offer = -1, decline = -1;
+  u64 v;
   char error[DHCP6_SERVER_ERROR_LEN] = "";
 
+  if (unformat_check_input (input) == UNFORMAT_END_OF_INPUT)
+    return clib_error_return (0, "usage: dhcp6-server hold [offer <seconds>] [decline <seconds>]");
   while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
     {
-      if (unformat (input, "offer %u", &offer))
-	;
-      else if (unformat (input, "decline %u", &decline))
-	;
+      if (unformat (input, "offer %lu", &v))
+	offer = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "decline %lu", &v))
+	decline = clib_min (v, (u64) 1 << 40);
       else
 	return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
     }
@@ -700,7 +709,10 @@ dhcp6_server_lease_file_command_fn (vlib_main_t *vm, unformat_input_t *input,
 				    vlib_cli_command_t *cmd)
 {
   u8 *path = 0;
-  u32 capacity = 0, flush = 0;
+  /* -1: not given. Read as u64 so that out-of-range values reach Rust's
+   * checks instead of wrapping here. */
+  i64 capacity = -1, flush = -1;
+  u64 v;
   char error[DHCP6_SERVER_ERROR_LEN] = "";
   int rv;
 
@@ -710,10 +722,10 @@ dhcp6_server_lease_file_command_fn (vlib_main_t *vm, unformat_input_t *input,
 	;
       else if (!path && unformat (input, "none"))
 	path = format (0, "none");
-      else if (unformat (input, "capacity %u", &capacity))
-	;
-      else if (unformat (input, "flush-interval %u", &flush))
-	;
+      else if (unformat (input, "capacity %lu", &v))
+	capacity = clib_min (v, (u64) 1 << 40);
+      else if (unformat (input, "flush-interval %lu", &v))
+	flush = clib_min (v, (u64) 1 << 40);
       else
 	{
 	  vec_free (path);

@@ -955,22 +955,31 @@ pub extern "C" fn dhcp6_server_pool_add_del(
     })
 }
 
-/// Sets how long offers and declined addresses are held (0: unchanged).
+/// A setting passed as i64: negative means "leave as it is"; past u32 is
+/// refused by name.
+fn optional_u32(value: i64, what: &str) -> Result<Option<u32>, ConfigError> {
+    if value < 0 {
+        return Ok(None);
+    }
+    u32::try_from(value)
+        .map(Some)
+        .map_err(|_| ConfigError::BadOption(format!("{what} {value} is too large")))
+}
+
+/// Sets how long offers and declined addresses are held, in seconds
+/// (negative: unchanged; 0 is refused).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_set_holds(
-    offer: u32,
-    decline: u32,
+    offer: i64,
+    decline: i64,
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
     let err = ErrorBuffer::new(error, error_len);
     err.guarded(|| {
-        publish(|c| {
-            c.set_holds(
-                (offer != 0).then_some(offer),
-                (decline != 0).then_some(decline),
-            )
-        })
+        let offer = optional_u32(offer, "offer hold")?;
+        let decline = optional_u32(decline, "decline hold")?;
+        publish(|c| c.set_holds(offer, decline))
     })
 }
 
@@ -1491,8 +1500,8 @@ fn set_store_status(text: String) {
 #[no_mangle]
 pub extern "C" fn dhcp6_server_lease_store_set(
     path: *const c_char,
-    capacity: u32,
-    flush_interval: u32,
+    capacity: i64,
+    flush_interval: i64,
     error: *mut c_char,
     error_len: usize,
 ) -> Dhcp6ServerStatus {
@@ -1505,7 +1514,9 @@ pub extern "C" fn dhcp6_server_lease_store_set(
                 "the lease file is open: set it in startup.conf (or before serving) and restart VPP".into(),
             ));
         }
-        publish(|c| c.set_lease_store(path, (capacity != 0).then_some(capacity), (flush_interval != 0).then_some(flush_interval)))
+        let capacity = optional_u32(capacity, "capacity")?;
+        let flush_interval = optional_u32(flush_interval, "flush-interval")?;
+        publish(|c| c.set_lease_store(path, capacity, flush_interval))
     })
 }
 
@@ -1626,8 +1637,10 @@ pub extern "C" fn dhcp6_server_leases_export(
     let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
-        if path.is_empty() {
-            return Err(ConfigError::BadOption("export: give a file".into()));
+        if !path.starts_with('/') {
+            return Err(ConfigError::BadOption(format!(
+                "export {path:?}: give an absolute path"
+            )));
         }
         let config = CONFIG.load().cloned().unwrap_or_default();
         // SAFETY: CLI/API handlers run on the main thread, barrier held.
@@ -1682,6 +1695,11 @@ pub extern "C" fn dhcp6_server_leases_import(
     let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
+        if !path.starts_with('/') {
+            return Err(ConfigError::BadOption(format!(
+                "import {path:?}: give an absolute path"
+            )));
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
         let (leases, _left_out) = kea_csv::import(&text, now)
