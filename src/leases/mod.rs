@@ -476,11 +476,16 @@ impl Shard {
         lifetimes: Lifetimes,
         offer_hold: u32,
     ) -> Result<u32, Exhausted> {
+        // The caps count reserved resources too: a client at its cap gets
+        // nothing more, reserved or not.
         let index = match self.holder(kind, resource) {
             Some(index) => {
                 let mine = self.find(duid, kind, iaid) == Some(index);
                 let lease = &self.leases[index as usize];
                 if !mine && lease.state != LeaseState::Free {
+                    return Err(Exhausted);
+                }
+                if lease.state == LeaseState::Free && !self.within_caps(duid) {
                     return Err(Exhausted);
                 }
                 if !mine {
@@ -489,7 +494,9 @@ impl Shard {
                 }
                 index
             }
-            None if self.has_room() => self.new_lease(duid, kind, iaid, NIL, resource, len),
+            None if self.has_room() && self.within_caps(duid) => {
+                self.new_lease(duid, kind, iaid, NIL, resource, len)
+            }
             None => return Err(Exhausted),
         };
         self.commit(index, state, now, lifetimes, offer_hold);

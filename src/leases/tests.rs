@@ -725,3 +725,80 @@ fn pool_gauges_count_leases_in_use() {
     s.clear();
     assert_eq!(s_gauge(&s_snapshot(&s)), 0);
 }
+
+/// Found by the handle_frame fuzz target: a reserved resource was given to
+/// a client already at its lease cap (9 leases with a cap of 8).
+#[test]
+fn caps_count_reserved_resources_too() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::100", "2001:db8::1ff")]);
+    let limits = crate::limits::Limits {
+        client_leases: 2,
+        ..crate::limits::DEFAULT_LIMITS
+    };
+    s.sync_limits(&limits, None);
+    let life = Lifetimes {
+        preferred: 100,
+        valid: 200,
+    };
+    for iaid in 1..=2 {
+        s.assign(
+            &duid(1),
+            IaKind::Na,
+            iaid,
+            &ids,
+            None,
+            LeaseState::Bound,
+            10,
+            life,
+            5,
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        s.assign(
+            &duid(1),
+            IaKind::Na,
+            3,
+            &ids,
+            None,
+            LeaseState::Bound,
+            10,
+            life,
+            5
+        ),
+        Err(Exhausted)
+    );
+    let reserved = (a("2001:db8::10"), 128);
+    assert_eq!(
+        s.assign_fixed(
+            &duid(1),
+            IaKind::Na,
+            3,
+            reserved,
+            LeaseState::Bound,
+            10,
+            life,
+            5
+        ),
+        Err(Exhausted),
+        "a reservation does not lift the cap"
+    );
+    // Below the cap the reservation is given.
+    assert!(s
+        .assign_fixed(
+            &duid(2),
+            IaKind::Na,
+            1,
+            reserved,
+            LeaseState::Bound,
+            10,
+            life,
+            5
+        )
+        .is_ok());
+    let held = s
+        .leases()
+        .filter(|(_, l)| l.state == LeaseState::Bound)
+        .count();
+    assert_eq!(held, 3);
+}
