@@ -294,15 +294,33 @@ fn serve(
         },
     };
 
+    // Where an on-link reply comes from, known before any lease changes:
+    // a request that cannot be answered must not bind or release anything.
+    let on_link_from = if relays.is_empty() {
+        let reply_from = facts.reply_from(settings).ok_or(Counter::NoReplyAddress)?;
+        let our_mac = facts.mac.ok_or(Counter::NoReplyAddress)?;
+        Some((reply_from, our_mac))
+    } else {
+        None
+    };
+    // To a relay, from the address it sent to (a global one when it used
+    // a multicast group).
+    let relay_from = if is_multicast {
+        settings.link_address.or(facts.first_global)
+    } else {
+        Some(our_addr)
+    };
+    if on_link_from.is_none() && relay_from.is_none() {
+        return Err(Counter::NoReplyAddress);
+    }
+
     // From here on the request's bytes are overwritten.
     let inner_start = payload_start + relay_overhead(&relays);
     let out = buf.get_mut(inner_start..).ok_or(Counter::NoRoom)?;
     let (inner_len, reply_type) = exchange.respond(&request, out)?;
     summary.msg_type_out = reply_type as u8;
 
-    if relays.is_empty() {
-        let reply_from = facts.reply_from(settings).ok_or(Counter::NoReplyAddress)?;
-        let our_mac = facts.mac.ok_or(Counter::NoReplyAddress)?;
+    if let Some((reply_from, our_mac)) = on_link_from {
         let udp_len = UDP_HEADER_LEN + inner_len;
         finish_udp(
             &mut buf[l4_offset..l4_offset + udp_len],
@@ -327,16 +345,7 @@ fn serve(
 
     summary.msg_type_out = MessageType::RelayReply as u8;
     let payload_len = wrap_in_relay_replies(&mut buf[payload_start..], &relays, inner_len);
-    // To the relay, from the address it sent to (a global one when it
-    // used a multicast group).
-    let from = if is_multicast {
-        settings
-            .link_address
-            .or(facts.first_global)
-            .ok_or(Counter::NoReplyAddress)?
-    } else {
-        our_addr
-    };
+    let from = relay_from.ok_or(Counter::NoReplyAddress)?;
     let udp_len = UDP_HEADER_LEN + payload_len;
     finish_udp(
         &mut buf[l4_offset..l4_offset + udp_len],

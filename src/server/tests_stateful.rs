@@ -145,6 +145,8 @@ struct Server {
     config: ServerConfig,
     shard: Shard,
     now: Time,
+    /// The interface's MAC as VPP reports it (None: no Ethernet address).
+    mac: Option<[u8; 6]>,
 }
 
 const LINK: &str = "2001:db8:1::";
@@ -194,6 +196,7 @@ impl Server {
             config,
             shard,
             now: 1_000,
+            mac: Some(MAC),
         }
     }
 
@@ -201,9 +204,9 @@ impl Server {
         Self::new(InterfaceSettings::default(), LinkParameters::default())
     }
 
-    fn facts() -> InterfaceFacts {
+    fn facts(&self) -> InterfaceFacts {
         InterfaceFacts {
-            mac: Some(MAC),
+            mac: self.mac,
             link_local: Some(ip("fe80::2")),
             first_global: Some(ip("2001:db8:1::1")),
             fib_index: 0,
@@ -239,12 +242,13 @@ impl Server {
             l3_offset: l3,
             l4_offset: l3 + IPV6_HEADER_LEN,
         };
+        let facts = self.facts();
         let v = handle_frame(
             &self.config,
             &mut self.shard,
             Clock::at_secs(self.now),
             SW_IF,
-            &Self::facts(),
+            &facts,
             frame,
             &mut summary,
         );
@@ -1033,4 +1037,19 @@ fn flood_limits_drop_messages_and_cap_leases() {
     for _ in 0..100 {
         assert!(matches!(s.send(&request).0, Verdict::Reply { .. }));
     }
+}
+
+/// Found with the handle_frame fuzz target: a request that cannot be
+/// answered (no address or MAC to answer from) bound its lease anyway.
+#[test]
+fn an_unanswerable_request_changes_no_lease() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    s.mac = None;
+    let (v, _) = s.send(&msg(
+        MessageType::Request,
+        &[client_id(1), sid, ia_na(1, &[])],
+    ));
+    assert_eq!(v, Verdict::Drop(Counter::NoReplyAddress));
+    assert_eq!(s.shard.leases().count(), 0, "nothing bound");
 }
