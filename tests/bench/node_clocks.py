@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
-from harness import Vpp, missing_requirements  # noqa: E402
+from harness import Vpp, missing_requirements, run  # noqa: E402
 
 SERVER_DUID = bytes.fromhex("000200000ab1000000000001")
 POOL_FIRST = 0x20010DB8_0001_0000_0000_0000_0001_0000
@@ -136,7 +136,7 @@ def node_runtime(vpp):
     (calls, vectors, clocks per packet, vectors per call)."""
     calls = vectors = 0
     clocks_total = 0.0
-    for line in vpp.cli("show runtime").splitlines():
+    for line in cli(vpp, "show runtime").splitlines():
         f = line.split()
         if f and f[0] == "dhcp6-server" and len(f) >= 7:
             c, v, clocks = int(f[2]), int(f[3]), float(f[5])
@@ -148,18 +148,35 @@ def node_runtime(vpp):
     return calls, vectors, clocks_total / vectors, vectors / calls
 
 
+def cli(vpp, command):
+    """A CLI command, tried again if vppctl could not get through (with a
+    worker busy replaying, vppctl sometimes gives up at once)."""
+    for _ in range(5):
+        r = run(["vppctl", "-s", str(vpp.cli_sock), command], check=False)
+        if r.returncode == 0:
+            return r.stdout
+        time.sleep(0.5)
+    raise RuntimeError(f"vppctl {command!r}: {r.stdout} {r.stderr}")
+
+
 def replies(vpp):
-    return vpp.counters().get("replies sent", 0)
+    """The plugin's `replies sent`, summed over threads."""
+    total = 0
+    for line in cli(vpp, "show errors").splitlines():
+        count, node, reason = line[:10].strip(), line[10:45].strip(), line[45:80].strip()
+        if node == "dhcp6-server" and reason == "replies sent" and count.isdigit():
+            total += int(count)
+    return total
 
 
 def run_phase(vpp, work, name, frames, packets, worker, profile=None):
     pcap = work / f"{name}.pcap"
     write_pcap(pcap, frames)
-    vpp.cli(f"packet-generator delete {name}")
+    cli(vpp, f"packet-generator delete {name}")
     vpp.cli_ok(f"packet-generator new {{ name {name} limit {packets} node ethernet-input "
                f"interface pg0 worker {worker} pcap {pcap} }}")
     before = replies(vpp)
-    vpp.cli("clear runtime")
+    cli(vpp, "clear runtime")
     perf = None
     if profile == name:
         perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
@@ -182,7 +199,7 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None):
         print(f"(profile kept in {PERF_DATA})")
     calls, vectors, clocks, per_call = node_runtime(vpp)
     answered = replies(vpp) - before
-    vpp.cli(f"packet-generator disable-stream {name}")
+    cli(vpp, f"packet-generator disable-stream {name}")
     pcap.unlink()
     return {"phase": name, "packets": packets, "answered": answered, "vectors": vectors,
             "clocks": clocks, "per_call": per_call, "seconds": elapsed}
@@ -224,6 +241,10 @@ def main():
                   f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
         if any(r["answered"] < r["packets"] for r in results):
             sys.exit("not every packet was answered: see the table")
+    except Exception:
+        if not vpp.alive():
+            print(f"VPP died:\n{vpp.output()}", file=sys.stderr)
+        raise
     finally:
         vpp.cleanup()
         for f in work.glob("*"):
