@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use dhcp6_server_plugin::config::{InterfaceSettings, LinkParameters, ServerConfig};
 use dhcp6_server_plugin::leases::{IaKind, LeaseState, Lifetimes, PoolSpec, Shard};
+use dhcp6_server_plugin::limits::{Limits, RateLimit, DEFAULT_LIMITS};
 use dhcp6_server_plugin::server::{
     handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
 };
@@ -124,8 +125,20 @@ impl Bench {
         config
             .set_dns_servers(&["2001:db8::53".parse().unwrap()])
             .unwrap();
+        // The limits' checks run, set high enough that a message repeated
+        // back to back (the benchmark's loop) is never dropped.
+        config
+            .set_limits(Limits {
+                client: RateLimit {
+                    rate: 10_000_000,
+                    burst: 10_000_000,
+                },
+                ..DEFAULT_LIMITS
+            })
+            .unwrap();
         let mut shard = Shard::new();
         shard.sync_pools(&config.all_pools().copied().collect::<Vec<_>>(), 0, 1);
+        shard.sync_limits(config.limits(), config.max_sw_if_index());
         let before = ALLOCATED.load(Ordering::Relaxed);
         let ids = [shard.config_pool_id(0).unwrap()];
         let life = Lifetimes {
