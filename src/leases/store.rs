@@ -46,10 +46,13 @@ const STATE_NONE: u8 = 0;
 const STATE_BOUND: u8 = 2;
 const STATE_DECLINED: u8 = 3;
 
-/// What a record holds: enough to rebuild the lease after a restart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredLease {
-    pub duid: Option<Duid>,
+/// What a record holds: enough to rebuild the lease after a restart. `D`
+/// is how the client's DUID is held: owned when read back
+/// (`StoredLease`), borrowed when written (`RecordRef`: the lease engine
+/// writes straight from its own records, copying nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<D> {
+    pub duid: Option<D>,
     pub iaid: u32,
     pub kind: IaKind,
     pub resource: u128,
@@ -218,27 +221,14 @@ pub fn scrub(region: &mut [u8], index: u32) {
     }
 }
 
-/// A record to write: a lease's fields, its client's DUID borrowed (the
-/// lease engine writes straight from its own records, copying nothing).
-#[derive(Debug, Clone, Copy)]
-pub struct RecordRef<'a> {
-    pub duid: Option<&'a [u8]>,
-    pub iaid: u32,
-    pub kind: IaKind,
-    pub resource: u128,
-    pub len: u8,
-    pub state: LeaseState,
-    pub preferred_until: Time,
-    pub valid_until: Time,
-    pub expires: Time,
-    pub sw_if_index: u32,
-    pub route: Option<RouteVia>,
-}
+pub type StoredLease = Record<Duid>;
+pub type RecordRef<'a> = Record<&'a [u8]>;
 
-impl StoredLease {
-    pub fn as_record(&self) -> RecordRef<'_> {
-        RecordRef {
-            duid: self.duid.as_ref().map(Duid::as_bytes),
+impl<D> Record<D> {
+    /// The same record with its DUID held another way.
+    pub fn map_duid<'a, E>(&'a self, f: impl FnOnce(&'a D) -> E) -> Record<E> {
+        Record {
+            duid: self.duid.as_ref().map(f),
             iaid: self.iaid,
             kind: self.kind,
             resource: self.resource,
@@ -250,6 +240,12 @@ impl StoredLease {
             sw_if_index: self.sw_if_index,
             route: self.route,
         }
+    }
+}
+
+impl StoredLease {
+    pub fn as_record(&self) -> RecordRef<'_> {
+        self.map_duid(Duid::as_bytes)
     }
 }
 
