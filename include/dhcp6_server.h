@@ -733,8 +733,9 @@ Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
 int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
 
 /**
- * Pushes the lease file to disk; main thread, no barrier needed (workers
- * go on writing). Returns false if that failed.
+ * For the maintenance pass: false if pushing the lease file to disk failed
+ * since the last call (the plugin's flusher thread does the pushing; if it
+ * could not be started, this call pushes, on the main thread).
  */
 bool dhcp6_server_lease_store_flush(void);
 

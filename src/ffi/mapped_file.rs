@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use crate::leases::StoreRegion;
 
@@ -76,8 +76,45 @@ impl MappedFile {
     }
 }
 
-/// Writes the mapped lease file back to disk and waits for it (main thread;
-/// workers keep writing records meanwhile, which is fine).
+/// Set by the flusher thread when an msync failed, until the main thread's
+/// maintenance pass takes it (and logs it).
+static FLUSH_FAILED: AtomicBool = AtomicBool::new(false);
+static FLUSHER: std::sync::Once = std::sync::Once::new();
+static FLUSHER_RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Starts (once) the thread that writes the mapped lease file back to disk
+/// every `interval()` seconds. `msync(MS_SYNC)` waits for the disk; on VPP's
+/// main thread it stalled packet input for as long (over a second, seen
+/// with no workers under load), so it has a thread of its own, which only
+/// makes that system call.
+pub fn start_flusher(interval: impl Fn() -> u32 + Send + 'static) {
+    FLUSHER.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("dhcp6-lease-sync".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(u64::from(interval().max(1))));
+                if flush_mapped().is_err() {
+                    FLUSH_FAILED.store(true, Ordering::Release);
+                }
+            });
+        FLUSHER_RUNNING.store(spawned.is_ok(), Ordering::Release);
+    });
+}
+
+/// For the maintenance pass: with the flusher thread running, whether its
+/// flushes since the last call all worked; without it, flushes here.
+pub fn flush_or_check() -> Result<(), String> {
+    if FLUSHER_RUNNING.load(Ordering::Acquire) {
+        if FLUSH_FAILED.swap(false, Ordering::AcqRel) {
+            return Err("msync failed".into());
+        }
+        return Ok(());
+    }
+    flush_mapped()
+}
+
+/// Writes the mapped lease file back to disk and waits for it (workers keep
+/// writing records meanwhile, which is fine).
 pub fn flush_mapped() -> Result<(), String> {
     let (ptr, len) = (
         FLUSH_PTR.load(Ordering::Acquire),

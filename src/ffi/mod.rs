@@ -1061,7 +1061,7 @@ pub extern "C" fn dhcp6_server_show_limits(line: Dhcp6ServerLineFn, ctx: *mut c_
             line,
             ctx,
             &format!(
-                "limits: interface-rate {} client-rate {} client-leases {} interface-leases {}",
+                "  limits: interface-rate {} client-rate {} client-leases {} interface-leases {}",
                 rate(l.interface),
                 rate(l.client),
                 cap(l.client_leases),
@@ -1563,6 +1563,13 @@ pub extern "C" fn dhcp6_server_lease_store_open(
         match result {
             Ok(n) => {
                 note_shard_state(shard);
+                mapped_file::start_flusher(|| {
+                    CONFIG
+                        .load()
+                        .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
+                            c.lease_store().flush_interval
+                        })
+                });
                 set_store_status(format!(
                     "{path} (capacity {}, flushed every {}s, {n} leases restored at start in {:.3} s)",
                     settings.capacity,
@@ -1580,11 +1587,12 @@ pub extern "C" fn dhcp6_server_lease_store_open(
     })
 }
 
-/// Pushes the lease file to disk; main thread, no barrier needed (workers
-/// go on writing). Returns false if that failed.
+/// For the maintenance pass: false if pushing the lease file to disk failed
+/// since the last call (the plugin's flusher thread does the pushing; if it
+/// could not be started, this call pushes, on the main thread).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_lease_store_flush() -> bool {
-    boundary(false, || mapped_file::flush_mapped().is_ok())
+    boundary(false, || mapped_file::flush_or_check().is_ok())
 }
 
 /// Seconds between flushes of the lease file.
