@@ -955,6 +955,18 @@ pub extern "C" fn dhcp6_server_pool_add_del(
     })
 }
 
+/// Refuses a relative file name: VPP's working directory is no place an
+/// operator would look for a file.
+fn absolute(what: &str, path: &str) -> Result<(), ConfigError> {
+    if path.starts_with('/') {
+        Ok(())
+    } else {
+        Err(ConfigError::BadOption(format!(
+            "{what} {path:?}: give an absolute path"
+        )))
+    }
+}
+
 /// A setting passed as i64: negative means "leave as it is"; past u32 is
 /// refused by name.
 fn optional_u32(value: i64, what: &str) -> Result<Option<u32>, ConfigError> {
@@ -1645,11 +1657,7 @@ pub extern "C" fn dhcp6_server_leases_export(
     let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
-        if !path.starts_with('/') {
-            return Err(ConfigError::BadOption(format!(
-                "export {path:?}: give an absolute path"
-            )));
-        }
+        absolute("export", &path)?;
         let config = CONFIG.load().cloned().unwrap_or_default();
         // SAFETY: CLI/API handlers run on the main thread, barrier held.
         let shard = unsafe { SHARD.owner() };
@@ -1703,11 +1711,7 @@ pub extern "C" fn dhcp6_server_leases_import(
     let err = ErrorBuffer::new(error, error_len);
     let path = read_str(path).unwrap_or("").trim().to_string();
     err.guarded(|| {
-        if !path.starts_with('/') {
-            return Err(ConfigError::BadOption(format!(
-                "import {path:?}: give an absolute path"
-            )));
-        }
+        absolute("import", &path)?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
         let (leases, _left_out) = kea_csv::import(&text, now)

@@ -223,11 +223,6 @@ impl IndexTable {
     pub fn likely(&self, hash: u64) -> Option<u32> {
         self.find(hash, |_| true)
     }
-
-    /// Heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 4
-    }
 }
 
 #[cfg(test)]

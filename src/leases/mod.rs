@@ -1410,14 +1410,7 @@ impl Shard {
                 break;
             }
             self.irregular.pop_first();
-            self.leases[index as usize].set_queue(Queue::None);
-            if self.leases[index as usize].state == LeaseState::Declined {
-                self.unbind(index);
-            }
-            if self.leases[index as usize].state == LeaseState::Bound {
-                self.event(index, LeaseEventKind::Expired);
-            }
-            self.free(index);
+            self.end_of_hold_or_lifetime(index);
             n += 1;
         }
         for q in 0..self.expiry.len() {
@@ -1427,18 +1420,22 @@ impl Shard {
                     break;
                 }
                 self.expiry[q].1.unlink(&mut self.leases, head);
-                self.leases[head as usize].set_queue(Queue::None);
-                if self.leases[head as usize].state == LeaseState::Declined {
-                    self.unbind(head);
-                }
-                if self.leases[head as usize].state == LeaseState::Bound {
-                    self.event(head, LeaseEventKind::Expired);
-                }
-                self.free(head);
+                self.end_of_hold_or_lifetime(head);
                 n += 1;
             }
         }
         n
+    }
+
+    /// A lease taken off its expiry queue: its hold or lifetime is over.
+    fn end_of_hold_or_lifetime(&mut self, index: u32) {
+        self.leases[index as usize].set_queue(Queue::None);
+        match self.leases[index as usize].state {
+            LeaseState::Declined => self.unbind(index),
+            LeaseState::Bound => self.event(index, LeaseEventKind::Expired),
+            _ => {}
+        }
+        self.free(index);
     }
 
     /// Every lease in use, for the views.
