@@ -82,13 +82,29 @@
  */
 #define EVENTS_RESERVED 1024
 
+/**
+ * Passes (0.2 s apart: about 30 s) a route add may wait for its next
+ * hop's interface (restored leases come before interfaces are created);
+ * then it is dropped, and the client's next renewal routes the prefix on
+ * the interface it uses then.
+ */
+#define ROUTE_ADD_PASSES 150
+
 #define NIL UINT32_MAX
 
 #define HEADER_LEN 4096
 
-#define RECORD_LEN 256
+#define RECORD_LEN 128
 
 #define SLOT_LEN (2 * RECORD_LEN)
+
+/**
+ * Longest client DUID a record keeps. RFC 8415's DUIDs made from a
+ * hardware address (LL, LLT) or a UUID are 10 to 26 octets; a lease for a
+ * client whose DUID is longer is refused while a lease file is in use
+ * rather than acknowledged and not kept.
+ */
+#define MAX_STORED_DUID (CHECKSUM - DUID)
 
 /**
  * Most messages per second a bucket can be set to.
@@ -417,6 +433,32 @@ typedef struct {
 typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
 
 /**
+ * The lease file's figures for the stats segment.
+ */
+typedef struct {
+  /**
+   * Slots whose disk space is reserved (leases that can be kept now).
+   */
+  uint64_t reserved;
+  /**
+   * Slots the file can grow to.
+   */
+  uint64_t capacity;
+  /**
+   * Slots in use (highest index + 1).
+   */
+  uint64_t used;
+  /**
+   * Leases refused because the file could not keep them.
+   */
+  uint64_t refused;
+  /**
+   * Failed write-backs to disk (msync).
+   */
+  uint64_t flush_failures;
+} Dhcp6ServerLeaseFileGauges;
+
+/**
  * A lease event for API subscribers.
  */
 typedef struct {
@@ -628,12 +670,15 @@ void dhcp6_server_show_limits(Dhcp6ServerLineFn line, void *ctx);
 void dhcp6_server_show_links(Dhcp6ServerLineFn line, void *ctx);
 
 /**
- * Prints the leases (all, or those of one DUID given as hex text and/or
- * one interface, `DHCP6_SERVER_NO_INTERFACE` for all).
+ * Prints the leases held (offered, bound, declined) or, with `all`, free
+ * ones too (a free lease is kept for its last client until reused): all,
+ * or those of one DUID given as hex text and/or one interface
+ * (`DHCP6_SERVER_NO_INTERFACE` for all).
  */
 void dhcp6_server_show_leases(uint32_t now,
                               const char *duid,
                               uint32_t sw_if_index,
+                              bool all,
                               Dhcp6ServerLineFn line,
                               void *ctx);
 
@@ -651,14 +696,17 @@ Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
 size_t dhcp6_server_leases_clear(void);
 
 /**
- * Whether the maintenance pass has work at `now`: route changes waiting or
- * a lease due. Any thread; reads two atomics, never the shard.
+ * Whether the maintenance pass has work at `now`: route changes waiting,
+ * a lease due, or the lease file to write anew. Any thread; reads
+ * atomics, never the shard.
  */
 bool dhcp6_server_maintenance_due(uint32_t now);
 
 /**
- * The maintenance pass: ends what is due at `now` and hands every pending
- * route change to `apply`. Main thread, worker barrier held. Returns the
+ * The maintenance pass: ends what is due at `now`, hands every pending
+ * route change to `apply` (one that fails is retried at later passes, see
+ * `Shard::apply_route_ops`), and writes the lease file anew if it was
+ * deleted or replaced. Main thread, worker barrier held. Returns the
  * number of route changes.
  */
 uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
@@ -728,24 +776,24 @@ Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
 /**
  * Opens the configured lease file and restores its leases (routes of
  * delegated prefixes are queued for the maintenance pass). Main thread,
- * before packets flow. Returns the number restored, or -1 on error.
+ * before packets flow. Returns the number restored, or -1 on error: then
+ * no lease is given until a lease file is open (none could be kept).
  */
 int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
 
 /**
- * For the maintenance pass: false if pushing the lease file to disk failed
- * since the last call (the plugin's flusher thread does the pushing; if it
- * could not be started, this call pushes, on the main thread).
+ * The lease file's next line for VPP's log (space, flushes, path), false
+ * when there is none. Main thread, each maintenance pass.
  */
-bool dhcp6_server_lease_store_flush(void);
+bool dhcp6_server_lease_store_message(char *buf, size_t len);
 
 /**
- * Seconds between flushes of the lease file.
+ * Fills in the lease file's figures. Main thread.
  */
-uint32_t dhcp6_server_lease_store_flush_interval(void);
+void dhcp6_server_lease_file_gauges(Dhcp6ServerLeaseFileGauges *out);
 
 /**
- * One line saying where leases are kept.
+ * Lines saying where leases are kept and how the file is doing.
  */
 void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
 

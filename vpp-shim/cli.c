@@ -524,11 +524,14 @@ dhcp6_server_show_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
   vnet_main_t *vnm = vnet_get_main ();
   u8 *duid = 0;
   u32 sw_if_index = DHCP6_SERVER_NO_INTERFACE;
+  bool all = false;
 
   while (unformat_check_input (input) != UNFORMAT_END_OF_INPUT)
     {
       if (!duid && unformat (input, "duid %s", &duid))
 	vec_add1 (duid, 0);
+      else if (unformat (input, "all"))
+	all = true;
       else if (unformat (input, "interface %U", unformat_vnet_sw_interface, vnm, &sw_if_index))
 	;
       else
@@ -537,7 +540,7 @@ dhcp6_server_show_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
 	  return clib_error_return (0, "unknown input `%U'", format_unformat_error, input);
 	}
     }
-  dhcp6_server_show_leases (dhcp6_server_now (vm), (char *) duid, sw_if_index,
+  dhcp6_server_show_leases (dhcp6_server_now (vm), (char *) duid, sw_if_index, all,
 			    dhcp6_server_cli_line, vm);
   vec_free (duid);
   return 0;
@@ -545,7 +548,7 @@ dhcp6_server_show_leases_command_fn (vlib_main_t *vm, unformat_input_t *input,
 
 VLIB_CLI_COMMAND (dhcp6_server_show_leases_command, static) = {
   .path = "show dhcp6-server leases",
-  .short_help = "show dhcp6-server leases [interface <interface>] [duid <hex>]",
+  .short_help = "show dhcp6-server leases [all] [interface <interface>] [duid <hex>]",
   .function = dhcp6_server_show_leases_command_fn,
 };
 

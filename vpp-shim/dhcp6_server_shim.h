@@ -48,6 +48,8 @@ typedef struct
   u32 *pool_in_use_gauges;
   u32 *pool_total_gauges;
   u32 pool_gauges_generation;
+  u32 lease_file_gauges[5];
+  bool lease_file_gauges_ready;
   /* startup.conf `interface` items waiting for their interface to exist:
    * the words of a `dhcp6-server enable` command each. */
   u8 **pending_interfaces;

@@ -354,13 +354,38 @@ dhcp6_server_update_pool_gauges (void)
       }
 }
 
+/* /dhcp6-server/lease-file/{reserved,capacity,used,refused,flush-failures}. */
+static void
+dhcp6_server_update_lease_file_gauges (void)
+{
+  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
+  Dhcp6ServerLeaseFileGauges g;
+  u64 values[5];
+
+  if (!sm->lease_file_gauges_ready)
+    {
+      static const char *names[5] = { "reserved", "capacity", "used", "refused", "flush-failures" };
+      for (int i = 0; i < 5; i++)
+	sm->lease_file_gauges[i] = vlib_stats_add_gauge ("/dhcp6-server/lease-file/%s", names[i]);
+      sm->lease_file_gauges_ready = true;
+    }
+  dhcp6_server_lease_file_gauges (&g);
+  values[0] = g.reserved;
+  values[1] = g.capacity;
+  values[2] = g.used;
+  values[3] = g.refused;
+  values[4] = g.flush_failures;
+  for (int i = 0; i < 5; i++)
+    vlib_stats_set_gauge (sm->lease_file_gauges[i], values[i]);
+}
+
 /* Main-thread work the workers hand over: FIB changes for delegated
  * prefixes and leases due to expire while no packet arrives. It takes the
  * barrier only when there is something to do. */
 static uword
 dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_frame_t *f)
 {
-  f64 last_flush = vlib_time_now (vm);
+  char message[512];
 
   while (1)
     {
@@ -377,13 +402,10 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
 	  dhcp6_server_apply_pending_interfaces (vm);
 	  vlib_worker_thread_barrier_release (vm);
 	}
-      /* The lease file to disk (msync); the workers keep writing meanwhile. */
-      if (vlib_time_now (vm) - last_flush >= dhcp6_server_lease_store_flush_interval ())
-	{
-	  if (!dhcp6_server_lease_store_flush ())
-	    dhcp6_server_log_err ("flushing the lease file failed");
-	  last_flush = vlib_time_now (vm);
-	}
+      /* What the lease file's own thread (space, write-back, path) has to say. */
+      while (dhcp6_server_lease_store_message (message, sizeof (message)))
+	dhcp6_server_log_err ("%s", message);
+      dhcp6_server_update_lease_file_gauges ();
       if (!dhcp6_server_maintenance_due (now))
 	continue;
       vlib_worker_thread_barrier_sync (vm);

@@ -14,7 +14,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod events;
-mod mapped_file;
+mod lease_file;
 mod registration;
 mod shard_cell;
 mod snapshot;
@@ -1144,13 +1144,16 @@ pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_v
     })
 }
 
-/// Prints the leases (all, or those of one DUID given as hex text and/or
-/// one interface, `DHCP6_SERVER_NO_INTERFACE` for all).
+/// Prints the leases held (offered, bound, declined) or, with `all`, free
+/// ones too (a free lease is kept for its last client until reused): all,
+/// or those of one DUID given as hex text and/or one interface
+/// (`DHCP6_SERVER_NO_INTERFACE` for all).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_show_leases(
     now: u32,
     duid: *const c_char,
     sw_if_index: u32,
+    all: bool,
     line: Dhcp6ServerLineFn,
     ctx: *mut c_void,
 ) {
@@ -1164,21 +1167,37 @@ pub extern "C" fn dhcp6_server_show_leases(
         };
         // SAFETY: views run on the main thread with the barrier held.
         let shard = unsafe { SHARD.owner() };
-        let mut n = 0;
+        let (mut held, mut free) = (0, 0);
         for (_, l) in shard.leases() {
             if (filter.is_some() && l.duid != filter)
                 || (sw_if_index != DHCP6_SERVER_NO_INTERFACE && l.sw_if_index != sw_if_index)
             {
                 continue;
             }
-            n += 1;
+            if l.is_held() {
+                held += 1;
+            } else {
+                free += 1;
+                if !all {
+                    continue;
+                }
+            }
             emit(line, ctx, &crate::leases::format_lease(&l, now));
         }
-        emit(
-            line,
-            ctx,
-            &format!("{n} lease{}", if n == 1 { "" } else { "s" }),
-        );
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut total = format!("{held} lease{} held", plural(held));
+        if free > 0 {
+            total += &format!(
+                ", {free} free one{} {}",
+                plural(free),
+                if all {
+                    "shown"
+                } else {
+                    "not shown ('all' shows them)"
+                }
+            );
+        }
+        emit(line, ctx, &total);
     })
 }
 
@@ -1240,20 +1259,20 @@ pub struct Dhcp6ServerRouteOp {
 pub type Dhcp6ServerRouteFn =
     Option<extern "C" fn(ctx: *mut c_void, op: *const Dhcp6ServerRouteOp) -> bool>;
 
-/// Maintenance passes (0.2 s apart) a restored route may wait for its
-/// interface: interfaces are created after the leases are restored.
-const ROUTE_RETRY_PASSES: u32 = 150;
-static ROUTE_RETRIES: AtomicU32 = AtomicU32::new(0);
-
-/// Whether the maintenance pass has work at `now`: route changes waiting or
-/// a lease due. Any thread; reads two atomics, never the shard.
+/// Whether the maintenance pass has work at `now`: route changes waiting,
+/// a lease due, or the lease file to write anew. Any thread; reads
+/// atomics, never the shard.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_maintenance_due(now: u32) -> bool {
-    ROUTES_PENDING.load(Ordering::Acquire) || NEXT_EXPIRY.load(Ordering::Acquire) <= now
+    ROUTES_PENDING.load(Ordering::Acquire)
+        || NEXT_EXPIRY.load(Ordering::Acquire) <= now
+        || lease_file::is_lost()
 }
 
-/// The maintenance pass: ends what is due at `now` and hands every pending
-/// route change to `apply`. Main thread, worker barrier held. Returns the
+/// The maintenance pass: ends what is due at `now`, hands every pending
+/// route change to `apply` (one that fails is retried at later passes, see
+/// `Shard::apply_route_ops`), and writes the lease file anew if it was
+/// deleted or replaced. Main thread, worker barrier held. Returns the
 /// number of route changes.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_maintain(
@@ -1265,10 +1284,7 @@ pub extern "C" fn dhcp6_server_maintain(
         // SAFETY: main thread with the barrier held (function contract).
         let shard = unsafe { SHARD.owner() };
         shard.expire(now);
-        let mut n = 0;
-        let mut failed = Vec::new();
-        let ops: Vec<_> = shard.take_route_ops().collect();
-        for op in ops {
+        let n = shard.apply_route_ops(|op| {
             let c = Dhcp6ServerRouteOp {
                 add: op.add,
                 prefix: op.prefix.to_be_bytes(),
@@ -1277,21 +1293,9 @@ pub extern "C" fn dhcp6_server_maintain(
                 sw_if_index: op.via.sw_if_index,
                 fib_index: op.via.fib_index,
             };
-            if let Some(f) = apply {
-                if !f(ctx, &c) && op.add {
-                    failed.push(op);
-                }
-            }
-            n += 1;
-        }
-        // Retry for a while (about 30 s), then give up: the client's next
-        // renewal routes the prefix on the interface it uses then.
-        if !failed.is_empty() && ROUTE_RETRIES.fetch_add(1, Ordering::Relaxed) < ROUTE_RETRY_PASSES
-        {
-            for op in failed {
-                shard.requeue_route_op(op);
-            }
-        }
+            apply.is_some_and(|f| f(ctx, &c))
+        });
+        lease_file::rehome_if_lost();
         note_shard_state(shard);
         n
     })
@@ -1534,7 +1538,8 @@ pub extern "C" fn dhcp6_server_lease_store_set(
 
 /// Opens the configured lease file and restores its leases (routes of
 /// delegated prefixes are queued for the maintenance pass). Main thread,
-/// before packets flow. Returns the number restored, or -1 on error.
+/// before packets flow. Returns the number restored, or -1 on error: then
+/// no lease is given until a lease file is open (none could be kept).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_lease_store_open(
     now: u32,
@@ -1558,7 +1563,7 @@ pub extern "C" fn dhcp6_server_lease_store_open(
         }
         let len = crate::leases::store::file_len(settings.capacity as usize);
         let started = std::time::Instant::now();
-        let result = mapped_file::MappedFile::open(std::path::Path::new(&path), len)
+        let result = lease_file::open(std::path::Path::new(&path), len)
             .and_then(|file| shard.attach_store(Box::new(file), now));
         // An earlier run's server DUID, unless one is configured.
         if let Some(duid) = shard
@@ -1573,9 +1578,9 @@ pub extern "C" fn dhcp6_server_lease_store_open(
             });
         }
         match result {
-            Ok(n) => {
+            Ok(report) => {
                 note_shard_state(shard);
-                mapped_file::start_flusher(|| {
+                lease_file::start_sync_thread(|| {
                     CONFIG
                         .load()
                         .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
@@ -1583,43 +1588,79 @@ pub extern "C" fn dhcp6_server_lease_store_open(
                         })
                 });
                 set_store_status(format!(
-                    "{path} (capacity {}, flushed every {}s, {n} leases restored at start in {:.3} s)",
+                    "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
                     settings.capacity,
                     settings.flush_interval,
-                    started.elapsed().as_secs_f64()
+                    report.restored,
+                    started.elapsed().as_secs_f64(),
+                    report.damaged,
+                    report.torn,
                 ));
-                n as i64
+                report.restored as i64
             }
             Err(e) => {
+                shard.require_store();
                 err.write(&e);
-                set_store_status(format!("{path}: NOT OPEN ({e}): leases are not persisted"));
+                set_store_status(format!(
+                    "{path}: NOT OPEN ({e}): no lease is given (none could be kept); fix it and restart VPP"
+                ));
                 -1
             }
         }
     })
 }
 
-/// For the maintenance pass: false if pushing the lease file to disk failed
-/// since the last call (the plugin's flusher thread does the pushing; if it
-/// could not be started, this call pushes, on the main thread).
+/// The lease file's next line for VPP's log (space, flushes, path), false
+/// when there is none. Main thread, each maintenance pass.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_lease_store_flush() -> bool {
-    boundary(false, || mapped_file::flush_or_check().is_ok())
-}
-
-/// Seconds between flushes of the lease file.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_lease_store_flush_interval() -> u32 {
-    boundary(crate::config::DEFAULT_FLUSH_INTERVAL, || {
-        CONFIG
-            .load()
-            .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
-                c.lease_store().flush_interval
-            })
+pub extern "C" fn dhcp6_server_lease_store_message(buf: *mut c_char, len: usize) -> bool {
+    boundary(false, || match lease_file::take_message() {
+        Some(text) => {
+            ErrorBuffer::new(buf, len).write(&text);
+            true
+        }
+        None => false,
     })
 }
 
-/// One line saying where leases are kept.
+/// The lease file's figures for the stats segment.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Dhcp6ServerLeaseFileGauges {
+    /// Slots whose disk space is reserved (leases that can be kept now).
+    pub reserved: u64,
+    /// Slots the file can grow to.
+    pub capacity: u64,
+    /// Slots in use (highest index + 1).
+    pub used: u64,
+    /// Leases refused because the file could not keep them.
+    pub refused: u64,
+    /// Failed write-backs to disk (msync).
+    pub flush_failures: u64,
+}
+
+/// Fills in the lease file's figures. Main thread.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut Dhcp6ServerLeaseFileGauges) {
+    boundary((), || {
+        let s = lease_file::status();
+        // SAFETY: main thread; the shard's counter is read between frames
+        // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
+        let refused = unsafe { SHARD.owner() }.store_refusals();
+        // SAFETY: a non-null `out` is writable (ABI contract).
+        if let Some(out) = unsafe { out.as_mut() } {
+            *out = Dhcp6ServerLeaseFileGauges {
+                reserved: s.reserved_slots as u64,
+                capacity: s.capacity as u64,
+                used: s.slots_used as u64,
+                refused,
+                flush_failures: s.flush_failures,
+            };
+        }
+    })
+}
+
+/// Lines saying where leases are kept and how the file is doing.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
     boundary((), || {
@@ -1627,19 +1668,52 @@ pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *m
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let text = if status.is_empty() {
+        if status.is_empty() {
             let s = CONFIG
                 .load()
                 .map(|c| c.lease_store().clone())
                 .unwrap_or_default();
-            format!(
-                "{} (opens when VPP starts serving)",
-                s.path.unwrap_or_else(|| "none".into())
-            )
-        } else {
-            status
-        };
-        emit(line, ctx, &format!("  lease file: {text}"));
+            let path = s.path.unwrap_or_else(|| "none".into());
+            return emit(
+                line,
+                ctx,
+                &format!("  lease file: {path} (opens when VPP starts serving)"),
+            );
+        }
+        emit(line, ctx, &format!("  lease file: {status}"));
+        // SAFETY: views run on the main thread with the barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let s = lease_file::status();
+        if !shard.has_store() {
+            emit(
+                line,
+                ctx,
+                &format!("    leases refused: {}", shard.store_refusals()),
+            );
+            return;
+        }
+        emit(
+            line,
+            ctx,
+            &format!(
+                "    slots: {} in use, {} with disk space reserved, {} at most; leases refused for want of space: {}; failed flushes: {}",
+                s.slots_used,
+                s.reserved_slots,
+                s.capacity,
+                shard.store_refusals(),
+                s.flush_failures
+            ),
+        );
+        if s.full {
+            emit(
+                line,
+                ctx,
+                "    FULL: no disk space for more leases: new leases are refused, bound ones renew",
+            );
+        }
+        if !s.last_error.is_empty() {
+            emit(line, ctx, &format!("    last problem: {}", s.last_error));
+        }
     })
 }
 

@@ -96,6 +96,17 @@ pub struct LeaseEvent {
     pub sw_if_index: u32,
 }
 
+/// What restoring the lease file found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    /// Leases rebuilt (still valid).
+    pub restored: usize,
+    /// Slots with a copy cut short by a crash (the other copy was used).
+    pub torn: usize,
+    /// Records lost: no whole copy, or one that cannot be a lease.
+    pub damaged: usize,
+}
+
 /// Events kept between two hand-overs; more are counted as dropped.
 pub const EVENTS_RESERVED: usize = 1024;
 
@@ -106,7 +117,15 @@ pub struct RouteOp {
     pub prefix: u128,
     pub len: u8,
     pub via: RouteVia,
+    /// Earlier passes that could not make the change.
+    pub tries: u16,
 }
+
+/// Passes (0.2 s apart: about 30 s) a route add may wait for its next
+/// hop's interface (restored leases come before interfaces are created);
+/// then it is dropped, and the client's next renewal routes the prefix on
+/// the interface it uses then.
+pub const ROUTE_ADD_PASSES: u16 = 150;
 
 /// Route operations kept between two main-thread passes before it is
 /// assumed to be stuck (further ones still queue, by allocating).
@@ -263,6 +282,17 @@ pub struct LeaseView {
     pub sw_if_index: u32,
 }
 
+impl LeaseView {
+    /// Whether a client holds it (offered, bound or declined), as opposed
+    /// to free and kept for its last client until reused.
+    pub fn is_held(&self) -> bool {
+        matches!(
+            self.state,
+            LeaseState::Offered | LeaseState::Bound | LeaseState::Declined
+        )
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Shard {
     leases: Vec<Lease>,
@@ -284,6 +314,10 @@ pub struct Shard {
     reserved: HashSet<(IaKind, u128)>,
     /// The lease file, when one is attached: slot i holds lease i.
     store: Option<Box<dyn StoreRegion>>,
+    /// A lease file was asked for but is not open: no lease is given.
+    store_required: bool,
+    /// Leases refused because the lease file could not keep them.
+    store_refusals: u64,
     /// Leases restored from the file or imported, by expiry (their
     /// lifetimes differ, so the per-length FIFOs cannot order them).
     irregular: BTreeSet<(Time, u32)>,
@@ -333,7 +367,14 @@ fn resource_hash(hash: &KeyedHash, kind: IaKind, resource: u128) -> u64 {
 /// Where a lease, stored in the file, lives; its file region is behind a
 /// trait so tests can use plain memory.
 pub trait StoreRegion: Send {
+    /// The bytes that may be read and written: the file's disk space is
+    /// reserved for all of them. May grow between calls, never shrinks.
     fn bytes(&mut self) -> &mut [u8];
+    /// The length the file has room for (`bytes` grows up to it).
+    fn full_len(&self) -> usize;
+    /// Tells the region how many slots are in use (the highest index + 1),
+    /// so that it can reserve space ahead of need.
+    fn note_slots_used(&self, _slots: usize) {}
     /// Where the bytes start (to prefetch a slot; never read through).
     fn base(&self) -> *const u8;
     /// Pushes the bytes to stable storage.
@@ -343,6 +384,9 @@ pub trait StoreRegion: Send {
 impl StoreRegion for Vec<u8> {
     fn bytes(&mut self) -> &mut [u8] {
         self
+    }
+    fn full_len(&self) -> usize {
+        self.len()
     }
     fn base(&self) -> *const u8 {
         self.as_ptr()
@@ -488,13 +532,16 @@ impl Shard {
                 if lease.state == LeaseState::Free && !self.within_caps(duid) {
                     return Err(Exhausted);
                 }
+                if !mine && !self.can_store(duid) {
+                    return Err(Exhausted);
+                }
                 if !mine {
                     self.dequeue(index);
                     self.rebind(index, duid, iaid);
                 }
                 index
             }
-            None if self.has_room() && self.within_caps(duid) => {
+            None if self.has_room(duid) && self.within_caps(duid) => {
                 self.new_lease(duid, kind, iaid, NIL, resource, len)
             }
             None => return Err(Exhausted),
@@ -678,7 +725,7 @@ impl Shard {
             }) {
                 if self.holder(kind, resource).is_none()
                     && !self.is_reserved(kind, resource)
-                    && self.has_room()
+                    && self.has_room(duid)
                 {
                     let index = self.new_lease(duid, kind, iaid, pool, resource, len);
                     self.commit(index, state, now, lifetimes, offer_hold);
@@ -691,7 +738,7 @@ impl Shard {
             if !usable(self, pool) {
                 continue;
             }
-            if !self.has_room() {
+            if !self.has_room(duid) {
                 break;
             }
             if let Some(resource) = self.take_never_used(pool) {
@@ -852,17 +899,40 @@ impl Shard {
             .collect()
     }
 
-    /// Whether a new lease can be recorded (the lease file has a slot).
-    fn has_room(&mut self) -> bool {
+    /// Whether a lease of the client `duid` can be kept in the lease file
+    /// (its DUID fits a record; a file was asked for and is open). Counts
+    /// a refusal.
+    fn can_store(&mut self, duid: &[u8]) -> bool {
+        let storable = match &self.store {
+            Some(_) => duid.len() <= store::MAX_STORED_DUID,
+            None => !self.store_required,
+        };
+        if !storable {
+            self.store_refusals += 1;
+        }
+        storable
+    }
+
+    /// Whether a new lease for `duid` can be recorded: the lease file has a
+    /// slot whose disk space is reserved, and memory for the tables.
+    fn has_room(&mut self, duid: &[u8]) -> bool {
+        if !self.can_store(duid) {
+            return false;
+        }
         if let Some(r) = self.store.as_mut() {
             if self.unused_slots.is_empty()
                 && self.leases.len() >= store::capacity_of(r.bytes().len())
             {
+                self.store_refusals += 1;
                 return false;
             }
         }
-        // Growing the tables may allocate; a failure refuses the lease
-        // rather than aborting VPP.
+        self.has_memory()
+    }
+
+    /// Whether the tables have room for one more lease: growing them may
+    /// allocate, and a failure refuses the lease rather than aborting VPP.
+    fn has_memory(&mut self) -> bool {
         if self.unused_slots.is_empty() && self.leases.len() >= index::MAX_ENTRIES {
             return false;
         }
@@ -895,6 +965,9 @@ impl Shard {
             Some(i) => i,
             None => {
                 self.leases.push(Lease::unused());
+                if let Some(r) = &self.store {
+                    r.note_slots_used(self.leases.len());
+                }
                 self.leases.len() as u32 - 1
             }
         };
@@ -1027,13 +1100,14 @@ impl Shard {
     /// Attaches the lease file and rebuilds the leases it holds that are
     /// still valid at `now` (bound ones with their routes to reinstall,
     /// declined ones with their hold). Call before any lease exists.
+    /// Records that cannot be read are cleared and counted.
     pub fn attach_store(
         &mut self,
         mut region: Box<dyn StoreRegion>,
         now: Time,
-    ) -> Result<usize, String> {
+    ) -> Result<RestoreReport, String> {
         store::init_header(region.bytes())?;
-        let capacity = store::capacity_of(region.bytes().len());
+        let capacity = store::capacity_of(region.full_len());
         if capacity > index::MAX_ENTRIES {
             return Err(format!(
                 "a lease file holds at most {} leases",
@@ -1044,11 +1118,23 @@ impl Shard {
         // them (8 bytes per slot of the file each; the records themselves
         // still grow with use).
         self.reserve_indexes(capacity);
+        let mut report = RestoreReport::default();
         let mut restored: Vec<(Time, u32)> = Vec::new();
-        for index in 0..capacity as u32 {
-            store::scrub(region.bytes(), index);
-            let Some(rec) = store::read(region.bytes(), index) else {
-                continue;
+        // Only the part of the file whose space is reserved holds records.
+        for index in 0..store::capacity_of(region.bytes().len()) as u32 {
+            match store::scrub(region.bytes(), index) {
+                store::SlotCondition::Sound => {}
+                store::SlotCondition::Torn => report.torn += 1,
+                store::SlotCondition::Damaged => report.damaged += 1,
+            }
+            let rec = match store::read(region.bytes(), index) {
+                Ok(Some(rec)) => rec,
+                Ok(None) => continue,
+                Err(store::Damaged) => {
+                    report.damaged += 1;
+                    store::write(region.bytes(), index, None);
+                    continue;
+                }
             };
             let alive = match rec.state {
                 LeaseState::Bound => rec.valid_until > now,
@@ -1081,7 +1167,7 @@ impl Shard {
             lease.sw_if_index = rec.sw_if_index;
             lease.pool = pool_field(pool);
             self.account(index, before);
-            if !self.has_room() {
+            if !self.has_memory() {
                 return Err("out of memory restoring leases".into());
             }
             self.index_resource(index);
@@ -1096,6 +1182,7 @@ impl Shard {
                     prefix: rec.resource,
                     len: rec.len,
                     via,
+                    tries: 0,
                 });
             }
             restored.push((self.leases[index as usize].expires, index));
@@ -1104,8 +1191,22 @@ impl Shard {
             self.irregular.insert((expires, index));
             self.leases[index as usize].set_queue(Queue::Irregular);
         }
+        region.note_slots_used(self.leases.len());
         self.store = Some(region);
-        Ok(restored.len())
+        self.store_required = false;
+        report.restored = restored.len();
+        Ok(report)
+    }
+
+    /// A lease file was asked for and could not be opened: until one is
+    /// attached, no lease is given (none could be kept).
+    pub fn require_store(&mut self) {
+        self.store_required = true;
+    }
+
+    /// Leases refused because the lease file could not keep them.
+    pub fn store_refusals(&self) -> u64 {
+        self.store_refusals
     }
 
     /// Adds a bound lease read from another server's lease file. Refused
@@ -1114,15 +1215,16 @@ impl Shard {
         let duid = l.duid.as_bytes();
         let index = match self.holder(l.kind, l.resource) {
             Some(i)
-                if self.find(duid, l.kind, l.iaid) == Some(i)
-                    || self.leases[i as usize].state == LeaseState::Free =>
+                if self.can_store(duid)
+                    && (self.find(duid, l.kind, l.iaid) == Some(i)
+                        || self.leases[i as usize].state == LeaseState::Free) =>
             {
                 self.dequeue(i);
                 self.rebind(i, duid, l.iaid);
                 i
             }
             Some(_) => return false,
-            None if self.has_room() => {
+            None if self.has_room(duid) => {
                 let pool = self.pool_holding(l.kind, l.resource, l.len);
                 self.new_lease(duid, l.kind, l.iaid, pool, l.resource, l.len)
             }
@@ -1285,6 +1387,7 @@ impl Shard {
             prefix: lease.resource,
             len: lease.len,
             via,
+            tries: 0,
         });
         self.persist(index);
     }
@@ -1300,6 +1403,7 @@ impl Shard {
                 prefix: lease.resource,
                 len: lease.len,
                 via,
+                tries: 0,
             });
         }
     }
@@ -1341,8 +1445,28 @@ impl Shard {
 
     /// Queues a route change again, e.g. one whose interface does not exist
     /// yet after a restart.
-    pub fn requeue_route_op(&mut self, op: RouteOp) {
-        self.route_ops.push(op);
+    /// Hands every pending FIB change to `apply`, oldest first, and
+    /// returns how many. `apply` returns false when the change could not be
+    /// made (the next hop's interface does not exist yet): an add is then
+    /// kept for the next pass, for `ROUTE_ADD_PASSES` passes in all, unless
+    /// a later change removes the same route; a removal is not kept (there
+    /// is nothing to remove).
+    pub fn apply_route_ops(&mut self, mut apply: impl FnMut(&RouteOp) -> bool) -> u32 {
+        let ops: Vec<RouteOp> = self.route_ops.drain(..).collect();
+        for (i, op) in ops.iter().enumerate() {
+            let removed_later = || {
+                ops[i + 1..]
+                    .iter()
+                    .any(|o| !o.add && o.prefix == op.prefix && o.len == op.len && o.via == op.via)
+            };
+            if !apply(op) && op.add && op.tries + 1 < ROUTE_ADD_PASSES && !removed_later() {
+                self.route_ops.push(RouteOp {
+                    tries: op.tries + 1,
+                    ..*op
+                });
+            }
+        }
+        ops.len() as u32
     }
 
     /// Hands the pending FIB changes over, oldest first.

@@ -6,45 +6,52 @@
 //! a copy whose checksum fails: from then on the lower sequence number is
 //! the copy to write, found without checksumming anything.
 //!
-//! Version 2 only changed the checksum (v1's byte-at-a-time FNV-1a cost
-//! more than the rest of a Renew); v1 records are still read.
+//! Version 3 halved the record to 128 bytes (a slot is 256: 256 MiB for a
+//! million leases, all of it reserved on disk before it is written, see the
+//! FFI layer's lease file), keeping DUIDs of up to `MAX_STORED_DUID` octets
+//! inline. Files of versions 1 and 2 (512-byte slots) are read by
+//! `read_legacy` and rewritten as version 3 when opened.
 //!
 //! This module only reads and writes bytes: the mapping of the file into
 //! memory lives in the FFI layer.
 
-use crate::duid::{Duid, MAX_DUID_LEN};
+use crate::duid::Duid;
 use crate::leases::{IaKind, LeaseState, RouteVia, Time};
 
 pub const HEADER_LEN: usize = 4096;
-pub const RECORD_LEN: usize = 256;
+pub const RECORD_LEN: usize = 128;
 pub const SLOT_LEN: usize = 2 * RECORD_LEN;
 const MAGIC: &[u8; 16] = b"dhcp6-server-ls\0";
-const VERSION: u32 = 2;
-/// Versions whose files are read (and then carried on as `VERSION`).
-const READABLE_VERSIONS: [u32; 2] = [1, 2];
+const VERSION: u32 = 3;
 
-// Record field offsets.
+// Record field offsets (little-endian integers, big-endian addresses).
 const SEQ: usize = 0;
-const STATE: usize = 8;
-const KIND: usize = 9;
-const LEN: usize = 10;
-const DUID_LEN: usize = 11;
-const IAID: usize = 12;
-const RESOURCE: usize = 16;
-const PREFERRED: usize = 32;
-const VALID: usize = 36;
-const EXPIRES: usize = 40;
-const SW_IF: usize = 44;
-const ROUTED: usize = 48;
-const ROUTE_IF: usize = 52;
-const ROUTE_FIB: usize = 56;
-const NEXT_HOP: usize = 64;
-const DUID: usize = 80;
+/// State in the low bits, `ROUTED` flag in the top one.
+const STATE: usize = 4;
+const KIND: usize = 5;
+const LEN: usize = 6;
+const DUID_LEN: usize = 7;
+const IAID: usize = 8;
+const PREFERRED: usize = 12;
+const VALID: usize = 16;
+const EXPIRES: usize = 20;
+const SW_IF: usize = 24;
+const ROUTE_IF: usize = 28;
+const ROUTE_FIB: usize = 32;
+const RESOURCE: usize = 36;
+const NEXT_HOP: usize = 52;
+const DUID: usize = 68;
 const CHECKSUM: usize = RECORD_LEN - 4;
+/// Longest client DUID a record keeps. RFC 8415's DUIDs made from a
+/// hardware address (LL, LLT) or a UUID are 10 to 26 octets; a lease for a
+/// client whose DUID is longer is refused while a lease file is in use
+/// rather than acknowledged and not kept.
+pub const MAX_STORED_DUID: usize = CHECKSUM - DUID;
 
 const STATE_NONE: u8 = 0;
 const STATE_BOUND: u8 = 2;
 const STATE_DECLINED: u8 = 3;
+const ROUTED: u8 = 0x80;
 
 /// What a record holds: enough to rebuild the lease after a restart. `D`
 /// is how the client's DUID is held: owned when read back
@@ -98,18 +105,15 @@ fn checksum(bytes: &[u8]) -> u32 {
     (h >> 32) as u32
 }
 
-/// Version 1's checksum (FNV-1a), for records written before version 2.
-fn checksum_v1(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+/// Whether a record copy is whole (written completely).
+fn is_whole(r: &[u8]) -> bool {
+    get_u32(r, SEQ) != 0 && checksum(&r[..CHECKSUM]) == get_u32(r, CHECKSUM)
 }
 
-/// Whether a record copy is whole (written completely, by either version).
-fn is_whole(r: &[u8]) -> bool {
-    let stored = get_u32(r, CHECKSUM);
-    get_u64(r, SEQ) != 0
-        && (checksum(&r[..CHECKSUM]) == stored || checksum_v1(&r[..CHECKSUM]) == stored)
+/// Whether sequence number `a` was written after `b` (serial number
+/// arithmetic: the two copies' numbers differ by one, wrapping is fine).
+fn newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
 }
 
 fn get_u32(r: &[u8], at: usize) -> u32 {
@@ -118,12 +122,6 @@ fn get_u32(r: &[u8], at: usize) -> u32 {
 
 fn put_u32(r: &mut [u8], at: usize, v: u32) {
     r[at..at + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-fn get_u64(r: &[u8], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&r[at..at + 8]);
-    u64::from_le_bytes(b)
 }
 
 fn get_u128(r: &[u8], at: usize) -> u128 {
@@ -168,28 +166,51 @@ pub fn has_header(region: &[u8]) -> bool {
     region.len() >= HEADER_LEN && &region[..16] == MAGIC
 }
 
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// All zeros (new, or never written).
+    Empty,
+    Current,
+    /// Version 1 or 2: 512-byte slots, read by `read_legacy`.
+    Legacy,
+    Foreign,
+}
+
+/// Tells a lease file's kind from its first bytes (at least 24).
+pub fn file_kind(head: &[u8]) -> FileKind {
+    if head.len() < 24 || head[..16] != MAGIC[..] {
+        return if head.iter().all(|b| *b == 0) {
+            FileKind::Empty
+        } else {
+            FileKind::Foreign
+        };
+    }
+    match (get_u32(head, 16), get_u32(head, 20) as usize) {
+        (VERSION, SLOT_LEN) => FileKind::Current,
+        (1 | 2, legacy::SLOT_LEN) => FileKind::Legacy,
+        _ => FileKind::Foreign,
+    }
+}
+
 /// Writes the header of a new file; refuses a file of another kind.
 pub fn init_header(region: &mut [u8]) -> Result<(), String> {
     if region.len() < HEADER_LEN {
         return Err("lease file too small".into());
     }
-    if has_header(region) {
-        let version = get_u32(region, 16);
-        if !READABLE_VERSIONS.contains(&version) || get_u32(region, 20) as usize != SLOT_LEN {
-            return Err(format!(
-                "lease file version {version} is not one of {READABLE_VERSIONS:?}"
-            ));
+    match file_kind(&region[..HEADER_LEN]) {
+        FileKind::Current => Ok(()),
+        FileKind::Empty => {
+            region[16..20].copy_from_slice(&VERSION.to_le_bytes());
+            region[20..24].copy_from_slice(&(SLOT_LEN as u32).to_le_bytes());
+            region[..16].copy_from_slice(MAGIC);
+            Ok(())
         }
-        region[16..20].copy_from_slice(&VERSION.to_le_bytes());
-        return Ok(());
+        FileKind::Legacy => Err("lease file of version 1 or 2: rewrite it first".into()),
+        FileKind::Foreign => Err(format!(
+            "not a dhcp6-server lease file of version {VERSION} (and not empty)"
+        )),
     }
-    if region[..HEADER_LEN].iter().any(|b| *b != 0) {
-        return Err("not a dhcp6-server lease file (and not empty)".into());
-    }
-    region[16..20].copy_from_slice(&VERSION.to_le_bytes());
-    region[20..24].copy_from_slice(&(SLOT_LEN as u32).to_le_bytes());
-    region[..16].copy_from_slice(MAGIC);
-    Ok(())
 }
 
 fn slot(region: &mut [u8], index: u32) -> Option<&mut [u8]> {
@@ -197,27 +218,54 @@ fn slot(region: &mut [u8], index: u32) -> Option<&mut [u8]> {
     region.get_mut(at..at + SLOT_LEN)
 }
 
-/// The whole copy with the highest sequence number: (copy, seq).
-fn newest(slot: &[u8]) -> Option<(usize, u64)> {
-    (0..2)
-        .filter_map(|c| {
-            let r = &slot[c * RECORD_LEN..(c + 1) * RECORD_LEN];
-            is_whole(r).then_some((c, get_u64(r, SEQ)))
-        })
-        .max_by_key(|(_, seq)| *seq)
+/// The whole copy with the newest sequence number.
+fn newest(slot: &[u8]) -> Option<usize> {
+    let whole = |c: usize| is_whole(&slot[c * RECORD_LEN..(c + 1) * RECORD_LEN]);
+    match (whole(0), whole(1)) {
+        (true, true) => Some(usize::from(newer(
+            get_u32(slot, RECORD_LEN + SEQ),
+            get_u32(slot, SEQ),
+        ))),
+        (true, false) => Some(0),
+        (false, true) => Some(1),
+        (false, false) => None,
+    }
 }
 
-/// Clears the sequence number of a torn copy in slot `index` (restore
-/// does this for every slot before anything is written).
-pub fn scrub(region: &mut [u8], index: u32) {
+/// What restore found in a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotCondition {
+    /// Every written copy is whole (or nothing was ever written).
+    Sound,
+    /// One copy was torn (a write cut short); the other one is whole.
+    Torn,
+    /// Written, but no copy is whole: the record is lost.
+    Damaged,
+}
+
+/// Clears the sequence number of every copy in slot `index` that is not
+/// whole (restore does this for every slot before anything is written),
+/// and says what it found.
+pub fn scrub(region: &mut [u8], index: u32) -> SlotCondition {
     let Some(slot) = slot(region, index) else {
-        return;
+        return SlotCondition::Sound;
     };
+    let mut torn = 0;
+    let mut whole = 0;
     for c in 0..2 {
         let r = &mut slot[c * RECORD_LEN..(c + 1) * RECORD_LEN];
-        if get_u64(r, SEQ) != 0 && !is_whole(r) {
-            r[SEQ..SEQ + 8].fill(0);
+        if is_whole(r) {
+            whole += 1;
+        } else if r.iter().any(|b| *b != 0) {
+            // Written but not whole: garbage, or a write cut short.
+            r.fill(0);
+            torn += 1;
         }
+    }
+    match (torn, whole) {
+        (0, _) => SlotCondition::Sound,
+        (_, 0) => SlotCondition::Damaged,
+        _ => SlotCondition::Torn,
     }
 }
 
@@ -250,19 +298,38 @@ impl StoredLease {
 }
 
 /// Writes the lease at `index` (None: the slot is empty now). Returns false
-/// when the region has no such slot.
+/// when the region has no such slot or the DUID is too long to keep (the
+/// lease engine refuses such leases before they are acknowledged).
 pub fn write(region: &mut [u8], index: u32, lease: Option<&RecordRef<'_>>) -> bool {
+    if lease
+        .and_then(|l| l.duid)
+        .is_some_and(|d| d.len() > MAX_STORED_DUID)
+    {
+        return false;
+    }
     let Some(slot) = slot(region, index) else {
         return false;
     };
     // Every copy with a sequence number is whole (see `scrub`): the
     // older one, or an empty one, is the one to overwrite.
-    let seqs = [get_u64(slot, SEQ), get_u64(slot, RECORD_LEN + SEQ)];
-    let copy = usize::from(seqs[1] < seqs[0]);
-    let seq = seqs[0].max(seqs[1]) + 1;
+    let seqs = [get_u32(slot, SEQ), get_u32(slot, RECORD_LEN + SEQ)];
+    let copy = match seqs {
+        [0, _] => 0,
+        [_, 0] => 1,
+        [a, b] => usize::from(newer(a, b)),
+    };
+    let latest = match seqs {
+        [0, b] => b,
+        [a, b] if newer(b, a) && b != 0 => b,
+        [a, _] => a,
+    };
+    let seq = match latest.wrapping_add(1) {
+        0 => 1,
+        s => s,
+    };
     let r = &mut slot[copy * RECORD_LEN..(copy + 1) * RECORD_LEN];
     r.fill(0);
-    r[SEQ..SEQ + 8].copy_from_slice(&seq.to_le_bytes());
+    put_u32(r, SEQ, seq);
     if let Some(l) = lease {
         r[STATE] = match l.state {
             LeaseState::Declined => STATE_DECLINED,
@@ -280,12 +347,12 @@ pub fn write(region: &mut [u8], index: u32, lease: Option<&RecordRef<'_>>) -> bo
         put_u32(r, EXPIRES, l.expires);
         put_u32(r, SW_IF, l.sw_if_index);
         if let Some(via) = l.route {
-            r[ROUTED] = 1;
+            r[STATE] |= ROUTED;
             put_u32(r, ROUTE_IF, via.sw_if_index);
             put_u32(r, ROUTE_FIB, via.fib_index);
             r[NEXT_HOP..NEXT_HOP + 16].copy_from_slice(&via.next_hop.to_be_bytes());
         }
-        if let Some(bytes) = l.duid.filter(|d| d.len() <= MAX_DUID_LEN) {
+        if let Some(bytes) = l.duid {
             r[DUID_LEN] = bytes.len() as u8;
             r[DUID..DUID + bytes.len()].copy_from_slice(bytes);
         }
@@ -297,24 +364,43 @@ pub fn write(region: &mut [u8], index: u32, lease: Option<&RecordRef<'_>>) -> bo
     true
 }
 
-/// Reads the lease kept in slot `index`, if any.
-pub fn read(region: &[u8], index: u32) -> Option<StoredLease> {
+/// Reads the lease kept in slot `index`, if any. A whole record whose
+/// fields cannot be a lease (a bad kind, length or DUID) is `Err`.
+pub fn read(region: &[u8], index: u32) -> Result<Option<StoredLease>, Damaged> {
     let at = HEADER_LEN + index as usize * SLOT_LEN;
-    let slot = region.get(at..at + SLOT_LEN)?;
-    let (copy, _) = newest(slot)?;
+    let Some(slot) = region.get(at..at + SLOT_LEN) else {
+        return Ok(None);
+    };
+    let Some(copy) = newest(slot) else {
+        return Ok(None);
+    };
     let r = &slot[copy * RECORD_LEN..(copy + 1) * RECORD_LEN];
-    let state = match r[STATE] {
+    let state = match r[STATE] & !ROUTED {
+        STATE_NONE => return Ok(None),
         STATE_BOUND => LeaseState::Bound,
         STATE_DECLINED => LeaseState::Declined,
-        _ => return None,
+        _ => return Err(Damaged),
     };
-    let duid_len = usize::from(r[DUID_LEN]).min(MAX_DUID_LEN);
-    Some(StoredLease {
-        duid: (duid_len > 0)
-            .then(|| Duid::from_bytes(&r[DUID..DUID + duid_len]).ok())
-            .flatten(),
+    let duid_len = usize::from(r[DUID_LEN]);
+    if duid_len > MAX_STORED_DUID {
+        return Err(Damaged);
+    }
+    let duid = match duid_len {
+        0 => None,
+        n => Some(Duid::from_bytes(&r[DUID..DUID + n]).map_err(|_| Damaged)?),
+    };
+    let (kind, max_len) = match r[KIND] {
+        0 => (IaKind::Na, 128),
+        1 => (IaKind::Pd, 64),
+        _ => return Err(Damaged),
+    };
+    if r[LEN] > max_len {
+        return Err(Damaged);
+    }
+    Ok(Some(StoredLease {
+        duid,
         iaid: get_u32(r, IAID),
-        kind: if r[KIND] == 1 { IaKind::Pd } else { IaKind::Na },
+        kind,
         resource: get_u128(r, RESOURCE),
         len: r[LEN],
         state,
@@ -322,12 +408,126 @@ pub fn read(region: &[u8], index: u32) -> Option<StoredLease> {
         valid_until: get_u32(r, VALID),
         expires: get_u32(r, EXPIRES),
         sw_if_index: get_u32(r, SW_IF),
-        route: (r[ROUTED] == 1).then(|| RouteVia {
+        route: (r[STATE] & ROUTED != 0).then(|| RouteVia {
             next_hop: get_u128(r, NEXT_HOP),
             sw_if_index: get_u32(r, ROUTE_IF),
             fib_index: get_u32(r, ROUTE_FIB),
         }),
-    })
+    }))
+}
+
+/// A whole record whose fields are not a lease's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damaged;
+
+/// Versions 1 and 2: 512-byte slots of two 256-byte copies, 64-bit
+/// sequence numbers, DUIDs of any length; v1 checksummed with FNV-1a.
+pub mod legacy {
+    use super::{checksum, get_u128, get_u32, Damaged, StoredLease};
+    use crate::duid::{Duid, MAX_DUID_LEN};
+    use crate::leases::{IaKind, LeaseState, RouteVia};
+
+    pub const RECORD_LEN: usize = 256;
+    pub const SLOT_LEN: usize = 2 * RECORD_LEN;
+    const CHECKSUM: usize = RECORD_LEN - 4;
+
+    fn checksum_v1(bytes: &[u8]) -> u32 {
+        bytes.iter().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+        })
+    }
+
+    fn seq(r: &[u8]) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&r[..8]);
+        u64::from_le_bytes(b)
+    }
+
+    fn is_whole(r: &[u8]) -> bool {
+        let stored = get_u32(r, CHECKSUM);
+        seq(r) != 0 && (checksum(&r[..CHECKSUM]) == stored || checksum_v1(&r[..CHECKSUM]) == stored)
+    }
+
+    /// The lease in one legacy slot (`SLOT_LEN` bytes), if any.
+    pub fn read(slot: &[u8]) -> Result<Option<StoredLease>, Damaged> {
+        let Some(r) = (0..2)
+            .map(|c| &slot[c * RECORD_LEN..(c + 1) * RECORD_LEN])
+            .filter(|r| is_whole(r))
+            .max_by_key(|r| seq(r))
+        else {
+            return Ok(None);
+        };
+        let state = match r[8] {
+            0 => return Ok(None),
+            2 => LeaseState::Bound,
+            3 => LeaseState::Declined,
+            _ => return Err(Damaged),
+        };
+        let duid_len = usize::from(r[11]).min(MAX_DUID_LEN);
+        Ok(Some(StoredLease {
+            duid: (duid_len > 0)
+                .then(|| Duid::from_bytes(&r[80..80 + duid_len]).ok())
+                .flatten(),
+            iaid: get_u32(r, 12),
+            kind: if r[9] == 1 { IaKind::Pd } else { IaKind::Na },
+            resource: get_u128(r, 16),
+            len: r[10],
+            state,
+            preferred_until: get_u32(r, 32),
+            valid_until: get_u32(r, 36),
+            expires: get_u32(r, 40),
+            sw_if_index: get_u32(r, 44),
+            route: (r[48] == 1).then(|| RouteVia {
+                next_hop: get_u128(r, 64),
+                sw_if_index: get_u32(r, 52),
+                fib_index: get_u32(r, 56),
+            }),
+        }))
+    }
+
+    /// Writes `lease` as a version 2 slot (tests of the migration only).
+    #[cfg(test)]
+    pub fn write_v2(slot: &mut [u8], lease: &StoredLease) {
+        let r = &mut slot[..RECORD_LEN];
+        r.fill(0);
+        r[..8].copy_from_slice(&1u64.to_le_bytes());
+        r[8] = if lease.state == LeaseState::Declined {
+            3
+        } else {
+            2
+        };
+        r[9] = u8::from(lease.kind == IaKind::Pd);
+        r[10] = lease.len;
+        if let Some(d) = &lease.duid {
+            let d = d.as_bytes();
+            r[11] = d.len() as u8;
+            r[80..80 + d.len()].copy_from_slice(d);
+        }
+        r[12..16].copy_from_slice(&lease.iaid.to_le_bytes());
+        r[16..32].copy_from_slice(&lease.resource.to_be_bytes());
+        r[32..36].copy_from_slice(&lease.preferred_until.to_le_bytes());
+        r[36..40].copy_from_slice(&lease.valid_until.to_le_bytes());
+        r[40..44].copy_from_slice(&lease.expires.to_le_bytes());
+        r[44..48].copy_from_slice(&lease.sw_if_index.to_le_bytes());
+        if let Some(via) = lease.route {
+            r[48] = 1;
+            r[52..56].copy_from_slice(&via.sw_if_index.to_le_bytes());
+            r[56..60].copy_from_slice(&via.fib_index.to_le_bytes());
+            r[64..80].copy_from_slice(&via.next_hop.to_be_bytes());
+        }
+        let sum = checksum(&r[..CHECKSUM]);
+        r[CHECKSUM..].copy_from_slice(&sum.to_le_bytes());
+    }
+
+    /// A version 2 header (tests of the migration only).
+    #[cfg(test)]
+    pub fn header_v2() -> Vec<u8> {
+        let mut h = vec![0u8; super::HEADER_LEN];
+        h[..16].copy_from_slice(super::MAGIC);
+        h[16..20].copy_from_slice(&2u32.to_le_bytes());
+        h[20..24].copy_from_slice(&(SLOT_LEN as u32).to_le_bytes());
+        h
+    }
 }
 
 #[cfg(test)]
@@ -370,11 +570,11 @@ mod tests {
         let mut r = region(4);
         assert_eq!(capacity_of(r.len()), 4);
         assert!(write(&mut r, 2, Some(&lease_record(2))));
-        assert_eq!(read(&r, 2), Some(lease(2)));
-        assert_eq!(read(&r, 1), None);
+        assert_eq!(read(&r, 2), Ok(Some(lease(2))));
+        assert_eq!(read(&r, 1), Ok(None));
         assert!(!write(&mut r, 4, Some(&lease_record(4))), "past the end");
         assert!(write(&mut r, 2, None));
-        assert_eq!(read(&r, 2), None);
+        assert_eq!(read(&r, 2), Ok(None));
     }
 
     #[test]
@@ -384,7 +584,7 @@ mod tests {
         let mut renewed = lease(1);
         renewed.valid_until = 9999;
         write(&mut r, 0, Some(&renewed.as_record()));
-        assert_eq!(read(&r, 0).unwrap().valid_until, 9999);
+        assert_eq!(read(&r, 0).unwrap().unwrap().valid_until, 9999);
         // Simulate a crash half way through the next write: the copy being
         // written (the older one) holds garbage past its first bytes.
         let mut third = lease(1);
@@ -393,28 +593,75 @@ mod tests {
         let at = HEADER_LEN; // copy 0 was the older, so it got the third write
         r[at + 100] ^= 0xff;
         assert_eq!(
-            read(&r, 0).unwrap().valid_until,
+            read(&r, 0).unwrap().unwrap().valid_until,
             9999,
             "falls back to the last whole copy"
         );
     }
 
     #[test]
-    fn version_1_records_are_read_and_the_file_carried_on_as_version_2() {
+    fn legacy_slots_are_read() {
+        let mut slot = vec![0u8; legacy::SLOT_LEN];
+        let mut long = lease(3);
+        long.duid = Some(Duid::from_bytes(&[7u8; 100]).unwrap());
+        legacy::write_v2(&mut slot, &long);
+        assert_eq!(legacy::read(&slot), Ok(Some(long)));
+        slot[100] ^= 1;
+        assert_eq!(legacy::read(&slot), Ok(None), "torn: no whole copy");
+        assert_eq!(file_kind(&legacy::header_v2()), FileKind::Legacy);
+        assert!(
+            init_header(&mut legacy::header_v2()).is_err(),
+            "rewritten, not reused"
+        );
+    }
+
+    #[test]
+    fn long_duids_are_not_written_and_damaged_fields_are_told_apart() {
         let mut r = region(2);
-        write(&mut r, 0, Some(&lease_record(3)));
-        // Make it a version 1 file: v1 header and v1 checksum.
-        r[16..20].copy_from_slice(&1u32.to_le_bytes());
+        let mut long = lease(1);
+        long.duid = Some(Duid::from_bytes(&[1u8; MAX_STORED_DUID + 1]).unwrap());
+        assert!(!write(&mut r, 0, Some(&long.as_record())));
+        let mut longest = lease(1);
+        longest.duid = Some(Duid::from_bytes(&[1u8; MAX_STORED_DUID]).unwrap());
+        assert!(write(&mut r, 0, Some(&longest.as_record())));
+        assert_eq!(read(&r, 0), Ok(Some(longest)));
+        // A whole record (checksum holds) with a kind no lease has.
         let at = HEADER_LEN;
-        let sum = checksum_v1(&r[at..at + CHECKSUM]);
-        r[at + CHECKSUM..at + RECORD_LEN].copy_from_slice(&sum.to_le_bytes());
-        init_header(&mut r).unwrap();
-        assert_eq!(get_u32(&r, 16), VERSION);
-        assert_eq!(read(&r, 0), Some(lease(3)));
-        let mut renewed = lease(3);
-        renewed.valid_until = 7777;
-        write(&mut r, 0, Some(&renewed.as_record()));
-        assert_eq!(read(&r, 0), Some(renewed));
+        r[at + KIND] = 9;
+        let sum = checksum(&r[at..at + CHECKSUM]);
+        put_u32(&mut r[at..], CHECKSUM, sum);
+        assert_eq!(read(&r, 0), Err(Damaged));
+    }
+
+    #[test]
+    fn scrub_tells_torn_from_damaged_and_sequence_numbers_wrap() {
+        let mut r = region(3);
+        write(&mut r, 0, Some(&lease_record(1)));
+        write(&mut r, 0, Some(&lease_record(1)));
+        r[HEADER_LEN + 50] ^= 0xff; // copy 0 (the older) torn
+        write(&mut r, 1, Some(&lease_record(2)));
+        let at = HEADER_LEN + SLOT_LEN;
+        r[at..at + SLOT_LEN].fill(0x5a); // both copies garbage
+        assert_eq!(scrub(&mut r, 0), SlotCondition::Torn);
+        assert_eq!(scrub(&mut r, 1), SlotCondition::Damaged);
+        assert_eq!(scrub(&mut r, 2), SlotCondition::Sound);
+        assert_eq!(scrub(&mut r, 0), SlotCondition::Sound, "cleared once");
+        assert_eq!(read(&r, 0), Ok(Some(lease(1))));
+        assert_eq!(read(&r, 1), Ok(None));
+        // Near the end of the sequence space: the newest still wins.
+        let at = HEADER_LEN + 2 * SLOT_LEN;
+        let mut first = lease(5);
+        first.valid_until = 1;
+        write(&mut r, 2, Some(&first.as_record()));
+        put_u32(&mut r[at..], SEQ, u32::MAX);
+        let sum = checksum(&r[at..at + CHECKSUM]);
+        put_u32(&mut r[at..], CHECKSUM, sum);
+        for v in 2..5 {
+            let mut next = lease(5);
+            next.valid_until = v;
+            write(&mut r, 2, Some(&next.as_record()));
+            assert_eq!(read(&r, 2).unwrap().unwrap().valid_until, v);
+        }
     }
 
     #[test]
@@ -427,13 +674,13 @@ mod tests {
                                                      // Crash while writing copy 1 again would tear it: here, tear copy 1.
         r[HEADER_LEN + RECORD_LEN + 100] ^= 0xff;
         scrub(&mut r, 0);
-        assert_eq!(read(&r, 0), Some(lease(1)));
+        assert_eq!(read(&r, 0), Ok(Some(lease(1))));
         let mut third = lease(1);
         third.valid_until = 6000;
         write(&mut r, 0, Some(&third.as_record()));
-        assert_eq!(read(&r, 0), Some(third.clone()));
+        assert_eq!(read(&r, 0), Ok(Some(third.clone())));
         // The whole copy 0 (seq 1) was kept until then: the write went to 1.
-        assert_eq!(get_u64(&r, HEADER_LEN), 1);
+        assert_eq!(get_u32(&r, HEADER_LEN), 1);
     }
 
     #[test]

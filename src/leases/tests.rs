@@ -463,7 +463,8 @@ fn delegated_prefixes_are_routed_while_bound() {
             add: true,
             prefix: a("2001:db8:100::"),
             len: 48,
-            via
+            via,
+            tries: 0,
         }],
         "once"
     );
@@ -523,7 +524,8 @@ fn stored_shard(specs: &[PoolSpec], capacity: usize, now: Time) -> (Shard, Vec<u
     let mut s = Shard::new();
     let ids = s.set_pools(specs, 0, 1);
     assert_eq!(
-        s.attach_store(Box::new(vec![0u8; store::file_len(capacity)]), now),
+        s.attach_store(Box::new(vec![0u8; store::file_len(capacity)]), now)
+            .map(|r| r.restored),
         Ok(0)
     );
     (s, ids)
@@ -534,7 +536,7 @@ fn restart(old: &mut Shard, specs: &[PoolSpec], now: Time) -> (Shard, Vec<u32>, 
     let bytes = old.store_bytes().unwrap().to_vec();
     let mut s = Shard::new();
     let ids = s.set_pools(specs, 0, 1);
-    let n = s.attach_store(Box::new(bytes), now).unwrap();
+    let n = s.attach_store(Box::new(bytes), now).unwrap().restored;
     (s, ids, n)
 }
 
@@ -632,7 +634,8 @@ fn acknowledged_leases_survive_a_restart() {
             add: true,
             prefix: a("2001:db8:100::"),
             len: 48,
-            via
+            via,
+            tries: 0,
         }]
     );
     // New clients never get a restored resource; clients renew theirs.
@@ -673,7 +676,10 @@ fn restore_before_pools_are_configured_then_pools_arrive() {
     let addr = bind(&mut s, 1, 1, &ids, 0).unwrap();
     let bytes = s.store_bytes().unwrap().to_vec();
     let mut r = Shard::new();
-    assert_eq!(r.attach_store(Box::new(bytes), 10), Ok(1));
+    assert_eq!(
+        r.attach_store(Box::new(bytes), 10).map(|r| r.restored),
+        Ok(1)
+    );
     let ids = r.set_pools(&[na], 0, 1);
     let l = r.find(&duid(1), IaKind::Na, 1).unwrap();
     assert!(ids.contains(&r.lease(l).pool()), "lease joined its pool");
@@ -801,4 +807,200 @@ fn caps_count_reserved_resources_too() {
         .filter(|(_, l)| l.state == LeaseState::Bound)
         .count();
     assert_eq!(held, 3);
+}
+
+/// A lease file whose disk space is reserved a part at a time, as the
+/// FFI layer's mapped file is: only the reserved part can be written.
+struct Reserved {
+    bytes: Vec<u8>,
+    reserved: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    used: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StoreRegion for Reserved {
+    fn bytes(&mut self) -> &mut [u8] {
+        let n = self.reserved.load(std::sync::atomic::Ordering::Relaxed);
+        &mut self.bytes[..n]
+    }
+    fn full_len(&self) -> usize {
+        self.bytes.len()
+    }
+    fn note_slots_used(&self, slots: usize) {
+        self.used.store(slots, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn base(&self) -> *const u8 {
+        self.bytes.as_ptr()
+    }
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn leases_beyond_the_reserved_space_are_refused_until_more_is_reserved() {
+    use std::sync::atomic::Ordering;
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let reserved = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(store::file_len(2)));
+    let used = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut s = Shard::new();
+    let ids = s.set_pools(&[na], 0, 1);
+    let region = Reserved {
+        bytes: vec![0u8; store::file_len(100)],
+        reserved: reserved.clone(),
+        used: used.clone(),
+    };
+    assert_eq!(
+        s.attach_store(Box::new(region), 0).map(|r| r.restored),
+        Ok(0)
+    );
+    let first = bind(&mut s, 1, 1, &ids, 0).unwrap();
+    bind(&mut s, 2, 1, &ids, 0).unwrap();
+    assert_eq!(used.load(Ordering::Relaxed), 2, "the region is told");
+    assert_eq!(
+        bind(&mut s, 3, 1, &ids, 0),
+        Err(Exhausted),
+        "no reserved slot"
+    );
+    assert_eq!(s.store_refusals(), 1);
+    // Bound clients still renew: their slots are reserved.
+    assert_eq!(bind(&mut s, 1, 1, &ids, 50), Ok(first));
+    reserved.store(store::file_len(3), Ordering::Relaxed);
+    bind(&mut s, 3, 1, &ids, 0).unwrap();
+    // Everything acknowledged is in the reserved part of the file.
+    let bytes = s.store_bytes().unwrap().to_vec();
+    assert_eq!(bytes.len(), store::file_len(3));
+    let mut r = Shard::new();
+    r.set_pools(&[na], 0, 1);
+    assert_eq!(
+        r.attach_store(Box::new(bytes), 60).map(|r| r.restored),
+        Ok(3)
+    );
+}
+
+#[test]
+fn a_lease_file_that_could_not_be_opened_means_no_lease_and_long_duids_none_either() {
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let (mut s, ids) = shard_with(&[na]);
+    s.require_store();
+    assert_eq!(bind(&mut s, 1, 1, &ids, 0), Err(Exhausted));
+    assert_eq!(s.store_refusals(), 1);
+
+    let (mut s, ids) = stored_shard(&[na], 8, 0);
+    let long = vec![0x42u8; store::MAX_STORED_DUID + 1];
+    let assign = |s: &mut Shard, duid: &[u8]| {
+        s.assign(
+            duid,
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+    };
+    assert_eq!(assign(&mut s, &long), Err(Exhausted), "would not be kept");
+    assert!(assign(&mut s, &long[..store::MAX_STORED_DUID]).is_ok());
+    // Without a lease file a long DUID is served.
+    let (mut s, ids) = shard_with(&[na]);
+    assert!(s
+        .assign(
+            &long,
+            IaKind::Na,
+            1,
+            &ids,
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD
+        )
+        .is_ok());
+}
+
+#[test]
+fn restore_keeps_every_intact_record_and_counts_the_damaged_ones() {
+    let na = addresses("2001:db8::1", "2001:db8::ff");
+    let (mut s, ids) = stored_shard(&[na], 16, 0);
+    let bound: Vec<u128> = (0..10)
+        .map(|c| bind(&mut s, c, 1, &ids, 0).unwrap())
+        .collect();
+    let mut bytes = s.store_bytes().unwrap().to_vec();
+    // Garbage over slots 3 and 4 (both copies), one copy of slot 7 torn.
+    let slot = |i: usize| store::HEADER_LEN + i * store::SLOT_LEN;
+    for b in &mut bytes[slot(3)..slot(5)] {
+        *b = 0xa5;
+    }
+    // Slot 7's lease was written once, to copy 0; a second write goes to
+    // copy 1, which is then torn: copy 0 is still whole.
+    bytes[slot(7) + store::RECORD_LEN + 60] ^= 0xff;
+    bytes[slot(7) + store::RECORD_LEN] = 1;
+    let mut r = Shard::new();
+    r.set_pools(&[na], 0, 1);
+    let report = r.attach_store(Box::new(bytes), 10).unwrap();
+    assert_eq!((report.restored, report.damaged, report.torn), (8, 2, 1));
+    for (c, addr) in bound.iter().enumerate() {
+        let found = r
+            .find(&duid(c as u32), IaKind::Na, 1)
+            .map(|l| r.lease(l).resource);
+        if c == 3 || c == 4 {
+            assert_eq!(found, None);
+        } else {
+            assert_eq!(found, Some(*addr), "client {c}");
+        }
+    }
+    // A file cut short: the slots it lost are empty, the rest restored.
+    let mut bytes = s.store_bytes().unwrap().to_vec();
+    bytes.truncate(slot(6) + 100);
+    bytes.resize(store::file_len(16), 0);
+    let mut r = Shard::new();
+    r.set_pools(&[na], 0, 1);
+    let report = r.attach_store(Box::new(bytes), 10).unwrap();
+    assert_eq!((report.restored, report.damaged), (6, 1));
+}
+
+fn route_op(prefix: &str, add: bool) -> RouteOp {
+    RouteOp {
+        add,
+        prefix: a(prefix),
+        len: 56,
+        via: RouteVia {
+            next_hop: a("fe80::1"),
+            sw_if_index: 1,
+            fib_index: 0,
+        },
+        tries: 0,
+    }
+}
+
+#[test]
+fn failed_route_adds_are_retried_for_a_while_each_and_removals_are_not() {
+    let mut s = Shard::new();
+    s.route_ops.push(route_op("2001:db8:100::", true));
+    s.route_ops.push(route_op("2001:db8:200::", false));
+    for pass in 1..ROUTE_ADD_PASSES {
+        assert_eq!(s.apply_route_ops(|_| false), if pass == 1 { 2 } else { 1 });
+        assert!(s.has_route_ops(), "still waiting after {pass} passes");
+    }
+    assert_eq!(s.apply_route_ops(|_| false), 1);
+    assert!(
+        !s.has_route_ops(),
+        "given up after {ROUTE_ADD_PASSES} passes"
+    );
+    // A later route gets its own tries (they are not counted per process).
+    s.route_ops.push(route_op("2001:db8:300::", true));
+    s.apply_route_ops(|_| false);
+    let mut made = Vec::new();
+    s.apply_route_ops(|op| {
+        made.push(op.prefix);
+        true
+    });
+    assert_eq!(made, vec![a("2001:db8:300::")]);
+    assert!(!s.has_route_ops());
+    // An add whose removal follows is not retried.
+    s.route_ops.push(route_op("2001:db8:400::", true));
+    s.route_ops.push(route_op("2001:db8:400::", false));
+    s.apply_route_ops(|_| false);
+    assert!(!s.has_route_ops());
 }

@@ -1,0 +1,655 @@
+//! The lease file on disk. It is mapped into memory shared with the
+//! kernel's page cache, so records written to it survive the process
+//! (kill -9); a thread of its own (`dhcp6-lease-sync`) writes it back to
+//! disk (`msync`) so they survive the machine.
+//!
+//! A write into a page of a shared mapping that has no disk block behind it
+//! is a SIGBUS when the filesystem is full: it would take VPP down. So no
+//! byte is ever written (or read: tmpfs allocates on read faults too) past
+//! the part of the file whose blocks are reserved (`posix_fallocate`). The
+//! reserved part starts at what the file already holds plus a step, and the
+//! sync thread reserves further steps ahead of need; the lease engine sees
+//! only the reserved part (`StoreRegion::bytes`) and refuses a lease with no
+//! reserved slot. The pages are also locked in memory, so a failing disk
+//! cannot fault the dataplane on a read either.
+//!
+//! The sync thread also checks that the path still names the file: if it
+//! was deleted or replaced, the main thread writes the leases to a new file
+//! at the path and maps it in place of the old one (`rehome_if_lost`).
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::leases::store::{self, FileKind, HEADER_LEN, SLOT_LEN};
+use crate::leases::StoreRegion;
+
+const PAGE: usize = 4096;
+/// Slots reserved at a time (4 MiB): at 10,000 new leases a second, one
+/// step lasts 1.6 s, and the sync thread looks every 0.1 s.
+const STEP_SLOTS: usize = 16384;
+/// How often the sync thread looks at the reservation and the path.
+const TICK: Duration = Duration::from_millis(100);
+const PATH_CHECK: Duration = Duration::from_secs(1);
+
+/// The shard's view of the mapping: only the reserved part.
+#[derive(Debug)]
+pub struct MappedFile {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping lives until the process ends; the shard that holds
+// this view is used by one thread at a time (see `shard_cell`).
+unsafe impl Send for MappedFile {}
+
+/// The file behind the mapping (main thread and sync thread).
+struct Disk {
+    file: File,
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+static DISK: Mutex<Option<Disk>> = Mutex::new(None);
+static MAP_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static MAP_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Bytes from the start of the file whose disk space is reserved.
+static RESERVED: AtomicUsize = AtomicUsize::new(0);
+/// Slots in use (highest index + 1), told by the lease engine.
+static SLOTS_USED: AtomicUsize = AtomicUsize::new(0);
+static FLUSH_FAILURES: AtomicU64 = AtomicU64::new(0);
+/// The path no longer names the mapped file (deleted or replaced).
+static LOST: AtomicBool = AtomicBool::new(false);
+/// Set while the last attempt to reserve more space failed.
+static FULL: AtomicBool = AtomicBool::new(false);
+/// Lines for VPP's log, written by any thread, taken by the main thread.
+static MESSAGES: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+static LAST_ERROR: Mutex<String> = Mutex::new(String::new());
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Queues a line for VPP's log and remembers it as the last error.
+fn report(text: String) {
+    *lock(&LAST_ERROR) = text.clone();
+    let mut queue = lock(&MESSAGES);
+    if queue.len() < 64 {
+        queue.push_back(text);
+    }
+}
+
+/// The next line for VPP's log, if any (main thread).
+pub fn take_message() -> Option<String> {
+    lock(&MESSAGES).pop_front()
+}
+
+fn round_up(n: usize, to: usize) -> usize {
+    n.div_ceil(to) * to
+}
+
+/// Bytes free for an unprivileged writer on the filesystem holding `path`.
+fn free_space(path: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs fills the struct we pass; `c` is a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then(|| st.f_bavail * st.f_frsize)
+}
+
+/// Reserves disk space for the first `len` bytes of the file.
+fn reserve(file: &File, len: usize) -> std::io::Result<()> {
+    // SAFETY: posix_fallocate on a descriptor we own.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) } {
+        0 => Ok(()),
+        e => Err(std::io::Error::from_raw_os_error(e)),
+    }
+}
+
+/// Reserves `needed` bytes and as much of `extra` more as there is room
+/// for (halving down to a page); returns the bytes reserved.
+fn reserve_at_least(
+    file: &File,
+    path: &Path,
+    needed: usize,
+    mut extra: usize,
+) -> Result<usize, String> {
+    loop {
+        let target = needed + extra;
+        match reserve(file, target) {
+            Ok(()) => return Ok(target),
+            Err(e) if extra == 0 => {
+                return Err(format!(
+                    "{}: cannot reserve {target} bytes of disk space for the lease file ({e}; {} bytes free there)",
+                    path.display(),
+                    free_space(path).map_or("unknown".into(), |f| f.to_string()),
+                ));
+            }
+            Err(_) => {
+                extra = if extra > PAGE {
+                    round_up(extra / 2, PAGE)
+                } else {
+                    0
+                }
+            }
+        }
+    }
+}
+
+/// Where the file's data ends (the end of its last allocated extent).
+fn data_end(file: &File, len: usize) -> usize {
+    let fd = file.as_raw_fd();
+    let mut end = 0usize;
+    let mut at: libc::off_t = 0;
+    loop {
+        // SAFETY: lseek on a descriptor we own.
+        let data = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
+        if data < 0 {
+            // ENXIO: no data past `at`; anything else: no SEEK_DATA here,
+            // so take the whole file as data.
+            let errno = std::io::Error::last_os_error().raw_os_error();
+            return if errno == Some(libc::ENXIO) { end } else { len };
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        if hole <= data {
+            return len;
+        }
+        end = hole as usize;
+        at = hole;
+    }
+}
+
+fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
+    let show = path.display();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(truncate)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{show}: cannot open the lease file: {e}"))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(format!("{show}: in use by another process"));
+    }
+    Ok(file)
+}
+
+/// Maps `len` bytes of `file` shared and read-write, at `at` if not null
+/// (replacing what is mapped there).
+fn map(file: &File, len: usize, at: *mut u8) -> Result<*mut u8, String> {
+    let fixed = if at.is_null() { 0 } else { libc::MAP_FIXED };
+    // SAFETY: mapping a descriptor we own; with MAP_FIXED, `at` is our own
+    // mapping of the same length, replaced whole. Checked for MAP_FAILED.
+    let ptr = unsafe {
+        libc::mmap(
+            at.cast(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | fixed,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(format!("mmap: {}", std::io::Error::last_os_error()));
+    }
+    Ok(ptr.cast())
+}
+
+/// Keeps `[from, to)` of the mapping in memory (best effort: without it a
+/// read fault on a failing disk would be a SIGBUS).
+fn lock_pages(ptr: *mut u8, from: usize, to: usize) {
+    static TOLD: AtomicBool = AtomicBool::new(false);
+    if to > from {
+        // SAFETY: the range lies inside our mapping; mlock only pins pages.
+        let rc = unsafe { libc::mlock(ptr.add(from).cast(), to - from) };
+        if rc != 0 && !TOLD.swap(true, Ordering::AcqRel) {
+            report(format!(
+                "lease file pages not locked in memory: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+}
+
+fn identity(file: &File) -> Result<(u64, u64), String> {
+    let m = file.metadata().map_err(|e| e.to_string())?;
+    Ok((m.dev(), m.ino()))
+}
+
+/// Makes `file` (at `path`, mapped at `ptr`, `reserved` bytes reserved) the
+/// lease file the sync thread watches.
+fn install(file: File, path: &Path, ptr: *mut u8, len: usize, reserved: usize) -> MappedFile {
+    let (dev, ino) = identity(&file).unwrap_or((0, 0));
+    lock_pages(ptr, 0, reserved);
+    RESERVED.store(reserved, Ordering::Release);
+    MAP_LEN.store(len, Ordering::Release);
+    MAP_PTR.store(ptr, Ordering::Release);
+    *lock(&DISK) = Some(Disk {
+        file,
+        path: path.to_path_buf(),
+        dev,
+        ino,
+    });
+    MappedFile { ptr, len }
+}
+
+/// Opens (creating it and its directory if needed) and maps `path`, with
+/// room for at least `len` bytes, of which what it holds plus a step are
+/// reserved on disk. A file of an older version is rewritten first.
+/// Refuses a file another process holds.
+pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
+    if !MAP_PTR.load(Ordering::Acquire).is_null() {
+        return Err("a lease file is open already".into());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create the directory: {e}", dir.display()))?;
+    }
+    let file = open_locked(path, false)?;
+    let mut head = [0u8; 24];
+    let got = file.read_at(&mut head, 0).unwrap_or(0);
+    match store::file_kind(&head[..got]) {
+        FileKind::Legacy => return migrate(path, &file, len),
+        // Not ours (or its header is cut short): left as it is.
+        FileKind::Foreign => {
+            return Err(format!(
+                "{}: not a dhcp6-server lease file (and not empty): left untouched",
+                path.display()
+            ))
+        }
+        FileKind::Empty | FileKind::Current => {}
+    }
+    let current = file.metadata().map_err(|e| e.to_string())?.len() as usize;
+    let len = round_up(len.max(current), PAGE);
+    if current < len {
+        // No blocks yet: they are reserved below, as far as needed.
+        file.set_len(len as u64)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let needed = round_up(data_end(&file, len).max(HEADER_LEN), PAGE).min(len);
+    let extra = round_up(STEP_SLOTS * SLOT_LEN, PAGE).min(len - needed);
+    let reserved = reserve_at_least(&file, path, needed, extra)?;
+    let ptr = map(&file, len, std::ptr::null_mut())?;
+    Ok(install(file, path, ptr, len, reserved))
+}
+
+/// Rewrites a version 1 or 2 file (512-byte slots) as the current version
+/// beside it, then renames it over. Records keep their slots.
+fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
+    let show = path.display();
+    let old_len = old.metadata().map_err(|e| e.to_string())?.len() as usize;
+    let old_end = data_end(old, old_len);
+    let slots = store::capacity_of(old_len);
+    let used = old_end
+        .saturating_sub(HEADER_LEN)
+        .div_ceil(store::legacy::SLOT_LEN);
+    let len = round_up(len.max(store::file_len(slots)), PAGE);
+    let tmp = PathBuf::from(format!("{}.v3", path.display()));
+    let file = open_locked(&tmp, true)?;
+    file.set_len(len as u64)
+        .map_err(|e| format!("{show}: {e}"))?;
+    let needed = round_up(store::file_len(used), PAGE).min(len);
+    let reserved = reserve_at_least(&file, path, needed, 0)?;
+    let ptr = map(&file, len, std::ptr::null_mut())?;
+    // SAFETY: `reserved` bytes of the new mapping; nothing else uses it yet.
+    let region = unsafe { std::slice::from_raw_parts_mut(ptr, reserved) };
+    let mut header = vec![0u8; HEADER_LEN];
+    old.read_exact_at(&mut header, 0)
+        .map_err(|e| format!("{show}: {e}"))?;
+    store::init_header(region)?;
+    if let Some(duid) = store::header_duid(&header) {
+        store::set_header_duid(region, &duid);
+    }
+    let (mut carried, mut left) = (0usize, 0usize);
+    let mut slot = vec![0u8; store::legacy::SLOT_LEN];
+    for index in 0..used.min(slots) {
+        let at = HEADER_LEN + index * store::legacy::SLOT_LEN;
+        if old.read_exact_at(&mut slot, at as u64).is_err() {
+            left += 1;
+            continue;
+        }
+        match store::legacy::read(&slot) {
+            Ok(None) => {}
+            Ok(Some(rec)) if store::write(region, index as u32, Some(&rec.as_record())) => {
+                carried += 1;
+            }
+            _ => left += 1,
+        }
+    }
+    // SAFETY: msync of the mapping made above.
+    unsafe { libc::msync(ptr.cast(), reserved, libc::MS_SYNC) };
+    std::fs::rename(&tmp, path).map_err(|e| format!("{show}: {e}"))?;
+    report(format!(
+        "{show}: lease file of version 1/2 rewritten as version 3: {carried} records carried over, {left} could not be (unreadable, or a DUID longer than {} octets)",
+        store::MAX_STORED_DUID
+    ));
+    Ok(install(file, path, ptr, len, reserved))
+}
+
+/// Reserves the next step when the slots in use come near the end of the
+/// reserved part (sync thread).
+fn grow() {
+    let len = MAP_LEN.load(Ordering::Acquire);
+    let reserved = RESERVED.load(Ordering::Acquire);
+    if len == 0 || reserved >= len {
+        return;
+    }
+    let reserved_slots = store::capacity_of(reserved);
+    let used = SLOTS_USED.load(Ordering::Acquire);
+    let headroom = (STEP_SLOTS / 2).max(reserved_slots / 8);
+    if reserved_slots.saturating_sub(used) >= headroom {
+        return;
+    }
+    let step = round_up(STEP_SLOTS.max(reserved_slots / 4) * SLOT_LEN, PAGE).min(len - reserved);
+    let disk = lock(&DISK);
+    let Some(d) = disk.as_ref() else {
+        return;
+    };
+    match reserve_at_least(&d.file, &d.path, reserved, step) {
+        Ok(now) if now > reserved => {
+            lock_pages(MAP_PTR.load(Ordering::Acquire), reserved, now);
+            RESERVED.store(now, Ordering::Release);
+            if FULL.swap(false, Ordering::AcqRel) {
+                report(format!(
+                    "{}: disk space for the lease file reserved again: new leases are given",
+                    d.path.display()
+                ));
+            }
+        }
+        _ => {
+            if !FULL.swap(true, Ordering::AcqRel) {
+                report(format!(
+                    "{}: cannot reserve disk space for more leases ({} bytes free there): new leases are refused, {} of {} slots in use",
+                    d.path.display(),
+                    free_space(&d.path).map_or("unknown".into(), |f| f.to_string()),
+                    used,
+                    reserved_slots
+                ));
+            }
+        }
+    }
+}
+
+/// Writes the mapped lease file back to disk and waits for it (workers
+/// keep writing records meanwhile, which is fine).
+fn flush() -> Result<(), String> {
+    let ptr = MAP_PTR.load(Ordering::Acquire);
+    if ptr.is_null() {
+        return Ok(());
+    }
+    let reserved = RESERVED.load(Ordering::Acquire);
+    // SAFETY: the mapping lives until the process ends.
+    if unsafe { libc::msync(ptr.cast(), reserved, libc::MS_SYNC) } != 0 {
+        return Err(format!("msync: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Whether the path still names the mapped file.
+fn check_path() {
+    let disk = lock(&DISK);
+    let Some(d) = disk.as_ref() else {
+        return;
+    };
+    let same = std::fs::metadata(&d.path).is_ok_and(|m| m.dev() == d.dev && m.ino() == d.ino);
+    if !same && !LOST.swap(true, Ordering::AcqRel) {
+        report(format!(
+            "{}: the lease file was deleted or replaced while in use: it will be written anew from the leases in memory",
+            d.path.display()
+        ));
+    }
+}
+
+static SYNC_THREAD: std::sync::Once = std::sync::Once::new();
+
+/// Starts (once) the thread that reserves space ahead of need, watches the
+/// path, and writes the lease file back to disk every `interval()` seconds.
+/// `msync(MS_SYNC)` waits for the disk; on VPP's main thread it stalled
+/// packet input for as long (over a second, seen with no workers under
+/// load), so it has a thread of its own.
+pub fn start_sync_thread(interval: impl Fn() -> u32 + Send + 'static) {
+    SYNC_THREAD.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("dhcp6-lease-sync".into())
+            .spawn(move || {
+                let (mut flushed, mut checked) = (Instant::now(), Instant::now());
+                loop {
+                    std::thread::sleep(TICK);
+                    grow();
+                    if checked.elapsed() >= PATH_CHECK {
+                        check_path();
+                        checked = Instant::now();
+                    }
+                    if flushed.elapsed() >= Duration::from_secs(u64::from(interval().max(1))) {
+                        flush_counted();
+                        flushed = Instant::now();
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            report(format!(
+                "the lease file's sync thread could not start ({e}): leases are not written back to disk but by the kernel's own writeback"
+            ));
+        }
+    });
+}
+
+fn flush_counted() {
+    if let Err(e) = flush() {
+        FLUSH_FAILURES.fetch_add(1, Ordering::AcqRel);
+        report(format!(
+            "flushing the lease file failed ({e}): leases acknowledged since the last good flush may not survive a power loss; serving goes on"
+        ));
+    }
+}
+
+/// Whether the main thread has work: the file must be written anew.
+pub fn is_lost() -> bool {
+    LOST.load(Ordering::Acquire)
+}
+
+/// When the path no longer names the mapped file: writes the reserved part
+/// to a new file at the path (a file found there is kept aside as
+/// `<path>.displaced-<unix time>`) and maps it in place of the old one.
+/// Main thread with the worker barrier held: nothing writes records
+/// meanwhile. On failure it is tried again at the next pass.
+pub fn rehome_if_lost() {
+    if !LOST.load(Ordering::Acquire) {
+        return;
+    }
+    let mut disk = lock(&DISK);
+    let Some(d) = disk.as_mut() else {
+        return;
+    };
+    match rehome(d) {
+        Ok(()) => {
+            LOST.store(false, Ordering::Release);
+            report(format!(
+                "{}: lease file written anew from the leases in memory",
+                d.path.display()
+            ));
+        }
+        Err(e) => report(format!(
+            "{}: cannot write the lease file anew ({e}); trying again",
+            d.path.display()
+        )),
+    }
+}
+
+fn rehome(d: &mut Disk) -> Result<(), String> {
+    let ptr = MAP_PTR.load(Ordering::Acquire);
+    let len = MAP_LEN.load(Ordering::Acquire);
+    let reserved = RESERVED.load(Ordering::Acquire);
+    let tmp = PathBuf::from(format!("{}.new", d.path.display()));
+    let file = open_locked(&tmp, true)?;
+    file.set_len(len as u64).map_err(|e| e.to_string())?;
+    reserve(&file, reserved).map_err(|e| e.to_string())?;
+    // SAFETY: the reserved part of our mapping, read while the barrier
+    // keeps every writer out.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, reserved) };
+    file.write_all_at(bytes, 0).map_err(|e| e.to_string())?;
+    file.sync_data().map_err(|e| e.to_string())?;
+    if d.path.exists() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs());
+        let aside = PathBuf::from(format!("{}.displaced-{now}", d.path.display()));
+        std::fs::rename(&d.path, &aside).map_err(|e| e.to_string())?;
+        report(format!(
+            "{}: the file found at the lease file's path was kept as {}",
+            d.path.display(),
+            aside.display()
+        ));
+    }
+    std::fs::rename(&tmp, &d.path).map_err(|e| e.to_string())?;
+    map(&file, len, ptr)?;
+    lock_pages(ptr, 0, reserved);
+    let (dev, ino) = identity(&file)?;
+    // The old file's descriptor closes here (and its lock goes with it).
+    d.file = file;
+    d.dev = dev;
+    d.ino = ino;
+    Ok(())
+}
+
+/// What `show dhcp6-server` and the stats segment say about the file.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub reserved_slots: usize,
+    pub capacity: usize,
+    pub slots_used: usize,
+    pub flush_failures: u64,
+    pub full: bool,
+    pub last_error: String,
+}
+
+pub fn status() -> Status {
+    Status {
+        reserved_slots: store::capacity_of(RESERVED.load(Ordering::Acquire)),
+        capacity: store::capacity_of(MAP_LEN.load(Ordering::Acquire)),
+        slots_used: SLOTS_USED.load(Ordering::Acquire),
+        flush_failures: FLUSH_FAILURES.load(Ordering::Acquire),
+        full: FULL.load(Ordering::Acquire),
+        last_error: lock(&LAST_ERROR).clone(),
+    }
+}
+
+impl StoreRegion for MappedFile {
+    fn bytes(&mut self) -> &mut [u8] {
+        let reserved = RESERVED.load(Ordering::Acquire).min(self.len);
+        // SAFETY: `ptr` maps `len` >= `reserved` bytes for the life of the
+        // process, and `&mut self` makes this the only slice of it; the
+        // first `reserved` bytes have disk space behind them.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, reserved) }
+    }
+
+    fn full_len(&self) -> usize {
+        self.len
+    }
+
+    fn note_slots_used(&self, slots: usize) {
+        SLOTS_USED.store(slots, Ordering::Release);
+    }
+
+    fn base(&self) -> *const u8 {
+        self.ptr
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        flush()
+    }
+}
+
+impl Drop for MappedFile {
+    /// Only when the file is refused after opening (the lease engine keeps
+    /// an attached file for the life of the process).
+    fn drop(&mut self) {
+        MAP_PTR.store(std::ptr::null_mut(), Ordering::Release);
+        RESERVED.store(0, Ordering::Release);
+        MAP_LEN.store(0, Ordering::Release);
+        *lock(&DISK) = None;
+        // SAFETY: unmapping what `open` mapped; no slice of it outlives self.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duid::Duid;
+    use crate::leases::{IaKind, LeaseState};
+
+    /// One test: the file's state is the process's (one lease file).
+    #[test]
+    fn space_is_reserved_old_files_are_rewritten_and_foreign_ones_left_alone() {
+        let dir = std::env::temp_dir().join(format!("d6s-lease-file-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let len = store::file_len(100_000);
+
+        let path = dir.join("new/leases");
+        let mut f = open(&path, len).unwrap();
+        let st = status();
+        assert_eq!(st.capacity, 100_000);
+        assert_eq!(
+            st.reserved_slots, STEP_SLOTS,
+            "one step, not the whole file"
+        );
+        assert_eq!(f.bytes().len(), store::file_len(STEP_SLOTS));
+        let blocks = std::fs::metadata(&path).unwrap().blocks() * 512;
+        assert!(
+            blocks >= store::file_len(STEP_SLOTS) as u64,
+            "{blocks} bytes allocated"
+        );
+        assert!(open(&path, len).is_err(), "one lease file at a time");
+        drop(f);
+
+        // Version 2 (512-byte slots): rewritten, records kept in their slots.
+        let path = dir.join("v2");
+        let rec = store::StoredLease {
+            duid: Some(Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 9]).unwrap()),
+            iaid: 7,
+            kind: IaKind::Na,
+            resource: 0x2001_0db8 << 96 | 0x10,
+            len: 128,
+            state: LeaseState::Bound,
+            preferred_until: 100,
+            valid_until: 200,
+            expires: 200,
+            sw_if_index: 1,
+            route: None,
+        };
+        let mut old = store::legacy::header_v2();
+        old.resize(HEADER_LEN + 8 * store::legacy::SLOT_LEN, 0);
+        let at = HEADER_LEN + 5 * store::legacy::SLOT_LEN;
+        store::legacy::write_v2(&mut old[at..at + store::legacy::SLOT_LEN], &rec);
+        std::fs::write(&path, &old).unwrap();
+        let mut f = open(&path, store::file_len(8)).unwrap();
+        assert_eq!(store::read(f.bytes(), 5), Ok(Some(rec)));
+        assert_eq!(store::file_kind(&f.bytes()[..24]), FileKind::Current);
+        assert!(take_message().is_some_and(|m| m.contains("1 records carried over")));
+        drop(f);
+        let mut head = [0u8; 24];
+        File::open(&path)
+            .unwrap()
+            .read_exact_at(&mut head, 0)
+            .unwrap();
+        assert_eq!(store::file_kind(&head), FileKind::Current, "renamed over");
+
+        // Not ours: refused, not extended.
+        let path = dir.join("foreign");
+        std::fs::write(&path, b"something else").unwrap();
+        assert!(open(&path, len).unwrap_err().contains("left untouched"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"something else");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
