@@ -281,7 +281,7 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
   f64 started = vlib_time_now (vm);
   restored = dhcp6_server_lease_store_open (dhcp6_server_now (vm), error, sizeof (error));
   if (restored < 0)
-    dhcp6_server_log_err ("lease file not open, leases are not persisted: %s", error);
+    dhcp6_server_log_err ("%s", error);
   else
     dhcp6_server_log_notice ("%lld leases restored from the lease file in %.3f s", restored,
 			     vlib_time_now (vm) - started);

@@ -79,6 +79,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Queues a line for VPP's log and remembers it as the last error.
 fn report(text: String) {
     *lock(&LAST_ERROR) = text.clone();
+    log(text);
+}
+
+/// Queues a line for VPP's log.
+pub fn log(text: String) {
     let mut queue = lock(&MESSAGES);
     if queue.len() < 64 {
         queue.push_back(text);

@@ -1587,6 +1587,12 @@ pub extern "C" fn dhcp6_server_lease_store_open(
                             c.lease_store().flush_interval
                         })
                 });
+                if report.damaged > 0 {
+                    lease_file::log(format!(
+                        "{path}: {} damaged records cleared at start (unreadable: their leases are lost), {} leases restored",
+                        report.damaged, report.restored
+                    ));
+                }
                 set_store_status(format!(
                     "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
                     settings.capacity,
@@ -1600,7 +1606,9 @@ pub extern "C" fn dhcp6_server_lease_store_open(
             }
             Err(e) => {
                 shard.require_store();
-                err.write(&e);
+                err.write(&format!(
+                    "lease file NOT OPEN: {e}: no lease is given (none could be kept)"
+                ));
                 set_store_status(format!(
                     "{path}: NOT OPEN ({e}): no lease is given (none could be kept); fix it and restart VPP"
                 ));

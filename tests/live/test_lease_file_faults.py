@@ -1,0 +1,324 @@
+"""Issue 11: lease-file faults never take VPP down. A disk that fills up
+under load, a tmpfs too small at start, a read-only filesystem, a directory
+nobody may write, a damaged or cut-short file, the file deleted or replaced
+while VPP runs, and write-back (msync) failing. Each filesystem is a small
+tmpfs or loop-mounted ext4 image made and removed by the test itself."""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness import Link, Vpp, run
+from test_foundation import info_request
+from test_stateful import perfdhcp
+
+SERVER_DUID = "00020000ab1100000043"
+CONF = f"""dhcp6-server {{
+  duid {SERVER_DUID}
+  link 2001:db8:1::/64 {{ preferred-lifetime 3000 valid-lifetime 6000 }}
+  pool 2001:db8:1::/64 {{ addresses 2001:db8:1::1:0 - 2001:db8:1::ffff:ffff }}
+  pool 2001:db8:1::/64 {{ prefixes 2001:db8:100::/40 delegated-length 64 }}
+}}"""
+BIG = 1048576  # the default capacity: 256 MiB if it were all reserved
+
+
+@contextlib.contextmanager
+def small_fs(kind, size_mb, journal=True):
+    """A mounted tmpfs or loop ext4 image of `size_mb` MiB, removed after."""
+    top = Path(tempfile.mkdtemp(prefix="d6t-fs-"))
+    mnt, image = top / "mnt", top / "image"
+    mnt.mkdir()
+    try:
+        if kind == "tmpfs":
+            run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mnt)])
+        else:
+            run(["truncate", "-s", f"{size_mb}M", str(image)])
+            features = [] if journal else ["-O", "^has_journal"]
+            run(["mkfs.ext4", "-q", "-F", *features, str(image)])
+            run(["mount", "-o", "loop,errors=continue", str(image), str(mnt)])
+        yield mnt
+    finally:
+        run(["chattr", "-R", "-i", str(mnt)], check=False)
+        for _ in range(20):
+            if run(["umount", str(mnt)], check=False).returncode == 0 or not os.path.ismount(mnt):
+                break
+            time.sleep(0.5)
+        run(["rm", "-rf", str(top)], check=False)
+
+
+def serve(vpp, link):
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
+    vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
+
+
+def held(vpp):
+    """(kind, resource, duid) of every bound lease, from the API."""
+    r = vpp.ctl("leases", "--json")
+    assert r.returncode == 0, r.stderr
+    return {(row["type"], row["prefix"], row["duid"]) for row in json.loads(r.stdout) if row["state"] == "bound"}
+
+
+def lease_file_gauges(vpp):
+    r = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", "/dhcp6-server/lease-file/"],
+            check=False)
+    values = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[-1].startswith("/dhcp6-server/lease-file/"):
+            values[parts[-1].rsplit("/", 1)[1]] = int(float(parts[0]))
+    return values
+
+
+def answers_information_requests(vpp, link):
+    return vpp.alive() and len(link.probe(info_request(link))) == 1
+
+
+def started(lease_file, capacity=BIG):
+    return Vpp(extra_conf=CONF, lease_file=str(lease_file), capacity=capacity)
+
+
+def restart_keeps(vpp, link, lease_file, before):
+    """Kills VPP (-9) and starts it again on `lease_file`: every lease it
+    held is there again. Returns the new VPP."""
+    os.kill(vpp.proc.pid, signal.SIGKILL)
+    vpp.proc.wait(10)
+    vpp.cleanup()
+    vpp = started(lease_file)
+    link.attach(vpp)
+    serve(vpp, link)
+    after = held(vpp)
+    missing = before - after
+    assert not missing, f"{len(missing)} of {len(before)} leases lost, e.g. {sorted(missing)[:3]}"
+    return vpp
+
+
+def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lost():
+    vpp = link = None
+    with small_fs("ext4", 8) as fs:
+        lease_file = fs / "leases"
+        try:
+            vpp = started(lease_file)
+            link = Link(vpp, 0)
+            serve(vpp, link)
+            # Something else fills the disk (logs, core files) once the
+            # lease file has its first reservation.
+            run(["dd", "if=/dev/zero", f"of={fs}/filler", "bs=1M"], check=False, timeout=60)
+            assert "No space left" in run(["dd", "if=/dev/zero", f"of={fs}/more", "bs=4k", "count=1"],
+                                          check=False).stderr
+            r, stats = perfdhcp(link, 24000, 2000)
+            assert vpp.alive(), vpp.output()
+            show = vpp.cli("show dhcp6-server")
+            gauges = lease_file_gauges(vpp)
+            assert gauges.get("refused", 0) > 0, (gauges, show)
+            assert "leases refused for want of space" in show and "FULL" in show, show
+            assert gauges["reserved"] < 20000, gauges
+            bound = held(vpp)
+            assert len(bound) > 8000, (len(bound), gauges, r.stdout[-1500:])
+            assert answers_information_requests(vpp, link)
+            assert "cannot reserve disk space for more leases" in vpp.cli("show logging")
+            # Room again (the filler goes): a restart keeps every lease.
+            os.unlink(fs / "filler")
+            vpp = restart_keeps(vpp, link, lease_file, bound)
+            assert answers_information_requests(vpp, link)
+        finally:
+            if vpp:
+                vpp.cleanup()
+            if link:
+                link.close()
+
+
+def test_a_tmpfs_too_small_at_start_serves_what_it_can_keep_then_refuses():
+    vpp = link = None
+    with small_fs("tmpfs", 2) as fs:
+        lease_file = fs / "leases"
+        try:
+            vpp = started(lease_file)
+            link = Link(vpp, 0)
+            serve(vpp, link)
+            gauges = lease_file_gauges(vpp)
+            assert 0 < gauges["reserved"] < 8192 and gauges["capacity"] == BIG, gauges
+            perfdhcp(link, 6000, 2000)
+            assert vpp.alive(), vpp.output()
+            bound = held(vpp)
+            gauges = lease_file_gauges(vpp)
+            assert 1000 < len(bound) <= gauges["reserved"], (len(bound), gauges)
+            assert gauges["refused"] > 0, gauges
+            assert answers_information_requests(vpp, link)
+            # On a roomier disk (the file copied off the tmpfs): all there.
+            roomy = Path(tempfile.mkdtemp(prefix="d6t-roomy-")) / "leases"
+            os.kill(vpp.proc.pid, signal.SIGKILL)
+            vpp.proc.wait(10)
+            run(["cp", "--sparse=always", str(lease_file), str(roomy)])
+            vpp.cleanup()
+            vpp = started(roomy)
+            link.attach(vpp)
+            serve(vpp, link)
+            assert bound <= held(vpp)
+            run(["rm", "-rf", str(roomy.parent)], check=False)
+        finally:
+            if vpp:
+                vpp.cleanup()
+            if link:
+                link.close()
+
+
+def refuses_every_lease_and_keeps_answering(vpp, link, reason):
+    show = vpp.cli("show dhcp6-server")
+    assert "NOT OPEN" in show and reason in show, show
+    perfdhcp(link, 50, 50)
+    assert vpp.alive(), vpp.output()
+    assert held(vpp) == set()
+    assert lease_file_gauges(vpp).get("refused", 0) >= 50
+    assert answers_information_requests(vpp, link)
+
+
+def test_no_space_at_all_read_only_and_unwritable_directories_refuse_leases_not_vpp():
+    cases = [("ext4", "full", "bytes free"), ("tmpfs", "read-only", "Read-only file system"),
+             ("ext4", "immutable", "Operation not permitted")]
+    for kind, fault, reason in cases:
+        vpp = link = None
+        with small_fs(kind, 4) as fs:
+            lease_dir = fs / "dhcp"
+            lease_dir.mkdir()
+            if fault == "full":
+                run(["dd", "if=/dev/zero", f"of={fs}/filler", "bs=1M"], check=False, timeout=60)
+            elif fault == "read-only":
+                run(["mount", "-o", "remount,ro", str(fs)])
+            else:
+                # Root writes anywhere despite permissions: an immutable
+                # directory refuses even root.
+                run(["chattr", "+i", str(lease_dir)])
+            try:
+                vpp = started(lease_dir / "leases")
+                link = Link(vpp, 0)
+                serve(vpp, link)
+                refuses_every_lease_and_keeps_answering(vpp, link, reason)
+                assert reason in vpp.cli("show logging"), vpp.cli("show logging")
+            finally:
+                if vpp:
+                    vpp.cleanup()
+                if link:
+                    link.close()
+
+
+def slot_offset(index):
+    return 4096 + index * 256
+
+
+def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
+    work = Path(tempfile.mkdtemp(prefix="d6t-damage-"))
+    lease_file = work / "leases"
+    vpp = started(lease_file, capacity=4096)
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve(vpp, link)
+        perfdhcp(link, 200, 200)
+        before = held(vpp)
+        assert len(before) >= 390, len(before)  # an address and a prefix each
+        vpp.cleanup()
+        # Garbage over 5 slots in the middle, then the file cut short
+        # inside slot 300 (slots past it are gone).
+        data = bytearray(lease_file.read_bytes())
+        used = [i for i in range(4096) if any(data[slot_offset(i):slot_offset(i + 1)])]
+        data[slot_offset(100):slot_offset(105)] = os.urandom(5 * 256)
+        cut = slot_offset(300) + 100
+        lease_file.write_bytes(bytes(data[:cut]))
+        intact = len([i for i in used if i < 300 and not 100 <= i < 105])
+        vpp = started(lease_file, capacity=4096)
+        link.attach(vpp)
+        serve(vpp, link)
+        show = vpp.cli("show dhcp6-server")
+        after = held(vpp)
+        assert after <= before and len(after) == intact, (len(after), intact, show)
+        assert "6 damaged records cleared" in show, show
+        assert "6 damaged records" in vpp.cli("show logging")
+        assert answers_information_requests(vpp, link)
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
+        run(["rm", "-rf", str(work)], check=False)
+
+
+def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
+    work = Path(tempfile.mkdtemp(prefix="d6t-lost-"))
+    lease_file = work / "leases"
+    vpp = started(lease_file, capacity=65536)
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve(vpp, link)
+        perfdhcp(link, 100, 100)
+        # Deleted: a new file appears at the path, with every lease.
+        inode = lease_file.stat().st_ino
+        lease_file.unlink()
+        deadline = time.time() + 10
+        while time.time() < deadline and not (lease_file.exists() and lease_file.stat().st_ino != inode):
+            time.sleep(0.2)
+        assert lease_file.exists(), vpp.cli("show logging")
+        assert "written anew" in vpp.cli("show logging")
+        perfdhcp(link, 100, 100)
+        bound = held(vpp)
+        assert len(bound) >= 390
+        vpp = restart_keeps(vpp, link, lease_file, bound)
+        # Replaced by another file: that one is kept aside, ours written.
+        other = work / "other"
+        other.write_bytes(b"an operator's backup")
+        os.rename(other, lease_file)
+        deadline = time.time() + 10
+        while time.time() < deadline and not list(work.glob("leases.displaced-*")):
+            time.sleep(0.2)
+        displaced = list(work.glob("leases.displaced-*"))
+        assert displaced and displaced[0].read_bytes() == b"an operator's backup", vpp.cli("show logging")
+        time.sleep(1)
+        vpp = restart_keeps(vpp, link, lease_file, held(vpp))
+    finally:
+        vpp.cleanup()
+        if link:
+            link.close()
+        run(["rm", "-rf", str(work)], check=False)
+
+
+def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
+    """The ext4 image lives on a tmpfs that is then filled: the loop device
+    can no longer write the image, so the kernel's write-back of the lease
+    file fails (msync returns EIO) while the pages stay mapped."""
+    vpp = link = None
+    with small_fs("tmpfs", 24) as backing:
+        image, mnt = backing / "image", backing / "mnt"
+        mnt.mkdir()
+        run(["truncate", "-s", "64M", str(image)])
+        run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", str(image)])
+        run(["mount", "-o", "loop,errors=continue", str(image), str(mnt)])
+        try:
+            vpp = started(mnt / "leases", capacity=65536)
+            link = Link(vpp, 0)
+            serve(vpp, link)
+            perfdhcp(link, 100, 100)
+            time.sleep(2)  # flushed while there is room
+            run(["dd", "if=/dev/zero", f"of={backing}/filler", "bs=1M"], check=False, timeout=60)
+            deadline = time.time() + 20
+            failures = 0
+            while time.time() < deadline and failures == 0:
+                perfdhcp(link, 20, 20)
+                failures = lease_file_gauges(vpp).get("flush-failures", 0)
+            assert vpp.alive(), vpp.output()
+            assert failures > 0, (lease_file_gauges(vpp), vpp.cli("show dhcp6-server"))
+            assert "flushing the lease file failed" in vpp.cli("show logging")
+            assert "failed flushes: 0" not in vpp.cli("show dhcp6-server")
+            before = len(held(vpp))
+            perfdhcp(link, 50, 50)
+            assert len(held(vpp)) > before, "still binding"
+            assert answers_information_requests(vpp, link)
+        finally:
+            if vpp:
+                vpp.cleanup()
+            if link:
+                link.close()
+            run(["umount", "-l", str(mnt)], check=False)
