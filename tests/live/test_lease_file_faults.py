@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from harness import Link, Vpp, run
+from test_durability import serve
 from test_foundation import info_request
 from test_stateful import perfdhcp
 
@@ -51,11 +52,6 @@ def small_fs(kind, size_mb, journal=True):
         run(["rm", "-rf", str(top)], check=False)
 
 
-def serve(vpp, link):
-    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
-    vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
-
-
 def held(vpp):
     """(kind, resource, duid) of every bound lease, from the API."""
     r = vpp.ctl("leases", "--json")
@@ -72,6 +68,15 @@ def lease_file_gauges(vpp):
         if len(parts) >= 2 and parts[-1].startswith("/dhcp6-server/lease-file/"):
             values[parts[-1].rsplit("/", 1)[1]] = int(float(parts[0]))
     return values
+
+
+def clean_up(vpp, link, work=None):
+    if vpp:
+        vpp.cleanup()
+    if link:
+        link.close()
+    if work:
+        run(["rm", "-rf", str(work)], check=False)
 
 
 def answers_information_requests(vpp, link):
@@ -126,10 +131,7 @@ def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lo
             vpp = restart_keeps(vpp, link, lease_file, bound)
             assert answers_information_requests(vpp, link)
         finally:
-            if vpp:
-                vpp.cleanup()
-            if link:
-                link.close()
+            clean_up(vpp, link)
 
 
 def test_a_tmpfs_too_small_at_start_serves_what_it_can_keep_then_refuses():
@@ -161,10 +163,7 @@ def test_a_tmpfs_too_small_at_start_serves_what_it_can_keep_then_refuses():
             assert bound <= held(vpp)
             run(["rm", "-rf", str(roomy.parent)], check=False)
         finally:
-            if vpp:
-                vpp.cleanup()
-            if link:
-                link.close()
+            clean_up(vpp, link)
 
 
 def refuses_every_lease_and_keeps_answering(vpp, link, reason):
@@ -200,10 +199,7 @@ def test_no_space_at_all_read_only_and_unwritable_directories_refuse_leases_not_
                 refuses_every_lease_and_keeps_answering(vpp, link, reason)
                 assert reason in vpp.cli("show logging"), vpp.cli("show logging")
             finally:
-                if vpp:
-                    vpp.cleanup()
-                if link:
-                    link.close()
+                clean_up(vpp, link)
 
 
 def slot_offset(index):
@@ -240,10 +236,7 @@ def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
         assert "6 damaged records" in vpp.cli("show logging")
         assert answers_information_requests(vpp, link)
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
-        run(["rm", "-rf", str(work)], check=False)
+        clean_up(vpp, link, work)
 
 
 def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
@@ -279,10 +272,7 @@ def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
         time.sleep(1)
         vpp = restart_keeps(vpp, link, lease_file, held(vpp))
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
-        run(["rm", "-rf", str(work)], check=False)
+        clean_up(vpp, link, work)
 
 
 def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
@@ -317,8 +307,5 @@ def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
             assert len(held(vpp)) > before, "still binding"
             assert answers_information_requests(vpp, link)
         finally:
-            if vpp:
-                vpp.cleanup()
-            if link:
-                link.close()
+            clean_up(vpp, link)
             run(["umount", "-l", str(mnt)], check=False)
