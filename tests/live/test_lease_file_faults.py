@@ -7,6 +7,7 @@ tmpfs or loop-mounted ext4 image made and removed by the test itself."""
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -60,14 +61,37 @@ def held(vpp):
 
 
 def lease_file_gauges(vpp):
-    r = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", "/dhcp6-server/lease-file/"],
-            check=False)
-    values = {}
-    for line in r.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[-1].startswith("/dhcp6-server/lease-file/"):
-            values[parts[-1].rsplit("/", 1)[1]] = int(float(parts[0]))
-    return values
+    """The /dhcp6-server/lease-file/ gauges (made by the first maintenance
+    pass, 0.2 s after start)."""
+    deadline = time.time() + 5
+    while True:
+        r = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", "/dhcp6-server/lease-file/"],
+                check=False)
+        values = {}
+        for line in r.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[-1].startswith("/dhcp6-server/lease-file/"):
+                values[parts[-1].rsplit("/", 1)[1]] = int(float(parts[0]))
+        if "reserved" in values or time.time() > deadline:
+            return values
+        time.sleep(0.2)
+
+
+def fill(fs):
+    """Fills the filesystem to the last block (ext4 hands back what its
+    delayed allocation held in reserve once the data is written, hence the
+    rounds)."""
+    for n in range(4):
+        for bs in ("1M", "4k"):
+            run(["dd", "if=/dev/zero", f"of={fs}/filler-{n}-{bs}", f"bs={bs}"], check=False, timeout=120)
+        run(["sync", "-f", str(fs)], check=False)
+    probe = run(["dd", "if=/dev/zero", f"of={fs}/probe", "bs=4k", "count=1", "conv=fsync"], check=False)
+    assert probe.returncode != 0 and "No space left" in probe.stderr, probe.stderr
+
+
+def unfill(fs):
+    for f in fs.glob("filler-*"):
+        f.unlink()
 
 
 def clean_up(vpp, link, work=None):
@@ -112,9 +136,7 @@ def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lo
             serve(vpp, link)
             # Something else fills the disk (logs, core files) once the
             # lease file has its first reservation.
-            run(["dd", "if=/dev/zero", f"of={fs}/filler", "bs=1M"], check=False, timeout=60)
-            assert "No space left" in run(["dd", "if=/dev/zero", f"of={fs}/more", "bs=4k", "count=1"],
-                                          check=False).stderr
+            fill(fs)
             r, stats = perfdhcp(link, 24000, 2000)
             assert vpp.alive(), vpp.output()
             show = vpp.cli("show dhcp6-server")
@@ -127,7 +149,7 @@ def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lo
             assert answers_information_requests(vpp, link)
             assert "cannot reserve disk space for more leases" in vpp.cli("show logging")
             # Room again (the filler goes): a restart keeps every lease.
-            os.unlink(fs / "filler")
+            unfill(fs)
             vpp = restart_keeps(vpp, link, lease_file, bound)
             assert answers_information_requests(vpp, link)
         finally:
@@ -185,7 +207,7 @@ def test_no_space_at_all_read_only_and_unwritable_directories_refuse_leases_not_
             lease_dir = fs / "dhcp"
             lease_dir.mkdir()
             if fault == "full":
-                run(["dd", "if=/dev/zero", f"of={fs}/filler", "bs=1M"], check=False, timeout=60)
+                fill(fs)
             elif fault == "read-only":
                 run(["mount", "-o", "remount,ro", str(fs)])
             else:
@@ -214,9 +236,9 @@ def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
     try:
         link = Link(vpp, 0)
         serve(vpp, link)
-        perfdhcp(link, 200, 200)
+        perfdhcp(link, 300, 300)
         before = held(vpp)
-        assert len(before) >= 390, len(before)  # an address and a prefix each
+        assert len(before) >= 320, len(before)  # an address and a prefix each
         vpp.cleanup()
         # Garbage over 5 slots in the middle, then the file cut short
         # inside slot 300 (slots past it are gone).
@@ -226,14 +248,15 @@ def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
         cut = slot_offset(300) + 100
         lease_file.write_bytes(bytes(data[:cut]))
         intact = len([i for i in used if i < 300 and not 100 <= i < 105])
+        damaged = 5 + (300 in used)
         vpp = started(lease_file, capacity=4096)
         link.attach(vpp)
         serve(vpp, link)
         show = vpp.cli("show dhcp6-server")
         after = held(vpp)
         assert after <= before and len(after) == intact, (len(after), intact, show)
-        assert "6 damaged records cleared" in show, show
-        assert "6 damaged records" in vpp.cli("show logging")
+        assert f"{damaged} damaged records cleared" in show, show
+        assert f"{damaged} damaged records" in vpp.cli("show logging")
         assert answers_information_requests(vpp, link)
     finally:
         clean_up(vpp, link, work)
@@ -258,7 +281,7 @@ def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
         assert "written anew" in vpp.cli("show logging")
         perfdhcp(link, 100, 100)
         bound = held(vpp)
-        assert len(bound) >= 390
+        assert len(bound) >= 200, len(bound)
         vpp = restart_keeps(vpp, link, lease_file, bound)
         # Replaced by another file: that one is kept aside, ours written.
         other = work / "other"
@@ -275,16 +298,29 @@ def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
         clean_up(vpp, link, work)
 
 
+def punch_out(image, lease_file):
+    """Frees the image's blocks under the lease file (in the backing
+    filesystem: the ext4 inside still counts them as the file's)."""
+    out = run(["filefrag", "-e", str(lease_file)]).stdout
+    extents = [(int(m.group(1)), int(m.group(2)))
+               for m in re.finditer(r"^\s*\d+:\s+\d+\.\.\s*\d+:\s+(\d+)\.\.\s*\d+:\s+(\d+):", out, re.M)]
+    assert extents, out
+    for start, length in extents:
+        run(["fallocate", "--punch-hole", "--keep-size", "-o", str(start * 4096), "-l", str(length * 4096),
+             str(image)])
+
+
 def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
-    """The ext4 image lives on a tmpfs that is then filled: the loop device
-    can no longer write the image, so the kernel's write-back of the lease
-    file fails (msync returns EIO) while the pages stay mapped."""
+    """The ext4 image lives on a tmpfs: the image's blocks under the lease
+    file are freed and the tmpfs filled, so the loop device can no longer
+    write them and the kernel's write-back of the lease file fails (msync
+    returns EIO), while the pages stay mapped and locked in memory."""
     vpp = link = None
-    with small_fs("tmpfs", 24) as backing:
+    with small_fs("tmpfs", 48) as backing:
         image, mnt = backing / "image", backing / "mnt"
         mnt.mkdir()
         run(["truncate", "-s", "64M", str(image)])
-        run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", str(image)])
+        run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-O", "^has_journal", str(image)])
         run(["mount", "-o", "loop,errors=continue", str(image), str(mnt)])
         try:
             vpp = started(mnt / "leases", capacity=65536)
@@ -292,8 +328,10 @@ def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
             serve(vpp, link)
             perfdhcp(link, 100, 100)
             time.sleep(2)  # flushed while there is room
-            run(["dd", "if=/dev/zero", f"of={backing}/filler", "bs=1M"], check=False, timeout=60)
-            deadline = time.time() + 20
+            run(["sync", "-f", str(mnt)])
+            punch_out(image, mnt / "leases")
+            fill(backing)
+            deadline = time.time() + 30
             failures = 0
             while time.time() < deadline and failures == 0:
                 perfdhcp(link, 20, 20)
