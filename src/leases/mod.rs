@@ -541,7 +541,7 @@ impl Shard {
                 }
                 index
             }
-            None if self.has_room(duid) && self.within_caps(duid) => {
+            None if self.within_caps(duid) && self.can_store(duid) && self.has_room() => {
                 self.new_lease(duid, kind, iaid, NIL, resource, len)
             }
             None => return Err(Exhausted),
@@ -710,7 +710,7 @@ impl Shard {
                 return Ok(index);
             }
         }
-        if !self.within_caps(duid) {
+        if !self.within_caps(duid) || !self.can_store(duid) {
             return Err(Exhausted);
         }
         // 2. A hint that is in one of the pools and free.
@@ -725,7 +725,8 @@ impl Shard {
             }) {
                 if self.holder(kind, resource).is_none()
                     && !self.is_reserved(kind, resource)
-                    && self.has_room(duid)
+                    && self.slot_available()
+                    && self.has_memory()
                 {
                     let index = self.new_lease(duid, kind, iaid, pool, resource, len);
                     self.commit(index, state, now, lifetimes, offer_hold);
@@ -738,7 +739,7 @@ impl Shard {
             if !usable(self, pool) {
                 continue;
             }
-            if !self.has_room(duid) {
+            if !self.has_room() {
                 break;
             }
             if let Some(resource) = self.take_never_used(pool) {
@@ -913,21 +914,23 @@ impl Shard {
         storable
     }
 
-    /// Whether a new lease for `duid` can be recorded: the lease file has a
-    /// slot whose disk space is reserved, and memory for the tables.
-    fn has_room(&mut self, duid: &[u8]) -> bool {
-        if !self.can_store(duid) {
+    /// Whether a new lease can be recorded: the lease file has a slot whose
+    /// disk space is reserved (a refusal is counted), and memory for the
+    /// tables.
+    fn has_room(&mut self) -> bool {
+        if !self.slot_available() {
+            self.store_refusals += 1;
             return false;
         }
-        if let Some(r) = self.store.as_mut() {
-            if self.unused_slots.is_empty()
-                && self.leases.len() >= store::capacity_of(r.bytes().len())
-            {
-                self.store_refusals += 1;
-                return false;
-            }
-        }
         self.has_memory()
+    }
+
+    /// Whether the lease file, if any, has a slot with disk space for a new
+    /// lease.
+    fn slot_available(&mut self) -> bool {
+        self.store.as_mut().is_none_or(|r| {
+            !self.unused_slots.is_empty() || self.leases.len() < store::capacity_of(r.bytes().len())
+        })
     }
 
     /// Whether the tables have room for one more lease: growing them may
@@ -1224,7 +1227,7 @@ impl Shard {
                 i
             }
             Some(_) => return false,
-            None if self.has_room(duid) => {
+            None if self.can_store(duid) && self.has_room() => {
                 let pool = self.pool_holding(l.kind, l.resource, l.len);
                 self.new_lease(duid, l.kind, l.iaid, pool, l.resource, l.len)
             }

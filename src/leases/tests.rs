@@ -1004,3 +1004,39 @@ fn failed_route_adds_are_retried_for_a_while_each_and_removals_are_not() {
     s.apply_route_ops(|_| false);
     assert!(!s.has_route_ops());
 }
+
+#[test]
+fn a_refusal_is_counted_once_and_free_leases_are_not_handed_to_unstorable_clients() {
+    let na = addresses("2001:db8::1", "2001:db8::2");
+    let (mut s, ids) = stored_shard(&[na], 2, 0);
+    bind(&mut s, 1, 1, &ids, 0).unwrap();
+    let second = bind(&mut s, 2, 1, &ids, 0).unwrap();
+    let hinted = |s: &mut Shard, duid: &[u8], hint| {
+        s.assign(
+            duid,
+            IaKind::Na,
+            1,
+            &ids,
+            hint,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+    };
+    // The file is full: a hinted request is refused, and counted once.
+    assert_eq!(
+        hinted(&mut s, &duid(3), Some((a("2001:db8::9"), 128))),
+        Err(Exhausted)
+    );
+    assert_eq!(s.store_refusals(), 1);
+    // A freed lease is reused for a client whose DUID a record keeps, not
+    // for one whose DUID it cannot.
+    let l = s.find(&duid(2), IaKind::Na, 1).unwrap();
+    s.release(l);
+    let long = vec![0x42u8; store::MAX_STORED_DUID + 1];
+    assert_eq!(hinted(&mut s, &long, None), Err(Exhausted));
+    assert_eq!(s.store_refusals(), 2);
+    let l = hinted(&mut s, &duid(3), None).unwrap();
+    assert_eq!(s.lease(l).resource, second);
+}

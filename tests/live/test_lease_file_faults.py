@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -134,10 +135,12 @@ def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lo
             vpp = started(lease_file)
             link = Link(vpp, 0)
             serve(vpp, link)
-            # Something else fills the disk (logs, core files) once the
-            # lease file has its first reservation.
-            fill(fs)
+            # A perfdhcp load, and 2 s into it something else (logs, core
+            # files) fills the disk while the lease file grows too.
+            filler = threading.Timer(2.0, fill, args=(fs,))
+            filler.start()
             r, stats = perfdhcp(link, 24000, 2000)
+            filler.join()
             assert vpp.alive(), vpp.output()
             show = vpp.cli("show dhcp6-server")
             gauges = lease_file_gauges(vpp)
