@@ -33,7 +33,7 @@ def main():
     ready = time.time() - started
     try:
         status = vpp.cli("show dhcp6-server")
-        m = re.search(r"(\d+) leases restored at start in ([\d.]+) s", status)
+        m = re.search(r"(\d+) leases restored in ([\d.]+) s", status)
         count = vpp.cli("show dhcp6-server leases").strip().splitlines()[-1]
         rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{vpp.proc.pid}/status").read_text()).group(1)) // 1024
         print(f"leases in file: {n} ({size_mb:.0f} MiB file)")
