@@ -5,9 +5,16 @@ while the client gets an address and a delegated prefix. Everything it
 starts is removed at the end, also on Ctrl-C.
 
     sudo python3 tests/live/demo.py        (after cargo build --release)
+
+As it makes them, it names what it starts (its VPP's PID and run
+directory, the namespace and veth, its own files under /tmp/demo-*), so
+whoever runs it (tests/live/test_operations.py) can check that exactly
+those are gone afterwards.
 """
 
 import contextlib
+import importlib.util
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,19 +53,48 @@ def vppctl(vpp, command):
     print(vpp.cli(command).rstrip())
 
 
+def missing_vpp_papi():
+    """Why the stats segment cannot be shown (the management script reads
+    it with vpp_papi, in this same Python), or None."""
+    if importlib.util.find_spec("vpp_papi") is None:
+        return f"Python module vpp_papi is missing ({sys.executable} -m pip install vpp-papi)"
+    return None
+
+
+def show_stats_segment(vpp):
+    print("$ dhcp6-server-ctl counters   (the stats segment)")
+    reason = missing_vpp_papi()
+    if reason is None:
+        r = vpp.ctl("counters")
+        if r.returncode == 0:
+            print(r.stdout.rstrip())
+            return
+        reason = r.stderr.strip() or f"dhcp6-server-ctl exited {r.returncode}"
+    print(f"stats segment: not shown: {reason}")
+
+
 def main():
     reason = missing_requirements()
     if reason:
         sys.exit(f"demo cannot run: {reason}")
+    if missing_vpp_papi():
+        print(f"note: the stats segment will not be shown: {missing_vpp_papi()}")
     # Ctrl-C and termination unwind through the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    vpp = link = client = None
+    vpp = link = client = work = None
     try:
+        # Each resource is named as soon as it exists (in the same
+        # uninterrupted step), so none can exist unnamed.
+        with uninterrupted():
+            work = Path(tempfile.mkdtemp(prefix="demo-"))
+            print(f"demo files: {work}", flush=True)
         step("VPP with the plugin, a dhcp6-server section in startup.conf")
         with uninterrupted():
             vpp = Vpp(extra_conf=CONF)
+            print(f"VPP pid {vpp.proc.pid}, run directory {vpp.dir}", flush=True)
         with uninterrupted():
             link = Link(vpp, 0)
+            print(f"namespace {link.ns}, veth {link.host_if} (VPP's {link.vpp_if})", flush=True)
         vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
         vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
         vpp.cli_ok("trace add af-packet-input 20")
@@ -66,7 +102,6 @@ def main():
         vppctl(vpp, "show dhcp6-server links")
 
         step(f"dhcpcd in namespace {link.ns} asks for an address and a prefix")
-        work = Path(tempfile.mkdtemp(prefix="demo-"))
         conf = work / "dhcpcd.conf"
         conf.write_text(f"ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\ninterface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
         (work / "db").mkdir()
@@ -89,7 +124,7 @@ def main():
         if prefix:
             vppctl(vpp, f"show ip6 fib {prefix}")
         vppctl(vpp, "show errors")
-        print(vpp.ctl("counters").stdout.rstrip())
+        show_stats_segment(vpp)
         trace = vpp.cli("show trace")
         print("vpp# show trace   (the dhcp6-server lines)")
         print("\n".join(l for l in trace.splitlines() if "DHCPv6 server" in l or "client-duid" in l))
@@ -109,6 +144,10 @@ def main():
             link.close()
         # Also what an interruption caught half-made.
         cleanup_own()
+        # dhcpcd's files, once nothing (dhcpcd, its helpers in the
+        # namespace) uses them.
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
