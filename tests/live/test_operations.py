@@ -148,35 +148,73 @@ def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
     import signal
     import subprocess
     import sys
+    from pathlib import Path
 
     from harness import REPO
 
-    def leftovers(before):
-        names = run(["ip", "netns", "list"], check=False).stdout.split()
-        return {n for n in names if n.startswith("d6t")} - before
+    # Only what this demo started is checked (other VPPs, namespaces and
+    # test runs may come and go on the machine meanwhile): the demo names
+    # each resource as it makes it, and its VPP is its child.
+    def named(out):
+        """The demo's own: VPP PIDs with their run directories, namespaces,
+        veths and files, as it printed them."""
+        return {
+            "vpps": [(int(pid), d) for pid, d in re.findall(r"^VPP pid (\d+), run directory (\S+)$", out, re.M)],
+            "netns": re.findall(r"^namespace (\S+), veth", out, re.M),
+            "veths": re.findall(r"^namespace \S+, veth (\S+) ", out, re.M),
+            "dirs": re.findall(r"^demo files: (\S+)$", out, re.M),
+        }
 
-    def vpp_processes():
-        return set(run(["pgrep", "-x", "vpp"], check=False).stdout.split())
+    def vpp_children(pid):
+        return [int(c) for c in run(["pgrep", "-P", str(pid), "-x", "vpp"], check=False).stdout.split()]
 
-    before = {n for n in run(["ip", "netns", "list"], check=False).stdout.split() if n.startswith("d6t")}
-    vpps_before = vpp_processes()
+    def running_vpp(pid, run_dir=None):
+        """Whether `pid` is (still) a VPP, of `run_dir` when given (not a
+        reused PID)."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        if Path(cmdline[0].decode(errors="replace")).name != "vpp":
+            return False
+        return run_dir is None or any(run_dir.encode() in arg for arg in cmdline)
+
+    def assert_all_gone(out, when):
+        own = named(out)
+        for pid, run_dir in own["vpps"]:
+            assert not running_vpp(pid, run_dir), f"the demo's VPP {pid} left running {when}"
+            assert not Path(run_dir).exists(), f"the demo's VPP run directory {run_dir} left {when}"
+        namespaces = run(["ip", "netns", "list"], check=False).stdout.split()
+        for ns in own["netns"]:
+            assert ns not in namespaces, f"namespace {ns} left {when}"
+        for veth in own["veths"]:
+            assert run(["ip", "link", "show", veth], check=False).returncode != 0, f"veth {veth} left {when}"
+        for d in own["dirs"]:
+            assert Path(d).name.startswith("demo-"), d
+            assert not Path(d).exists(), f"the demo's files {d} left {when}"
+        return own
+
     demo = [sys.executable, str(REPO / "tests" / "live" / "demo.py")]
     r = subprocess.run(demo, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     for expected in (" bound IA_NA ", " bound IA_PD ", "routed via", "dhcp6-server refs:1",
                      "Solicit -> Advertise", "Request -> Reply", "pool 0:", "done: cleaning up"):
         assert expected in r.stdout, (expected, r.stdout[-3000:])
-    assert not leftovers(before)
+    own = assert_all_gone(r.stdout, "after the tour")
+    assert len(own["vpps"]) == 1 and len(own["netns"]) == 1 and len(own["dirs"]) == 1, own
 
-    # Interrupted (as Ctrl-C does) at several moments: still nothing left.
+    # Interrupted (as Ctrl-C does) at several moments: still nothing of its
+    # own left.
     for moment in (0.5, 1.2, 3.0):
         p = subprocess.Popen(demo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(moment)
+        children = vpp_children(p.pid)
         p.send_signal(signal.SIGINT)
         out = p.communicate(timeout=60)[0]
         assert "interrupted: cleaned up" in out or "done: cleaning up" in out, out[-2000:]
-        assert not leftovers(before), moment
-        assert vpp_processes() == vpps_before, f"a VPP left running after an interruption at {moment}s"
+        own = assert_all_gone(out, f"after an interruption at {moment}s")
+        # The VPP it was running when interrupted (if any) is one it named.
+        assert set(children) <= {pid for pid, _ in own["vpps"]}, (children, own, out[-2000:])
 
 
 def test_lease_events_reach_an_api_subscriber(vpp, link):
