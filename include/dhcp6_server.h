@@ -75,6 +75,18 @@
  */
 #define DHCP6_SERVER_N_STAT_MSG_TYPES 14
 
+/**
+ * The stats index of Relay-forward: a relayed message is counted under it
+ * as well as under its inner message's type (`PacketSummary::relayed`).
+ */
+#define DHCP6_SERVER_STAT_RELAY_FORWARD 12
+
+/**
+ * The stats index of Relay-reply: a reply to a relayed message is counted
+ * under it as well as under its own type (Advertise, Reply).
+ */
+#define DHCP6_SERVER_STAT_RELAY_REPLY 13
+
 #define CAPACITY 4096
 
 /**
@@ -275,13 +287,23 @@ typedef struct {
  */
 typedef struct {
   /**
-   * Message type received, 0 if none could be read.
+   * Message type received, 0 if none could be read. For a relayed
+   * message, the type of the innermost message once it could be read
+   * (Relay-forward until then).
    */
   uint8_t msg_type_in;
   /**
-   * Message type sent, 0 if no reply.
+   * Message type sent, 0 if no reply. For a relayed message, the type of
+   * the reply inside the Relay-reply (Advertise or Reply).
    */
   uint8_t msg_type_out;
+  /**
+   * The message came in a Relay-forward (and its reply, if any, leaves
+   * in a Relay-reply). The stats segment counts a relayed message under
+   * rx/relay-forward and, once its inner message is read, under that
+   * message's type too; its reply under tx/relay-reply and its own type.
+   */
+  bool relayed;
   /**
    * Full length of the client DUID (only the first 32 octets are kept).
    */

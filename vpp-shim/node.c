@@ -48,10 +48,19 @@ format_dhcp6_server_trace (u8 *s, va_list *args)
   const Dhcp6ServerPacketSummary *sum = &t->summary;
   u32 indent = format_get_indent (s);
 
-  s = format (s, "DHCPv6 server: %U %s -> ", format_vnet_sw_if_index_name, vnet_get_main (),
-	      t->sw_if_index,
-	      sum->msg_type_in ? dhcp6_server_message_type_name (sum->msg_type_in) : "(none)");
-  if (t->counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
+  s = format (s, "DHCPv6 server: %U ", format_vnet_sw_if_index_name, vnet_get_main (),
+	      t->sw_if_index);
+  /* Relayed: "Relay-forward(Solicit) -> Relay-reply(Advertise)". */
+  if (sum->relayed && sum->msg_type_in != DHCP6_SERVER_STAT_RELAY_FORWARD)
+    s = format (s, "%s(%s) -> ", dhcp6_server_message_type_name (DHCP6_SERVER_STAT_RELAY_FORWARD),
+		dhcp6_server_message_type_name (sum->msg_type_in));
+  else
+    s = format (s, "%s -> ",
+		sum->msg_type_in ? dhcp6_server_message_type_name (sum->msg_type_in) : "(none)");
+  if (t->counter == DHCP6_SERVER_COUNTER_REPLY_SENT && sum->relayed)
+    s = format (s, "%s(%s)", dhcp6_server_message_type_name (DHCP6_SERVER_STAT_RELAY_REPLY),
+		dhcp6_server_message_type_name (sum->msg_type_out));
+  else if (t->counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
     s = format (s, "%s", dhcp6_server_message_type_name (sum->msg_type_out));
   else
     s = format (s, "dropped: %s", dhcp6_server_counter_description (t->counter));
@@ -108,14 +117,24 @@ dhcp6_server_finish_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
   i16 l3 = vnet_buffer (b)->l3_hdr_offset;
 
   /* Stats segment, per interface (counters validated when interfaces are
-   * created, so every sw_if_index has its slot). */
+   * created, so every sw_if_index has its slot). A relayed message counts
+   * under rx relay-forward and under its inner message's type (once that
+   * could be read); its reply under tx relay-reply and its own type. */
   {
     u32 thread = vm->thread_index;
     u32 in = summary->msg_type_in < DHCP6_SERVER_N_STAT_MSG_TYPES ? summary->msg_type_in : 0;
     vlib_increment_simple_counter (&sm->rx_by_type[in], thread, sw_if_index, 1);
-    if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
-      vlib_increment_simple_counter (&sm->tx_by_type[summary->msg_type_out], thread,
+    if (summary->relayed && in != DHCP6_SERVER_STAT_RELAY_FORWARD)
+      vlib_increment_simple_counter (&sm->rx_by_type[DHCP6_SERVER_STAT_RELAY_FORWARD], thread,
 				     sw_if_index, 1);
+    if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
+      {
+	vlib_increment_simple_counter (&sm->tx_by_type[summary->msg_type_out], thread,
+				       sw_if_index, 1);
+	if (summary->relayed)
+	  vlib_increment_simple_counter (&sm->tx_by_type[DHCP6_SERVER_STAT_RELAY_REPLY], thread,
+					 sw_if_index, 1);
+      }
     else
       vlib_increment_simple_counter (&sm->drops_by_reason[counter], thread, sw_if_index, 1);
   }

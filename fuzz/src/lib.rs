@@ -761,6 +761,7 @@ pub fn serve_and_check(server: &mut FuzzServer, payload: &[u8], w: &Wrapping) ->
                 .unwrap();
             let udp_payload = check_ip_udp(out, built.l3, built.l4, reply_from, w.src, 547, 546);
             assert_eq!(summary.msg_type_out, udp_payload[0]);
+            assert!(!summary.relayed, "on-link reply summarized as relayed");
             check_reply(server, inner, udp_payload);
         }
         Verdict::Routed { frame_len } => {
@@ -778,8 +779,10 @@ pub fn serve_and_check(server: &mut FuzzServer, payload: &[u8], w: &Wrapping) ->
                 w.dst
             };
             let udp_payload = check_ip_udp(out, built.l3, built.l4, from, w.src, 547, w.src_port);
-            assert_eq!(summary.msg_type_out, MessageType::RelayReply as u8);
+            assert!(summary.relayed, "Relay-reply not summarized as relayed");
+            assert_eq!(summary.msg_type_in, inner[0]);
             let reply = check_relay_replies(udp_payload, &relays);
+            assert_eq!(summary.msg_type_out, reply[0]);
             check_reply(server, inner, reply);
         }
         Verdict::Drop(_) => {}

@@ -1818,6 +1818,17 @@ pub extern "C" fn dhcp6_server_leases_import(
 /// Message types counted in the stats segment: 0 is "other" (unknown
 /// types), 1..=13 the RFC 8415 types.
 pub const DHCP6_SERVER_N_STAT_MSG_TYPES: u32 = 14;
+/// The stats index of Relay-forward: a relayed message is counted under it
+/// as well as under its inner message's type (`PacketSummary::relayed`).
+pub const DHCP6_SERVER_STAT_RELAY_FORWARD: u8 = 12;
+/// The stats index of Relay-reply: a reply to a relayed message is counted
+/// under it as well as under its own type (Advertise, Reply).
+pub const DHCP6_SERVER_STAT_RELAY_REPLY: u8 = 13;
+
+// The literals above are what C sees; they must agree with the core.
+const _: () = assert!(DHCP6_SERVER_STAT_RELAY_FORWARD == MessageType::RelayForward as u8);
+const _: () = assert!(DHCP6_SERVER_STAT_RELAY_REPLY == MessageType::RelayReply as u8);
+const _: () = assert!(DHCP6_SERVER_STAT_RELAY_REPLY < DHCP6_SERVER_N_STAT_MSG_TYPES as u8);
 
 /// The stats segment name of a message type ("solicit", "relay-forward",
 /// "other"), as a static C string.

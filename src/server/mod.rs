@@ -72,10 +72,18 @@ pub const DHCP6_SERVER_TRACE_DUID_LEN: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct PacketSummary {
-    /// Message type received, 0 if none could be read.
+    /// Message type received, 0 if none could be read. For a relayed
+    /// message, the type of the innermost message once it could be read
+    /// (Relay-forward until then).
     pub msg_type_in: u8,
-    /// Message type sent, 0 if no reply.
+    /// Message type sent, 0 if no reply. For a relayed message, the type of
+    /// the reply inside the Relay-reply (Advertise or Reply).
     pub msg_type_out: u8,
+    /// The message came in a Relay-forward (and its reply, if any, leaves
+    /// in a Relay-reply). The stats segment counts a relayed message under
+    /// rx/relay-forward and, once its inner message is read, under that
+    /// message's type too; its reply under tx/relay-reply and its own type.
+    pub relayed: bool,
     /// Full length of the client DUID (only the first 32 octets are kept).
     pub client_duid_len: u8,
     pub client_duid: [u8; DHCP6_SERVER_TRACE_DUID_LEN],
@@ -86,6 +94,7 @@ impl Default for PacketSummary {
         PacketSummary {
             msg_type_in: 0,
             msg_type_out: 0,
+            relayed: false,
             client_duid_len: 0,
             client_duid: [0; DHCP6_SERVER_TRACE_DUID_LEN],
         }
@@ -196,6 +205,7 @@ fn serve(
     let is_multicast = our_addr.is_multicast();
     if let Some(&msg_type) = payload.first() {
         summary.msg_type_in = msg_type;
+        summary.relayed = msg_type == MessageType::RelayForward as u8;
     }
 
     let settings = config
@@ -216,11 +226,11 @@ fn serve(
         return Err(Counter::SourceNotLinkLocal);
     }
     if !relays.is_empty() {
-        if unicast_refused {
-            return Err(Counter::UnicastNotAccepted);
-        }
         if let Some(&t) = inner.first() {
             summary.msg_type_in = t;
+        }
+        if unicast_refused {
+            return Err(Counter::UnicastNotAccepted);
         }
     }
     let message = Message::parse(inner).map_err(wire_error)?;
@@ -343,7 +353,6 @@ fn serve(
         });
     }
 
-    summary.msg_type_out = MessageType::RelayReply as u8;
     let payload_len = wrap_in_relay_replies(&mut buf[payload_start..], &relays, inner_len);
     let from = relay_from.ok_or(Counter::NoReplyAddress)?;
     let udp_len = UDP_HEADER_LEN + payload_len;

@@ -344,6 +344,61 @@ fn server_only_and_unknown_message_types_are_counted() {
     }
 }
 
+/// A Relay-forward (hop count 0) from a relay on the link, carrying `inner`.
+fn relay_forward(inner: &[u8]) -> Vec<u8> {
+    let mut m = vec![MessageType::RelayForward as u8, 0];
+    m.extend_from_slice(&"2001:db8:1::2".parse::<Ipv6Addr>().unwrap().octets());
+    m.extend_from_slice(&client_ll().octets());
+    m.extend(option(option_code::RELAY_MSG, inner));
+    m
+}
+
+#[test]
+fn a_relayed_message_is_summarized_as_relayed_with_its_inner_types() {
+    // The stats segment counts a relayed message under rx/relay-forward
+    // and its own type, its reply under tx/relay-reply and its own type:
+    // the summary carries both, the inner types and the relayed flag.
+    let c = config();
+    let (v, s) = run(&c, &mut frame(&relay_forward(&info_request(&[]))));
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    assert_eq!(
+        (s.msg_type_in, s.msg_type_out, s.relayed),
+        (
+            MessageType::InformationRequest as u8,
+            MessageType::Reply as u8,
+            true
+        )
+    );
+    assert_eq!(&s.client_duid[..s.client_duid_len as usize], CLIENT_DUID);
+
+    // Not relayed: the flag is clear.
+    let (v, s) = run(&c, &mut frame(&info_request(&[])));
+    assert!(matches!(v, Verdict::Reply { .. }), "{v:?}");
+    assert_eq!((s.msg_type_in, s.msg_type_out, s.relayed), (11, 7, false));
+
+    // A Relay-forward whose message cannot be read is a Relay-forward.
+    let mut no_msg = vec![MessageType::RelayForward as u8, 0];
+    no_msg.extend_from_slice(&[0; 32]);
+    let (v, s) = run(&c, &mut frame(&no_msg));
+    assert_eq!(v, Verdict::Drop(Counter::RelayWithoutMessage));
+    assert_eq!((s.msg_type_in, s.msg_type_out, s.relayed), (12, 0, true));
+
+    // Relayed but dropped after the inner message was read: the inner type
+    // is known (it is counted under rx/solicit and rx/relay-forward).
+    let unicast_refused = config_with(InterfaceSettings {
+        accept_unicast: false,
+        ..Default::default()
+    });
+    let solicit = message(
+        MessageType::Solicit as u8,
+        &[option(option_code::CLIENT_ID, CLIENT_DUID)],
+    );
+    let mut f = frame_to(facts().first_global.unwrap(), &relay_forward(&solicit), 0);
+    let (v, s) = run(&unicast_refused, &mut f);
+    assert_eq!(v, Verdict::Drop(Counter::UnicastNotAccepted));
+    assert_eq!((s.msg_type_in, s.msg_type_out, s.relayed), (1, 0, true));
+}
+
 #[test]
 fn malformed_requests_are_dropped_with_their_reason() {
     let c = config();
