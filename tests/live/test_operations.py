@@ -4,7 +4,17 @@ import re
 import time
 
 from harness import run
-from scapy.layers.dhcp6 import DHCP6_InfoRequest, DHCP6_Request, DHCP6_Solicit, DHCP6OptClientId, DHCP6OptIA_NA, DHCP6OptServerId, DUID_LL
+from scapy.layers.dhcp6 import (
+    DHCP6_InfoRequest,
+    DHCP6_RelayForward,
+    DHCP6_Request,
+    DHCP6_Solicit,
+    DHCP6OptClientId,
+    DHCP6OptIA_NA,
+    DHCP6OptRelayMsg,
+    DHCP6OptServerId,
+    DUID_LL,
+)
 from test_foundation import info_request
 from test_stateful import LINK, POOL, duid, exchange
 
@@ -47,19 +57,32 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
         for trid in (20, 21):
             link.probe(info_request(link, payload=DHCP6_Solicit(trid=trid) / cid / cid), timeout=0.3)
         exchange(link, DHCP6_InfoRequest(trid=22) / cid / DHCP6OptServerId(duid=DUID_LL(lladdr="02:00:00:00:00:99")))
+        # Relayed (as if a relay stood on the link): an Information-request
+        # and a Solicit, each counted under rx/relay-forward and its own
+        # type, each answered with a Relay-reply counted under
+        # tx/relay-reply and the inner reply's type (the Solicit is for the
+        # IA bound above: no second lease in the pool); a Relay-forward
+        # without a message counts under rx/relay-forward only.
+        for inner in (DHCP6_InfoRequest(trid=30) / cid, DHCP6_Solicit(trid=31) / cid / DHCP6OptIA_NA(iaid=1)):
+            relayed = DHCP6_RelayForward(linkaddr="2001:db8:1::2", peeraddr=link.client_ll) / DHCP6OptRelayMsg(message=inner)
+            link.probe(info_request(link, payload=relayed), timeout=0.3)
+        link.probe(info_request(link, payload=DHCP6_RelayForward(peeraddr=link.client_ll)), timeout=0.3)
         time.sleep(1.5)  # gauges are copied once per maintenance pass
         after = stats(vpp, "/dhcp6-server/")
 
         def delta(name):
             return after.get((name, idx), 0) - before.get((name, idx), 0)
 
-        assert delta("/dhcp6-server/rx/information-request") == 4
-        assert delta("/dhcp6-server/rx/solicit") == 3
+        assert delta("/dhcp6-server/rx/information-request") == 5
+        assert delta("/dhcp6-server/rx/solicit") == 4
         assert delta("/dhcp6-server/rx/request") == 1
-        assert delta("/dhcp6-server/tx/reply") == 4
-        assert delta("/dhcp6-server/tx/advertise") == 1
+        assert delta("/dhcp6-server/rx/relay-forward") == 3
+        assert delta("/dhcp6-server/tx/reply") == 5
+        assert delta("/dhcp6-server/tx/advertise") == 2
+        assert delta("/dhcp6-server/tx/relay-reply") == 2
         assert delta("/dhcp6-server/drops/bad_client_id") == 2
         assert delta("/dhcp6-server/drops/other_server") == 1
+        assert delta("/dhcp6-server/drops/relay_without_message") == 1
         # The management script shows the same.
         import json
 

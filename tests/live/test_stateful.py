@@ -343,6 +343,8 @@ def relayed_client(vpp, link):
 
 
 def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
+    from test_operations import stats, sw_if_index
+
     client_ns, client_if, relay = relayed_client
 
     class ClientSide:
@@ -351,14 +353,32 @@ def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
     ClientSide.client_if = client_if
     vpp.cli("clear trace")
     vpp.cli_ok("trace add af-packet-input 20")
+    idx = sw_if_index(vpp, link.vpp_if)
+    before = stats(vpp, "/dhcp6-server/rx/", "/dhcp6-server/tx/")
     env, log = run_dhclient(ClientSide, [], 20, until=lambda t: "reason=BOUND6" in t)
     trace = vpp.cli("show trace")
+    after = stats(vpp, "/dhcp6-server/rx/", "/dhcp6-server/tx/")
     assert "reason=BOUND6" in env, f"{log}\n{trace}\n{vpp.counters()}"
     address = re.search(r"new_ip6_address=(\S+)", env).group(1)
     assert address.startswith("2001:db8:2::1"), address
     assert "Relay-forward" not in trace or "Relay-reply" in trace
-    assert re.search(r"DHCPv6 server: \S+ (Solicit|Request) -> Relay-reply", trace), trace
+    assert re.search(r"DHCPv6 server: \S+ Relay-forward\((Solicit|Request)\) -> Relay-reply\((Advertise|Reply)\)",
+                     trace), trace
     assert any(l.startswith(f"{address}/128 bound") for l in leases(vpp))
+
+    # The stats segment: everything on this interface came through the
+    # relay, so rx/relay-forward counts every message and each is counted
+    # under its own type too (at least a Solicit and a Request); every
+    # answer is a Relay-reply, counted under tx/relay-reply and its type.
+    def deltas(kind):
+        names = {n for n, i in (*before, *after) if i == idx and n.startswith(f"/dhcp6-server/{kind}/")}
+        return {n.rsplit("/", 1)[1]: after.get((n, idx), 0) - before.get((n, idx), 0) for n in names}
+
+    rx, tx = deltas("rx"), deltas("tx")
+    assert rx.get("solicit", 0) >= 1 and rx.get("request", 0) >= 1, rx
+    assert rx.get("relay-forward", 0) == sum(n for t, n in rx.items() if t != "relay-forward"), rx
+    assert tx.get("advertise", 0) >= 1 and tx.get("reply", 0) >= 1, tx
+    assert tx.get("relay-reply", 0) == sum(n for t, n in tx.items() if t != "relay-reply"), tx
 
 
 def test_options_per_link_and_server_wide(vpp, link, served):
