@@ -50,6 +50,36 @@ def own_tag():
     return f"{os.getpid() % 10000}"
 
 
+# Who made each namespace and veth: one file per name, holding the maker's
+# PID and start time, written before the name is created. A test session
+# sweeps only names whose maker is gone, never those of another run still
+# going on the machine.
+OWNERS = Path("/run/dhcp6-live-tests/owners")
+
+
+def _start_time(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, starttime
+
+
+def claim(name):
+    """Records this process as the maker of namespace or veth `name`
+    (before creating it, so an interruption cannot leave it unclaimed)."""
+    OWNERS.mkdir(parents=True, exist_ok=True)
+    (OWNERS / name).write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
+
+
+def _maker_alive(entry):
+    try:
+        pid, start = entry.read_text().split()
+    except (OSError, ValueError):
+        return False
+    return _start_time(int(pid)) == start
+
+
 def run(cmd, check=True, timeout=30, **kw):
     return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True, **kw)
 
@@ -216,6 +246,8 @@ class Link:
         self.client_if = "c0"
         self.vpp_if = f"host-{self.host_if}"
         self.vpp = vpp
+        claim(self.ns)
+        claim(self.host_if)
         run(["ip", "netns", "add", self.ns])
         run(["ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.client_if,
              "netns", self.ns])
@@ -329,12 +361,19 @@ def _cleanup_own_pass():
 
 
 def sweep_leftovers():
-    """Removes namespaces and veths of earlier runs that died uncleanly."""
+    """Removes namespaces and veths of earlier runs that died uncleanly:
+    those claimed by a process that is gone. Names of runs still going on
+    (or not claimed) are left alone."""
+    if not OWNERS.is_dir():
+        return
+    dead = {e.name for e in OWNERS.iterdir() if not _maker_alive(e)}
     for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        if name.startswith(NAME_PREFIX):
+        if name in dead:
             run(["ip", "netns", "del", name], check=False)
     for line in run(["ip", "-o", "link", "show"], check=False).stdout.splitlines():
         m = re.match(r"\d+: ([^:@]+)", line)
-        if m and m.group(1).startswith(NAME_PREFIX):
+        if m and m.group(1) in dead:
             run(["ip", "link", "del", m.group(1)], check=False)
+    for name in dead:
+        (OWNERS / name).unlink(missing_ok=True)

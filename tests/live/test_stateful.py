@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import NAME_PREFIX, run
+from harness import NAME_PREFIX, claim, run
 from scapy.layers.dhcp6 import (
     DHCP6_Confirm,
     DHCP6_Decline,
@@ -308,6 +308,7 @@ def relayed_client(vpp, link):
     relay_ns = link.ns
     client_ns = f"{link.ns}c"
     down, down_peer = f"{NAME_PREFIX}r{link.ns[-4:]}", "c1"
+    claim(client_ns)
     run(["ip", "netns", "add", client_ns])
     try:
         run(["ip", "-n", relay_ns, "link", "add", down, "type", "veth", "peer", "name", down_peer, "netns", client_ns])
