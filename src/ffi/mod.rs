@@ -1532,9 +1532,34 @@ pub extern "C" fn dhcp6_server_lease_store_set(
         }
         let capacity = optional_u32(capacity, "capacity")?;
         let flush_interval = optional_u32(flush_interval, "flush-interval")?;
-        publish(|c| c.set_lease_store(path, capacity, flush_interval))
+        let before = CONFIG.load().map(|c| c.lease_store().clone());
+        publish(|c| c.set_lease_store(path, capacity, flush_interval))?;
+        // Serving without the lease file it was given (it could not be
+        // opened): another path is opened now, "none" serves unpersisted.
+        // SAFETY: as above.
+        let shard = unsafe { SHARD.owner() };
+        if !STORE_OPEN_TRIED.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs() as u32);
+        match open_lease_store(now) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(old) = before {
+                    let old_path = old.path.as_deref().unwrap_or("none");
+                    let _ = publish(|c| c.set_lease_store(Some(old_path), None, None));
+                }
+                Err(ConfigError::BadOption(e))
+            }
+        }
     })
 }
+
+/// Whether VPP has tried to open the lease file (it does when it starts
+/// serving); until then the lease-file settings only change the config.
+static STORE_OPEN_TRIED: AtomicBool = AtomicBool::new(false);
 
 /// Opens the configured lease file and restores its leases (routes of
 /// delegated prefixes are queued for the maintenance pass). Main thread,
@@ -1548,74 +1573,88 @@ pub extern "C" fn dhcp6_server_lease_store_open(
 ) -> i64 {
     let err = ErrorBuffer::new(error, error_len);
     boundary(-1, || {
-        let settings = CONFIG
-            .load()
-            .map(|c| c.lease_store().clone())
-            .unwrap_or_default();
-        let Some(path) = settings.path else {
-            set_store_status("none: leases are not persisted".into());
-            return 0;
-        };
-        // SAFETY: main thread before the workers run, or barrier held.
-        let shard = unsafe { SHARD.owner() };
-        if shard.has_store() {
-            return 0;
-        }
-        let len = crate::leases::store::file_len(settings.capacity as usize);
-        let started = std::time::Instant::now();
-        let result = lease_file::open(std::path::Path::new(&path), len)
-            .and_then(|file| shard.attach_store(Box::new(file), now));
-        // An earlier run's server DUID, unless one is configured.
-        if let Some(duid) = shard
-            .store_bytes()
-            .and_then(|b| crate::leases::store::header_duid(b))
-        {
-            let _ = CONFIG.update(|c| {
-                if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
-                    c.restore_derived_duid(duid);
-                }
-                Ok::<(), ConfigError>(())
-            });
-        }
-        match result {
-            Ok(report) => {
-                note_shard_state(shard);
-                lease_file::start_sync_thread(|| {
-                    CONFIG
-                        .load()
-                        .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
-                            c.lease_store().flush_interval
-                        })
-                });
-                if report.damaged > 0 {
-                    lease_file::log(format!(
-                        "{path}: {} damaged records cleared at start (unreadable: their leases are lost), {} leases restored",
-                        report.damaged, report.restored
-                    ));
-                }
-                set_store_status(format!(
-                    "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
-                    settings.capacity,
-                    settings.flush_interval,
-                    report.restored,
-                    started.elapsed().as_secs_f64(),
-                    report.damaged,
-                    report.torn,
-                ));
-                report.restored as i64
-            }
+        STORE_OPEN_TRIED.store(true, Ordering::Release);
+        match open_lease_store(now) {
+            Ok(n) => n as i64,
             Err(e) => {
-                shard.require_store();
-                err.write(&format!(
-                    "lease file NOT OPEN: {e}: no lease is given (none could be kept)"
-                ));
-                set_store_status(format!(
-                    "{path}: NOT OPEN ({e}): no lease is given (none could be kept); fix it and restart VPP"
-                ));
+                err.write(&e);
                 -1
             }
         }
     })
+}
+
+/// Opens the configured lease file, if any, and restores its leases;
+/// without one (`none`) leases are given unpersisted. On failure no lease
+/// is given (none could be kept). Main thread, barrier held or no workers.
+fn open_lease_store(now: u32) -> Result<usize, String> {
+    let settings = CONFIG
+        .load()
+        .map(|c| c.lease_store().clone())
+        .unwrap_or_default();
+    // SAFETY: main thread before the workers run, or barrier held.
+    let shard = unsafe { SHARD.owner() };
+    let Some(path) = settings.path else {
+        shard.forgo_store();
+        set_store_status("none: leases are not persisted".into());
+        return Ok(0);
+    };
+    if shard.has_store() {
+        return Ok(0);
+    }
+    let len = crate::leases::store::file_len(settings.capacity as usize);
+    let started = std::time::Instant::now();
+    let result = lease_file::open(std::path::Path::new(&path), len)
+        .and_then(|file| shard.attach_store(Box::new(file), now));
+    // An earlier run's server DUID, unless one is configured.
+    if let Some(duid) = shard
+        .store_bytes()
+        .and_then(|b| crate::leases::store::header_duid(b))
+    {
+        let _ = CONFIG.update(|c| {
+            if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
+                c.restore_derived_duid(duid);
+            }
+            Ok::<(), ConfigError>(())
+        });
+    }
+    match result {
+        Ok(report) => {
+            note_shard_state(shard);
+            lease_file::start_sync_thread(|| {
+                CONFIG
+                    .load()
+                    .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
+                        c.lease_store().flush_interval
+                    })
+            });
+            if report.damaged > 0 {
+                lease_file::log(format!(
+                    "{path}: {} damaged records cleared at start (unreadable: their leases are lost), {} leases restored",
+                    report.damaged, report.restored
+                ));
+            }
+            set_store_status(format!(
+                "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
+                settings.capacity,
+                settings.flush_interval,
+                report.restored,
+                started.elapsed().as_secs_f64(),
+                report.damaged,
+                report.torn,
+            ));
+            Ok(report.restored)
+        }
+        Err(e) => {
+            shard.require_store();
+            set_store_status(format!(
+                "{path}: NOT OPEN ({e}): no lease is given (none could be kept); give another path (dhcp6-server lease-file path ...), or 'none' to serve without one"
+            ));
+            Err(format!(
+                "lease file NOT OPEN: {e}: no lease is given (none could be kept)"
+            ))
+        }
+    }
 }
 
 /// The lease file's next line for VPP's log (space, flushes, path), false

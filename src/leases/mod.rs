@@ -1207,6 +1207,11 @@ impl Shard {
         self.store_required = true;
     }
 
+    /// Leases are given without a lease file (the operator said so).
+    pub fn forgo_store(&mut self) {
+        self.store_required = false;
+    }
+
     /// Leases refused because the lease file could not keep them.
     pub fn store_refusals(&self) -> u64 {
         self.store_refusals

@@ -223,6 +223,23 @@ def test_no_space_at_all_read_only_and_unwritable_directories_refuse_leases_not_
                 serve(vpp, link)
                 refuses_every_lease_and_keeps_answering(vpp, link, reason)
                 assert reason in vpp.cli("show logging"), vpp.cli("show logging")
+                if fault == "read-only":
+                    # The operator gives another path that cannot be opened
+                    # either: a clear error, nothing changed.
+                    out = vpp.cli(f"dhcp6-server lease-file path {lease_dir}/other")
+                    assert reason in out and "NOT OPEN" in vpp.cli("show dhcp6-server"), out
+                    # Then one that can: it is opened at once, leases are given.
+                    elsewhere = Path(vpp.dir) / "elsewhere" / "leases"
+                    vpp.cli_ok(f"dhcp6-server lease-file path {elsewhere}")
+                    assert str(elsewhere) in vpp.cli("show dhcp6-server") and elsewhere.exists()
+                    perfdhcp(link, 20, 20)
+                    assert len(held(vpp)) > 0
+                elif fault == "immutable":
+                    # Or none at all: leases are given, not kept.
+                    vpp.cli_ok("dhcp6-server lease-file none")
+                    assert "none: leases are not persisted" in vpp.cli("show dhcp6-server")
+                    perfdhcp(link, 20, 20)
+                    assert len(held(vpp)) > 0
             finally:
                 clean_up(vpp, link)
 
