@@ -30,11 +30,13 @@ use crate::leases::store::{self, FileKind, HEADER_LEN, SLOT_LEN};
 use crate::leases::StoreRegion;
 
 const PAGE: usize = 4096;
-/// Slots reserved at a time (4 MiB): at 10,000 new leases a second, one
-/// step lasts 1.6 s, and the sync thread looks every 0.1 s.
+/// The smallest step of reservation (4 MiB). The first one is at least a
+/// sixteenth of the capacity; then each step doubles what is reserved, once
+/// half of it is in use, so that a burst of new clients stays inside the
+/// reserved part.
 const STEP_SLOTS: usize = 16384;
-/// How often the sync thread looks at the reservation and the path.
-const TICK: Duration = Duration::from_millis(100);
+/// How often the sync thread looks at the reservation.
+const TICK: Duration = Duration::from_millis(10);
 const PATH_CHECK: Duration = Duration::from_secs(1);
 
 /// The shard's view of the mapping: only the reserved part.
@@ -336,7 +338,8 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let needed = round_up(data_end(&file, len).max(HEADER_LEN), PAGE).min(len);
-    let extra = round_up(STEP_SLOTS * SLOT_LEN, PAGE).min(len - needed);
+    let first = STEP_SLOTS.max(store::capacity_of(len) / 16);
+    let extra = round_up(first * SLOT_LEN, PAGE).min(len - needed);
     let reserved = reserve_at_least(&file, path, needed, extra)?;
     let ptr = map(&file, len, std::ptr::null_mut())?;
     Ok(install(file, path, ptr, len, reserved))
@@ -405,15 +408,23 @@ fn grow() {
     }
     let reserved_slots = store::capacity_of(reserved);
     let used = SLOTS_USED.load(Ordering::Acquire);
-    let headroom = (STEP_SLOTS / 2).max(reserved_slots / 8);
+    let headroom = (STEP_SLOTS / 2).max(reserved_slots / 2);
     if reserved_slots.saturating_sub(used) >= headroom {
         return;
     }
-    let step = round_up(STEP_SLOTS.max(reserved_slots / 4) * SLOT_LEN, PAGE).min(len - reserved);
+    let step = round_up(STEP_SLOTS.max(reserved_slots) * SLOT_LEN, PAGE).min(len - reserved);
     let disk = lock(&DISK);
     let Some(d) = disk.as_ref() else {
         return;
     };
+    // Full: tried again every second, not every tick.
+    static LAST_TRY: Mutex<Option<Instant>> = Mutex::new(None);
+    if FULL.load(Ordering::Acquire)
+        && lock(&LAST_TRY).is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+    {
+        return;
+    }
+    *lock(&LAST_TRY) = Some(Instant::now());
     match reserve_at_least(&d.file, &d.path, reserved, step) {
         Ok(now) if now > reserved => {
             lock_pages(MAP_PTR.load(Ordering::Acquire), reserved, now);
@@ -670,6 +681,11 @@ mod tests {
             "{blocks} bytes allocated"
         );
         assert!(open(&path, len).is_err(), "one lease file at a time");
+        drop(f);
+        // A large file: a sixteenth of it first.
+        let mut f = open(&dir.join("big"), store::file_len(1 << 20)).unwrap();
+        assert_eq!(status().reserved_slots, (1 << 20) / 16);
+        assert_eq!(f.bytes().len(), store::file_len((1 << 20) / 16));
         drop(f);
 
         // Version 2 (512-byte slots): rewritten, records kept in their slots.
