@@ -8,12 +8,12 @@
 //! byte is ever written (or read: tmpfs allocates on read faults too) past
 //! the part of the file whose blocks are reserved (`posix_fallocate`). The
 //! reserved part starts at what the file already holds plus a step, and the
-//! sync thread reserves further steps ahead of need; the lease engine sees
+//! space thread (`dhcp6-lease-space`) reserves further steps ahead of need; the lease engine sees
 //! only the reserved part (`StoreRegion::bytes`) and refuses a lease with no
 //! reserved slot. The pages are also locked in memory, so a failing disk
 //! cannot fault the dataplane on a read either.
 //!
-//! The sync thread also checks that the path still names the file: if it
+//! The space thread also checks that the path still names the file: if it
 //! was deleted or replaced, the main thread writes the leases to a new file
 //! at the path and maps it in place of the old one (`rehome_if_lost`).
 
@@ -35,8 +35,10 @@ const PAGE: usize = 4096;
 /// half of it is in use, so that a burst of new clients stays inside the
 /// reserved part.
 const STEP_SLOTS: usize = 16384;
-/// How often the sync thread looks at the reservation.
-const TICK: Duration = Duration::from_millis(10);
+/// How often the space thread looks at the reservation: every millisecond
+/// while new slots are being taken, every 10 ms while none are.
+const TICK_BUSY: Duration = Duration::from_millis(1);
+const TICK_IDLE: Duration = Duration::from_millis(10);
 const PATH_CHECK: Duration = Duration::from_secs(1);
 
 /// The shard's view of the mapping: only the reserved part.
@@ -50,7 +52,7 @@ pub struct MappedFile {
 // this view is used by one thread at a time (see `shard_cell`).
 unsafe impl Send for MappedFile {}
 
-/// The file behind the mapping (main thread and sync thread).
+/// The file behind the mapping (main thread and the two threads).
 struct Disk {
     file: File,
     path: PathBuf,
@@ -288,7 +290,7 @@ fn identity(file: &File) -> Result<(u64, u64), String> {
 }
 
 /// Makes `file` (at `path`, mapped at `ptr`, `reserved` bytes reserved) the
-/// lease file the sync thread watches.
+/// lease file the threads watch.
 fn install(file: File, path: &Path, ptr: *mut u8, len: usize, reserved: usize) -> MappedFile {
     let (dev, ino) = identity(&file).unwrap_or((0, 0));
     lock_pages(ptr, 0, reserved);
@@ -399,7 +401,7 @@ fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
 }
 
 /// Reserves the next step when the slots in use come near the end of the
-/// reserved part (sync thread).
+/// reserved part (space thread).
 fn grow() {
     let len = MAP_LEN.load(Ordering::Acquire);
     let reserved = RESERVED.load(Ordering::Acquire);
@@ -480,35 +482,42 @@ fn check_path() {
     }
 }
 
-static SYNC_THREAD: std::sync::Once = std::sync::Once::new();
+static THREADS: std::sync::Once = std::sync::Once::new();
 
-/// Starts (once) the thread that reserves space ahead of need, watches the
-/// path, and writes the lease file back to disk every `interval()` seconds.
-/// `msync(MS_SYNC)` waits for the disk; on VPP's main thread it stalled
-/// packet input for as long (over a second, seen with no workers under
-/// load), so it has a thread of its own.
-pub fn start_sync_thread(interval: impl Fn() -> u32 + Send + 'static) {
-    SYNC_THREAD.call_once(|| {
-        let spawned = std::thread::Builder::new()
-            .name("dhcp6-lease-sync".into())
-            .spawn(move || {
-                let (mut flushed, mut checked) = (Instant::now(), Instant::now());
+/// Starts (once) the lease file's two threads: `dhcp6-lease-space`
+/// reserves space ahead of need and watches the path; `dhcp6-lease-sync`
+/// writes the file back to disk every `interval()` seconds. `msync(MS_SYNC)`
+/// waits for the disk (on VPP's main thread it stalled packet input for
+/// over a second, seen with no workers under load), and while it waits,
+/// space must still be reserved: hence two threads.
+pub fn start_threads(interval: impl Fn() -> u32 + Send + 'static) {
+    THREADS.call_once(|| {
+        let space = std::thread::Builder::new()
+            .name("dhcp6-lease-space".into())
+            .spawn(|| {
+                let mut checked = Instant::now();
+                let mut used = 0;
                 loop {
-                    std::thread::sleep(TICK);
+                    let now_used = SLOTS_USED.load(Ordering::Acquire);
+                    let busy = now_used != used;
+                    used = now_used;
+                    std::thread::sleep(if busy { TICK_BUSY } else { TICK_IDLE });
                     grow();
                     if checked.elapsed() >= PATH_CHECK {
                         check_path();
                         checked = Instant::now();
                     }
-                    if flushed.elapsed() >= Duration::from_secs(u64::from(interval().max(1))) {
-                        flush_counted();
-                        flushed = Instant::now();
-                    }
                 }
             });
-        if let Err(e) = spawned {
+        let sync = std::thread::Builder::new()
+            .name("dhcp6-lease-sync".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(u64::from(interval().max(1))));
+                flush_counted();
+            });
+        if let Err(e) = space.and(sync) {
             report(format!(
-                "the lease file's sync thread could not start ({e}): leases are not written back to disk but by the kernel's own writeback"
+                "a lease file thread could not start ({e}): space is not reserved ahead or the file not written back to disk (but by the kernel's own writeback)"
             ));
         }
     });

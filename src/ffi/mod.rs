@@ -1621,7 +1621,7 @@ fn open_lease_store(now: u32) -> Result<usize, String> {
     match result {
         Ok(report) => {
             note_shard_state(shard);
-            lease_file::start_sync_thread(|| {
+            lease_file::start_threads(|| {
                 CONFIG
                     .load()
                     .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {

@@ -128,7 +128,7 @@ def check_leases(vpp, phase, clients, state):
     for n in clients:
         out = vpp.cli(f"show dhcp6-server leases duid {duid_of(n).hex()}")
         if f" {state} IA_NA" not in out:
-            sys.exit(f"{phase}: client {n} has no {state} lease: {out.strip()}")
+            sys.exit(f"{phase}: client {n} has no {state} lease: {out.strip()}\n{vpp.cli('show dhcp6-server')}")
 
 
 def node_runtime(vpp):
