@@ -34,11 +34,12 @@ def main():
     try:
         status = vpp.cli("show dhcp6-server")
         m = re.search(r"(\d+) leases restored in ([\d.]+) s", status)
-        count = vpp.cli("show dhcp6-server leases").strip().splitlines()[-1]
+        slots = re.search(r"slots: (\d+) in use, (\d+) with disk space reserved", status)
         rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{vpp.proc.pid}/status").read_text()).group(1)) // 1024
         print(f"leases in file: {n} ({size_mb:.0f} MiB file)")
         print(f"restored: {m.group(1) if m else '?'} in {m.group(2) if m else '?'} s (show dhcp6-server)")
-        print(f"VPP start to CLI ready: {ready:.2f} s; show dhcp6-server leases: {count}; VPP RSS {rss} MiB")
+        print(f"VPP start to CLI ready: {ready:.2f} s; lease-file slots in use / reserved: "
+              f"{slots.group(1) if slots else '?'} / {slots.group(2) if slots else '?'}; VPP RSS {rss} MiB")
     finally:
         vpp.cleanup()
 
