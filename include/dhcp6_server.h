@@ -153,11 +153,7 @@
  */
 #define MAX_INTERFACE_ID 128
 
-/**
- * Relay-forward and Relay-reply fixed part: type, hop count, link-address,
- * peer-address (RFC 8415 section 9).
- */
-#define RELAY_HEADER_LEN 34
+
 
 /**
  * Most relay agents a message may have crossed (HOP_COUNT_LIMIT).

@@ -126,10 +126,13 @@ pub enum Verdict {
 
 const ETHERTYPE_END: usize = ETHERNET_ADDRS_LEN + 2;
 
-fn wire_error(e: WireError) -> Counter {
-    match e {
-        WireError::Truncated => Counter::Truncated,
-        WireError::OptionOverrun => Counter::OptionOverrun,
+impl From<WireError> for Counter {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Truncated => Counter::Truncated,
+            WireError::OptionOverrun => Counter::OptionOverrun,
+            WireError::BadLength => Counter::BadOptionLength,
+        }
     }
 }
 
@@ -233,7 +236,7 @@ fn serve(
             return Err(Counter::UnicastNotAccepted);
         }
     }
-    let message = Message::parse(inner).map_err(wire_error)?;
+    let message = Message::parse(inner)?;
     let msg_type = match MessageType::from_u8(message.msg_type()) {
         Some(
             MessageType::Advertise
@@ -386,18 +389,11 @@ pub fn client_duid_hint(frame: &[u8], l4_offset: usize) -> Option<&[u8]> {
     if *payload.first()? == MessageType::RelayForward as u8 {
         return None;
     }
-    let mut at = 4;
-    for _ in 0..HINT_OPTIONS {
-        let header = payload.get(at..at + 4)?;
-        let code = u16::from_be_bytes([header[0], header[1]]);
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        let data = payload.get(at + 4..at + 4 + len)?;
-        if code == crate::wire::dhcpv6::option_code::CLIENT_ID {
-            return Some(data);
-        }
-        at += 4 + len;
-    }
-    None
+    let options = payload.get(crate::wire::dhcpv6::MESSAGE_HEADER_LEN..)?;
+    crate::wire::dhcpv6::Options::unchecked(options)
+        .take(HINT_OPTIONS)
+        .find(|o| o.code == crate::wire::dhcpv6::option_code::CLIENT_ID)
+        .map(|o| o.data)
 }
 
 /// The client's reservation, looked up by each identifier it has, in

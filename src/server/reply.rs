@@ -6,8 +6,8 @@ use arrayvec::ArrayVec;
 use crate::counters::Counter;
 use crate::server::request::{IaType, RelayLevel};
 use crate::wire::dhcpv6::{
-    option_code, MessageType, MessageWriter, NoRoom, StatusCode, OPTION_HEADER_LEN,
-    RELAY_HEADER_LEN,
+    option_code, status_body, write_option_header, write_relay_header, Ia, IaAddress, IaPrefix,
+    MessageWriter, NoRoom, StatusCode, OPTION_HEADER_LEN, RELAY_HEADER_LEN,
 };
 
 impl From<NoRoom> for Counter {
@@ -25,15 +25,6 @@ pub struct IaResource {
     pub valid: u32,
 }
 
-/// Status Code option body: code and its message.
-fn status_body(code: StatusCode) -> ArrayVec<u8, 64> {
-    let mut body = ArrayVec::new();
-    body.extend((code as u16).to_be_bytes());
-    let text = code.message().as_bytes();
-    let _ = body.try_extend_from_slice(&text[..text.len().min(62)]);
-    body
-}
-
 pub fn write_status(w: &mut MessageWriter<'_>, code: StatusCode) -> Result<(), NoRoom> {
     w.option(option_code::STATUS_CODE, &[&status_body(code)])
 }
@@ -49,56 +40,35 @@ pub fn write_ia(
 ) -> Result<(), NoRoom> {
     // Sub-options first, on the stack (an IA of ours stays small).
     let mut sub: ArrayVec<u8, 512> = ArrayVec::new();
-    let mut put = |code: u16, parts: &[&[u8]]| -> Result<(), NoRoom> {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        sub.try_extend_from_slice(&code.to_be_bytes())
-            .map_err(|_| NoRoom)?;
-        sub.try_extend_from_slice(&(len as u16).to_be_bytes())
-            .map_err(|_| NoRoom)?;
-        for p in parts {
-            sub.try_extend_from_slice(p).map_err(|_| NoRoom)?;
-        }
-        Ok(())
+    let mut put = |code: u16, body: &[u8]| -> Result<(), NoRoom> {
+        let mut header = [0u8; OPTION_HEADER_LEN];
+        write_option_header(&mut header, code, body.len() as u16);
+        sub.try_extend_from_slice(&header).map_err(|_| NoRoom)?;
+        sub.try_extend_from_slice(body).map_err(|_| NoRoom)
     };
     for r in resources {
-        let addr = r.resource.to_be_bytes();
         match ty {
             IaType::Na | IaType::Ta => put(
                 option_code::IA_ADDR,
-                &[&addr, &r.preferred.to_be_bytes(), &r.valid.to_be_bytes()],
+                &IaAddress::body(r.resource, r.preferred, r.valid),
             )?,
             IaType::Pd => put(
                 option_code::IA_PREFIX,
-                &[
-                    &r.preferred.to_be_bytes(),
-                    &r.valid.to_be_bytes(),
-                    &[r.len],
-                    &addr,
-                ],
+                &IaPrefix::body(r.resource, r.len, r.preferred, r.valid),
             )?,
         }
     }
     if let Some(code) = status {
-        put(option_code::STATUS_CODE, &[&status_body(code)])?;
+        put(option_code::STATUS_CODE, &status_body(code))?;
     }
-    let code = match ty {
-        IaType::Na => option_code::IA_NA,
-        IaType::Ta => option_code::IA_TA,
-        IaType::Pd => option_code::IA_PD,
-    };
-    if ty == IaType::Ta {
-        w.option(code, &[&iaid.to_be_bytes(), &sub])
+    let header = Ia::header(iaid, timers.0, timers.1);
+    // An IA_TA's fixed part is its IAID alone.
+    let fixed = if ty == IaType::Ta {
+        &header[..4]
     } else {
-        w.option(
-            code,
-            &[
-                &iaid.to_be_bytes(),
-                &timers.0.to_be_bytes(),
-                &timers.1.to_be_bytes(),
-                &sub,
-            ],
-        )
-    }
+        &header[..]
+    };
+    w.option(ty.code(), &[fixed, &sub])
 }
 
 /// Bytes each Relay-reply level adds in front of the message it carries.
@@ -125,21 +95,20 @@ pub fn wrap_in_relay_replies(out: &mut [u8], chain: &[RelayLevel], inner_len: us
     let mut remaining = total;
     for level in chain {
         let overhead = level_overhead(level);
-        let h = &mut out[at..at + RELAY_HEADER_LEN];
-        h[0] = MessageType::RelayReply as u8;
-        h[1] = level.hop_count;
-        h[2..18].copy_from_slice(&level.link_address);
-        h[18..34].copy_from_slice(&level.peer_address);
+        write_relay_header(
+            &mut out[at..],
+            level.hop_count,
+            &level.link_address,
+            &level.peer_address,
+        );
         let mut o = at + RELAY_HEADER_LEN;
         if let Some(id) = &level.interface_id {
-            out[o..o + 2].copy_from_slice(&option_code::INTERFACE_ID.to_be_bytes());
-            out[o + 2..o + 4].copy_from_slice(&(id.len() as u16).to_be_bytes());
-            out[o + 4..o + 4 + id.len()].copy_from_slice(id);
+            write_option_header(&mut out[o..], option_code::INTERFACE_ID, id.len() as u16);
+            out[o + OPTION_HEADER_LEN..o + OPTION_HEADER_LEN + id.len()].copy_from_slice(id);
             o += OPTION_HEADER_LEN + id.len();
         }
         let carried = remaining - overhead;
-        out[o..o + 2].copy_from_slice(&option_code::RELAY_MSG.to_be_bytes());
-        out[o + 2..o + 4].copy_from_slice(&(carried as u16).to_be_bytes());
+        write_option_header(&mut out[o..], option_code::RELAY_MSG, carried as u16);
         at += overhead;
         remaining = carried;
     }

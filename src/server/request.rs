@@ -11,7 +11,8 @@ use crate::leases::IaKind;
 use crate::options::OptionKind;
 use crate::server::PacketSummary;
 use crate::wire::dhcpv6::{
-    option_code, Message, MessageType, Options, RelayMessage, WireError, HOP_COUNT_LIMIT,
+    option_code, Ia, IaAddress, IaOption, IaPrefix, Message, MessageType, RelayMessage,
+    HOP_COUNT_LIMIT,
 };
 
 /// IA options handled per message; more is refused (too_many_ias).
@@ -21,21 +22,12 @@ pub const MAX_IA_RESOURCES: usize = 4;
 /// Longest Interface-ID echoed back to a relay.
 pub const MAX_INTERFACE_ID: usize = 128;
 
-fn wire_error(e: WireError) -> Counter {
-    match e {
-        WireError::Truncated => Counter::Truncated,
-        WireError::OptionOverrun => Counter::OptionOverrun,
-    }
-}
+/// The kind of IA option (the wire's own name for it).
+pub type IaType = IaOption;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IaType {
-    Na,
-    Ta,
-    Pd,
-}
-
-impl IaType {
+impl IaOption {
+    /// The lease kind the IA asks for (IA_TA: none, temporary addresses are
+    /// not given).
     pub fn kind(self) -> Option<IaKind> {
         match self {
             IaType::Na => Some(IaKind::Na),
@@ -104,39 +96,18 @@ pub struct ClientMessage {
     pub ias: ArrayVec<IaRequest, MAX_IAS>,
 }
 
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-fn be128(b: &[u8]) -> u128 {
-    let mut o = [0u8; 16];
-    o.copy_from_slice(&b[..16]);
-    u128::from_be_bytes(o)
-}
-
 /// Reads an IA_NA, IA_TA or IA_PD option body into `ia` (its type set).
 fn read_ia(data: &[u8], ia: &mut IaRequest) -> Result<(), Counter> {
-    let ty = ia.ty;
-    let fixed = if ty == IaType::Ta { 4 } else { 12 };
-    if data.len() < fixed {
-        return Err(Counter::BadOptionLength);
-    }
-    ia.iaid = be32(data);
-    for sub in Options::checked(&data[fixed..]).map_err(wire_error)? {
-        let resource = match (ty, sub.code) {
+    let body = Ia::parse(ia.ty, data)?;
+    ia.iaid = body.iaid();
+    for sub in body.options() {
+        let resource = match (ia.ty, sub.code) {
             (IaType::Na | IaType::Ta, option_code::IA_ADDR) => {
-                if sub.data.len() < 24 {
-                    return Err(Counter::BadOptionLength);
-                }
-                Options::checked(&sub.data[24..]).map_err(wire_error)?;
-                (be128(sub.data), 128)
+                (IaAddress::parse(sub.data)?.address(), 128)
             }
             (IaType::Pd, option_code::IA_PREFIX) => {
-                if sub.data.len() < 25 || sub.data[8] > 128 {
-                    return Err(Counter::BadOptionLength);
-                }
-                Options::checked(&sub.data[25..]).map_err(wire_error)?;
-                (be128(&sub.data[9..]), sub.data[8])
+                let p = IaPrefix::parse(sub.data)?;
+                (p.prefix(), p.prefix_len())
             }
             _ => continue,
         };
@@ -280,7 +251,7 @@ pub fn unwrap_relays<'a>(
 ) -> Result<&'a [u8], Counter> {
     let mut inner = payload;
     while inner.first() == Some(&(MessageType::RelayForward as u8)) {
-        let relay = RelayMessage::parse(inner).map_err(wire_error)?;
+        let relay = RelayMessage::parse(inner)?;
         if chain.is_full() {
             return Err(Counter::RelayTooDeep);
         }

@@ -134,9 +134,62 @@ impl StatusCode {
     }
 }
 
+/// Where each field of the fixed parts lies (RFC 8415 sections 9, 21.4,
+/// 21.5, 21.6, 21.13, 21.21, 21.22), smoltcp-style: the only place that
+/// knows these offsets.
+mod field {
+    pub(super) type Field = core::ops::Range<usize>;
+
+    // Relay-forward and Relay-reply.
+    pub(super) const RELAY_TYPE: usize = 0;
+    pub(super) const RELAY_HOP_COUNT: usize = 1;
+    pub(super) const RELAY_LINK_ADDRESS: Field = 2..18;
+    pub(super) const RELAY_PEER_ADDRESS: Field = 18..34;
+    pub(super) const RELAY_OPTIONS: usize = 34;
+
+    // IA_NA and IA_PD (IA_TA has only the IAID).
+    pub(super) const IA_IAID: Field = 0..4;
+    pub(super) const IA_T1: Field = 4..8;
+    pub(super) const IA_T2: Field = 8..12;
+    pub(super) const IA_OPTIONS: usize = 12;
+    pub(super) const IA_TA_OPTIONS: usize = 4;
+
+    // IA Address.
+    pub(super) const ADDR_ADDRESS: Field = 0..16;
+    pub(super) const ADDR_PREFERRED: Field = 16..20;
+    pub(super) const ADDR_VALID: Field = 20..24;
+    pub(super) const ADDR_OPTIONS: usize = 24;
+
+    // IA Prefix.
+    pub(super) const PREFIX_PREFERRED: Field = 0..4;
+    pub(super) const PREFIX_VALID: Field = 4..8;
+    pub(super) const PREFIX_LEN: usize = 8;
+    pub(super) const PREFIX_PREFIX: Field = 9..25;
+    pub(super) const PREFIX_OPTIONS: usize = 25;
+
+    // Status Code.
+    pub(super) const STATUS_CODE: Field = 0..2;
+    pub(super) const STATUS_MESSAGE: usize = 2;
+
+    // Every option.
+    pub(super) const OPTION_CODE: Field = 0..2;
+    pub(super) const OPTION_LEN: Field = 2..4;
+    pub(super) const OPTION_BODY: usize = 4;
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn be128(b: &[u8]) -> u128 {
+    let mut o = [0u8; 16];
+    o.copy_from_slice(&b[..16]);
+    u128::from_be_bytes(o)
+}
+
 /// Relay-forward and Relay-reply fixed part: type, hop count, link-address,
 /// peer-address (RFC 8415 section 9).
-pub const RELAY_HEADER_LEN: usize = 34;
+pub const RELAY_HEADER_LEN: usize = field::RELAY_OPTIONS;
 /// Most relay agents a message may have crossed (HOP_COUNT_LIMIT).
 pub const HOP_COUNT_LIMIT: u8 = 8;
 
@@ -156,17 +209,32 @@ impl<'a> RelayMessage<'a> {
     }
 
     pub fn hop_count(&self) -> u8 {
-        self.buf[1]
+        self.buf[field::RELAY_HOP_COUNT]
     }
 
     pub fn link_address(&self) -> [u8; 16] {
-        self.buf[2..18].try_into().unwrap_or([0; 16])
+        self.buf[field::RELAY_LINK_ADDRESS]
+            .try_into()
+            .unwrap_or([0; 16])
     }
 
     pub fn peer_address(&self) -> [u8; 16] {
-        self.buf[18..34].try_into().unwrap_or([0; 16])
+        self.buf[field::RELAY_PEER_ADDRESS]
+            .try_into()
+            .unwrap_or([0; 16])
     }
+}
 
+/// Writes a Relay-reply's fixed part into the first `RELAY_HEADER_LEN`
+/// bytes of `out`.
+pub fn write_relay_header(out: &mut [u8], hop_count: u8, link: &[u8; 16], peer: &[u8; 16]) {
+    out[field::RELAY_TYPE] = MessageType::RelayReply as u8;
+    out[field::RELAY_HOP_COUNT] = hop_count;
+    out[field::RELAY_LINK_ADDRESS].copy_from_slice(link);
+    out[field::RELAY_PEER_ADDRESS].copy_from_slice(peer);
+}
+
+impl<'a> RelayMessage<'a> {
     pub fn options(&self) -> Options<'a> {
         Options {
             rest: &self.buf[RELAY_HEADER_LEN..],
@@ -177,7 +245,23 @@ impl<'a> RelayMessage<'a> {
 /// Fixed part of a client/server message: type and transaction id.
 pub const MESSAGE_HEADER_LEN: usize = 4;
 /// Code and length in front of every option.
-pub const OPTION_HEADER_LEN: usize = 4;
+pub const OPTION_HEADER_LEN: usize = field::OPTION_BODY;
+
+/// Writes an option's code and body length into the first
+/// `OPTION_HEADER_LEN` bytes of `out`.
+pub fn write_option_header(out: &mut [u8], code: u16, body_len: u16) {
+    out[field::OPTION_CODE].copy_from_slice(&code.to_be_bytes());
+    out[field::OPTION_LEN].copy_from_slice(&body_len.to_be_bytes());
+}
+
+/// The code and body length of the option at the start of `bytes`.
+fn read_option_header(bytes: &[u8]) -> Option<(u16, usize)> {
+    let h = bytes.get(..OPTION_HEADER_LEN)?;
+    Some((
+        u16::from_be_bytes([h[0], h[1]]),
+        usize::from(u16::from_be_bytes([h[2], h[3]])),
+    ))
+}
 
 /// Why a message could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +270,9 @@ pub enum WireError {
     Truncated,
     /// An option header or body runs past the end of the message.
     OptionOverrun,
+    /// An option's body is too short for its fixed part, or a field in it
+    /// is out of range (a prefix longer than 128 bits).
+    BadLength,
 }
 
 /// One option: its code and its body, borrowed from the message.
@@ -207,16 +294,19 @@ impl<'a> Options<'a> {
     pub fn checked(area: &'a [u8]) -> Result<Self, WireError> {
         let mut rest = area;
         while !rest.is_empty() {
-            if rest.len() < OPTION_HEADER_LEN {
-                return Err(WireError::OptionOverrun);
-            }
-            let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+            let (_, len) = read_option_header(rest).ok_or(WireError::OptionOverrun)?;
             if rest.len() < OPTION_HEADER_LEN + len {
                 return Err(WireError::OptionOverrun);
             }
             rest = &rest[OPTION_HEADER_LEN + len..];
         }
         Ok(Options { rest: area })
+    }
+
+    /// The options of an area not checked first: the walk stops at the
+    /// first one that is incomplete (for hints read ahead of the parse).
+    pub fn unchecked(area: &'a [u8]) -> Self {
+        Options { rest: area }
     }
 }
 
@@ -226,9 +316,7 @@ impl<'a> Iterator for Options<'a> {
     fn next(&mut self) -> Option<RawOption<'a>> {
         // `checked` guarantees every header and body is complete; `get` keeps
         // this total anyway so no input can make it index out of bounds.
-        let header = self.rest.get(..OPTION_HEADER_LEN)?;
-        let code = u16::from_be_bytes([header[0], header[1]]);
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let (code, len) = read_option_header(self.rest)?;
         let data = self.rest.get(OPTION_HEADER_LEN..OPTION_HEADER_LEN + len)?;
         self.rest = &self.rest[OPTION_HEADER_LEN + len..];
         Some(RawOption { code, data })
@@ -267,6 +355,144 @@ impl<'a> Message<'a> {
     }
 }
 
+/// Which IA option a body belongs to (their fixed parts differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IaOption {
+    Na,
+    Ta,
+    Pd,
+}
+
+impl IaOption {
+    pub fn code(self) -> u16 {
+        match self {
+            IaOption::Na => option_code::IA_NA,
+            IaOption::Ta => option_code::IA_TA,
+            IaOption::Pd => option_code::IA_PD,
+        }
+    }
+
+    fn options_at(self) -> usize {
+        match self {
+            IaOption::Ta => field::IA_TA_OPTIONS,
+            IaOption::Na | IaOption::Pd => field::IA_OPTIONS,
+        }
+    }
+}
+
+/// The body of an IA_NA, IA_TA or IA_PD option.
+#[derive(Debug, Clone, Copy)]
+pub struct Ia<'a> {
+    buf: &'a [u8],
+    kind: IaOption,
+}
+
+impl<'a> Ia<'a> {
+    /// Checks the fixed part's length and every nested option's.
+    pub fn parse(kind: IaOption, buf: &'a [u8]) -> Result<Self, WireError> {
+        let at = kind.options_at();
+        if buf.len() < at {
+            return Err(WireError::BadLength);
+        }
+        Options::checked(&buf[at..])?;
+        Ok(Ia { buf, kind })
+    }
+
+    pub fn iaid(&self) -> u32 {
+        be32(&self.buf[field::IA_IAID])
+    }
+
+    pub fn options(&self) -> Options<'a> {
+        Options::unchecked(&self.buf[self.kind.options_at()..])
+    }
+
+    /// The fixed part of an IA_NA or IA_PD body (an IA_TA's is the IAID).
+    pub fn header(iaid: u32, t1: u32, t2: u32) -> [u8; field::IA_OPTIONS] {
+        let mut h = [0u8; field::IA_OPTIONS];
+        h[field::IA_IAID].copy_from_slice(&iaid.to_be_bytes());
+        h[field::IA_T1].copy_from_slice(&t1.to_be_bytes());
+        h[field::IA_T2].copy_from_slice(&t2.to_be_bytes());
+        h
+    }
+}
+
+/// The body of an IA Address option.
+#[derive(Debug, Clone, Copy)]
+pub struct IaAddress<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> IaAddress<'a> {
+    pub fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
+        if buf.len() < field::ADDR_OPTIONS {
+            return Err(WireError::BadLength);
+        }
+        Options::checked(&buf[field::ADDR_OPTIONS..])?;
+        Ok(IaAddress { buf })
+    }
+
+    pub fn address(&self) -> u128 {
+        be128(&self.buf[field::ADDR_ADDRESS])
+    }
+
+    /// The fixed part (no nested options).
+    pub fn body(address: u128, preferred: u32, valid: u32) -> [u8; field::ADDR_OPTIONS] {
+        let mut b = [0u8; field::ADDR_OPTIONS];
+        b[field::ADDR_ADDRESS].copy_from_slice(&address.to_be_bytes());
+        b[field::ADDR_PREFERRED].copy_from_slice(&preferred.to_be_bytes());
+        b[field::ADDR_VALID].copy_from_slice(&valid.to_be_bytes());
+        b
+    }
+}
+
+/// The body of an IA Prefix option.
+#[derive(Debug, Clone, Copy)]
+pub struct IaPrefix<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> IaPrefix<'a> {
+    /// Also refuses a prefix length over 128.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, WireError> {
+        if buf.len() < field::PREFIX_OPTIONS || buf[field::PREFIX_LEN] > 128 {
+            return Err(WireError::BadLength);
+        }
+        Options::checked(&buf[field::PREFIX_OPTIONS..])?;
+        Ok(IaPrefix { buf })
+    }
+
+    pub fn prefix(&self) -> u128 {
+        be128(&self.buf[field::PREFIX_PREFIX])
+    }
+
+    pub fn prefix_len(&self) -> u8 {
+        self.buf[field::PREFIX_LEN]
+    }
+
+    /// The fixed part (no nested options).
+    pub fn body(prefix: u128, len: u8, preferred: u32, valid: u32) -> [u8; field::PREFIX_OPTIONS] {
+        let mut b = [0u8; field::PREFIX_OPTIONS];
+        b[field::PREFIX_PREFERRED].copy_from_slice(&preferred.to_be_bytes());
+        b[field::PREFIX_VALID].copy_from_slice(&valid.to_be_bytes());
+        b[field::PREFIX_LEN] = len;
+        b[field::PREFIX_PREFIX].copy_from_slice(&prefix.to_be_bytes());
+        b
+    }
+}
+
+/// A Status Code option body: the code and its message (at most 62
+/// octets of it).
+pub fn status_body(code: StatusCode) -> arrayvec::ArrayVec<u8, 64> {
+    let mut body = arrayvec::ArrayVec::new();
+    let mut head = [0u8; field::STATUS_MESSAGE];
+    head[field::STATUS_CODE].copy_from_slice(&(code as u16).to_be_bytes());
+    body.extend(head);
+    let text = code.message().as_bytes();
+    let room = body.capacity() - field::STATUS_MESSAGE;
+    let _ = body.try_extend_from_slice(&text[..text.len().min(room)]);
+    body
+}
+
 /// The reply did not fit in the space left in the packet buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoRoom;
@@ -299,8 +525,7 @@ impl<'a> MessageWriter<'a> {
         let body_len_u16 = u16::try_from(body_len).map_err(|_| NoRoom)?;
         let end = self.len + OPTION_HEADER_LEN + body_len;
         let out = self.buf.get_mut(self.len..end).ok_or(NoRoom)?;
-        out[..2].copy_from_slice(&code.to_be_bytes());
-        out[2..4].copy_from_slice(&body_len_u16.to_be_bytes());
+        write_option_header(out, code, body_len_u16);
         let mut at = OPTION_HEADER_LEN;
         for part in parts {
             out[at..at + part.len()].copy_from_slice(part);
@@ -393,6 +618,48 @@ mod tests {
         assert_eq!(w.option(option_code::CLIENT_ID, &[&[1]]), Err(NoRoom));
         assert_eq!(w.len(), 12, "a refused option leaves the message as it was");
         assert_eq!(&buf[..12], &[7, 1, 2, 3, 0, 2, 0, 4, 0, 3, 0, 1]);
+    }
+
+    #[test]
+    fn ia_views_read_what_their_writers_lay_out() {
+        let addr = IaAddress::body(0x2001_0db8 << 96 | 5, 100, 200);
+        assert_eq!(&addr[16..], &[0, 0, 0, 100, 0, 0, 0, 200]);
+        assert_eq!(
+            IaAddress::parse(&addr).unwrap().address(),
+            0x2001_0db8 << 96 | 5
+        );
+        assert_eq!(
+            IaAddress::parse(&addr[..23]).unwrap_err(),
+            WireError::BadLength
+        );
+        let prefix = IaPrefix::body(0x2001_0db8 << 96, 56, 100, 200);
+        assert_eq!(
+            prefix[8], 56,
+            "the length sits between the lifetimes and the prefix"
+        );
+        let p = IaPrefix::parse(&prefix).unwrap();
+        assert_eq!((p.prefix(), p.prefix_len()), (0x2001_0db8 << 96, 56));
+        let mut long = prefix;
+        long[8] = 129;
+        assert_eq!(IaPrefix::parse(&long).unwrap_err(), WireError::BadLength);
+        let mut ia = Ia::header(7, 1, 2).to_vec();
+        assert_eq!(&ia, &[0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 2]);
+        ia.extend_from_slice(&[0, 5, 0, 1]); // a sub-option overrunning
+        assert_eq!(
+            Ia::parse(IaOption::Na, &ia).unwrap_err(),
+            WireError::OptionOverrun
+        );
+        assert_eq!(Ia::parse(IaOption::Ta, &[0, 0, 0, 9]).unwrap().iaid(), 9);
+        assert_eq!(
+            Ia::parse(IaOption::Pd, &[0; 11]).unwrap_err(),
+            WireError::BadLength
+        );
+        let status = status_body(StatusCode::NoAddrsAvail);
+        assert_eq!(
+            &status[..2],
+            &(StatusCode::NoAddrsAvail as u16).to_be_bytes()
+        );
+        assert!(status.len() <= 64);
     }
 
     #[test]
