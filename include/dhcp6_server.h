@@ -94,6 +94,8 @@
  */
 #define EVENTS_RESERVED 1024
 
+#define NIL UINT32_MAX
+
 /**
  * Passes (0.2 s apart: about 30 s) a route add may wait for its next
  * hop's interface (restored leases come before interfaces are created);
@@ -101,8 +103,6 @@
  * the interface it uses then.
  */
 #define ROUTE_ADD_PASSES 150
-
-#define NIL UINT32_MAX
 
 #define HEADER_LEN 4096
 

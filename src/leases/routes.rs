@@ -1,0 +1,129 @@
+//! FIB routes of delegated prefixes: recorded with the lease, handed to
+//! the main thread as route operations, retried while their interface is
+//! not there yet.
+
+use super::*;
+
+/// Where a delegated prefix is routed: next hop in a FIB table, through an
+/// interface, or recursively (`sw_if_index` u32::MAX) for relayed clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteVia {
+    pub next_hop: u128,
+    pub sw_if_index: u32,
+    pub fib_index: u32,
+}
+
+/// A route change for the main thread to make in VPP's FIB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteOp {
+    pub add: bool,
+    pub prefix: u128,
+    pub len: u8,
+    pub via: RouteVia,
+    /// Earlier passes that could not make the change.
+    pub tries: u16,
+}
+
+/// Passes (0.2 s apart: about 30 s) a route add may wait for its next
+/// hop's interface (restored leases come before interfaces are created);
+/// then it is dropped, and the client's next renewal routes the prefix on
+/// the interface it uses then.
+pub const ROUTE_ADD_PASSES: u16 = 150;
+
+/// Route operations kept between two main-thread passes before it is
+/// assumed to be stuck (further ones still queue, by allocating).
+pub(super) const ROUTE_OPS_RESERVED: usize = 4096;
+
+impl Shard {
+    /// The FIB route of a delegated prefix's lease.
+    pub fn route(&self, index: u32) -> Option<RouteVia> {
+        self.route_of(&self.leases[index as usize])
+    }
+
+    pub(super) fn route_of(&self, l: &Lease) -> Option<RouteVia> {
+        (l.route != NIL).then(|| self.routes[l.route as usize])
+    }
+
+    /// Routes a bound delegated prefix via `via` (replacing another route).
+    pub fn set_route(&mut self, index: u32, via: RouteVia) {
+        let lease = &self.leases[index as usize];
+        if lease.kind != IaKind::Pd
+            || lease.state != LeaseState::Bound
+            || self.route_of(lease) == Some(via)
+        {
+            return;
+        }
+        self.unroute(index);
+        let slot = match self.unused_routes.pop() {
+            Some(slot) => {
+                self.routes[slot as usize] = via;
+                slot
+            }
+            None => {
+                self.routes.push(via);
+                self.routes.len() as u32 - 1
+            }
+        };
+        let lease = &mut self.leases[index as usize];
+        lease.route = slot;
+        self.route_ops.push(RouteOp {
+            add: true,
+            prefix: lease.resource,
+            len: lease.len,
+            via,
+            tries: 0,
+        });
+        self.persist(index);
+    }
+
+    pub(super) fn unroute(&mut self, index: u32) {
+        let lease = &mut self.leases[index as usize];
+        let slot = std::mem::replace(&mut lease.route, NIL);
+        if slot != NIL {
+            let via = self.routes[slot as usize];
+            self.unused_routes.push(slot);
+            self.route_ops.push(RouteOp {
+                add: false,
+                prefix: lease.resource,
+                len: lease.len,
+                via,
+                tries: 0,
+            });
+        }
+    }
+
+    /// Queues a route change again, e.g. one whose interface does not exist
+    /// yet after a restart.
+    /// Hands every pending FIB change to `apply`, oldest first, and
+    /// returns how many. `apply` returns false when the change could not be
+    /// made (the next hop's interface does not exist yet): an add is then
+    /// kept for the next pass, for `ROUTE_ADD_PASSES` passes in all, unless
+    /// a later change removes the same route; a removal is not kept (there
+    /// is nothing to remove).
+    pub fn apply_route_ops(&mut self, mut apply: impl FnMut(&RouteOp) -> bool) -> u32 {
+        let ops: Vec<RouteOp> = self.route_ops.drain(..).collect();
+        for (i, op) in ops.iter().enumerate() {
+            let removed_later = || {
+                ops[i + 1..]
+                    .iter()
+                    .any(|o| !o.add && o.prefix == op.prefix && o.len == op.len && o.via == op.via)
+            };
+            if !apply(op) && op.add && op.tries + 1 < ROUTE_ADD_PASSES && !removed_later() {
+                self.route_ops.push(RouteOp {
+                    tries: op.tries + 1,
+                    ..*op
+                });
+            }
+        }
+        ops.len() as u32
+    }
+
+    /// Hands the pending FIB changes over, oldest first.
+    pub fn take_route_ops(&mut self) -> std::vec::Drain<'_, RouteOp> {
+        self.route_ops.drain(..)
+    }
+
+    pub fn has_route_ops(&self) -> bool {
+        !self.route_ops.is_empty()
+    }
+}
