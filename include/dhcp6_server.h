@@ -510,7 +510,8 @@ typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *
  * lookups of the lease engine).
  *
  * Must run on the lease engine's owner thread (the shim hands packets
- * over to it); never blocks, locks or allocates.
+ * over to it); never blocks or locks, and allocates only when a new lease
+ * grows a lease-engine table past what was reserved (see `leases`).
  */
 void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets,
                                  uint32_t n,

@@ -376,7 +376,8 @@ fn serve_packet(config: &ServerConfig, shard: &mut Shard, now: Clock, p: &mut Dh
 /// lookups of the lease engine).
 ///
 /// Must run on the lease engine's owner thread (the shim hands packets
-/// over to it); never blocks, locks or allocates.
+/// over to it); never blocks or locks, and allocates only when a new lease
+/// grows a lease-engine table past what was reserved (see `leases`).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_handle_packets(
     packets: *mut Dhcp6ServerPacket,

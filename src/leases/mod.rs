@@ -8,8 +8,11 @@
 //! leases enter it in expiry order, so the head is always the next to expire.
 //!
 //! A shard is single-threaded: only its owner thread touches it, or the main
-//! thread while the workers are parked at VPP's barrier. Its maps are sized
-//! when pools are configured, so serving a packet does not allocate.
+//! thread while the workers are parked at VPP's barrier. Its tables are
+//! sized up front (for the pools, up to `MAX_RESERVED` entries, or for the
+//! lease file's capacity), so serving a packet allocates only when a new
+//! lease grows one past that (amortized; a growth that fails refuses the
+//! lease instead of aborting).
 
 mod allocate;
 mod caps;

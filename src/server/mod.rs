@@ -1,7 +1,10 @@
 //! The per-packet path: a received DHCPv6 frame in, a reply written over it
 //! in the same buffer or a counted reason to drop it.
 //!
-//! Nothing here locks or blocks, and serving a packet does not allocate: the
+//! Nothing here locks or blocks. A steady-state packet (a Renew, an
+//! Information-request) allocates nothing (`tests/steady_state_alloc.rs`
+//! counts); a new lease may grow a lease-engine table past what was
+//! reserved up front (see `leases`). The
 //! request's fields are copied to the stack (`request`), the exchange runs
 //! against the lease engine (`exchange`), and the reply, wrapped in
 //! Relay-reply envelopes when the request came through relays (`reply`), is
