@@ -623,6 +623,23 @@ impl ServerConfig {
         &self.links
     }
 
+    /// Kea's `subnet_id` for a lease of `resource`/`len`: the 1-based
+    /// position of the first link whose prefix or one of whose pools holds
+    /// it; 0 when none does.
+    pub fn subnet_id_of(&self, resource: u128, len: u8) -> u32 {
+        let addr = Ipv6Addr::from(resource.to_be_bytes());
+        self.links
+            .iter()
+            .position(|link| {
+                link.contains(&addr)
+                    || link
+                        .pools
+                        .iter()
+                        .any(|p| p.index_of(resource, len).is_some())
+            })
+            .map_or(0, |i| i as u32 + 1)
+    }
+
     pub fn offer_hold(&self) -> u32 {
         self.offer_hold.unwrap_or(DEFAULT_OFFER_HOLD)
     }
@@ -782,6 +799,32 @@ mod tests {
     use super::*;
 
     const MAC: Option<[u8; 6]> = Some([2, 0, 0, 0, 0, 9]);
+
+    #[test]
+    fn kea_subnet_ids_are_link_positions_from_one() {
+        let bits = |s: &str| u128::from_be_bytes(s.parse::<Ipv6Addr>().unwrap().octets());
+        let mut c = ServerConfig::new();
+        let (l1, l2) = (
+            "2001:db8:1::".parse().unwrap(),
+            "2001:db8:2::".parse().unwrap(),
+        );
+        c.set_link(l1, 64, &LinkParameters::default()).unwrap();
+        c.set_link(l2, 64, &LinkParameters::default()).unwrap();
+        let pd = PoolSpec::Prefixes {
+            prefix: "2001:db8:200::".parse().unwrap(),
+            len: 40,
+            delegated_len: 56,
+        };
+        c.add_pool(l2, 64, pd).unwrap();
+        assert_eq!(c.subnet_id_of(bits("2001:db8:1::5"), 128), 1);
+        assert_eq!(c.subnet_id_of(bits("2001:db8:2::5"), 128), 2);
+        assert_eq!(
+            c.subnet_id_of(bits("2001:db8:200:100::"), 56),
+            2,
+            "by the link's pool"
+        );
+        assert_eq!(c.subnet_id_of(bits("2001:db8:3::5"), 128), 0, "on no link");
+    }
 
     #[test]
     fn enable_disable_and_lookup() {

@@ -1783,28 +1783,11 @@ pub extern "C" fn dhcp6_server_leases_export(
         let config = CONFIG.load().cloned().unwrap_or_default();
         // SAFETY: CLI/API handlers run on the main thread, barrier held.
         let shard = unsafe { SHARD.owner() };
-        let mut text = String::from(kea_csv::HEADER);
-        text.push('\n');
-        let mut n = 0u32;
-        for (_, l) in shard.leases() {
-            let addr = Ipv6Addr::from(l.resource.to_be_bytes());
-            let subnet_id = config
-                .links()
-                .iter()
-                .position(|link| {
-                    link.contains(&addr)
-                        || link
-                            .pools
-                            .iter()
-                            .any(|p| p.index_of(l.resource, l.len).is_some())
-                })
-                .map_or(0, |i| i as u32 + 1);
-            if let Some(row) = kea_csv::export_row(&l, subnet_id, now) {
-                text.push_str(&row);
-                text.push('\n');
-                n += 1;
-            }
-        }
+        let (text, n) = kea_csv::export(
+            shard.leases().map(|(_, l)| l),
+            |l| config.subnet_id_of(l.resource, l.len),
+            now,
+        );
         let tmp = format!("{path}.tmp");
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &path))

@@ -36,6 +36,26 @@ pub struct ImportedLease {
 
 /// One row for a bound or declined lease; `subnet_id` is Kea's (the link's
 /// position, 1-based, is what we offer).
+/// A whole lease6 file: the header and a row per bound or declined lease,
+/// each with the `subnet_id` `subnet_of` gives it. Returns it and the rows.
+pub fn export(
+    leases: impl Iterator<Item = LeaseView>,
+    subnet_of: impl Fn(&LeaseView) -> u32,
+    now: Time,
+) -> (String, u32) {
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    let mut rows = 0;
+    for l in leases {
+        if let Some(row) = export_row(&l, subnet_of(&l), now) {
+            text.push_str(&row);
+            text.push('\n');
+            rows += 1;
+        }
+    }
+    (text, rows)
+}
+
 pub fn export_row(l: &LeaseView, subnet_id: u32, now: Time) -> Option<String> {
     let state = match l.state {
         LeaseState::Bound => KEA_DEFAULT,
