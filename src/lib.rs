@@ -26,4 +26,5 @@ pub mod limits;
 pub mod options;
 pub mod reservations;
 pub mod server;
+pub mod views;
 pub mod wire;

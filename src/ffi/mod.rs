@@ -1054,33 +1054,9 @@ pub extern "C" fn dhcp6_server_set_limits(
 #[no_mangle]
 pub extern "C" fn dhcp6_server_show_limits(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
     boundary((), || {
-        let Some(config) = CONFIG.load() else { return };
-        let l = config.limits();
-        let rate = |r: crate::limits::RateLimit| {
-            if r.is_set() {
-                format!("{}/s burst {}", r.rate, r.burst)
-            } else {
-                "off".to_string()
-            }
-        };
-        let cap = |n: u32| {
-            if n > 0 {
-                n.to_string()
-            } else {
-                "off".to_string()
-            }
-        };
-        emit(
-            line,
-            ctx,
-            &format!(
-                "  limits: interface-rate {} client-rate {} client-leases {} interface-leases {}",
-                rate(l.interface),
-                rate(l.client),
-                cap(l.client_leases),
-                cap(l.interface_leases)
-            ),
-        );
+        if let Some(config) = CONFIG.load() {
+            emit(line, ctx, &crate::views::limits(config.limits()));
+        }
     })
 }
 
@@ -1094,55 +1070,16 @@ fn emit(line: Dhcp6ServerLineFn, ctx: *mut c_void, text: &str) {
 #[no_mangle]
 pub extern "C" fn dhcp6_server_show_links(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
     boundary((), || {
-        let Some(config) = CONFIG.load() else { return };
-        if config.links().is_empty() {
-            emit(line, ctx, "no links configured");
-        }
-        for l in config.links() {
-            let (t1, t2) = l.timers();
-            emit(
-                line,
-                ctx,
-                &format!(
-                    "link {}/{}: preferred-lifetime {} valid-lifetime {} t1 {} t2 {} rapid-commit {}{}",
-                    l.prefix,
-                    l.prefix_len,
-                    l.preferred_lifetime,
-                    l.valid_lifetime,
-                    t1,
-                    t2,
-                    if l.rapid_commit { "yes" } else { "no" },
-                    l.preference.map(|p| format!(" preference {p}")).unwrap_or_default()
-                ),
-            );
-            for (n, p) in l.pool_positions().zip(&l.pools) {
-                emit(
-                    line,
-                    ctx,
-                    &format!("  pool {p} (stats /dhcp6-server/pool/{n})"),
-                );
-            }
-            for o in l.options.iter() {
-                emit(line, ctx, &format!("  option {} {}", o.kind.name(), o.text));
-            }
-        }
-        emit(
-            line,
-            ctx,
-            &format!(
-                "offer-hold {}s, decline-hold {}s",
-                config.offer_hold(),
-                config.decline_hold()
-            ),
-        );
-        for o in config.options().iter() {
-            emit(
-                line,
-                ctx,
-                &format!("server-wide option {} {}", o.kind.name(), o.text),
-            );
+        if let Some(config) = CONFIG.load() {
+            emit_all(line, ctx, crate::views::links(config));
         }
     })
+}
+
+fn emit_all(line: Dhcp6ServerLineFn, ctx: *mut c_void, lines: Vec<String>) {
+    for text in &lines {
+        emit(line, ctx, text);
+    }
 }
 
 /// Prints the leases held (offered, bound, declined) or, with `all`, free
@@ -1168,37 +1105,16 @@ pub extern "C" fn dhcp6_server_show_leases(
         };
         // SAFETY: views run on the main thread with the barrier held.
         let shard = unsafe { SHARD.owner() };
-        let (mut held, mut free) = (0, 0);
-        for (_, l) in shard.leases() {
-            if (filter.is_some() && l.duid != filter)
-                || (sw_if_index != DHCP6_SERVER_NO_INTERFACE && l.sw_if_index != sw_if_index)
-            {
-                continue;
-            }
-            if l.is_held() {
-                held += 1;
-            } else {
-                free += 1;
-                if !all {
-                    continue;
-                }
-            }
-            emit(line, ctx, &crate::leases::format_lease(&l, now));
-        }
-        let plural = |n: usize| if n == 1 { "" } else { "s" };
-        let mut total = format!("{held} lease{} held", plural(held));
-        if free > 0 {
-            total += &format!(
-                ", {free} free one{} {}",
-                plural(free),
-                if all {
-                    "shown"
-                } else {
-                    "not shown ('all' shows them)"
-                }
-            );
-        }
-        emit(line, ctx, &total);
+        let filter = crate::views::LeaseFilter {
+            duid: filter,
+            sw_if_index: (sw_if_index != DHCP6_SERVER_NO_INTERFACE).then_some(sw_if_index),
+            all,
+        };
+        emit_all(
+            line,
+            ctx,
+            crate::views::leases(shard.leases().map(|(_, l)| l), &filter, now),
+        );
     })
 }
 
@@ -1390,29 +1306,7 @@ pub extern "C" fn dhcp6_server_show_reservations(line: Dhcp6ServerLineFn, ctx: *
         let Some(config) = CONFIG.load() else {
             return emit(line, ctx, "0 reservations");
         };
-        let table = config.reservations();
-        let mut rows: Vec<String> = table
-            .iter()
-            .map(|(id, r)| {
-                let mut row = id.to_string();
-                if let Some(a) = r.address {
-                    row += &format!(" address {a}");
-                }
-                if let Some((p, l)) = r.prefix {
-                    row += &format!(" prefix {p}/{l}");
-                }
-                row
-            })
-            .collect();
-        rows.sort();
-        for row in &rows {
-            emit(line, ctx, row);
-        }
-        let from = config
-            .reservations_file()
-            .map(|f| format!(" (file {f})"))
-            .unwrap_or_default();
-        emit(line, ctx, &format!("{} reservations{from}", rows.len()));
+        emit_all(line, ctx, crate::views::reservations(config));
     })
 }
 

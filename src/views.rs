@@ -1,0 +1,225 @@
+//! What the `show dhcp6-server ...` commands print, as lines of text, made
+//! from the configuration and the lease engine (the FFI layer only hands
+//! the lines to VPP's CLI).
+
+use crate::config::ServerConfig;
+use crate::duid::Duid;
+use crate::leases::{format_lease, LeaseView, Time};
+use crate::limits::{Limits, RateLimit};
+
+/// `show dhcp6-server`'s limits line.
+pub fn limits(l: &Limits) -> String {
+    let rate = |r: RateLimit| {
+        if r.is_set() {
+            format!("{}/s burst {}", r.rate, r.burst)
+        } else {
+            "off".to_string()
+        }
+    };
+    let cap = |n: u32| {
+        if n > 0 {
+            n.to_string()
+        } else {
+            "off".to_string()
+        }
+    };
+    format!(
+        "  limits: interface-rate {} client-rate {} client-leases {} interface-leases {}",
+        rate(l.interface),
+        rate(l.client),
+        cap(l.client_leases),
+        cap(l.interface_leases)
+    )
+}
+
+/// `show dhcp6-server links`: each link with its pools (and their stats
+/// index) and options, then the holds and the server-wide options.
+pub fn links(config: &ServerConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if config.links().is_empty() {
+        out.push("no links configured".to_string());
+    }
+    for l in config.links() {
+        let (t1, t2) = l.timers();
+        out.push(format!(
+            "link {}/{}: preferred-lifetime {} valid-lifetime {} t1 {} t2 {} rapid-commit {}{}",
+            l.prefix,
+            l.prefix_len,
+            l.preferred_lifetime,
+            l.valid_lifetime,
+            t1,
+            t2,
+            if l.rapid_commit { "yes" } else { "no" },
+            l.preference
+                .map(|p| format!(" preference {p}"))
+                .unwrap_or_default()
+        ));
+        for (n, p) in l.pool_positions().zip(&l.pools) {
+            out.push(format!("  pool {p} (stats /dhcp6-server/pool/{n})"));
+        }
+        for o in l.options.iter() {
+            out.push(format!("  option {} {}", o.kind.name(), o.text));
+        }
+    }
+    out.push(format!(
+        "offer-hold {}s, decline-hold {}s",
+        config.offer_hold(),
+        config.decline_hold()
+    ));
+    for o in config.options().iter() {
+        out.push(format!("server-wide option {} {}", o.kind.name(), o.text));
+    }
+    out
+}
+
+/// `show dhcp6-server reservations`: sorted rows, then the count (and the
+/// file they came from).
+pub fn reservations(config: &ServerConfig) -> Vec<String> {
+    let mut rows: Vec<String> = config
+        .reservations()
+        .iter()
+        .map(|(id, r)| {
+            let mut row = id.to_string();
+            if let Some(a) = r.address {
+                row += &format!(" address {a}");
+            }
+            if let Some((p, l)) = r.prefix {
+                row += &format!(" prefix {p}/{l}");
+            }
+            row
+        })
+        .collect();
+    rows.sort();
+    let from = config
+        .reservations_file()
+        .map(|f| format!(" (file {f})"))
+        .unwrap_or_default();
+    let total = format!("{} reservations{from}", rows.len());
+    rows.push(total);
+    rows
+}
+
+/// Which leases `show dhcp6-server leases` lists.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseFilter {
+    pub duid: Option<Duid>,
+    /// Only the leases of clients served on this interface.
+    pub sw_if_index: Option<u32>,
+    /// Free leases too (kept for their last client until reused).
+    pub all: bool,
+}
+
+/// `show dhcp6-server leases`: the leases held (offered, bound, declined),
+/// or with `all` free ones too, then a line counting them.
+pub fn leases(
+    leases: impl Iterator<Item = LeaseView>,
+    filter: &LeaseFilter,
+    now: Time,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut held, mut free) = (0, 0);
+    for l in leases {
+        if (filter.duid.is_some() && l.duid != filter.duid)
+            || filter.sw_if_index.is_some_and(|i| l.sw_if_index != i)
+        {
+            continue;
+        }
+        if l.is_held() {
+            held += 1;
+        } else {
+            free += 1;
+            if !filter.all {
+                continue;
+            }
+        }
+        out.push(format_lease(&l, now));
+    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut total = format!("{held} lease{} held", plural(held));
+    if free > 0 {
+        total += &format!(
+            ", {free} free one{} {}",
+            plural(free),
+            if filter.all {
+                "shown"
+            } else {
+                "not shown ('all' shows them)"
+            }
+        );
+    }
+    out.push(total);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leases::{IaKind, LeaseState};
+
+    fn lease(n: u8, state: LeaseState, sw_if_index: u32) -> LeaseView {
+        LeaseView {
+            duid: Some(Duid::from_bytes(&[0, 4, n]).unwrap()),
+            iaid: 1,
+            kind: IaKind::Na,
+            resource: 0x2001_0db8 << 96 | u128::from(n),
+            len: 128,
+            state,
+            preferred_until: 100,
+            valid_until: 200,
+            route: None,
+            sw_if_index,
+        }
+    }
+
+    #[test]
+    fn leases_lists_held_ones_and_counts_free_ones_apart() {
+        let all = [
+            lease(1, LeaseState::Bound, 1),
+            lease(2, LeaseState::Free, 1),
+            lease(3, LeaseState::Offered, 2),
+            lease(4, LeaseState::Declined, 1),
+        ];
+        let out = leases(all.iter().cloned(), &LeaseFilter::default(), 50);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(
+            out[3],
+            "3 leases held, 1 free one not shown ('all' shows them)"
+        );
+        assert!(!out.iter().any(|l| l.contains(" free IA_NA")));
+        let shown = LeaseFilter {
+            all: true,
+            ..LeaseFilter::default()
+        };
+        let out = leases(all.iter().cloned(), &shown, 50);
+        assert_eq!(out.last().unwrap(), "3 leases held, 1 free one shown");
+        assert!(out.iter().any(|l| l.contains(" free IA_NA")));
+        let on_2 = LeaseFilter {
+            sw_if_index: Some(2),
+            ..LeaseFilter::default()
+        };
+        assert_eq!(
+            leases(all.iter().cloned(), &on_2, 50).last().unwrap(),
+            "1 lease held"
+        );
+        let one = LeaseFilter {
+            duid: Some(Duid::from_bytes(&[0, 4, 4]).unwrap()),
+            ..LeaseFilter::default()
+        };
+        let out = leases(all.iter().cloned(), &one, 50);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].contains(" declined IA_NA"), "{out:?}");
+    }
+
+    #[test]
+    fn limits_say_off_for_what_is_not_set() {
+        let mut l = crate::limits::DEFAULT_LIMITS;
+        l.interface = RateLimit { rate: 0, burst: 0 };
+        l.client_leases = 0;
+        let line = limits(&l);
+        assert!(
+            line.starts_with("  limits: interface-rate off client-rate "),
+            "{line}"
+        );
+        assert!(line.contains("client-leases off"), "{line}");
+    }
+}
