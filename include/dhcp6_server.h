@@ -64,6 +64,8 @@
  */
 #define DHCP6_SERVER_NO_INTERFACE UINT32_MAX
 
+#define CAPACITY 4096
+
 /**
  * "Unset" for the optional numbers of `Dhcp6ServerLinkParameters`.
  */
@@ -86,8 +88,6 @@
  * under it as well as under its own type (Advertise, Reply).
  */
 #define DHCP6_SERVER_STAT_RELAY_REPLY 13
-
-#define CAPACITY 4096
 
 /**
  * Events kept between two hand-overs; more are counted as dropped.
@@ -191,6 +191,25 @@
 #define INF_MAX_RT 83
 
 /**
+ * Result of a configuration call.
+ */
+typedef enum {
+  DHCP6_SERVER_STATUS_OK = 0,
+  /**
+   * A value was refused; the message says which and why.
+   */
+  DHCP6_SERVER_STATUS_INVALID_VALUE = 1,
+  /**
+   * The interface is not enabled for DHCPv6 service.
+   */
+  DHCP6_SERVER_STATUS_NOT_ENABLED = 2,
+  /**
+   * A bug: a panic was caught; nothing was changed.
+   */
+  DHCP6_SERVER_STATUS_INTERNAL_ERROR = 3,
+} Dhcp6ServerStatus;
+
+/**
  * One outcome per packet. The discriminant is the node's error index.
  */
 enum Dhcp6ServerCounter
@@ -234,23 +253,34 @@ typedef uint32_t Dhcp6ServerCounter;
 #endif // __STDC_VERSION__ >= 202311L
 
 /**
- * Result of a configuration call.
+ * A lease event for API subscribers.
  */
-typedef enum {
-  DHCP6_SERVER_STATUS_OK = 0,
+typedef struct {
   /**
-   * A value was refused; the message says which and why.
+   * 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
    */
-  DHCP6_SERVER_STATUS_INVALID_VALUE = 1,
-  /**
-   * The interface is not enabled for DHCPv6 service.
-   */
-  DHCP6_SERVER_STATUS_NOT_ENABLED = 2,
-  /**
-   * A bug: a panic was caught; nothing was changed.
-   */
-  DHCP6_SERVER_STATUS_INTERNAL_ERROR = 3,
-} Dhcp6ServerStatus;
+  uint8_t kind;
+  bool is_prefix;
+  uint8_t resource[16];
+  uint8_t prefix_len;
+  uint32_t iaid;
+  uint8_t duid_len;
+  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
+  uint32_t valid_left;
+  uint32_t sw_if_index;
+} Dhcp6ServerLeaseEvent;
+
+typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *event);
+
+/**
+ * Settings of one interface; an all-zero address means "the default".
+ */
+typedef struct {
+  uint8_t reply_from[16];
+  uint8_t link_address[16];
+  bool accept_multicast;
+  bool accept_unicast;
+} Dhcp6ServerInterfaceSettings;
 
 /**
  * What VPP knows of the receiving interface; all-zero addresses mean none.
@@ -262,6 +292,126 @@ typedef struct {
   uint8_t first_global[16];
   uint32_t fib_index;
 } Dhcp6ServerInterfaceFacts;
+
+/**
+ * The lease file's figures for the stats segment.
+ */
+typedef struct {
+  /**
+   * Slots whose disk space is reserved (leases that can be kept now).
+   */
+  uint64_t reserved;
+  /**
+   * Slots the file can grow to.
+   */
+  uint64_t capacity;
+  /**
+   * Slots in use (highest index + 1).
+   */
+  uint64_t used;
+  /**
+   * Leases refused because the file could not keep them.
+   */
+  uint64_t refused;
+  /**
+   * Failed write-backs to disk (msync).
+   */
+  uint64_t flush_failures;
+} Dhcp6ServerLeaseFileGauges;
+
+/**
+ * Receives one line of text (NUL-terminated) of a view.
+ */
+typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
+
+/**
+ * A change to VPP's FIB: route a delegated prefix (`add`) or stop.
+ */
+typedef struct {
+  bool add;
+  uint8_t prefix[16];
+  uint8_t prefix_len;
+  uint8_t next_hop[16];
+  /**
+   * Next hop's interface; `DHCP6_SERVER_NO_INTERFACE`: resolve recursively.
+   */
+  uint32_t sw_if_index;
+  uint32_t fib_index;
+} Dhcp6ServerRouteOp;
+
+/**
+ * Applies one route change; returns false if it could not (e.g. the
+ * next hop's interface does not exist yet).
+ */
+typedef bool (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
+
+/**
+ * One lease, for the binary API's lease dump.
+ */
+typedef struct {
+  /**
+   * Address, or the delegated prefix's first address.
+   */
+  uint8_t resource[16];
+  uint8_t prefix_len;
+  bool is_prefix;
+  /**
+   * 1 offered, 2 bound, 3 declined, 4 free (released or expired).
+   */
+  uint8_t state;
+  uint32_t iaid;
+  uint8_t duid_len;
+  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
+  uint32_t preferred_left;
+  uint32_t valid_left;
+  /**
+   * Interface the client was last served on, or `DHCP6_SERVER_NO_INTERFACE`.
+   */
+  uint32_t sw_if_index;
+  bool routed;
+  uint8_t next_hop[16];
+} Dhcp6ServerLease;
+
+typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
+
+/**
+ * Link parameters; `DHCP6_SERVER_UNSET` leaves a value as it is (or at its
+ * default for a new link). `rapid_commit`: 0 no, 1 yes, other: unset.
+ */
+typedef struct {
+  uint32_t preferred_lifetime;
+  uint32_t valid_lifetime;
+  uint32_t t1;
+  uint32_t t2;
+  uint32_t rapid_commit;
+  uint32_t preference;
+} Dhcp6ServerLinkParameters;
+
+/**
+ * An address range (`is_prefix_pool` false: `first`..`last`) or a prefix
+ * pool (`prefix`/`prefix_len` carved into /`delegated_len`).
+ */
+typedef struct {
+  bool is_prefix_pool;
+  uint8_t first[16];
+  uint8_t last[16];
+  uint8_t prefix[16];
+  uint8_t prefix_len;
+  uint8_t delegated_len;
+} Dhcp6ServerPool;
+
+/**
+ * Flood limits; a negative value leaves that limit as it is, 0 turns it
+ * off. Refused as a whole (nothing changes) if any value is out of range.
+ */
+typedef struct {
+  int64_t interface_rate;
+  int64_t interface_burst;
+  int64_t client_rate;
+  int64_t client_burst;
+  int64_t client_leases;
+  int64_t interface_leases;
+} Dhcp6ServerLimits;
 
 /**
  * Where a reply goes.
@@ -346,198 +496,41 @@ typedef struct {
   Dhcp6ServerPacketSummary summary;
 } Dhcp6ServerPacket;
 
-/**
- * Settings of one interface; an all-zero address means "the default".
- */
-typedef struct {
-  uint8_t reply_from[16];
-  uint8_t link_address[16];
-  bool accept_multicast;
-  bool accept_unicast;
-} Dhcp6ServerInterfaceSettings;
-
-/**
- * Link parameters; `DHCP6_SERVER_UNSET` leaves a value as it is (or at its
- * default for a new link). `rapid_commit`: 0 no, 1 yes, other: unset.
- */
-typedef struct {
-  uint32_t preferred_lifetime;
-  uint32_t valid_lifetime;
-  uint32_t t1;
-  uint32_t t2;
-  uint32_t rapid_commit;
-  uint32_t preference;
-} Dhcp6ServerLinkParameters;
-
-/**
- * An address range (`is_prefix_pool` false: `first`..`last`) or a prefix
- * pool (`prefix`/`prefix_len` carved into /`delegated_len`).
- */
-typedef struct {
-  bool is_prefix_pool;
-  uint8_t first[16];
-  uint8_t last[16];
-  uint8_t prefix[16];
-  uint8_t prefix_len;
-  uint8_t delegated_len;
-} Dhcp6ServerPool;
-
-/**
- * Flood limits; a negative value leaves that limit as it is, 0 turns it
- * off. Refused as a whole (nothing changes) if any value is out of range.
- */
-typedef struct {
-  int64_t interface_rate;
-  int64_t interface_burst;
-  int64_t client_rate;
-  int64_t client_burst;
-  int64_t client_leases;
-  int64_t interface_leases;
-} Dhcp6ServerLimits;
-
-/**
- * Receives one line of text (NUL-terminated) of a view.
- */
-typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
-
-/**
- * A change to VPP's FIB: route a delegated prefix (`add`) or stop.
- */
-typedef struct {
-  bool add;
-  uint8_t prefix[16];
-  uint8_t prefix_len;
-  uint8_t next_hop[16];
-  /**
-   * Next hop's interface; `DHCP6_SERVER_NO_INTERFACE`: resolve recursively.
-   */
-  uint32_t sw_if_index;
-  uint32_t fib_index;
-} Dhcp6ServerRouteOp;
-
-/**
- * Applies one route change; returns false if it could not (e.g. the
- * next hop's interface does not exist yet).
- */
-typedef bool (*Dhcp6ServerRouteFn)(void *ctx, const Dhcp6ServerRouteOp *op);
-
-/**
- * One lease, for the binary API's lease dump.
- */
-typedef struct {
-  /**
-   * Address, or the delegated prefix's first address.
-   */
-  uint8_t resource[16];
-  uint8_t prefix_len;
-  bool is_prefix;
-  /**
-   * 1 offered, 2 bound, 3 declined, 4 free (released or expired).
-   */
-  uint8_t state;
-  uint32_t iaid;
-  uint8_t duid_len;
-  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
-  uint32_t preferred_left;
-  uint32_t valid_left;
-  /**
-   * Interface the client was last served on, or `DHCP6_SERVER_NO_INTERFACE`.
-   */
-  uint32_t sw_if_index;
-  bool routed;
-  uint8_t next_hop[16];
-} Dhcp6ServerLease;
-
-typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
-
-/**
- * The lease file's figures for the stats segment.
- */
-typedef struct {
-  /**
-   * Slots whose disk space is reserved (leases that can be kept now).
-   */
-  uint64_t reserved;
-  /**
-   * Slots the file can grow to.
-   */
-  uint64_t capacity;
-  /**
-   * Slots in use (highest index + 1).
-   */
-  uint64_t used;
-  /**
-   * Leases refused because the file could not keep them.
-   */
-  uint64_t refused;
-  /**
-   * Failed write-backs to disk (msync).
-   */
-  uint64_t flush_failures;
-} Dhcp6ServerLeaseFileGauges;
-
-/**
- * A lease event for API subscribers.
- */
-typedef struct {
-  /**
-   * 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
-   */
-  uint8_t kind;
-  bool is_prefix;
-  uint8_t resource[16];
-  uint8_t prefix_len;
-  uint32_t iaid;
-  uint8_t duid_len;
-  uint8_t duid[DHCP6_SERVER_MAX_DUID_LEN];
-  uint32_t valid_left;
-  uint32_t sw_if_index;
-} Dhcp6ServerLeaseEvent;
-
-typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *event);
-
 
 
 
 
 /**
- * Handles the `n` packets of a frame, in order, filling in each one's
- * outcome (a packet with a NULL `frame` was refused by the shim: only its
- * summary is cleared). `now` is wall-clock seconds (lease times are kept
- * in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
- * While a packet is served, the lease-engine memory of the packets a few
- * places behind it is prefetched (VPP's dual/quad-loop idea, across the
- * lookups of the lease engine).
- *
- * Must run on the lease engine's owner thread (the shim hands packets
- * over to it); never blocks or locks, and allocates only when a new lease
- * grows a lease-engine table past what was reserved (see `leases`).
+ * Changes whenever the set of pools changes (the gauges are then made anew).
  */
-void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets,
-                                 uint32_t n,
-                                 uint32_t now,
-                                 uint64_t now_ms);
+uint32_t dhcp6_server_pool_gauges_generation(void);
 
 /**
- * Counter name (stats segment) as a static C string; NULL past the end.
+ * Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
  */
-const char *dhcp6_server_counter_name(uint32_t index);
+uint32_t dhcp6_server_pool_gauges_count(void);
 
 /**
- * Counter description (`show errors`) as a static C string; NULL past the end.
+ * Leases in use (offered, bound, declined) and size of pool `i`.
  */
-const char *dhcp6_server_counter_description(uint32_t index);
+bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
 
 /**
- * Counter severity as VPP's `vl_counter_severity_e` value (0 error, 1 warn,
- * 2 info).
+ * Starts (or stops) recording lease events: while nobody subscribed the
+ * lease engine records none. Main thread, barrier held.
  */
-uint32_t dhcp6_server_counter_severity(uint32_t index);
+void dhcp6_server_events_want(bool wanted);
 
 /**
- * RFC 8415 name of a message type ("Information-request"), or "unknown".
+ * Hands every lease event waiting in the ring to `each`; main thread, no
+ * barrier needed. Returns how many.
  */
-const char *dhcp6_server_message_type_name(uint8_t msg_type);
+uint32_t dhcp6_server_events_drain(uint32_t now, Dhcp6ServerLeaseEventFn each, void *ctx);
+
+/**
+ * Lease events dropped because the ring was full (since start).
+ */
+uint64_t dhcp6_server_events_dropped(void);
 
 /**
  * Checks settings for an interface without changing anything. `mac` is the
@@ -581,6 +574,223 @@ void dhcp6_server_interface_effective(const Dhcp6ServerInterfaceSettings *settin
                                       const Dhcp6ServerInterfaceFacts *facts,
                                       uint8_t (*reply_from)[16],
                                       uint8_t (*link_address)[16]);
+
+/**
+ * Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
+ * and flush interval (0: unchanged). Refused once the file is open: the
+ * lease file is chosen before serving starts.
+ */
+Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
+                                               int64_t capacity,
+                                               int64_t flush_interval,
+                                               char *error,
+                                               size_t error_len);
+
+/**
+ * Opens the configured lease file and restores its leases (routes of
+ * delegated prefixes are queued for the maintenance pass). Main thread,
+ * before packets flow. Returns the number restored, or -1 on error: then
+ * no lease is given until a lease file is open (none could be kept).
+ */
+int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
+
+/**
+ * The lease file's next line for VPP's log (space, flushes, path), false
+ * when there is none. Main thread, each maintenance pass.
+ */
+bool dhcp6_server_lease_store_message(char *buf, size_t len);
+
+/**
+ * Fills in the lease file's figures. Main thread.
+ */
+void dhcp6_server_lease_file_gauges(Dhcp6ServerLeaseFileGauges *out);
+
+/**
+ * Lines saying where leases are kept and how the file is doing.
+ */
+void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
+
+/**
+ * Deletes the lease of an address or delegated prefix (given by its first
+ * address): the resource is free again at once.
+ */
+Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
+                                            char *error,
+                                            size_t error_len);
+
+/**
+ * Deletes every lease; returns how many there were.
+ */
+size_t dhcp6_server_leases_clear(void);
+
+/**
+ * Whether the maintenance pass has work at `now`: route changes waiting,
+ * a lease due, or the lease file to write anew. Any thread; reads
+ * atomics, never the shard.
+ */
+bool dhcp6_server_maintenance_due(uint32_t now);
+
+/**
+ * The maintenance pass: ends what is due at `now`, hands every pending
+ * route change to `apply` (one that fails is retried at later passes, see
+ * `Shard::apply_route_ops`), and writes the lease file anew if it was
+ * deleted or replaced. Main thread, worker barrier held. Returns the
+ * number of route changes.
+ */
+uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
+
+/**
+ * Hands every lease (of one interface and/or one DUID when given) to
+ * `each`; returns how many. Main thread, barrier held.
+ */
+uint32_t dhcp6_server_leases_walk(uint32_t now,
+                                  uint32_t sw_if_index,
+                                  const uint8_t *duid,
+                                  size_t duid_len,
+                                  Dhcp6ServerLeaseFn each,
+                                  void *ctx);
+
+/**
+ * Writes every bound and declined lease to `path` in Kea's memfile lease6
+ * CSV format (written beside, then renamed over). `*count`: rows written.
+ */
+Dhcp6ServerStatus dhcp6_server_leases_export(const char *path,
+                                             uint32_t now,
+                                             uint32_t *count,
+                                             char *error,
+                                             size_t error_len);
+
+/**
+ * Adds the leases of a Kea memfile lease6 CSV file that are still valid;
+ * a lease whose address another client holds here is refused. On a
+ * malformed file nothing is imported.
+ */
+Dhcp6ServerStatus dhcp6_server_leases_import(const char *path,
+                                             uint32_t now,
+                                             uint32_t *imported,
+                                             uint32_t *refused,
+                                             char *error,
+                                             size_t error_len);
+
+/**
+ * Creates a link (identified by prefix/len) or changes its parameters.
+ */
+Dhcp6ServerStatus dhcp6_server_link_set(const uint8_t (*prefix)[16],
+                                        uint8_t prefix_len,
+                                        const Dhcp6ServerLinkParameters *params,
+                                        char *error,
+                                        size_t error_len);
+
+Dhcp6ServerStatus dhcp6_server_link_remove(const uint8_t (*prefix)[16],
+                                           uint8_t prefix_len,
+                                           char *error,
+                                           size_t error_len);
+
+/**
+ * Adds (`add`) or removes a pool of a link.
+ */
+Dhcp6ServerStatus dhcp6_server_pool_add_del(const uint8_t (*prefix)[16],
+                                            uint8_t prefix_len,
+                                            const Dhcp6ServerPool *pool,
+                                            bool add,
+                                            char *error,
+                                            size_t error_len);
+
+/**
+ * Sets how long offers and declined addresses are held, in seconds
+ * (negative: unchanged; 0 is refused).
+ */
+Dhcp6ServerStatus dhcp6_server_set_holds(int64_t offer,
+                                         int64_t decline,
+                                         char *error,
+                                         size_t error_len);
+
+/**
+ * Sets the flood limits (see `Dhcp6ServerLimits`).
+ */
+Dhcp6ServerStatus dhcp6_server_set_limits(const Dhcp6ServerLimits *limits,
+                                          char *error,
+                                          size_t error_len);
+
+/**
+ * Sets an option by name ("sntp-servers", "ntp-servers",
+ * "information-refresh-time", "sol-max-rt", "inf-max-rt", "dns-servers",
+ * "domain-search") from text; NULL or "none" clears it. `link_prefix` NULL:
+ * server-wide; else for that link.
+ */
+Dhcp6ServerStatus dhcp6_server_option_set(const uint8_t (*link_prefix)[16],
+                                          uint8_t link_len,
+                                          const char *name,
+                                          const char *value,
+                                          char *error,
+                                          size_t error_len);
+
+/**
+ * Adds or replaces a reservation: `id` in DHCPKit notation ("duid:...",
+ * "interface-id-str:...", ...), `address` and `prefix` as text (empty or
+ * NULL for none).
+ */
+Dhcp6ServerStatus dhcp6_server_reservation_add(const char *id,
+                                               const char *address,
+                                               const char *prefix,
+                                               char *error,
+                                               size_t error_len);
+
+Dhcp6ServerStatus dhcp6_server_reservation_del(const char *id, char *error, size_t error_len);
+
+/**
+ * Replaces all reservations with a DHCPKit CSV file (`path` NULL: the file
+ * loaded last). On any error nothing changes. `*count` gets the number.
+ */
+Dhcp6ServerStatus dhcp6_server_reservations_load(const char *path,
+                                                 uint32_t *count,
+                                                 char *error,
+                                                 size_t error_len);
+
+/**
+ * Handles the `n` packets of a frame, in order, filling in each one's
+ * outcome (a packet with a NULL `frame` was refused by the shim: only its
+ * summary is cleared). `now` is wall-clock seconds (lease times are kept
+ * in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
+ * While a packet is served, the lease-engine memory of the packets a few
+ * places behind it is prefetched (VPP's dual/quad-loop idea, across the
+ * lookups of the lease engine).
+ *
+ * Must run on the lease engine's owner thread (the shim hands packets
+ * over to it); never blocks or locks, and allocates only when a new lease
+ * grows a lease-engine table past what was reserved (see `leases`).
+ */
+void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets,
+                                 uint32_t n,
+                                 uint32_t now,
+                                 uint64_t now_ms);
+
+/**
+ * Counter name (stats segment) as a static C string; NULL past the end.
+ */
+const char *dhcp6_server_counter_name(uint32_t index);
+
+/**
+ * Counter description (`show errors`) as a static C string; NULL past the end.
+ */
+const char *dhcp6_server_counter_description(uint32_t index);
+
+/**
+ * Counter severity as VPP's `vl_counter_severity_e` value (0 error, 1 warn,
+ * 2 info).
+ */
+uint32_t dhcp6_server_counter_severity(uint32_t index);
+
+/**
+ * RFC 8415 name of a message type ("Information-request"), or "unknown".
+ */
+const char *dhcp6_server_message_type_name(uint8_t msg_type);
+
+/**
+ * The stats segment name of a message type ("solicit", "relay-forward",
+ * "other"), as a static C string.
+ */
+const char *dhcp6_server_message_type_stat_name(uint8_t msg_type);
 
 /**
  * Sets the server DUID from hex text ("00:03:00:01:..."); NULL or "auto"
@@ -639,46 +849,6 @@ Dhcp6ServerStatus dhcp6_server_set_domain_search(const char *names, char *error,
 size_t dhcp6_server_get_domain_search(char *out, size_t len);
 
 /**
- * Creates a link (identified by prefix/len) or changes its parameters.
- */
-Dhcp6ServerStatus dhcp6_server_link_set(const uint8_t (*prefix)[16],
-                                        uint8_t prefix_len,
-                                        const Dhcp6ServerLinkParameters *params,
-                                        char *error,
-                                        size_t error_len);
-
-Dhcp6ServerStatus dhcp6_server_link_remove(const uint8_t (*prefix)[16],
-                                           uint8_t prefix_len,
-                                           char *error,
-                                           size_t error_len);
-
-/**
- * Adds (`add`) or removes a pool of a link.
- */
-Dhcp6ServerStatus dhcp6_server_pool_add_del(const uint8_t (*prefix)[16],
-                                            uint8_t prefix_len,
-                                            const Dhcp6ServerPool *pool,
-                                            bool add,
-                                            char *error,
-                                            size_t error_len);
-
-/**
- * Sets how long offers and declined addresses are held, in seconds
- * (negative: unchanged; 0 is refused).
- */
-Dhcp6ServerStatus dhcp6_server_set_holds(int64_t offer,
-                                         int64_t decline,
-                                         char *error,
-                                         size_t error_len);
-
-/**
- * Sets the flood limits (see `Dhcp6ServerLimits`).
- */
-Dhcp6ServerStatus dhcp6_server_set_limits(const Dhcp6ServerLimits *limits,
-                                          char *error,
-                                          size_t error_len);
-
-/**
  * Prints the flood limits in force, one line.
  */
 void dhcp6_server_show_limits(Dhcp6ServerLineFn line, void *ctx);
@@ -702,178 +872,8 @@ void dhcp6_server_show_leases(uint32_t now,
                               void *ctx);
 
 /**
- * Deletes the lease of an address or delegated prefix (given by its first
- * address): the resource is free again at once.
- */
-Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
-                                            char *error,
-                                            size_t error_len);
-
-/**
- * Deletes every lease; returns how many there were.
- */
-size_t dhcp6_server_leases_clear(void);
-
-/**
- * Whether the maintenance pass has work at `now`: route changes waiting,
- * a lease due, or the lease file to write anew. Any thread; reads
- * atomics, never the shard.
- */
-bool dhcp6_server_maintenance_due(uint32_t now);
-
-/**
- * The maintenance pass: ends what is due at `now`, hands every pending
- * route change to `apply` (one that fails is retried at later passes, see
- * `Shard::apply_route_ops`), and writes the lease file anew if it was
- * deleted or replaced. Main thread, worker barrier held. Returns the
- * number of route changes.
- */
-uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
-
-/**
- * Sets an option by name ("sntp-servers", "ntp-servers",
- * "information-refresh-time", "sol-max-rt", "inf-max-rt", "dns-servers",
- * "domain-search") from text; NULL or "none" clears it. `link_prefix` NULL:
- * server-wide; else for that link.
- */
-Dhcp6ServerStatus dhcp6_server_option_set(const uint8_t (*link_prefix)[16],
-                                          uint8_t link_len,
-                                          const char *name,
-                                          const char *value,
-                                          char *error,
-                                          size_t error_len);
-
-/**
- * Adds or replaces a reservation: `id` in DHCPKit notation ("duid:...",
- * "interface-id-str:...", ...), `address` and `prefix` as text (empty or
- * NULL for none).
- */
-Dhcp6ServerStatus dhcp6_server_reservation_add(const char *id,
-                                               const char *address,
-                                               const char *prefix,
-                                               char *error,
-                                               size_t error_len);
-
-Dhcp6ServerStatus dhcp6_server_reservation_del(const char *id, char *error, size_t error_len);
-
-/**
- * Replaces all reservations with a DHCPKit CSV file (`path` NULL: the file
- * loaded last). On any error nothing changes. `*count` gets the number.
- */
-Dhcp6ServerStatus dhcp6_server_reservations_load(const char *path,
-                                                 uint32_t *count,
-                                                 char *error,
-                                                 size_t error_len);
-
-/**
  * Prints the reservations, one line each.
  */
 void dhcp6_server_show_reservations(Dhcp6ServerLineFn line, void *ctx);
-
-/**
- * Hands every lease (of one interface and/or one DUID when given) to
- * `each`; returns how many. Main thread, barrier held.
- */
-uint32_t dhcp6_server_leases_walk(uint32_t now,
-                                  uint32_t sw_if_index,
-                                  const uint8_t *duid,
-                                  size_t duid_len,
-                                  Dhcp6ServerLeaseFn each,
-                                  void *ctx);
-
-/**
- * Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
- * and flush interval (0: unchanged). Refused once the file is open: the
- * lease file is chosen before serving starts.
- */
-Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
-                                               int64_t capacity,
-                                               int64_t flush_interval,
-                                               char *error,
-                                               size_t error_len);
-
-/**
- * Opens the configured lease file and restores its leases (routes of
- * delegated prefixes are queued for the maintenance pass). Main thread,
- * before packets flow. Returns the number restored, or -1 on error: then
- * no lease is given until a lease file is open (none could be kept).
- */
-int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
-
-/**
- * The lease file's next line for VPP's log (space, flushes, path), false
- * when there is none. Main thread, each maintenance pass.
- */
-bool dhcp6_server_lease_store_message(char *buf, size_t len);
-
-/**
- * Fills in the lease file's figures. Main thread.
- */
-void dhcp6_server_lease_file_gauges(Dhcp6ServerLeaseFileGauges *out);
-
-/**
- * Lines saying where leases are kept and how the file is doing.
- */
-void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
-
-/**
- * Writes every bound and declined lease to `path` in Kea's memfile lease6
- * CSV format (written beside, then renamed over). `*count`: rows written.
- */
-Dhcp6ServerStatus dhcp6_server_leases_export(const char *path,
-                                             uint32_t now,
-                                             uint32_t *count,
-                                             char *error,
-                                             size_t error_len);
-
-/**
- * Adds the leases of a Kea memfile lease6 CSV file that are still valid;
- * a lease whose address another client holds here is refused. On a
- * malformed file nothing is imported.
- */
-Dhcp6ServerStatus dhcp6_server_leases_import(const char *path,
-                                             uint32_t now,
-                                             uint32_t *imported,
-                                             uint32_t *refused,
-                                             char *error,
-                                             size_t error_len);
-
-/**
- * The stats segment name of a message type ("solicit", "relay-forward",
- * "other"), as a static C string.
- */
-const char *dhcp6_server_message_type_stat_name(uint8_t msg_type);
-
-/**
- * Changes whenever the set of pools changes (the gauges are then made anew).
- */
-uint32_t dhcp6_server_pool_gauges_generation(void);
-
-/**
- * Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
- */
-uint32_t dhcp6_server_pool_gauges_count(void);
-
-/**
- * Leases in use (offered, bound, declined) and size of pool `i`.
- */
-bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
-
-/**
- * Starts (or stops) recording lease events: while nobody subscribed the
- * lease engine records none. Main thread, barrier held.
- */
-void dhcp6_server_events_want(bool wanted);
-
-/**
- * Hands every lease event waiting in the ring to `each`; main thread, no
- * barrier needed. Returns how many.
- */
-uint32_t dhcp6_server_events_drain(uint32_t now, Dhcp6ServerLeaseEventFn each, void *ctx);
-
-/**
- * Lease events dropped because the ring was full (since start).
- */
-uint64_t dhcp6_server_events_dropped(void);
 
 #endif  /* DHCP6_SERVER_H */

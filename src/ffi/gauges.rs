@@ -1,0 +1,128 @@
+//! Pool gauges for the stats segment, and lease events for API
+//! subscribers.
+
+use super::*;
+
+/// Per configured pool (in `all_pools` order): its size and its in-use
+/// count, shared with the owner thread. Replaced on every configuration
+/// change; read by the main thread's maintenance pass without the barrier.
+pub(super) static POOL_GAUGES: std::sync::Mutex<
+    Vec<(u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>,
+> = std::sync::Mutex::new(Vec::new());
+pub(super) static POOL_GAUGES_GENERATION: AtomicU32 = AtomicU32::new(0);
+
+pub(super) fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
+    let shared = shard.pool_gauges();
+    let gauges = pools
+        .iter()
+        .filter_map(|spec| {
+            let (_, n) = shared.iter().find(|(s, _)| s == spec)?;
+            Some((u64::try_from(spec.size()).unwrap_or(u64::MAX), n.clone()))
+        })
+        .collect();
+    *POOL_GAUGES.lock().unwrap_or_else(|p| p.into_inner()) = gauges;
+    POOL_GAUGES_GENERATION.fetch_add(1, Ordering::Release);
+}
+
+/// Changes whenever the set of pools changes (the gauges are then made anew).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauges_generation() -> u32 {
+    POOL_GAUGES_GENERATION.load(Ordering::Acquire)
+}
+
+/// Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauges_count() -> u32 {
+    boundary(0, || POOL_GAUGES.lock().map_or(0, |g| g.len() as u32))
+}
+
+/// Leases in use (offered, bound, declined) and size of pool `i`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_pool_gauge(index: u32, in_use: *mut u64, total: *mut u64) -> bool {
+    boundary(false, || {
+        let Ok(g) = POOL_GAUGES.lock() else {
+            return false;
+        };
+        let Some((size, n)) = g.get(index as usize) else {
+            return false;
+        };
+        // SAFETY: NULLs checked; otherwise writable (ABI contract).
+        match unsafe { (in_use.as_mut(), total.as_mut()) } {
+            (Some(u), Some(t)) => {
+                *u = n.load(Ordering::Relaxed);
+                *t = *size;
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
+// ---------------------------------------------------------------- lease events
+
+/// A lease event for API subscribers.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLeaseEvent {
+    /// 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
+    pub kind: u8,
+    pub is_prefix: bool,
+    pub resource: [u8; 16],
+    pub prefix_len: u8,
+    pub iaid: u32,
+    pub duid_len: u8,
+    pub duid: [u8; DHCP6_SERVER_MAX_DUID_LEN],
+    pub valid_left: u32,
+    pub sw_if_index: u32,
+}
+
+pub type Dhcp6ServerLeaseEventFn =
+    Option<extern "C" fn(ctx: *mut c_void, event: *const Dhcp6ServerLeaseEvent)>;
+
+/// Starts (or stops) recording lease events: while nobody subscribed the
+/// lease engine records none. Main thread, barrier held.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_want(wanted: bool) {
+    boundary((), || {
+        event_ring();
+        // SAFETY: API handlers run on the main thread with the barrier held.
+        unsafe { SHARD.owner() }.events_wanted = wanted;
+    })
+}
+
+/// Hands every lease event waiting in the ring to `each`; main thread, no
+/// barrier needed. Returns how many.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_drain(
+    now: u32,
+    each: Dhcp6ServerLeaseEventFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        let mut n = 0;
+        while let Some(e) = event_ring().pop() {
+            let c = Dhcp6ServerLeaseEvent {
+                kind: e.kind as u8,
+                is_prefix: e.ia == crate::leases::IaKind::Pd,
+                resource: e.resource.to_be_bytes(),
+                prefix_len: e.len,
+                iaid: e.iaid,
+                duid_len: e.duid_len,
+                duid: e.duid,
+                valid_left: e.valid_until.saturating_sub(now),
+                sw_if_index: e.sw_if_index,
+            };
+            if let Some(f) = each {
+                f(ctx, &c);
+            }
+            n += 1;
+        }
+        n
+    })
+}
+
+/// Lease events dropped because the ring was full (since start).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_events_dropped() -> u64 {
+    boundary(0, || event_ring().dropped())
+}

@@ -1,0 +1,264 @@
+//! The lease file's settings, opening and status.
+
+use super::*;
+
+/// What `show dhcp6-server` says about the lease file (main thread only).
+pub(super) static STORE_STATUS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+pub(super) fn set_store_status(text: String) {
+    *STORE_STATUS.lock().unwrap_or_else(|p| p.into_inner()) = text;
+}
+
+/// Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
+/// and flush interval (0: unchanged). Refused once the file is open: the
+/// lease file is chosen before serving starts.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_set(
+    path: *const c_char,
+    capacity: i64,
+    flush_interval: i64,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer::new(error, error_len);
+    let path = read_str(path).map(str::trim).filter(|p| !p.is_empty());
+    err.guarded(|| {
+        // SAFETY: configuration calls run on the main thread, barrier held.
+        if unsafe { SHARD.owner() }.has_store() && path.is_some() {
+            return Err(ConfigError::BadOption(
+                "the lease file is open: set it in startup.conf (or before serving) and restart VPP".into(),
+            ));
+        }
+        let capacity = optional_u32(capacity, "capacity")?;
+        let flush_interval = optional_u32(flush_interval, "flush-interval")?;
+        let before = CONFIG.load().map(|c| c.lease_store().clone());
+        publish(|c| c.set_lease_store(path, capacity, flush_interval))?;
+        // Serving without the lease file it was given (it could not be
+        // opened): another path is opened now, "none" serves unpersisted.
+        // SAFETY: as above.
+        let shard = unsafe { SHARD.owner() };
+        if !STORE_OPEN_TRIED.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs() as u32);
+        match open_lease_store(now) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(old) = before {
+                    let old_path = old.path.as_deref().unwrap_or("none");
+                    let _ = publish(|c| c.set_lease_store(Some(old_path), None, None));
+                }
+                Err(ConfigError::BadOption(e))
+            }
+        }
+    })
+}
+
+/// Whether VPP has tried to open the lease file (it does when it starts
+/// serving); until then the lease-file settings only change the config.
+pub(super) static STORE_OPEN_TRIED: AtomicBool = AtomicBool::new(false);
+
+/// Opens the configured lease file and restores its leases (routes of
+/// delegated prefixes are queued for the maintenance pass). Main thread,
+/// before packets flow. Returns the number restored, or -1 on error: then
+/// no lease is given until a lease file is open (none could be kept).
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_open(
+    now: u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> i64 {
+    let err = ErrorBuffer::new(error, error_len);
+    boundary(-1, || {
+        STORE_OPEN_TRIED.store(true, Ordering::Release);
+        match open_lease_store(now) {
+            Ok(n) => n as i64,
+            Err(e) => {
+                err.write(&e);
+                -1
+            }
+        }
+    })
+}
+
+/// Opens the configured lease file, if any, and restores its leases;
+/// without one (`none`) leases are given unpersisted. On failure no lease
+/// is given (none could be kept). Main thread, barrier held or no workers.
+pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
+    let settings = CONFIG
+        .load()
+        .map(|c| c.lease_store().clone())
+        .unwrap_or_default();
+    // SAFETY: main thread before the workers run, or barrier held.
+    let shard = unsafe { SHARD.owner() };
+    let Some(path) = settings.path else {
+        shard.forgo_store();
+        set_store_status("none: leases are not persisted".into());
+        return Ok(0);
+    };
+    if shard.has_store() {
+        return Ok(0);
+    }
+    let len = crate::leases::store::file_len(settings.capacity as usize);
+    let started = std::time::Instant::now();
+    let result = lease_file::open(std::path::Path::new(&path), len)
+        .and_then(|file| shard.attach_store(Box::new(file), now));
+    // An earlier run's server DUID, unless one is configured.
+    if let Some(duid) = shard
+        .store_bytes()
+        .and_then(|b| crate::leases::store::header_duid(b))
+    {
+        let _ = CONFIG.update(|c| {
+            if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
+                c.restore_derived_duid(duid);
+            }
+            Ok::<(), ConfigError>(())
+        });
+    }
+    match result {
+        Ok(report) => {
+            note_shard_state(shard);
+            lease_file::start_threads(|| {
+                CONFIG
+                    .load()
+                    .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
+                        c.lease_store().flush_interval
+                    })
+            });
+            if report.damaged > 0 {
+                lease_file::log(format!(
+                    "{path}: {} damaged records cleared at start (unreadable: their leases are lost), {} leases restored",
+                    report.damaged, report.restored
+                ));
+            }
+            set_store_status(format!(
+                "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
+                settings.capacity,
+                settings.flush_interval,
+                report.restored,
+                started.elapsed().as_secs_f64(),
+                report.damaged,
+                report.torn,
+            ));
+            Ok(report.restored)
+        }
+        Err(e) => {
+            shard.require_store();
+            set_store_status(format!(
+                "{path}: NOT OPEN ({e}): no lease is given (none could be kept); give another path (dhcp6-server lease-file path ...), or 'none' to serve without one"
+            ));
+            Err(format!(
+                "lease file NOT OPEN: {e}: no lease is given (none could be kept)"
+            ))
+        }
+    }
+}
+
+/// The lease file's next line for VPP's log (space, flushes, path), false
+/// when there is none. Main thread, each maintenance pass.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_message(buf: *mut c_char, len: usize) -> bool {
+    boundary(false, || match lease_file::take_message() {
+        Some(text) => {
+            ErrorBuffer::new(buf, len).write(&text);
+            true
+        }
+        None => false,
+    })
+}
+
+/// The lease file's figures for the stats segment.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Dhcp6ServerLeaseFileGauges {
+    /// Slots whose disk space is reserved (leases that can be kept now).
+    pub reserved: u64,
+    /// Slots the file can grow to.
+    pub capacity: u64,
+    /// Slots in use (highest index + 1).
+    pub used: u64,
+    /// Leases refused because the file could not keep them.
+    pub refused: u64,
+    /// Failed write-backs to disk (msync).
+    pub flush_failures: u64,
+}
+
+/// Fills in the lease file's figures. Main thread.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut Dhcp6ServerLeaseFileGauges) {
+    boundary((), || {
+        let s = lease_file::status();
+        // SAFETY: main thread; the shard's counter is read between frames
+        // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
+        let refused = unsafe { SHARD.owner() }.store_refusals();
+        // SAFETY: a non-null `out` is writable (ABI contract).
+        if let Some(out) = unsafe { out.as_mut() } {
+            *out = Dhcp6ServerLeaseFileGauges {
+                reserved: s.reserved_slots as u64,
+                capacity: s.capacity as u64,
+                used: s.slots_used as u64,
+                refused,
+                flush_failures: s.flush_failures,
+            };
+        }
+    })
+}
+
+/// Lines saying where leases are kept and how the file is doing.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
+    boundary((), || {
+        let status = STORE_STATUS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if status.is_empty() {
+            let s = CONFIG
+                .load()
+                .map(|c| c.lease_store().clone())
+                .unwrap_or_default();
+            let path = s.path.unwrap_or_else(|| "none".into());
+            return emit(
+                line,
+                ctx,
+                &format!("  lease file: {path} (opens when VPP starts serving)"),
+            );
+        }
+        emit(line, ctx, &format!("  lease file: {status}"));
+        // SAFETY: views run on the main thread with the barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let s = lease_file::status();
+        if !shard.has_store() {
+            emit(
+                line,
+                ctx,
+                &format!("    leases refused: {}", shard.store_refusals()),
+            );
+            return;
+        }
+        emit(
+            line,
+            ctx,
+            &format!(
+                "    slots: {} in use, {} with disk space reserved, {} at most; leases refused for want of space: {}; failed flushes: {}",
+                s.slots_used,
+                s.reserved_slots,
+                s.capacity,
+                shard.store_refusals(),
+                s.flush_failures
+            ),
+        );
+        if s.full {
+            emit(
+                line,
+                ctx,
+                "    FULL: no disk space for more leases: new leases are refused, bound ones renew",
+            );
+        }
+        if !s.last_error.is_empty() {
+            emit(line, ctx, &format!("    last problem: {}", s.last_error));
+        }
+    })
+}

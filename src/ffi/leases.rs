@@ -1,0 +1,263 @@
+//! Leases: delete, clear, the maintenance pass (expiry, routes), the
+//! API's lease dump, Kea CSV export and import.
+
+use super::*;
+
+/// Deletes the lease of an address or delegated prefix (given by its first
+/// address): the resource is free again at once.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_delete(
+    resource: *const [u8; 16],
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer::new(error, error_len);
+    let Some(addr) = read_addr(resource) else {
+        err.write("no address given");
+        return Dhcp6ServerStatus::InvalidValue;
+    };
+    err.guarded(|| {
+        // SAFETY: configuration calls run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let bits = u128::from_be_bytes(addr.octets());
+        let index = [crate::leases::IaKind::Na, crate::leases::IaKind::Pd]
+            .into_iter()
+            .find_map(|k| shard.holder(k, bits))
+            .ok_or(ConfigError::NoSuchLease(addr))?;
+        shard.delete(index);
+        note_shard_state(shard);
+        Ok(())
+    })
+}
+
+/// Deletes every lease; returns how many there were.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_clear() -> usize {
+    // SAFETY: configuration calls run on the main thread, barrier held.
+    boundary(0, || {
+        // SAFETY: as above.
+        let shard = unsafe { SHARD.owner() };
+        let n = shard.clear();
+        note_shard_state(shard);
+        n
+    })
+}
+
+/// A change to VPP's FIB: route a delegated prefix (`add`) or stop.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerRouteOp {
+    pub add: bool,
+    pub prefix: [u8; 16],
+    pub prefix_len: u8,
+    pub next_hop: [u8; 16],
+    /// Next hop's interface; `DHCP6_SERVER_NO_INTERFACE`: resolve recursively.
+    pub sw_if_index: u32,
+    pub fib_index: u32,
+}
+
+/// Applies one route change; returns false if it could not (e.g. the
+/// next hop's interface does not exist yet).
+pub type Dhcp6ServerRouteFn =
+    Option<extern "C" fn(ctx: *mut c_void, op: *const Dhcp6ServerRouteOp) -> bool>;
+
+/// Whether the maintenance pass has work at `now`: route changes waiting,
+/// a lease due, or the lease file to write anew. Any thread; reads
+/// atomics, never the shard.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_maintenance_due(now: u32) -> bool {
+    ROUTES_PENDING.load(Ordering::Acquire)
+        || NEXT_EXPIRY.load(Ordering::Acquire) <= now
+        || lease_file::is_lost()
+}
+
+/// The maintenance pass: ends what is due at `now`, hands every pending
+/// route change to `apply` (one that fails is retried at later passes, see
+/// `Shard::apply_route_ops`), and writes the lease file anew if it was
+/// deleted or replaced. Main thread, worker barrier held. Returns the
+/// number of route changes.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_maintain(
+    now: u32,
+    apply: Dhcp6ServerRouteFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        // SAFETY: main thread with the barrier held (function contract).
+        let shard = unsafe { SHARD.owner() };
+        shard.expire(now);
+        let n = shard.apply_route_ops(|op| {
+            let c = Dhcp6ServerRouteOp {
+                add: op.add,
+                prefix: op.prefix.to_be_bytes(),
+                prefix_len: op.len,
+                next_hop: op.via.next_hop.to_be_bytes(),
+                sw_if_index: op.via.sw_if_index,
+                fib_index: op.via.fib_index,
+            };
+            apply.is_some_and(|f| f(ctx, &c))
+        });
+        lease_file::rehome_if_lost();
+        note_shard_state(shard);
+        n
+    })
+}
+
+/// One lease, for the binary API's lease dump.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Dhcp6ServerLease {
+    /// Address, or the delegated prefix's first address.
+    pub resource: [u8; 16],
+    pub prefix_len: u8,
+    pub is_prefix: bool,
+    /// 1 offered, 2 bound, 3 declined, 4 free (released or expired).
+    pub state: u8,
+    pub iaid: u32,
+    pub duid_len: u8,
+    pub duid: [u8; DHCP6_SERVER_MAX_DUID_LEN],
+    pub preferred_left: u32,
+    pub valid_left: u32,
+    /// Interface the client was last served on, or `DHCP6_SERVER_NO_INTERFACE`.
+    pub sw_if_index: u32,
+    pub routed: bool,
+    pub next_hop: [u8; 16],
+}
+
+pub type Dhcp6ServerLeaseFn =
+    Option<extern "C" fn(ctx: *mut c_void, lease: *const Dhcp6ServerLease)>;
+
+/// Hands every lease (of one interface and/or one DUID when given) to
+/// `each`; returns how many. Main thread, barrier held.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_walk(
+    now: u32,
+    sw_if_index: u32,
+    duid: *const u8,
+    duid_len: usize,
+    each: Dhcp6ServerLeaseFn,
+    ctx: *mut c_void,
+) -> u32 {
+    boundary(0, || {
+        let filter: Option<&[u8]> = if duid.is_null() || duid_len == 0 {
+            None
+        } else {
+            // SAFETY: a non-null `duid` points at `duid_len` bytes.
+            Some(unsafe {
+                std::slice::from_raw_parts(duid, duid_len.min(DHCP6_SERVER_MAX_DUID_LEN))
+            })
+        };
+        // SAFETY: main thread with the barrier held (function contract).
+        let shard = unsafe { SHARD.owner() };
+        let mut n = 0;
+        for (_, l) in shard.leases() {
+            let owner = l.duid.as_ref().map(|d| d.as_bytes());
+            if filter.is_some_and(|f| owner != Some(f))
+                || (sw_if_index != DHCP6_SERVER_NO_INTERFACE && l.sw_if_index != sw_if_index)
+            {
+                continue;
+            }
+            let mut record = Dhcp6ServerLease {
+                resource: l.resource.to_be_bytes(),
+                prefix_len: l.len,
+                is_prefix: l.kind == crate::leases::IaKind::Pd,
+                state: match l.state {
+                    crate::leases::LeaseState::Offered => 1,
+                    crate::leases::LeaseState::Bound => 2,
+                    crate::leases::LeaseState::Declined => 3,
+                    _ => 4,
+                },
+                iaid: l.iaid,
+                duid_len: 0,
+                duid: [0; DHCP6_SERVER_MAX_DUID_LEN],
+                preferred_left: l.preferred_until.saturating_sub(now),
+                valid_left: l.valid_until.saturating_sub(now),
+                sw_if_index: l.sw_if_index,
+                routed: l.route.is_some(),
+                next_hop: l.route.map_or([0; 16], |r| r.next_hop.to_be_bytes()),
+            };
+            if let Some(d) = owner {
+                record.duid[..d.len()].copy_from_slice(d);
+                record.duid_len = d.len() as u8;
+            }
+            if let Some(f) = each {
+                f(ctx, &record);
+            }
+            n += 1;
+        }
+        n
+    })
+}
+
+/// Writes every bound and declined lease to `path` in Kea's memfile lease6
+/// CSV format (written beside, then renamed over). `*count`: rows written.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_export(
+    path: *const c_char,
+    now: u32,
+    count: *mut u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    use crate::leases::kea_csv;
+    let err = ErrorBuffer::new(error, error_len);
+    let path = read_str(path).unwrap_or("").trim().to_string();
+    err.guarded(|| {
+        absolute("export", &path)?;
+        let config = CONFIG.load().cloned().unwrap_or_default();
+        // SAFETY: CLI/API handlers run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let (text, n) = kea_csv::export(
+            shard.leases().map(|(_, l)| l),
+            |l| config.subnet_id_of(l.resource, l.len),
+            now,
+        );
+        let tmp = format!("{path}.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        // SAFETY: a non-null `count` is writable (ABI contract).
+        if let Some(out) = unsafe { count.as_mut() } {
+            *out = n;
+        }
+        Ok(())
+    })
+}
+
+/// Adds the leases of a Kea memfile lease6 CSV file that are still valid;
+/// a lease whose address another client holds here is refused. On a
+/// malformed file nothing is imported.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_leases_import(
+    path: *const c_char,
+    now: u32,
+    imported: *mut u32,
+    refused: *mut u32,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    use crate::leases::kea_csv;
+    let err = ErrorBuffer::new(error, error_len);
+    let path = read_str(path).unwrap_or("").trim().to_string();
+    err.guarded(|| {
+        absolute("import", &path)?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        let (leases, _left_out) = kea_csv::import(&text, now)
+            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
+        // SAFETY: CLI/API handlers run on the main thread, barrier held.
+        let shard = unsafe { SHARD.owner() };
+        let ok = leases.iter().filter(|l| shard.import_lease(l)).count() as u32;
+        note_shard_state(shard);
+        // SAFETY: non-null out-pointers are writable (ABI contract).
+        unsafe {
+            if let Some(out) = imported.as_mut() {
+                *out = ok;
+            }
+            if let Some(out) = refused.as_mut() {
+                *out = leases.len() as u32 - ok;
+            }
+        }
+        Ok(())
+    })
+}
