@@ -21,7 +21,6 @@ counters).
 """
 
 import argparse
-import array
 import random
 import signal
 import struct
@@ -32,6 +31,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
+from dhcp6 import (  # noqa: E402
+    OPT_DNS_SERVERS,
+    RENEW,
+    SOLICIT,
+    client_id,
+    duid_ll,
+    elapsed_time,
+    frame,
+    ia_address,
+    ia_na,
+    message,
+    oro,
+    rapid_commit,
+    server_id,
+)
 from harness import Vpp, missing_requirements, run  # noqa: E402
 
 SERVER_DUID = bytes.fromhex("000200000ab1000000000001")
@@ -48,52 +62,19 @@ PERF_DATA = "/tmp/node_clocks.perf.data"
 NEW_CLIENTS = 0x4000_0000
 
 
-def opt(code, data=b""):
-    return struct.pack("!HH", code, len(data)) + data
-
-
 def mac_of(n):
     return bytes([0x02, 0x00]) + struct.pack("!I", n)
 
 
 def duid_of(n):
-    return struct.pack("!HH", 3, 1) + mac_of(n)
+    return duid_ll(mac_of(n))
 
 
-def ia_na(addr=None):
-    body = struct.pack("!III", 1, 0, 0)
-    if addr is not None:
-        body += opt(5, addr.to_bytes(16, "big") + struct.pack("!II", 0, 0))
-    return opt(3, body)
-
-
-def checksum(pseudo_and_udp):
-    data = pseudo_and_udp + (b"\0" if len(pseudo_and_udp) % 2 else b"")
-    words = array.array("H", data)
-    if sys.byteorder == "little":
-        words.byteswap()
-    s = sum(words)
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s & 0xFFFF) or 0xFFFF
-
-
-def frame(n, payload):
-    mac = mac_of(n)
-    src = bytes.fromhex("fe80000000000000") + struct.pack("!Q", 0x0200_0000_0000_0000 | n)
-    dst = bytes.fromhex("ff020000000000000000000000010002")
-    udp_len = 8 + len(payload)
-    udp = struct.pack("!HHHH", 546, 547, udp_len, 0) + payload
-    pseudo = src + dst + struct.pack("!IxxxB", udp_len, 17)
-    c = checksum(pseudo + udp)
-    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
-    ip = struct.pack("!IHBB", 6 << 28, udp_len, 17, 1) + src + dst
-    eth = bytes.fromhex("333300010002") + mac + b"\x86\xdd"
-    return eth + ip + udp
-
-
-def message(kind, xid, options):
-    return bytes([kind]) + xid.to_bytes(3, "big") + b"".join(options)
+def client_frame(n, payload):
+    """`payload` from client n: its own MAC and link-local address, to
+    All_DHCP_Relay_Agents_and_Servers, hop limit 1."""
+    ll = bytes.fromhex("fe80000000000000") + struct.pack("!Q", 0x0200_0000_0000_0000 | n)
+    return frame(payload, mac_of(n), ll, hop_limit=1)
 
 
 def write_pcap(path, frames):
@@ -106,20 +87,20 @@ def write_pcap(path, frames):
 
 def bind_frames(clients):
     for n in clients:
-        yield frame(n, message(1, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(8, b"\0\0"), opt(14), ia_na(),
-                                                 opt(6, b"\x00\x17")]))
+        yield client_frame(n, message(SOLICIT, client_id(duid_of(n)), elapsed_time(), rapid_commit(), ia_na(1),
+                                      oro(OPT_DNS_SERVERS), xid=n))
 
 
 def renew_frames(clients):
     for n in clients:
-        yield frame(n, message(5, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(2, SERVER_DUID), opt(8, b"\0\0"),
-                                                 ia_na(POOL_FIRST + n), opt(6, b"\x00\x17")]))
+        yield client_frame(n, message(RENEW, client_id(duid_of(n)), server_id(SERVER_DUID), elapsed_time(),
+                                      ia_na(1, ia_address(POOL_FIRST + n)), oro(OPT_DNS_SERVERS), xid=n))
 
 
 def solicit_frames(clients):
     for n in clients:
-        yield frame(n, message(1, n & 0xFFFFFF, [opt(1, duid_of(n)), opt(8, b"\0\0"), ia_na(),
-                                                 opt(6, b"\x00\x17")]))
+        yield client_frame(n, message(SOLICIT, client_id(duid_of(n)), elapsed_time(), ia_na(1),
+                                      oro(OPT_DNS_SERVERS), xid=n))
 
 
 def check_leases(vpp, phase, clients, state):

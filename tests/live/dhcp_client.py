@@ -14,39 +14,33 @@ import socket
 import struct
 import sys
 
-ALL_SERVERS = "ff02::1:2"
-
-
-def opt(code, data):
-    return struct.pack("!HH", code, len(data)) + data
+from dhcp6 import (
+    ALL_SERVERS,
+    CLIENT_PORT,
+    OPT_IA_NA,
+    OPT_SERVERID,
+    RENEW,
+    REPLY,
+    REQUEST,
+    SERVER_PORT,
+    SOLICIT,
+    client_id,
+    first_ia_address,
+    first_options,
+    ia_address,
+    ia_na,
+    message,
+    server_id,
+)
 
 
 def duid_of(n):
     return b"\x00\x04" + b"crash-test" + struct.pack("!I", n)  # DUID-UUID-ish, unique per client
 
 
-def ia_na(iaid, address=None):
-    sub = b""
-    if address:
-        sub = opt(5, socket.inet_pton(socket.AF_INET6, address) + struct.pack("!II", 0, 0))
-    return opt(3, struct.pack("!III", iaid, 0, 0) + sub)
-
-
-def options(msg):
-    out, rest = {}, msg[4:]
-    while len(rest) >= 4:
-        code, length = struct.unpack("!HH", rest[:4])
-        out.setdefault(code, rest[4 : 4 + length])
-        rest = rest[4 + length :]
-    return out
-
-
-def ia_address(ia):
-    for code, data in options(b"\0\0\0\0" + ia[12:]).items():
-        if code == 5 and len(data) >= 24:
-            valid = struct.unpack("!I", data[20:24])[0]
-            return socket.inet_ntop(socket.AF_INET6, data[:16]), valid
-    return None, 0
+def ia_na_for(address):
+    """IA_NA 1, asking for `address` if there is one."""
+    return ia_na(1, ia_address(address)) if address else ia_na(1)
 
 
 class Client:
@@ -54,14 +48,14 @@ class Client:
         self.scope = socket.if_nametoindex(iface)
         self.s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.s.bind(("::", 546, 0, self.scope))
+        self.s.bind(("::", CLIENT_PORT, 0, self.scope))
         self.s.settimeout(0.5)
         self.xid = 1
 
-    def exchange(self, msg_type, body):
+    def exchange(self, msg_type, *options):
         self.xid = (self.xid + 1) & 0xFFFFFF
         xid = self.xid
-        self.s.sendto(struct.pack("!I", (msg_type << 24) | xid) + body, (ALL_SERVERS, 547, 0, self.scope))
+        self.s.sendto(message(msg_type, *options, xid=xid), (ALL_SERVERS, SERVER_PORT, 0, self.scope))
         while True:
             try:
                 data, _ = self.s.recvfrom(4096)
@@ -76,27 +70,27 @@ def bind(iface, count, log_path, first):
     misses = 0
     with open(log_path, "a") as log:
         for n in range(first, first + count):
-            cid = opt(1, duid_of(n))
-            adv = c.exchange(1, cid + ia_na(1))
+            cid = client_id(duid_of(n))
+            adv = c.exchange(SOLICIT, cid, ia_na_for(None))
             if adv is None:
                 misses += 1
                 if misses >= 3:
                     break
                 continue
-            o = options(adv)
-            if 2 not in o or 3 not in o:
+            o = first_options(adv)
+            if OPT_SERVERID not in o or OPT_IA_NA not in o:
                 continue
-            address, _ = ia_address(o[3])
-            reply = c.exchange(3, cid + opt(2, o[2]) + ia_na(1, address))
+            address, _ = first_ia_address(o[OPT_IA_NA])
+            reply = c.exchange(REQUEST, cid, server_id(o[OPT_SERVERID]), ia_na_for(address))
             if reply is None:
                 misses += 1
                 if misses >= 3:
                     break
                 continue
             misses = 0
-            ro = options(reply)
-            if reply[0] == 7 and 3 in ro:
-                got, valid = ia_address(ro[3])
+            ro = first_options(reply)
+            if reply[0] == REPLY and OPT_IA_NA in ro:
+                got, valid = first_ia_address(ro[OPT_IA_NA])
                 if got and valid > 0:
                     log.write(f"{duid_of(n).hex()} {got}\n")
                     log.flush()
@@ -105,12 +99,13 @@ def bind(iface, count, log_path, first):
 
 def renew(iface, log_path, server_duid_hex):
     c = Client(iface)
-    sid = opt(2, bytes.fromhex(server_duid_hex))
+    sid = server_id(bytes.fromhex(server_duid_hex))
     ok, lost, failures = 0, 0, []
     for line in open(log_path):
         duid_hex, address = line.split()
-        reply = c.exchange(5, opt(1, bytes.fromhex(duid_hex)) + sid + ia_na(1, address))
-        got = ia_address(options(reply)[3]) if reply and 3 in options(reply) else (None, 0)
+        reply = c.exchange(RENEW, client_id(bytes.fromhex(duid_hex)), sid, ia_na_for(address))
+        ro = first_options(reply) if reply else {}
+        got = first_ia_address(ro[OPT_IA_NA]) if OPT_IA_NA in ro else (None, 0)
         if got[0] == address and got[1] > 0:
             ok += 1
         else:

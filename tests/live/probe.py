@@ -8,16 +8,9 @@ import socket
 import sys
 import time
 
+from dhcp6 import is_to_client_port
+
 ETH_P_ALL = 0x0003
-ETH_P_IPV6 = 0x86DD
-
-
-def dhcpv6_to_client(frame):
-    if len(frame) < 14 + 40 + 8:
-        return False
-    if int.from_bytes(frame[12:14], "big") != ETH_P_IPV6 or frame[14 + 6] != 17:
-        return False
-    return int.from_bytes(frame[14 + 40 + 2 : 14 + 40 + 4], "big") == 546
 
 
 def main():
@@ -37,7 +30,7 @@ def main():
         except socket.timeout:
             break
         # addr[2] is the packet type: skip what we sent ourselves (OUTGOING).
-        if addr[2] != socket.PACKET_OUTGOING and dhcpv6_to_client(data):
+        if addr[2] != socket.PACKET_OUTGOING and is_to_client_port(data):
             seen.append(data.hex())
     print("\n".join(seen))
 
