@@ -46,7 +46,7 @@ from dhcp6 import (  # noqa: E402
     rapid_commit,
     server_id,
 )
-from harness import Vpp, missing_requirements, run  # noqa: E402
+from harness import Vpp, missing_requirements, parse_errors, run  # noqa: E402
 
 SERVER_DUID = bytes.fromhex("000200000ab1000000000001")
 POOL_FIRST = 0x20010DB8_0001_0000_0000_0000_0001_0000
@@ -142,12 +142,7 @@ def cli(vpp, command):
 
 def replies(vpp):
     """The plugin's `replies sent`, summed over threads."""
-    total = 0
-    for line in cli(vpp, "show errors").splitlines():
-        count, node, reason = line[:10].strip(), line[10:45].strip(), line[45:80].strip()
-        if node == "dhcp6-server" and reason == "replies sent" and count.isdigit():
-            total += int(count)
-    return total
+    return parse_errors(cli(vpp, "show errors")).get(("dhcp6-server", "replies sent"), 0)
 
 
 def run_phase(vpp, work, name, frames, packets, worker, profile=None):

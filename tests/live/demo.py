@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Link, Vpp, cleanup_own, missing_requirements, unblocked_signals  # noqa: E402
+from kit import dhcpcd_command  # noqa: E402
 
 CONF = """dhcp6-server {
   link 2001:db8:1::/64 { preferred-lifetime 600 valid-lifetime 1200 }
@@ -102,16 +103,9 @@ def main():
         vppctl(vpp, "show dhcp6-server links")
 
         step(f"dhcpcd in namespace {link.ns} asks for an address and a prefix")
-        conf = work / "dhcpcd.conf"
-        conf.write_text(f"ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\ninterface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
-        (work / "db").mkdir()
-        (work / "run").mkdir()
-        inner = (f"mkdir -p /var/lib/dhcpcd /run/dhcpcd && mount --bind {work}/db /var/lib/dhcpcd && "
-                 f"mount --bind {work}/run /run/dhcpcd && exec dhcpcd -6 -B -f {conf} -c /bin/true {link.client_if}")
+        cmd = dhcpcd_command(link, work)
         with uninterrupted():
-            client = subprocess.Popen(
-                ["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner], preexec_fn=unblocked_signals
-            )
+            client = subprocess.Popen(cmd, preexec_fn=unblocked_signals)
         deadline = time.time() + 20
         while time.time() < deadline and "IA_PD" not in vpp.cli("show dhcp6-server leases"):
             time.sleep(0.3)

@@ -105,6 +105,19 @@ def missing_requirements():
     return None
 
 
+def parse_errors(text):
+    """`show errors` as {(node, reason): count}, summed over threads. Each
+    line: the count in 10 columns, then node, reason and severity (a node
+    name and a severity are one word each)."""
+    counts = {}
+    for line in text.splitlines():
+        count, words = line[:10].strip(), line[10:].split()
+        if count.isdigit() and len(words) >= 3:
+            key = (words[0], " ".join(words[1:-1]))
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
 class Vpp:
     """One VPP process with its own sockets, plugin dir and logs."""
 
@@ -199,15 +212,44 @@ plugins {{
         assert "unknown input" not in out and "error" not in out.lower(), f"{command!r}: {out}"
         return out
 
+    def errors(self):
+        """Every node's error counters, (node, reason) -> count."""
+        return parse_errors(self.cli("show errors"))
+
     def counters(self):
-        """The dhcp6-server node's error counters, description -> count,
-        summed over threads (`show errors` has fixed-width columns)."""
+        """The dhcp6-server node's error counters, reason -> count."""
+        return {reason: n for (node, reason), n in self.errors().items() if node == "dhcp6-server"}
+
+    def interface_counters(self, interface):
+        """`show interface <interface>` counters: {"rx packets": n,
+        "drops": n, ...}."""
         counts = {}
-        for line in self.cli("show errors").splitlines():
-            count, node, reason = line[:10].strip(), line[10:45].strip(), line[45:80].strip()
-            if node == "dhcp6-server" and count.isdigit():
-                counts[reason] = counts.get(reason, 0) + int(count)
+        for line in self.cli(f"show interface {interface}").splitlines()[1:]:
+            m = re.search(r"((?:rx|tx) (?:packets|bytes)|drops|punt|ip6|ip4|rx-miss|tx-error)\s+(\d+)\s*$", line)
+            if m:
+                counts[m.group(1)] = int(m.group(2))
         return counts
+
+    def sw_if_index(self, interface):
+        out = self.cli(f"show interface {interface}")
+        return int(re.search(rf"{re.escape(interface)}\s+(\d+)", out).group(1))
+
+    def stats(self, *patterns, check=True):
+        """The stats segment (vpp_get_stats dump `patterns`): per-interface
+        counters as {(name, sw_if_index): value} summed over threads,
+        gauges as {(name, None): value}."""
+        out = run(["vpp_get_stats", "socket-name", str(self.stats_sock), "dump", *patterns], check=check).stdout
+        values = {}
+        for line in out.splitlines():
+            m = re.match(r"\s*\[(\d+) @ \d+\]: (\d+) packets (\S+)", line)
+            if m:
+                key = (m.group(3), int(m.group(1)))
+                values[key] = values.get(key, 0) + int(m.group(2))
+                continue
+            m = re.match(r"\s*(\d[\d.eE+-]*)\s+(/\S+)", line)
+            if m:
+                values[(m.group(2), None)] = int(float(m.group(1)))
+        return values
 
     def ctl(self, *args):
         """Runs the vpp_papi management script against this VPP."""
@@ -295,11 +337,11 @@ class Link:
         )
         return m.group(1) if m else None
 
-    def probe(self, frame_hex, timeout=2.0, count=1):
-        """Sends one raw frame from the namespace and returns the DHCPv6
-        client-port frames received within `timeout` (as bytes)."""
+    def probe(self, frame, timeout=2.0, count=1):
+        """Sends one raw frame (bytes) from the namespace and returns the
+        DHCPv6 client-port frames received within `timeout` (as bytes)."""
         r = self.exec(
-            [sys.executable, str(PROBE), self.client_if, frame_hex, str(timeout), str(count)],
+            [sys.executable, str(PROBE), self.client_if, frame.hex(), str(timeout), str(count)],
             timeout=timeout + 20,
         )
         return [bytes.fromhex(h) for h in r.stdout.split()]

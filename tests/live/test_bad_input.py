@@ -4,8 +4,8 @@ plugin tried with invalid values: each gets a clear error, nothing changes
 stays up."""
 
 import pytest
+from kit import LINK
 
-LINK = "2001:db8:1::/64"
 VIEWS = ["show dhcp6-server", "show dhcp6-server interfaces", "show dhcp6-server links",
          "show dhcp6-server reservations", "show dhcp6-server leases"]
 

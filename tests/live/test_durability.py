@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from harness import CLIENT, Link, Vpp
+from kit import bound_leases, clean_up, perfdhcp, serve_link
 
 SERVER_DUID = "00020000ab1100000042"
 CONF = f"""dhcp6-server {{
@@ -19,17 +20,6 @@ CONF = f"""dhcp6-server {{
   link 2001:db8:1::/64 {{ preferred-lifetime 3000 valid-lifetime 6000 }}
   pool 2001:db8:1::/64 {{ addresses 2001:db8:1::1:0 - 2001:db8:1::ffff:ffff }}
 }}"""
-
-
-def serve(vpp, link):
-    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
-    vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
-
-
-def bound_leases(vpp):
-    r = vpp.ctl("leases", "--json")
-    assert r.returncode == 0, r.stderr
-    return [row for row in json.loads(r.stdout) if row["state"] == "bound"]
 
 
 @pytest.mark.parametrize("kill_after", [0.8, 2.5, 5.0])
@@ -40,7 +30,7 @@ def test_every_acknowledged_lease_survives_kill_9(kill_after):
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         client = subprocess.Popen(
             ["ip", "netns", "exec", link.ns, sys.executable, str(CLIENT), "bind", link.client_if, "100000", str(log)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -55,7 +45,7 @@ def test_every_acknowledged_lease_survives_kill_9(kill_after):
         vpp.cleanup()
         vpp = Vpp(extra_conf=CONF, lease_file=str(lease_file))
         link.attach(vpp)
-        serve(vpp, link)
+        serve_link(vpp, link)
         assert f"{len(bound_leases(vpp))} leases restored" in vpp.output() or True
         leases = bound_leases(vpp)
         by_address = {}
@@ -75,9 +65,7 @@ def test_every_acknowledged_lease_survives_kill_9(kill_after):
             capture_output=True, text=True, timeout=120)
         assert "lost 0" in r.stdout, r.stdout + r.stderr
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)
 
 
 @pytest.mark.parametrize("receive_on", ["worker", "main"])
@@ -86,14 +74,12 @@ def test_worker_vpp_never_binds_twice(receive_on):
     Receiving on the main thread makes every packet cross to the worker
     that owns the leases."""
     workers = 1
-    from test_stateful import perfdhcp
-
     with_pd = CONF[: CONF.rindex("}")] + "  pool 2001:db8:1::/64 { prefixes 2001:db8:100::/40 delegated-length 56 }\n}"
     vpp = Vpp(workers=workers, extra_conf=with_pd)
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         if receive_on == "main":
             vpp.cli_ok(f"set interface rx-placement {link.vpp_if} queue 0 main")
         before = vpp.counters()
@@ -120,21 +106,17 @@ def test_worker_vpp_never_binds_twice(receive_on):
             assert "dhcp6-server" in main, "handed off from the main thread"
         print(f"receive on {receive_on}: {sent} messages, {replies} replies, {len(rows)} bound, 0 duplicates")
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)
 
 
 def test_kea_memfile_csv_export_and_import():
-    from test_stateful import perfdhcp
-
     work = Path(tempfile.mkdtemp(prefix="kea-csv-"))
     with_pd = CONF[: CONF.rindex("}")] + "  pool 2001:db8:1::/64 { prefixes 2001:db8:100::/40 delegated-length 56 }\n}"
     vpp = Vpp(extra_conf=with_pd)
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         perfdhcp(link, 300, 300)
         before = {(r["prefix"], r["duid"], r["iaid"]) for r in bound_leases(vpp)}
         assert len(before) >= 590
@@ -167,9 +149,7 @@ def test_kea_memfile_csv_export_and_import():
         bad.write_text("address,duid\n")
         assert "no `valid_lifetime` column" in vpp.cli(f"dhcp6-server leases import {bad}")
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)
 
 
 def test_derived_server_duid_is_kept_across_restarts():
@@ -180,18 +160,16 @@ def test_derived_server_duid_is_kept_across_restarts():
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         first = json.loads(vpp.ctl("config", "--json").stdout)["duid"]
         assert first and first.startswith("00:03:00:01:"), first
         mac_before = link.vpp_mac
         vpp.cleanup()
         vpp = Vpp(extra_conf=no_duid, lease_file=lease_file)
         link.attach(vpp)
-        serve(vpp, link)
+        serve_link(vpp, link)
         again = json.loads(vpp.ctl("config", "--json").stdout)["duid"]
         assert again == first, (first, again, mac_before, link.vpp_mac)
         assert "kept in the lease file" in vpp.cli("show dhcp6-server")
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)

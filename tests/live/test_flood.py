@@ -6,28 +6,19 @@ and a real client on another link obtains and renews its lease meanwhile."""
 import os
 import random
 import re
-import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from harness import run
-from scapy.layers.inet6 import IPv6, UDP
-from scapy.layers.l2 import Ether
-from scapy.packet import Raw
-from test_foundation import ALL_SERVERS, ALL_SERVERS_MAC
+from dhcp6 import REQUEST, SOLICIT, client_id, duid_ll, elapsed_time, frame, ia_na, message, server_id
+from kit import stop_process
 
 BLAST = Path(__file__).resolve().parent / "blast.py"
 STORM_SECONDS = 20
 POOL_SIZE = 256
 INTERFACE_LEASES = 128
-
-
-def opt(code, data=b""):
-    return struct.pack("!HH", code, len(data)) + data
 
 
 def storm_frames(rng, server_duid, n):
@@ -36,19 +27,14 @@ def storm_frames(rng, server_duid, n):
     frames = []
     for i in range(2 * n):
         mac = bytes([0x02]) + rng.randbytes(5)
-        duid = b"\x00\x03\x00\x01" + mac
         ll = "fe80::" + ":".join(f"{rng.getrandbits(16):x}" for _ in range(4))
-        ia = opt(3, struct.pack("!III", 1, 0, 0))
+        xid = int.from_bytes(rng.randbytes(3), "big")
+        cid = client_id(duid_ll(mac))
         if i % 2 == 0:
-            payload = bytes([1]) + rng.randbytes(3) + opt(1, duid) + opt(8, b"\0\0") + ia
+            payload = message(SOLICIT, cid, elapsed_time(), ia_na(1), xid=xid)
         else:
-            payload = bytes([3]) + rng.randbytes(3) + opt(1, duid) + opt(2, server_duid) + opt(8, b"\0\0") + ia
-        frames.append(bytes(
-            Ether(src=":".join(f"{b:02x}" for b in mac), dst=ALL_SERVERS_MAC)
-            / IPv6(src=ll, dst=ALL_SERVERS)
-            / UDP(sport=546, dport=547)
-            / Raw(payload)
-        ))
+            payload = message(REQUEST, cid, server_id(server_duid), elapsed_time(), ia_na(1), xid=xid)
+        frames.append(frame(payload, mac, ll))
     return frames
 
 
@@ -80,17 +66,13 @@ class Dhclient:
         return False
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.communicate(timeout=5)[0]
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.communicate()[0]
+        return stop_process(self.proc)
 
 
 def pool_in_use(vpp):
-    out = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", "/dhcp6-server/pool/"]).stdout
-    return {m.group(2): float(m.group(1)) for m in re.finditer(r"([\d.]+) /dhcp6-server/pool/(\d+)/in-use", out)}
+    """In use in each pool, pool number -> count."""
+    gauges = vpp.stats("/dhcp6-server/pool/")
+    return {name.split("/")[3]: value for (name, _), value in gauges.items() if name.endswith("/in-use")}
 
 
 def server_duid(vpp):

@@ -3,76 +3,16 @@ configured by CLI and API, and Information-requests get complete replies."""
 
 import ipaddress
 import json
-import os
 import re
-import signal
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from conftest import DNS_SERVERS, SEARCH, start_vpp_with_links, stop_vpp_with_links
-from scapy.layers.dhcp6 import (
-    DHCP6_InfoRequest,
-    DHCP6_Solicit,
-    DHCP6OptClientId,
-    DHCP6OptElapsedTime,
-    DHCP6OptIA_NA,
-    DHCP6OptOptReq,
-    DUID_LL,
-)
+from dhcp6 import dns_names, duid_ll, options_of, udp_payload
+from kit import client_duid, info_request, link_frame, run_dhclient, scapy_client_id
+from scapy.layers.dhcp6 import DHCP6_InfoRequest, DHCP6_Solicit, DHCP6OptIA_NA
 from scapy.layers.inet6 import IPv6, UDP
 from scapy.layers.l2 import Ether
-from scapy.packet import Raw
-
-ALL_SERVERS = "ff02::1:2"
-ALL_SERVERS_MAC = "33:33:00:01:00:02"
-
-
-def client_duid(link):
-    return bytes(DUID_LL(lladdr=link.client_mac))
-
-
-def info_request(link, unicast_to=None, trid=0x123456, payload=None):
-    dst, dst_mac = (unicast_to, link.vpp_mac) if unicast_to else (ALL_SERVERS, ALL_SERVERS_MAC)
-    if payload is None:
-        payload = (
-            DHCP6_InfoRequest(trid=trid)
-            / DHCP6OptClientId(duid=DUID_LL(lladdr=link.client_mac))
-            / DHCP6OptOptReq(reqopts=[23, 24])
-            / DHCP6OptElapsedTime()
-        )
-    frame = (
-        Ether(src=link.client_mac, dst=dst_mac)
-        / IPv6(src=link.client_ll, dst=dst)
-        / UDP(sport=546, dport=547)
-        / payload
-    )
-    return bytes(frame).hex()
-
-
-def options_of(dhcp):
-    """(code, bytes) of each option of a client/server message."""
-    opts, rest = [], dhcp[4:]
-    while rest:
-        code, length = int.from_bytes(rest[0:2], "big"), int.from_bytes(rest[2:4], "big")
-        opts.append((code, rest[4 : 4 + length]))
-        rest = rest[4 + length :]
-    return opts
-
-
-def wire_names(names):
-    out = b""
-    for name in names:
-        for label in name.split("."):
-            out += bytes([len(label)]) + label.encode()
-        out += b"\0"
-    return out
-
-
-def duid_ll(mac):
-    return b"\x00\x03\x00\x01" + bytes.fromhex(mac.replace(":", ""))
 
 
 def counter_delta(vpp, action):
@@ -125,37 +65,13 @@ def test_information_request_gets_a_correct_reply(vpp, link):
         (2, duid_ll(link.vpp_mac)),
         (1, client_duid(link)),
         (23, b"".join(ipaddress.IPv6Address(a).packed for a in DNS_SERVERS)),
-        (24, wire_names(SEARCH)),
+        (24, dns_names(SEARCH)),
     ]
 
 
 def test_dhclient_gets_dns_servers_and_search_list(vpp, link):
-    work = Path(tempfile.mkdtemp(prefix="dhclient-"))
-    env_out = work / "env"
-    script = work / "script.sh"
-    # Our own script: the system dhclient-script would rewrite /etc/resolv.conf.
-    script.write_text(f"#!/bin/sh\nenv | grep -E '^(reason|new_dhcp6_)' >> {env_out}\n")
-    script.chmod(0o755)
-    conf = work / "dhclient.conf"
-    conf.write_text("request dhcp6.name-servers, dhcp6.domain-search;\n")
-    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-6", "-S", "-d", "-v", "-1",
-           "-cf", str(conf), "-sf", str(script), "-lf", str(work / "leases"),
-           "-pf", str(work / "pid"), link.client_if]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + 20
-        while time.time() < deadline and "new_dhcp6_name_servers" not in (
-            env_out.read_text() if env_out.exists() else ""
-        ):
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            log = proc.communicate(timeout=5)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            log = proc.communicate()[0]
-    env = env_out.read_text() if env_out.exists() else ""
+    env, log = run_dhclient(link, ["-S"], 20, until=lambda env: "new_dhcp6_name_servers" in env,
+                            conf="request dhcp6.name-servers, dhcp6.domain-search;\n")
     # dhclient 4.4 reports the stateless Reply under reason RENEW6.
     assert "new_dhcp6_name_servers=" in env, f"dhclient log:\n{log}\ncounters: {vpp.counters()}"
     server_id = re.search(r"new_dhcp6_server_id=(.*)", env).group(1).strip("'\"")
@@ -207,19 +123,19 @@ def test_configured_reply_from_and_duid_are_used(vpp, link):
 
 
 def test_stateful_and_malformed_messages_are_counted_and_vpp_stays_up(vpp, link):
-    cid = DHCP6OptClientId(duid=DUID_LL(lladdr=link.client_mac))
+    cid = scapy_client_id(link)
     cases = [
-        (Raw(b"\x0b\x00\x00"), "malformed: truncated message"),
-        (Raw(b"\x0b\x00\x00\x01\x00\x01\x00\x20\x00\x03"), "malformed: option overruns message"),
+        (b"\x0b\x00\x00", "malformed: truncated message"),
+        (b"\x0b\x00\x00\x01\x00\x01\x00\x20\x00\x03", "malformed: option overruns message"),
         (DHCP6_InfoRequest() / cid / cid, "malformed: bad Client Identifier"),
         (DHCP6_InfoRequest() / cid / DHCP6OptIA_NA(iaid=1), "Information-request with IA option"),
         (DHCP6_Solicit() / cid / cid, "malformed: bad Client Identifier"),
-        (Raw(b"\x07\x00\x00\x01"), "server-to-client message type"),
-        (Raw(b"\xc8\x00\x00\x01"), "unknown message type"),
+        (b"\x07\x00\x00\x01", "server-to-client message type"),
+        (b"\xc8\x00\x00\x01", "unknown message type"),
     ]
     for payload, counter in cases:
         delta = counter_delta(
-            vpp, lambda: link.probe(info_request(link, payload=payload), timeout=0.5) == [] or pytest.fail(counter)
+            vpp, lambda: link.probe(link_frame(link, payload), timeout=0.5) == [] or pytest.fail(counter)
         )
         assert delta == {counter: 1}, (counter, delta)
     assert len(link.probe(info_request(link))) == 1, "still serving after bad packets"
@@ -335,10 +251,10 @@ def test_papi_script_sets_server_wide_settings(vpp, link):
         "dns_servers": ["2001:db8::1"],
         "domain_search": ["a.example", "b.example"],
     }
-    opts = dict(options_of(bytes(Ether(link.probe(info_request(link))[0])[UDP].payload)))
+    opts = dict(options_of(udp_payload(link.probe(info_request(link))[0])))
     assert opts[2] == bytes.fromhex("00020000ab11aabb")
     assert opts[23] == ipaddress.IPv6Address("2001:db8::1").packed
-    assert opts[24] == wire_names(["a.example", "b.example"])
+    assert opts[24] == dns_names(["a.example", "b.example"])
 
     assert vpp.ctl("set-duid", "auto").returncode == 0
     config = ctl_json(vpp, "config")

@@ -5,20 +5,16 @@ while VPP runs, and write-back (msync) failing. Each filesystem is a small
 tmpfs or loop-mounted ext4 image made and removed by the test itself."""
 
 import contextlib
-import json
 import os
 import re
 import signal
-import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from harness import Link, Vpp, run
-from test_durability import serve
-from test_foundation import info_request
-from test_stateful import perfdhcp
+from kit import bound_leases, clean_up, info_request, perfdhcp, serve_link
 
 SERVER_DUID = "00020000ab1100000043"
 CONF = f"""dhcp6-server {{
@@ -56,9 +52,7 @@ def small_fs(kind, size_mb, journal=True):
 
 def held(vpp):
     """(kind, resource, duid) of every bound lease, from the API."""
-    r = vpp.ctl("leases", "--json")
-    assert r.returncode == 0, r.stderr
-    return {(row["type"], row["prefix"], row["duid"]) for row in json.loads(r.stdout) if row["state"] == "bound"}
+    return {(row["type"], row["prefix"], row["duid"]) for row in bound_leases(vpp)}
 
 
 def lease_file_gauges(vpp):
@@ -66,13 +60,8 @@ def lease_file_gauges(vpp):
     pass, 0.2 s after start)."""
     deadline = time.time() + 5
     while True:
-        r = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", "/dhcp6-server/lease-file/"],
-                check=False)
-        values = {}
-        for line in r.stdout.splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[-1].startswith("/dhcp6-server/lease-file/"):
-                values[parts[-1].rsplit("/", 1)[1]] = int(float(parts[0]))
+        gauges = vpp.stats("/dhcp6-server/lease-file/", check=False)
+        values = {name.rsplit("/", 1)[1]: value for (name, _), value in gauges.items()}
         if "reserved" in values or time.time() > deadline:
             return values
         time.sleep(0.2)
@@ -95,15 +84,6 @@ def unfill(fs):
         f.unlink()
 
 
-def clean_up(vpp, link, work=None):
-    if vpp:
-        vpp.cleanup()
-    if link:
-        link.close()
-    if work:
-        run(["rm", "-rf", str(work)], check=False)
-
-
 def answers_information_requests(vpp, link):
     return vpp.alive() and len(link.probe(info_request(link))) == 1
 
@@ -120,7 +100,7 @@ def restart_keeps(vpp, link, lease_file, before):
     vpp.cleanup()
     vpp = started(lease_file)
     link.attach(vpp)
-    serve(vpp, link)
+    serve_link(vpp, link)
     after = held(vpp)
     missing = before - after
     assert not missing, f"{len(missing)} of {len(before)} leases lost, e.g. {sorted(missing)[:3]}"
@@ -134,7 +114,7 @@ def test_a_disk_filling_up_under_load_leaves_vpp_up_and_no_acknowledged_lease_lo
         try:
             vpp = started(lease_file)
             link = Link(vpp, 0)
-            serve(vpp, link)
+            serve_link(vpp, link)
             # A perfdhcp load, and 2 s into it something else (logs, core
             # files) fills the disk while the lease file grows too.
             filler = threading.Timer(2.0, fill, args=(fs,))
@@ -166,7 +146,7 @@ def test_a_tmpfs_too_small_at_start_serves_what_it_can_keep_then_refuses():
         try:
             vpp = started(lease_file)
             link = Link(vpp, 0)
-            serve(vpp, link)
+            serve_link(vpp, link)
             gauges = lease_file_gauges(vpp)
             assert 0 < gauges["reserved"] < 8192 and gauges["capacity"] == BIG, gauges
             perfdhcp(link, 6000, 2000)
@@ -184,7 +164,7 @@ def test_a_tmpfs_too_small_at_start_serves_what_it_can_keep_then_refuses():
             vpp.cleanup()
             vpp = started(roomy)
             link.attach(vpp)
-            serve(vpp, link)
+            serve_link(vpp, link)
             assert bound <= held(vpp)
             run(["rm", "-rf", str(roomy.parent)], check=False)
         finally:
@@ -220,7 +200,7 @@ def test_no_space_at_all_read_only_and_unwritable_directories_refuse_leases_not_
             try:
                 vpp = started(lease_dir / "leases")
                 link = Link(vpp, 0)
-                serve(vpp, link)
+                serve_link(vpp, link)
                 refuses_every_lease_and_keeps_answering(vpp, link, reason)
                 assert reason in vpp.cli("show logging"), vpp.cli("show logging")
                 if fault == "read-only":
@@ -255,7 +235,7 @@ def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         perfdhcp(link, 300, 300)
         before = held(vpp)
         assert len(before) >= 320, len(before)  # an address and a prefix each
@@ -271,7 +251,7 @@ def test_a_damaged_or_cut_short_file_keeps_every_intact_record():
         damaged = 5 + (300 in used)
         vpp = started(lease_file, capacity=4096)
         link.attach(vpp)
-        serve(vpp, link)
+        serve_link(vpp, link)
         show = vpp.cli("show dhcp6-server")
         after = held(vpp)
         assert after <= before and len(after) == intact, (len(after), intact, show)
@@ -289,7 +269,7 @@ def test_the_file_deleted_or_replaced_while_vpp_runs_is_written_anew():
     link = None
     try:
         link = Link(vpp, 0)
-        serve(vpp, link)
+        serve_link(vpp, link)
         perfdhcp(link, 100, 100)
         # Deleted: a new file appears at the path, with every lease.
         inode = lease_file.stat().st_ino
@@ -345,7 +325,7 @@ def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
         try:
             vpp = started(mnt / "leases", capacity=65536)
             link = Link(vpp, 0)
-            serve(vpp, link)
+            serve_link(vpp, link)
             perfdhcp(link, 100, 100)
             time.sleep(2)  # flushed while there is room
             run(["sync", "-f", str(mnt)])

@@ -4,58 +4,35 @@ import re
 import time
 
 from harness import run
+from kit import LINK, POOL, VPP_ADDR, clean_up, client_duid, exchange, info_request, link_frame, scapy_client_id
 from scapy.layers.dhcp6 import (
     DHCP6_InfoRequest,
     DHCP6_RelayForward,
     DHCP6_Request,
     DHCP6_Solicit,
-    DHCP6OptClientId,
     DHCP6OptIA_NA,
     DHCP6OptRelayMsg,
     DHCP6OptServerId,
     DUID_LL,
 )
-from test_foundation import info_request
-from test_stateful import LINK, POOL, duid, exchange
-
-
-def stats(vpp, *patterns):
-    """{(name, index): value} summed over threads, from vpp_get_stats."""
-    out = run(["vpp_get_stats", "socket-name", str(vpp.stats_sock), "dump", *patterns]).stdout
-    values = {}
-    for line in out.splitlines():
-        m = re.match(r"\s*\[(\d+) @ \d+\]: (\d+) packets (\S+)", line)
-        if m:
-            key = (m.group(3), int(m.group(1)))
-            values[key] = values.get(key, 0) + int(m.group(2))
-            continue
-        m = re.match(r"\s*([\d.]+)\s+(/dhcp6-server/pool/\S+)", line)
-        if m:
-            values[(m.group(2), None)] = int(float(m.group(1)))
-    return values
-
-
-def sw_if_index(vpp, name):
-    out = vpp.cli(f"show interface {name}")
-    return int(re.search(rf"{re.escape(name)}\s+(\d+)", out).group(1))
 
 
 def test_stats_segment_counts_match_the_traffic(vpp, link):
     vpp.cli_ok("clear dhcp6-server leases")
-    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
     vpp.cli_ok(f"dhcp6-server link {LINK}")
     vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
     try:
-        idx = sw_if_index(vpp, link.vpp_if)
-        before = stats(vpp, "/dhcp6-server/")
-        cid = DHCP6OptClientId(duid=duid(link))
+        idx = vpp.sw_if_index(link.vpp_if)
+        before = vpp.stats("/dhcp6-server/")
+        cid = scapy_client_id(link)
         for trid in range(1, 4):
             exchange(link, DHCP6_InfoRequest(trid=trid) / cid)
         adv = exchange(link, DHCP6_Solicit(trid=10) / cid / DHCP6OptIA_NA(iaid=1))
         exchange(link, DHCP6_Request(trid=11) / cid / DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid) / DHCP6OptIA_NA(iaid=1))
         # Two malformed (repeated Client Identifier) and one for another server.
         for trid in (20, 21):
-            link.probe(info_request(link, payload=DHCP6_Solicit(trid=trid) / cid / cid), timeout=0.3)
+            link.probe(link_frame(link, DHCP6_Solicit(trid=trid) / cid / cid), timeout=0.3)
         exchange(link, DHCP6_InfoRequest(trid=22) / cid / DHCP6OptServerId(duid=DUID_LL(lladdr="02:00:00:00:00:99")))
         # Relayed (as if a relay stood on the link): an Information-request
         # and a Solicit, each counted under rx/relay-forward and its own
@@ -65,10 +42,10 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
         # without a message counts under rx/relay-forward only.
         for inner in (DHCP6_InfoRequest(trid=30) / cid, DHCP6_Solicit(trid=31) / cid / DHCP6OptIA_NA(iaid=1)):
             relayed = DHCP6_RelayForward(linkaddr="2001:db8:1::2", peeraddr=link.client_ll) / DHCP6OptRelayMsg(message=inner)
-            link.probe(info_request(link, payload=relayed), timeout=0.3)
-        link.probe(info_request(link, payload=DHCP6_RelayForward(peeraddr=link.client_ll)), timeout=0.3)
+            link.probe(link_frame(link, relayed), timeout=0.3)
+        link.probe(link_frame(link, DHCP6_RelayForward(peeraddr=link.client_ll)), timeout=0.3)
         time.sleep(1.5)  # gauges are copied once per maintenance pass
-        after = stats(vpp, "/dhcp6-server/")
+        after = vpp.stats("/dhcp6-server/")
 
         def delta(name):
             return after.get((name, idx), 0) - before.get((name, idx), 0)
@@ -102,7 +79,7 @@ def test_stats_segment_counts_match_the_traffic(vpp, link):
     finally:
         vpp.cli(f"dhcp6-server link {LINK} del")
         vpp.cli("clear dhcp6-server leases")
-        vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:1::1/64")
+        vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")
 
 
 def test_startup_conf_interfaces_are_enabled_once_they_exist():
@@ -125,9 +102,7 @@ def test_startup_conf_interfaces_are_enabled_once_they_exist():
         out = vpp.cli("show dhcp6-server interfaces")
         assert "reply-from fe80::77 (configured)" in out and "accept-unicast no" in out, out
     finally:
-        vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)
 
 
 def test_deb_package_installs_and_vpp_loads_the_plugin_from_packaged_paths(tmp_path):
@@ -136,7 +111,6 @@ def test_deb_package_installs_and_vpp_loads_the_plugin_from_packaged_paths(tmp_p
     from pathlib import Path
 
     from harness import REPO, Link, Vpp, run
-    from test_foundation import info_request
 
     deb = run(["bash", str(REPO / "packaging" / "build-deb.sh")], timeout=600).stdout.strip().splitlines()[-1]
     info = run(["dpkg-deb", "-f", str(REPO / deb), "Depends", "Version"]).stdout
@@ -159,10 +133,7 @@ def test_deb_package_installs_and_vpp_loads_the_plugin_from_packaged_paths(tmp_p
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and json.loads(r.stdout)[0]["interface"] == link.vpp_if, r.stderr
     finally:
-        if vpp:
-            vpp.cleanup()
-        if link:
-            link.close()
+        clean_up(vpp, link)
         run(["dpkg", "-r", "dhcp6-server-vpp-plugin"], timeout=120, check=False)
     assert not Path("/usr/lib/x86_64-linux-gnu/vpp_plugins/dhcp6_server_plugin.so").exists(), "removed with the package"
 
@@ -249,7 +220,7 @@ def test_lease_events_reach_an_api_subscriber(vpp, link):
     from scapy.layers.dhcp6 import DHCP6_Decline, DHCP6_Release, DHCP6_Renew, DHCP6OptIAAddress
 
     vpp.cli_ok("clear dhcp6-server leases")
-    vpp.cli_ok(f"set interface ip address {link.vpp_if} 2001:db8:1::1/64")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
     vpp.cli_ok(f"dhcp6-server link {LINK}")
     vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
     sub = subprocess.Popen(
@@ -258,7 +229,7 @@ def test_lease_events_reach_an_api_subscriber(vpp, link):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(2)  # subscribed
-        cid = DHCP6OptClientId(duid=duid(link))
+        cid = scapy_client_id(link)
         adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1))
         sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
         reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_NA(iaid=1))
@@ -275,12 +246,12 @@ def test_lease_events_reach_an_api_subscriber(vpp, link):
             sub.kill()
         vpp.cli(f"dhcp6-server link {LINK} del")
         vpp.cli("clear dhcp6-server leases")
-        vpp.cli(f"set interface ip address del {link.vpp_if} 2001:db8:1::1/64")
+        vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")
     events = [json.loads(line) for line in out.splitlines()]
     assert [(e["event"], e["prefix"]) for e in events] == [
         ("bound", f"{addr}/128"), ("renewed", f"{addr}/128"), ("released", f"{addr}/128"),
         ("bound", f"{declined}/128"), ("declined", f"{declined}/128"),
     ], (events, err)
-    assert events[0]["duid"] == bytes(duid(link)).hex(":") and events[0]["interface"] == link.vpp_if
+    assert events[0]["duid"] == client_duid(link).hex(":") and events[0]["interface"] == link.vpp_if
     assert events[0]["dropped_so_far"] == 0
     assert "lease events: 0 subscribers, 0 dropped" in vpp.cli("show dhcp6-server")

@@ -2,14 +2,26 @@
 relay (dhcrelay), and scapy for each message type."""
 
 import re
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from dhcp6 import NO_ADDRS_AVAIL, NO_BINDING, NOT_ON_LINK, SUCCESS, USE_MULTICAST, options_of
 from harness import NAME_PREFIX, claim, run
+from kit import (
+    LINK,
+    POOL,
+    VPP_ADDR,
+    client_duid,
+    dhcpcd_command,
+    exchange,
+    perfdhcp,
+    run_dhclient,
+    scapy_client_id,
+    stop_process,
+)
 from scapy.layers.dhcp6 import (
     DHCP6_Confirm,
     DHCP6_Decline,
@@ -27,14 +39,8 @@ from scapy.layers.dhcp6 import (
     DHCP6OptServerId,
     DUID_LL,
 )
-from scapy.layers.inet6 import IPv6, UDP
-from scapy.layers.l2 import Ether
 
-LINK = "2001:db8:1::/64"
-VPP_ADDR = "2001:db8:1::1"
-POOL = ("2001:db8:1::1:0", "2001:db8:1::1:ffff")
 PD_POOL = "2001:db8:100::/40"
-SUCCESS, NO_ADDRS, NO_BINDING, NOT_ON_LINK, USE_MULTICAST, NO_PREFIX = 0, 2, 3, 4, 5, 6
 
 
 @pytest.fixture
@@ -60,32 +66,6 @@ def leases(vpp, all=False):
 # ---------------------------------------------------------------- real clients
 
 
-def run_dhclient(link, args, seconds, until=None):
-    work = Path(tempfile.mkdtemp(prefix="dhclient-"))
-    env_out = work / "env"
-    script = work / "script.sh"
-    script.write_text(f"#!/bin/sh\n{{ env | grep -E '^(reason|new_ip6_|new_dhcp6_)'; echo ----; }} >> {env_out}\n")
-    script.chmod(0o755)
-    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-6", *args, "-d", "-v", "-1", "-sf", str(script),
-           "-lf", str(work / "leases"), "-pf", str(work / "pid"), link.client_if]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + seconds
-    try:
-        while time.time() < deadline:
-            text = env_out.read_text() if env_out.exists() else ""
-            if until and until(text):
-                break
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            log = proc.communicate(timeout=5)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            log = proc.communicate()[0]
-    return (env_out.read_text() if env_out.exists() else ""), log
-
-
 def test_dhclient_gets_an_address_and_renews_it(vpp, link, served):
     vpp.cli_ok(f"dhcp6-server link {LINK} preferred-lifetime 8 valid-lifetime 16 t1 2 t2 4")
     env, log = run_dhclient(link, [], 20, until=lambda t: t.count("reason=RENEW6") >= 1)
@@ -97,22 +77,6 @@ def test_dhclient_gets_an_address_and_renews_it(vpp, link, served):
     assert address.startswith("2001:db8:1::1:"), address
     bound = [l for l in leases(vpp) if l.startswith(f"{address}/128 bound IA_NA")]
     assert bound, leases(vpp)
-
-
-def perfdhcp(link, clients, rate):
-    r = run(["ip", "netns", "exec", link.ns, "perfdhcp", "-6", "-l", link.client_if, "-r", str(rate),
-             "-R", str(clients), "-n", str(clients), "-p", str(clients // rate + 10), "-e", "address-and-prefix"],
-            check=False, timeout=clients // rate + 60)
-    stats = {}
-    section = None
-    for line in r.stdout.splitlines():
-        m = re.match(r"\*\*\*Statistics for: (\S+)\*\*\*", line)
-        if m:
-            section = m.group(1)
-        m = re.match(r"(sent packets|received packets|drops|rejected leases|non unique addresses): (\d+)", line)
-        if m and section:
-            stats[(section, m.group(1))] = int(m.group(2))
-    return r, stats
 
 
 def test_perfdhcp_completes_thousands_of_exchanges_with_address_and_prefix(vpp, link, served):
@@ -150,16 +114,7 @@ def fib_entry(vpp, prefix):
 
 def test_dhcpcd_gets_address_and_prefix_and_the_route_follows_the_lease(vpp, link, served):
     work = Path(tempfile.mkdtemp(prefix="dhcpcd-"))
-    conf = work / "dhcpcd.conf"
-    # IPv6 only, no RA wait, Release when stopped, no resolv.conf hook.
-    conf.write_text(f"ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\ninterface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
-    # dhcpcd keeps its lease files and control socket under /var/lib/dhcpcd
-    # and /run/dhcpcd: a private mount namespace gives it its own.
-    (work / "db").mkdir()
-    (work / "run").mkdir()
-    inner = (f"mkdir -p /var/lib/dhcpcd /run/dhcpcd && mount --bind {work}/db /var/lib/dhcpcd && "
-             f"mount --bind {work}/run /run/dhcpcd && exec dhcpcd -6 -B -d -f {conf} -c /bin/true {link.client_if}")
-    cmd = ["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner]
+    cmd = dhcpcd_command(link, work, "-d")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 20
@@ -178,12 +133,7 @@ def test_dhcpcd_gets_address_and_prefix_and_the_route_follows_the_lease(vpp, lin
         entry = fib_entry(vpp, prefix)
         assert entry and "dhcp6-server" in entry and link.client_ll in entry and link.vpp_if in entry, entry
     finally:
-        proc.terminate()
-        try:
-            log = proc.communicate(timeout=10)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            log = proc.communicate()[0]
+        log = stop_process(proc, timeout=10)
     assert "RELEASE6" in log, log
     deadline = time.time() + 5
     while time.time() < deadline and fib_entry(vpp, prefix):
@@ -194,7 +144,7 @@ def test_dhcpcd_gets_address_and_prefix_and_the_route_follows_the_lease(vpp, lin
 
 def test_delegated_prefix_route_goes_away_on_expiry_without_traffic(vpp, link, served):
     vpp.cli_ok(f"dhcp6-server link {LINK} preferred-lifetime 2 valid-lifetime 3 t1 1 t2 2")
-    cid = DHCP6OptClientId(duid=duid(link))
+    cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_PD(iaid=3))
     sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
     reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_PD(iaid=3))
@@ -215,17 +165,6 @@ def test_delegated_prefix_route_goes_away_on_expiry_without_traffic(vpp, link, s
 # ---------------------------------------------------------------- scapy, every message type
 
 
-def duid(link):
-    return DUID_LL(lladdr=link.client_mac)
-
-
-def exchange(link, message, unicast_to=None):
-    dst, dst_mac = (unicast_to, link.vpp_mac) if unicast_to else ("ff02::1:2", "33:33:00:01:00:02")
-    frame = Ether(src=link.client_mac, dst=dst_mac) / IPv6(src=link.client_ll, dst=dst) / UDP(sport=546, dport=547) / message
-    replies = link.probe(bytes(frame).hex())
-    return Ether(replies[0])[UDP].payload if replies else None
-
-
 def status(opt_container):
     """Status code in a message or IA (scapy parses DHCP6OptStatusCode)."""
     from scapy.layers.dhcp6 import DHCP6OptStatusCode
@@ -235,7 +174,7 @@ def status(opt_container):
 
 
 def test_every_message_type(vpp, link, served):
-    cid = DHCP6OptClientId(duid=duid(link))
+    cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
     assert adv.msgtype == 2
     sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
@@ -247,7 +186,7 @@ def test_every_message_type(vpp, link, served):
     assert reply.msgtype == 7 and reply[DHCP6OptIAAddress].addr == addr and reply[DHCP6OptIAPrefix].prefix == prefix
     assert any(l.startswith(f"{addr}/128 bound") for l in leases(vpp))
     by_if = vpp.cli(f"show dhcp6-server leases interface {link.vpp_if}")
-    by_duid = vpp.cli(f"show dhcp6-server leases duid {bytes(duid(link)).hex()}")
+    by_duid = vpp.cli(f"show dhcp6-server leases duid {client_duid(link).hex()}")
     assert f"{addr}/128 bound" in by_if and f"{addr}/128 bound" in by_duid, (by_if, by_duid)
     assert "0 leases" in vpp.cli("show dhcp6-server leases duid 00030001000000000000")
     assert "0 leases" in vpp.cli("show dhcp6-server leases interface local0")
@@ -286,7 +225,7 @@ def test_every_message_type(vpp, link, served):
 
 def test_rapid_commit_and_exhaustion(vpp, link, served):
     vpp.cli_ok(f"dhcp6-server link {LINK} rapid-commit yes")
-    cid = DHCP6OptClientId(duid=duid(link))
+    cid = scapy_client_id(link)
     reply = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptRapidCommit() / DHCP6OptIA_NA(iaid=9))
     assert reply.msgtype == 7 and reply.haslayer(DHCP6OptRapidCommit)
     addr = reply[DHCP6OptIAAddress].addr
@@ -296,7 +235,7 @@ def test_rapid_commit_and_exhaustion(vpp, link, served):
     vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]} del")
     vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56 del")
     adv = exchange(link, DHCP6_Solicit(trid=2) / DHCP6OptClientId(duid=DUID_LL(lladdr="02:00:00:00:00:77")) / DHCP6OptIA_NA(iaid=1))
-    assert adv.msgtype == 2 and status(adv) == NO_ADDRS
+    assert adv.msgtype == 2 and status(adv) == NO_ADDRS_AVAIL
 
 
 # ---------------------------------------------------------------- relay
@@ -331,11 +270,7 @@ def relayed_client(vpp, link):
             time.sleep(1)
             yield client_ns, down_peer, relay
         finally:
-            relay.terminate()
-            try:
-                relay.communicate(timeout=5)
-            except subprocess.TimeoutExpired:
-                relay.kill()
+            stop_process(relay)
     finally:
         run(["ip", "netns", "del", client_ns], check=False)
         run(["ip", "-n", relay_ns, "addr", "flush", "dev", link.client_if, "scope", "global"], check=False)
@@ -344,8 +279,6 @@ def relayed_client(vpp, link):
 
 
 def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
-    from test_operations import stats, sw_if_index
-
     client_ns, client_if, relay = relayed_client
 
     class ClientSide:
@@ -354,11 +287,11 @@ def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
     ClientSide.client_if = client_if
     vpp.cli("clear trace")
     vpp.cli_ok("trace add af-packet-input 20")
-    idx = sw_if_index(vpp, link.vpp_if)
-    before = stats(vpp, "/dhcp6-server/rx/", "/dhcp6-server/tx/")
+    idx = vpp.sw_if_index(link.vpp_if)
+    before = vpp.stats("/dhcp6-server/rx/", "/dhcp6-server/tx/")
     env, log = run_dhclient(ClientSide, [], 20, until=lambda t: "reason=BOUND6" in t)
     trace = vpp.cli("show trace")
-    after = stats(vpp, "/dhcp6-server/rx/", "/dhcp6-server/tx/")
+    after = vpp.stats("/dhcp6-server/rx/", "/dhcp6-server/tx/")
     assert "reason=BOUND6" in env, f"{log}\n{trace}\n{vpp.counters()}"
     address = re.search(r"new_ip6_address=(\S+)", env).group(1)
     assert address.startswith("2001:db8:2::1"), address
@@ -386,7 +319,6 @@ def test_options_per_link_and_server_wide(vpp, link, served):
     import ipaddress
 
     from scapy.layers.dhcp6 import DHCP6OptOptReq
-    from test_foundation import options_of
 
     vpp.cli_ok("dhcp6-server option sntp-servers 2001:db8::123")
     vpp.cli_ok(f"dhcp6-server option ntp-servers link {LINK} 2001:db8:1::7b")
@@ -398,7 +330,7 @@ def test_options_per_link_and_server_wide(vpp, link, served):
         assert "unknown option" in out, out
         links = vpp.cli("show dhcp6-server links")
         assert "option ntp-servers 2001:db8:1::7b" in links and "server-wide option sol-max-rt 3600" in links, links
-        cid = DHCP6OptClientId(duid=duid(link))
+        cid = scapy_client_id(link)
         adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptOptReq(reqopts=[31, 56, 82]))
         opts = dict(options_of(bytes(adv)))
         assert opts[31] == ipaddress.IPv6Address("2001:db8::123").packed
@@ -420,7 +352,7 @@ def test_reservations_from_a_dhcpkit_csv_with_reload(vpp, link, served):
         assert "2 reservations loaded" in out, out
         shown = vpp.cli("show dhcp6-server reservations")
         assert f"linklayer-id:1:{mac_hex} address 2001:db8:1::abcd prefix 2001:db8:400::/56" in shown, shown
-        cid = DHCP6OptClientId(duid=duid(link))
+        cid = scapy_client_id(link)
         adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
         assert adv[DHCP6OptIAAddress].addr == "2001:db8:1::abcd"
         assert (adv[DHCP6OptIAPrefix].prefix, adv[DHCP6OptIAPrefix].plen) == ("2001:db8:400::", 56)
@@ -477,7 +409,7 @@ def test_papi_script_configures_pools_and_manages_leases(vpp, link):
             r = vpp.ctl(*args)
             assert r.returncode == code, (args, r.returncode, r.stderr)
 
-        cid = DHCP6OptClientId(duid=duid(link))
+        cid = scapy_client_id(link)
         reply = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptRapidCommit() / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
         assert reply.msgtype == 7 and reply[DHCP6OptIAAddress].addr == "2001:db8:5::99"
         assert reply[DHCP6OptIAPrefix].plen == 60
@@ -487,7 +419,7 @@ def test_papi_script_configures_pools_and_manages_leases(vpp, link):
         assert by_type["IA_NA"]["prefix"] == "2001:db8:5::99/128" and by_type["IA_NA"]["state"] == "bound"
         assert by_type["IA_PD"]["routed_via"] == link.client_ll and by_type["IA_PD"]["interface"] == link.vpp_if
         assert 0 < by_type["IA_NA"]["valid_lifetime_left"] <= 900
-        duid_hex = bytes(duid(link)).hex(":")
+        duid_hex = client_duid(link).hex(":")
         assert len(json.loads(ctl("leases", "--json", "--duid", duid_hex))) == 2
         assert json.loads(ctl("leases", "--json", "--duid", "00:03:00:01:00:00:00:00:00:00")) == []
         assert "2 leases" in ctl("leases")
