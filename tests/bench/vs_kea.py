@@ -50,7 +50,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
 import harness  # noqa: E402
-from harness import PLUGIN_SO, REPO, Link, Vpp, own_tag, run  # noqa: E402
+from harness import PLUGIN_SO, REPO, Link, ServerProcess, Vpp, own_tag, run  # noqa: E402
+from kit import parse_perfdhcp, perfdhcp_command  # noqa: E402
 
 # This benchmark's namespaces and veths are named "bd6t...", not the live
 # tests' "d6t...": a test run started meanwhile sweeps every "d6t*" name as
@@ -271,30 +272,11 @@ def diff(after, before):
 # ---------------------------------------------------------------- perfdhcp
 
 
-def parse_perfdhcp(text):
-    """perfdhcp's final report: {("SA"|"RR", counter): value}."""
-    stats = {}
-    section = None
-    for line in text.splitlines():
-        m = re.match(r"\*\*\*Statistics for: (\S+)\*\*\*", line)
-        if m:
-            section = {"SOLICIT-ADVERTISE": "SA", "REQUEST-REPLY": "RR"}.get(m.group(1), m.group(1))
-            continue
-        m = re.match(r"\s*(sent packets|received packets|drops|orphans|rejected leases|"
-                     r"non unique addresses|collected packets): (\d+)", line)
-        if m and section:
-            stats[(section, m.group(1))] = int(m.group(2))
-        m = re.match(r"\s*(avg delay|max delay): ([\d.]+) ms", line)
-        if m and section:
-            stats[(section, m.group(1))] = float(m.group(2))
-    return stats
-
-
 def perfdhcp_cmd(iface, rate, clients, duration):
     # -W: after the period, wait longer than the drop time for what is still
     # in flight, so every exchange ends answered or counted as a drop.
-    return ["perfdhcp", "-6", "-l", iface, "-e", "address-and-prefix", "-R", str(clients),
-            "-r", str(rate), "-p", str(duration), "-d", str(DROP_TIME), "-W", str(int((DROP_TIME + 0.5) * 1e6))]
+    wait_us = int((DROP_TIME + 0.5) * 1e6)
+    return perfdhcp_command(iface, rate, clients, duration, "-d", str(DROP_TIME), "-W", str(wait_us))
 
 
 class Step:
@@ -311,10 +293,10 @@ class Step:
         self.superseded = False  # a noisy failure that was run again
 
     def sa(self, key):
-        return self.stats.get(("SA", key), 0)
+        return self.stats.get(("SOLICIT-ADVERTISE", key), 0)
 
     def rr(self, key):
-        return self.stats.get(("RR", key), 0)
+        return self.stats.get(("REQUEST-REPLY", key), 0)
 
     @property
     def exchanges(self):
@@ -416,27 +398,6 @@ def run_perfdhcp(ns, iface, rate, clients, duration, server_pid, during=None):
 # --------------------------------------------------------------------- VPP
 
 
-def vpp_interface_counters(vpp, ifname):
-    """`show interface <if>` counters: {"rx packets": n, "drops": n, ...}."""
-    counts = {}
-    for line in vpp.cli(f"show interface {ifname}").splitlines()[1:]:
-        m = re.search(r"((?:rx|tx) (?:packets|bytes)|drops|punt|ip6|ip4|rx-miss|tx-error)\s+(\d+)\s*$", line)
-        if m:
-            counts[m.group(1)] = int(m.group(2))
-    return counts
-
-
-def vpp_errors(vpp):
-    """`show errors`: (node, reason) -> count, summed over threads."""
-    counts = {}
-    for line in vpp.cli("show errors").splitlines():
-        m = re.match(r"\s*(\d+)\s+(\S+)\s+(.*?)\s{2,}(\S+)\s*$", line)
-        if m:
-            key = (m.group(2), m.group(3).strip())
-            counts[key] = counts.get(key, 0) + int(m.group(1))
-    return counts
-
-
 def vpp_runtime(vpp):
     """`show runtime`: the main thread's loops and vector rates, and per
     node calls, vectors, clocks per packet and vectors per call."""
@@ -506,8 +467,8 @@ def run_vpp(args, mode, steps_out):
                 time.sleep(0.2)
             ev["fib56_before"] = fib_56_routes(vpp)
             ev["foreign_before"] = wait_quiet(vpp.proc.pid, args.quiet_wait)
-            if_before = vpp_interface_counters(vpp, link.vpp_if)
-            err_before = vpp_errors(vpp)
+            if_before = vpp.interface_counters(link.vpp_if)
+            err_before = vpp.errors()
             snmp_before = snmp6(link.ns)
             kc_before = link_stats(link.client_if, link.ns)
             kh_before = link_stats(link.host_if)
@@ -523,8 +484,8 @@ def run_vpp(args, mode, steps_out):
                                                       vpp.proc.pid, during)
             ev.update(meas)
             step.stats = parse_perfdhcp(step.output)
-            ev["if"] = diff(vpp_interface_counters(vpp, link.vpp_if), if_before)
-            ev["errors"] = {k: v for k, v in diff(vpp_errors(vpp), err_before).items() if v}
+            ev["if"] = diff(vpp.interface_counters(link.vpp_if), if_before)
+            ev["errors"] = {k: v for k, v in diff(vpp.errors(), err_before).items() if v}
             ev["snmp_client"] = diff(snmp6(link.ns), snmp_before)
             ev["kernel_client"] = diff(link_stats(link.client_if, link.ns), kc_before)
             ev["kernel_host"] = diff(link_stats(link.host_if), kh_before)
@@ -579,15 +540,19 @@ class KeaLink:
         harness.delete_netns(self.server_ns)
 
 
-class Kea:
+class Kea(ServerProcess):
     """One kea-dhcp6 with its own config, lease file, pid and lock dirs
     (nothing under /var or /run)."""
 
+    label = "kea-dhcp6"
+    ready_means = "listen on port 547"
+    output_tail = 4000
+
     def __init__(self, link, index):
-        self.dir = Path(WORKDIR) / f"kea{index}"
-        self.dir.mkdir()
+        run_dir = Path(WORKDIR) / f"kea{index}"
+        run_dir.mkdir()
+        super().__init__("kea", run_dir, run_dir / "kea.log")
         self.lease_file = self.dir / "leases6.csv"
-        self.log = self.dir / "kea.log"
         conf = {
             "Dhcp6": {
                 "interfaces-config": {"interfaces": [link.server_if]},
@@ -615,46 +580,13 @@ class Kea:
         self.conf = self.dir / "kea-dhcp6.conf"
         self.conf.write_text(json.dumps(conf, indent=2))
         env = dict(os.environ, KEA_PIDFILE_DIR=str(self.dir), KEA_LOCKFILE_DIR=str(self.dir))
-        self.stdout = open(self.dir / "kea.stdout", "w")
         self.ns = link.server_ns
         # `ip netns exec` execs kea-dhcp6: this pid is Kea's.
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "kea-dhcp6", "-c", str(self.conf)],
-                                     stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env=env, preexec_fn=harness.stop_with_parent)
-        try:
-            self._wait_ready()
-        except Exception:
-            self.stop()
-            raise
+        self.start(["ip", "netns", "exec", self.ns, "kea-dhcp6", "-c", str(self.conf)], timeout=20, poll=0.1, env=env)
+        time.sleep(0.3)
 
-    def _wait_ready(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"kea-dhcp6 exited ({self.proc.returncode}):\n{self.output()}")
-            if run(["ip", "netns", "exec", self.ns, "ss", "-Hlun", "sport = :547"], check=False).stdout.strip():
-                time.sleep(0.3)
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"kea-dhcp6 did not listen on port 547 in {timeout}s:\n{self.output()}")
-
-    def output(self):
-        self.stdout.flush()
-        text = (self.dir / "kea.stdout").read_text(errors="replace")
-        if self.log.exists():
-            text += "\n--- kea.log ---\n" + self.log.read_text(errors="replace")
-        return text[-4000:]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if not self.stdout.closed:
-            self.stdout.close()
+    def ready(self):
+        return bool(run(["ip", "netns", "exec", self.ns, "ss", "-Hlun", "sport = :547"], check=False).stdout.strip())
 
 
 def run_kea(args, steps_out):
@@ -689,8 +621,7 @@ def run_kea(args, steps_out):
                 with open(kea.lease_file) as f:
                     ev["lease_rows"] = sum(1 for _ in f) - 1
             finally:
-                kea.stop()
-                shutil.rmtree(kea.dir, ignore_errors=True)
+                kea.cleanup()
             return step
 
         search(one, args, steps_out)

@@ -24,7 +24,7 @@ PROBE = Path(__file__).resolve().parent / "probe.py"
 # Prefix of every namespace and veth the tests create (cleanup sweeps it).
 NAME_PREFIX = "d6t"
 _links_made = 0
-# Every VPP this process started, for cleanup after an interruption.
+# Every server (VPP, Kea) this process started, for cleanup after an interruption.
 _started = []
 
 
@@ -118,15 +118,92 @@ def parse_errors(text):
     return counts
 
 
-class Vpp:
+class ServerProcess:
+    """A server process started for a test or benchmark (VPP here, Kea in
+    tests/bench/vs_kea.py), in its run directory `dir`: what it prints goes
+    to <dir>/<name>.stdout, its own log is the file `log`. It gets SIGTERM
+    should the process that started it die; stop() ends it, cleanup() also
+    removes its directory. cleanup_own() cleans up every one still
+    started."""
+
+    label = "server"  # how messages name it
+    ready_means = "come up"  # "<label> did not <ready_means> in <timeout>s"
+    output_tail = 6000  # the last characters of its output shown in an error
+
+    def __init__(self, name, run_dir, log):
+        self.name, self.dir, self.log = name, Path(run_dir), Path(log)
+
+    def start(self, cmd, timeout, poll=0.2, env=None):
+        """Starts `cmd` and waits until ready() (at most `timeout` s). A
+        server that exits or does not get ready leaves nothing behind: the
+        error says so, with its output."""
+        self.stdout = open(self.dir / f"{self.name}.stdout", "w")
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self.stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=stop_with_parent,
+        )
+        _started.append(self)
+        try:
+            self._wait_ready(timeout, poll)
+        except RuntimeError:
+            self.cleanup()
+            _started.remove(self)
+            raise
+
+    def ready(self):
+        """Whether the started server answers (for start())."""
+        raise NotImplementedError
+
+    def _wait_ready(self, timeout, poll):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.label} exited ({self.proc.returncode}):\n{self.output()}")
+            if self.ready():
+                return
+            time.sleep(poll)
+        raise RuntimeError(f"{self.label} did not {self.ready_means} in {timeout}s:\n{self.output()}")
+
+    def output(self):
+        self.stdout.flush()
+        text = (self.dir / f"{self.name}.stdout").read_text(errors="replace")
+        if self.log.exists():
+            text += f"\n--- {self.log.name} ---\n" + self.log.read_text(errors="replace")
+        return text[-self.output_tail :]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.stdout.close()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Vpp(ServerProcess):
     """One VPP process with its own sockets, plugin dir and logs."""
 
+    label = "VPP"
+
     def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M", packaged=False):
-        self.dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
+        run_dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
+        super().__init__("vpp", run_dir, run_dir / "vpp.log")
         self.cli_sock = self.dir / "cli.sock"
         self.api_sock = self.dir / "api.sock"
         self.stats_sock = self.dir / "stats.sock"
-        self.log = self.dir / "vpp.log"
         plugins = self.dir / "plugins"
         plugins.mkdir()
         # VPP names a plugin after its file. A packaged plugin is found in
@@ -162,45 +239,13 @@ plugins {{
 }}
 """
         (self.dir / "startup.conf").write_text(conf)
-        self.stdout = open(self.dir / "vpp.stdout", "w")
-        self.proc = subprocess.Popen(
-            ["vpp", "-c", str(self.dir / "startup.conf")],
-            stdout=self.stdout,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=stop_with_parent,
-        )
-        _started.append(self)
-        try:
-            self._wait_ready()
-        except RuntimeError:
-            # A VPP that refused to start leaves nothing behind; its output
-            # is already in the error.
-            self.cleanup()
-            _started.remove(self)
-            raise
+        self.start(["vpp", "-c", str(self.dir / "startup.conf")], timeout=120)
 
-    def _wait_ready(self, timeout=120):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"VPP exited ({self.proc.returncode}):\n{self.output()}")
-            if self.cli_sock.exists() and self.api_sock.exists():
-                r = run(["vppctl", "-s", str(self.cli_sock), "show version"], check=False)
-                if r.returncode == 0 and "vpp" in r.stdout:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"VPP did not come up in {timeout}s:\n{self.output()}")
-
-    def output(self):
-        self.stdout.flush()
-        text = (self.dir / "vpp.stdout").read_text(errors="replace")
-        if self.log.exists():
-            text += "\n--- vpp.log ---\n" + self.log.read_text(errors="replace")
-        return text[-6000:]
-
-    def alive(self):
-        return self.proc.poll() is None
+    def ready(self):
+        if self.cli_sock.exists() and self.api_sock.exists():
+            r = run(["vppctl", "-s", str(self.cli_sock), "show version"], check=False)
+            return r.returncode == 0 and "vpp" in r.stdout
+        return False
 
     def cli(self, command):
         r = run(["vppctl", "-s", str(self.cli_sock), command])
@@ -258,20 +303,6 @@ plugins {{
              "--api-json", str(API_JSON), "--stats-socket", str(self.stats_sock), *args],
             check=False,
         )
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.stdout.close()
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Link:
