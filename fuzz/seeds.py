@@ -17,14 +17,39 @@ import hashlib
 import os
 import struct
 import sys
-from ipaddress import IPv6Address
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 MAX_CAPTURED = 40  # per target
 
-SOLICIT, ADVERTISE, REQUEST, CONFIRM, RENEW, REBIND, REPLY = 1, 2, 3, 4, 5, 6, 7
-RELEASE, DECLINE, RECONFIGURE, INFO, RELAY_FORW, RELAY_REPL = 8, 9, 10, 11, 12, 13
+# The DHCPv6 wire helpers the live tests and benchmarks use too.
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "live"))
+from dhcp6 import (  # noqa: E402
+    CONFIRM,
+    DECLINE,
+    INFORMATION_REQUEST as INFO,
+    OPT_INTERFACE_ID,
+    OPT_STATUS_CODE,
+    REBIND,
+    RELAY_FORW,
+    RELAY_REPL,
+    RELEASE,
+    RENEW,
+    REQUEST,
+    SOLICIT,
+    client_id,
+    elapsed_time,
+    ia_address,
+    ia_prefix,
+    message,
+    opt,
+    oro,
+    parse_options,
+    rapid_commit,
+    relay_forward,
+)
+from dhcp6 import ia_na as dhcp6_ia_na  # noqa: E402
+from dhcp6 import ia_pd as dhcp6_ia_pd  # noqa: E402
 NAMES = {1: "solicit", 2: "advertise", 3: "request", 4: "confirm", 5: "renew",
          6: "rebind", 7: "reply", 8: "release", 9: "decline", 10: "reconfigure",
          11: "inforeq", 12: "relayfw", 13: "relayrepl"}
@@ -44,67 +69,44 @@ RELAYED_MCAST = bytes([0x0f, 0x10, 0x00])  # off-link relay -> ff05::1:3
 VLAN_OTHER_MAC = bytes([0x40, 0x10, 0x40])
 
 
-def opt(code, data=b""):
-    return struct.pack("!HH", code, len(data)) + data
-
-
 def duid(n):
     return bytes([0, 3, 0, 1, 2, 0, 0, 0, 0, n])
 
 
 def cid(n):
-    return opt(1, duid(n))
+    return client_id(duid(n))
 
 
 SID = opt(2, SERVER_DUID)
 
 
-def a(s):
-    return IPv6Address(s).packed
-
-
 def ia_na(iaid, addrs=(), sub=b""):
-    body = struct.pack("!III", iaid, 0, 0)
-    for x in addrs:
-        body += opt(5, a(x) + struct.pack("!II", 0, 0))
-    return opt(3, body + sub)
+    return dhcp6_ia_na(iaid, *[ia_address(x) for x in addrs], sub)
 
 
 def ia_ta(iaid, addrs=()):
-    body = struct.pack("!I", iaid)
-    for x in addrs:
-        body += opt(5, a(x) + struct.pack("!II", 0, 0))
-    return opt(4, body)
+    return opt(4, struct.pack("!I", iaid) + b"".join(ia_address(x) for x in addrs))
 
 
 def ia_pd(iaid, prefixes=()):
-    body = struct.pack("!III", iaid, 0, 0)
-    for p, plen in prefixes:
-        body += opt(26, struct.pack("!IIB", 0, 0, plen) + a(p))
-    return opt(25, body)
+    return dhcp6_ia_pd(iaid, *[ia_prefix(p, plen) for p, plen in prefixes])
 
 
-def oro(*codes):
-    return opt(6, b"".join(struct.pack("!H", c) for c in codes))
+ELAPSED = elapsed_time()
+RAPID = rapid_commit()
 
 
-ELAPSED = opt(8, b"\x00\x00")
-RAPID = opt(14)
-
-
-def msg(t, *options, xid=b"\x12\x34\x56"):
-    return bytes([t]) + xid + b"".join(options)
+def msg(t, *options):
+    return message(t, *options, xid=0x123456)
 
 
 def relay(inner, hop=0, link="::", peer="fe80::99", iid=None, extra=b""):
-    m = bytes([RELAY_FORW, hop]) + a(link) + a(peer)
-    if iid is not None:
-        m += opt(18, iid)
-    return m + extra + opt(9, inner)
+    iid_opt = b"" if iid is None else opt(OPT_INTERFACE_ID, iid)
+    return relay_forward(inner, iid_opt, extra, hop=hop, link_address=link, peer_address=peer)
 
 
 def status(code, text=b""):
-    return opt(13, struct.pack("!H", code) + text)
+    return opt(OPT_STATUS_CODE, struct.pack("!H", code) + text)
 
 
 def handmade():
@@ -167,8 +169,7 @@ def handmade():
         deep = relay(deep, hop=level, link="2001:db8:2::1" if level == 0 else "::")
     out.append(("relay8-solicit", deep, [RELAYED]))
     out.append(("relay9-solicit", relay(deep, hop=8), [RELAYED]))
-    out.append(("relay-without-message", bytes([RELAY_FORW, 0]) + a("::") + a("fe80::1")
-                + opt(18, b"x"), [RELAYED]))
+    out.append(("relay-without-message", relay_forward(None, opt(OPT_INTERFACE_ID, b"x")), [RELAYED]))
     out.append(("relay-long-interface-id", relay(solicit, iid=bytes(129)), [RELAYED]))
     return out
 
@@ -190,13 +191,7 @@ def recipes():
 # ---------------------------------------------------------------------------
 # Captures
 
-def options(area):
-    out = []
-    while len(area) >= 4:
-        code, length = struct.unpack("!HH", area[:4])
-        out.append((code, area[4:4 + length]))
-        area = area[4 + length:]
-    return out
+options = parse_options
 
 
 def shape(payload):
