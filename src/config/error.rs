@@ -1,0 +1,85 @@
+//! Why a configuration change was refused, in words for the operator.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    BadReplyFrom(Ipv6Addr),
+    BadLinkAddress(Ipv6Addr),
+    SwIfIndexOutOfRange(u32),
+    NotEthernet,
+    NotEnabled(u32),
+    BadDuid(DuidError),
+    TooManyDnsServers(usize),
+    BadDnsServer(Ipv6Addr),
+    TooManySearchDomains(usize),
+    BadDomain(String, DomainError),
+    BadLinkPrefix(Ipv6Addr, u8),
+    NoSuchLink(Ipv6Addr, u8),
+    TooManyLinks,
+    BadPool(String),
+    PoolOverlap(PoolSpec, PoolSpec),
+    PoolOutsideLink(PoolSpec),
+    TooManyPools,
+    NoSuchPool(PoolSpec),
+    BadLifetimes(String),
+    NoSuchLease(Ipv6Addr),
+    BadOption(String),
+    BadReservation(String),
+    BadLimits(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::BadReplyFrom(a) => write!(
+                f,
+                "reply-from {a}: must be a unicast address (not ::, loopback or multicast)"
+            ),
+            ConfigError::BadLinkAddress(a) => write!(
+                f,
+                "link-address {a}: must be a global or unique-local unicast address"
+            ),
+            ConfigError::SwIfIndexOutOfRange(i) => write!(f, "interface index {i} is out of range"),
+            ConfigError::NotEthernet => f.write_str(
+                "the interface has no Ethernet address: DHCPv6 service needs an Ethernet interface",
+            ),
+            ConfigError::NotEnabled(i) => {
+                write!(f, "DHCPv6 service is not enabled on interface index {i}")
+            }
+            ConfigError::BadDuid(e) => write!(f, "duid: {e}"),
+            ConfigError::TooManyDnsServers(n) => {
+                write!(f, "{n} DNS servers: at most {MAX_DNS_SERVERS} are allowed")
+            }
+            ConfigError::BadDnsServer(a) => {
+                write!(
+                    f,
+                    "DNS server {a}: must be a unicast address (not ::, loopback or multicast)"
+                )
+            }
+            ConfigError::TooManySearchDomains(n) => {
+                write!(
+                    f,
+                    "{n} search domains: at most {MAX_SEARCH_DOMAINS} are allowed"
+                )
+            }
+            ConfigError::BadDomain(name, e) => write!(f, "domain {name:?}: {e}"),
+            ConfigError::BadLinkPrefix(p, l) => write!(
+                f,
+                "link {p}/{l}: must be a global or unique-local prefix of length 1 to 128 with no host bits set"
+            ),
+            ConfigError::NoSuchLink(p, l) => write!(f, "no link {p}/{l} is configured"),
+            ConfigError::TooManyLinks => write!(f, "at most {MAX_LINKS} links"),
+            ConfigError::BadPool(why) => f.write_str(why),
+            ConfigError::PoolOverlap(a, b) => write!(f, "pool {a} overlaps pool {b}"),
+            ConfigError::PoolOutsideLink(p) => write!(f, "pool {p}: addresses must lie inside the link's prefix"),
+            ConfigError::TooManyPools => write!(f, "at most {MAX_POOLS_PER_LINK} pools per link"),
+            ConfigError::NoSuchPool(p) => write!(f, "no pool {p} on this link"),
+            ConfigError::BadLifetimes(why) => write!(f, "lifetimes: {why}"),
+            ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
+            ConfigError::BadOption(why) => f.write_str(why),
+            ConfigError::BadReservation(why) => write!(f, "reservation: {why}"),
+            ConfigError::BadLimits(why) => write!(f, "limits: {why}"),
+        }
+    }
+}
