@@ -17,8 +17,6 @@ pub trait StoreRegion: Send {
     fn note_slots_used(&self, _slots: usize) {}
     /// Where the bytes start (to prefetch a slot; never read through).
     fn base(&self) -> *const u8;
-    /// Pushes the bytes to stable storage.
-    fn flush(&mut self) -> Result<(), String>;
 }
 
 impl StoreRegion for Vec<u8> {
@@ -30,9 +28,6 @@ impl StoreRegion for Vec<u8> {
     }
     fn base(&self) -> *const u8 {
         self.as_ptr()
-    }
-    fn flush(&mut self) -> Result<(), String> {
-        Ok(())
     }
 }
 
@@ -262,11 +257,6 @@ impl Shard {
         self.irregular.insert((l.valid_until, index));
         self.persist(index);
         true
-    }
-
-    /// Pushes the lease file to disk (main thread; may block).
-    pub fn flush_store(&mut self) -> Result<(), String> {
-        self.store.as_mut().map_or(Ok(()), |r| r.flush())
     }
 
     /// The lease file's bytes (export, tests).

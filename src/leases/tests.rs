@@ -831,9 +831,6 @@ impl StoreRegion for Reserved {
     fn base(&self) -> *const u8 {
         self.bytes.as_ptr()
     }
-    fn flush(&mut self) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 #[test]

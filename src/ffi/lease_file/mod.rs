@@ -30,7 +30,6 @@ use crate::leases::store::{self, FileKind, HEADER_LEN, SLOT_LEN};
 use crate::leases::StoreRegion;
 
 mod upkeep;
-use upkeep::flush;
 pub use upkeep::{is_lost, rehome_if_lost, start_threads};
 
 const PAGE: usize = 4096;
@@ -445,10 +444,6 @@ impl StoreRegion for MappedFile {
 
     fn base(&self) -> *const u8 {
         self.ptr
-    }
-
-    fn flush(&mut self) -> Result<(), String> {
-        flush()
     }
 }
 

@@ -161,11 +161,6 @@ pub fn set_header_duid(region: &mut [u8], duid: &Duid) {
     }
 }
 
-/// Whether the region starts with our header (a new file is all zeros).
-pub fn has_header(region: &[u8]) -> bool {
-    region.len() >= HEADER_LEN && &region[..16] == MAGIC
-}
-
 /// What the first bytes of a file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -580,7 +575,7 @@ mod tests {
     fn header_is_written_once_and_foreign_files_are_refused() {
         let mut r = vec![0u8; file_len(1)];
         init_header(&mut r).unwrap();
-        assert!(has_header(&r));
+        assert_eq!(file_kind(&r), FileKind::Current);
         init_header(&mut r).unwrap();
         let mut foreign = vec![7u8; file_len(1)];
         assert!(init_header(&mut foreign).is_err());
