@@ -115,55 +115,59 @@ fn free_space(path: &Path) -> Option<u64> {
     (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then(|| st.f_bavail * st.f_frsize)
 }
 
-/// Reserves disk space for the first `len` bytes of the file, and writes
-/// zeros into every part of it that holds no data yet. `posix_fallocate`
-/// alone is not enough: ext4 hands out unwritten extents, and the first
-/// write into one through the mapping may still need a block to split the
-/// extent (seen: a SIGBUS on a full 8 MiB ext4 with 1 KiB blocks). Written
-/// zeros make every block an ordinary one, and a failure shows here, as an
-/// error, instead of in the dataplane.
-fn reserve(file: &File, len: usize) -> std::io::Result<()> {
+/// Reserves disk space for `[from, to)` of the file, and writes zeros into
+/// every part of it that holds no data yet. `posix_fallocate` alone is not
+/// enough: ext4 hands out unwritten extents, and the first write into one
+/// through the mapping may still need a block to split the extent (seen: a
+/// SIGBUS on a full 8 MiB ext4 with 1 KiB blocks). Written zeros make every
+/// block an ordinary one, and a failure shows here, as an error, instead of
+/// in the dataplane.
+fn reserve(file: &File, from: usize, to: usize) -> std::io::Result<()> {
+    let len = (to - from) as libc::off_t;
     // SAFETY: posix_fallocate on a descriptor we own.
-    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) } {
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), from as libc::off_t, len) } {
         0 => {}
         e => return Err(std::io::Error::from_raw_os_error(e)),
     }
-    for (from, to) in holes(file, len) {
-        write_zeros(file, from, to)?;
+    if let Some(data) = data_extents(file, from, to) {
+        let mut at = from;
+        for (start, end) in data {
+            write_zeros(file, at, start)?;
+            at = end;
+        }
+        write_zeros(file, at, to)?;
     }
     Ok(())
 }
 
-/// The parts of `[0, len)` that hold no data (on ext4, unwritten extents
-/// too); none where the filesystem cannot tell.
-fn holes(file: &File, len: usize) -> Vec<(usize, usize)> {
+/// The parts of `[from, to)` that hold data (ext4's unwritten extents do
+/// not), in order; None where the filesystem cannot tell.
+fn data_extents(file: &File, from: usize, to: usize) -> Option<Vec<(usize, usize)>> {
     let fd = file.as_raw_fd();
     let mut found = Vec::new();
-    let mut at = 0usize;
-    while at < len {
+    let mut at = from;
+    while at < to {
         // SAFETY: lseek on a descriptor we own.
         let data = unsafe { libc::lseek(fd, at as libc::off_t, libc::SEEK_DATA) };
-        let data = if data >= 0 {
-            data as usize
-        } else if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO) {
-            len
-        } else {
-            return Vec::new();
-        };
-        if data > at {
-            found.push((at, data.min(len)));
+        if data < 0 {
+            // ENXIO: no data past `at`.
+            let errno = std::io::Error::last_os_error().raw_os_error();
+            return (errno == Some(libc::ENXIO)).then_some(found);
         }
-        if data >= len {
+        let data = data as usize;
+        if data >= to {
             break;
         }
         // SAFETY: as above.
         let hole = unsafe { libc::lseek(fd, data as libc::off_t, libc::SEEK_HOLE) };
         if hole <= data as libc::off_t {
-            break;
+            return None;
         }
-        at = hole as usize;
+        let end = (hole as usize).min(to);
+        found.push((data, end));
+        at = end;
     }
-    found
+    Some(found)
 }
 
 fn write_zeros(file: &File, from: usize, to: usize) -> std::io::Result<()> {
@@ -178,17 +182,19 @@ fn write_zeros(file: &File, from: usize, to: usize) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reserves `needed` bytes and as much of `extra` more as there is room
-/// for (halving down to a page); returns the bytes reserved.
+/// Reserves the file up to `needed` bytes (from `from` on: what is below
+/// is reserved already) and as much of `extra` more as there is room for
+/// (halving down to a page); returns the bytes reserved.
 fn reserve_at_least(
     file: &File,
     path: &Path,
+    from: usize,
     needed: usize,
     mut extra: usize,
 ) -> Result<usize, String> {
     loop {
         let target = needed + extra;
-        match reserve(file, target) {
+        match reserve(file, from, target) {
             Ok(()) => return Ok(target),
             Err(e) if extra == 0 => {
                 return Err(format!(
@@ -208,28 +214,10 @@ fn reserve_at_least(
     }
 }
 
-/// Where the file's data ends (the end of its last allocated extent).
+/// Where the file's data ends (the end of its last data extent); the
+/// whole file where the filesystem cannot tell.
 fn data_end(file: &File, len: usize) -> usize {
-    let fd = file.as_raw_fd();
-    let mut end = 0usize;
-    let mut at: libc::off_t = 0;
-    loop {
-        // SAFETY: lseek on a descriptor we own.
-        let data = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
-        if data < 0 {
-            // ENXIO: no data past `at`; anything else: no SEEK_DATA here,
-            // so take the whole file as data.
-            let errno = std::io::Error::last_os_error().raw_os_error();
-            return if errno == Some(libc::ENXIO) { end } else { len };
-        }
-        // SAFETY: as above.
-        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
-        if hole <= data {
-            return len;
-        }
-        end = hole as usize;
-        at = hole;
-    }
+    data_extents(file, 0, len).map_or(len, |d| d.last().map_or(0, |e| e.1))
 }
 
 fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
@@ -345,7 +333,7 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
     let needed = round_up(data_end(&file, len).max(HEADER_LEN), PAGE).min(len);
     let first = STEP_SLOTS.max(store::capacity_of(len) / 16);
     let extra = round_up(first * SLOT_LEN, PAGE).min(len - needed);
-    let reserved = reserve_at_least(&file, path, needed, extra)?;
+    let reserved = reserve_at_least(&file, path, 0, needed, extra)?;
     let ptr = map(&file, len, std::ptr::null_mut())?;
     Ok(install(file, path, ptr, len, reserved))
 }
@@ -366,7 +354,7 @@ fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
     file.set_len(len as u64)
         .map_err(|e| format!("{show}: {e}"))?;
     let needed = round_up(store::file_len(used), PAGE).min(len);
-    let reserved = reserve_at_least(&file, path, needed, 0)?;
+    let reserved = reserve_at_least(&file, path, 0, needed, 0)?;
     let ptr = map(&file, len, std::ptr::null_mut())?;
     // SAFETY: `reserved` bytes of the new mapping; nothing else uses it yet.
     let region = unsafe { std::slice::from_raw_parts_mut(ptr, reserved) };

@@ -32,7 +32,7 @@ pub(super) fn grow() {
         return;
     }
     *lock(&LAST_TRY) = Some(Instant::now());
-    match reserve_at_least(&d.file, &d.path, reserved, step) {
+    match reserve_at_least(&d.file, &d.path, reserved, reserved, step) {
         Ok(now) if now > reserved => {
             lock_pages(MAP_PTR.load(Ordering::Acquire), reserved, now);
             RESERVED.store(now, Ordering::Release);
@@ -177,7 +177,8 @@ pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
     let tmp = PathBuf::from(format!("{}.new", d.path.display()));
     let file = open_locked(&tmp, true)?;
     file.set_len(len as u64).map_err(|e| e.to_string())?;
-    reserve(&file, reserved).map_err(|e| e.to_string())?;
+    // Writing every reserved byte allocates (and reserves) its blocks: a
+    // full disk fails here, not in the dataplane.
     // SAFETY: the reserved part of our mapping, read while the barrier
     // keeps every writer out.
     let bytes = unsafe { std::slice::from_raw_parts(ptr, reserved) };
