@@ -67,6 +67,11 @@
 #define CAPACITY 4096
 
 /**
+ * How many lease-file gauges there are (`dhcp6_server_lease_file_gauges`).
+ */
+#define DHCP6_SERVER_N_LEASE_FILE_GAUGES 5
+
+/**
  * "Unset" for the optional numbers of `Dhcp6ServerLinkParameters`.
  */
 #define DHCP6_SERVER_UNSET UINT32_MAX
@@ -292,32 +297,6 @@ typedef struct {
   uint8_t first_global[16];
   uint32_t fib_index;
 } Dhcp6ServerInterfaceFacts;
-
-/**
- * The lease file's figures for the stats segment.
- */
-typedef struct {
-  /**
-   * Slots whose disk space is reserved (leases that can be kept now).
-   */
-  uint64_t reserved;
-  /**
-   * Slots the file can grow to.
-   */
-  uint64_t capacity;
-  /**
-   * Slots in use (highest index + 1).
-   */
-  uint64_t used;
-  /**
-   * Leases refused because the file could not keep them.
-   */
-  uint64_t refused;
-  /**
-   * Failed write-backs to disk (msync).
-   */
-  uint64_t flush_failures;
-} Dhcp6ServerLeaseFileGauges;
 
 /**
  * Receives one line of text (NUL-terminated) of a view.
@@ -601,9 +580,17 @@ int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_le
 bool dhcp6_server_lease_store_message(char *buf, size_t len);
 
 /**
- * Fills in the lease file's figures. Main thread.
+ * Stats segment name of lease-file gauge `index`, NULL past the end: slots
+ * with disk space reserved, slots the file can grow to, slots in use,
+ * leases refused because the file could not keep them, failed write-backs.
  */
-void dhcp6_server_lease_file_gauges(Dhcp6ServerLeaseFileGauges *out);
+const char *dhcp6_server_lease_file_gauge_name(size_t index);
+
+/**
+ * Fills `out[0..DHCP6_SERVER_N_LEASE_FILE_GAUGES]` with the gauges'
+ * values, in the order of their names. Main thread.
+ */
+void dhcp6_server_lease_file_gauges(uint64_t *out);
 
 /**
  * Lines saying where leases are kept and how the file is doing.

@@ -48,7 +48,7 @@ typedef struct
   u32 *pool_in_use_gauges;
   u32 *pool_total_gauges;
   u32 pool_gauges_generation;
-  u32 lease_file_gauges[5];
+  u32 lease_file_gauges[DHCP6_SERVER_N_LEASE_FILE_GAUGES];
   bool lease_file_gauges_ready;
   /* startup.conf `interface` items waiting for their interface to exist:
    * the words of a `dhcp6-server enable` command each. */

@@ -354,28 +354,22 @@ dhcp6_server_update_pool_gauges (void)
       }
 }
 
-/* /dhcp6-server/lease-file/{reserved,capacity,used,refused,flush-failures}. */
+/* The lease file's gauges (names and values from Rust). */
 static void
 dhcp6_server_update_lease_file_gauges (void)
 {
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
-  Dhcp6ServerLeaseFileGauges g;
-  u64 values[5];
+  u64 values[DHCP6_SERVER_N_LEASE_FILE_GAUGES];
 
   if (!sm->lease_file_gauges_ready)
     {
-      static const char *names[5] = { "reserved", "capacity", "used", "refused", "flush-failures" };
-      for (int i = 0; i < 5; i++)
-	sm->lease_file_gauges[i] = vlib_stats_add_gauge ("/dhcp6-server/lease-file/%s", names[i]);
+      for (u32 i = 0; i < DHCP6_SERVER_N_LEASE_FILE_GAUGES; i++)
+	sm->lease_file_gauges[i] =
+	  vlib_stats_add_gauge ("%s", dhcp6_server_lease_file_gauge_name (i));
       sm->lease_file_gauges_ready = true;
     }
-  dhcp6_server_lease_file_gauges (&g);
-  values[0] = g.reserved;
-  values[1] = g.capacity;
-  values[2] = g.used;
-  values[3] = g.refused;
-  values[4] = g.flush_failures;
-  for (int i = 0; i < 5; i++)
+  dhcp6_server_lease_file_gauges (values);
+  for (u32 i = 0; i < DHCP6_SERVER_N_LEASE_FILE_GAUGES; i++)
     vlib_stats_set_gauge (sm->lease_file_gauges[i], values[i]);
 }
 

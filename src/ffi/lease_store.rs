@@ -169,39 +169,43 @@ pub extern "C" fn dhcp6_server_lease_store_message(buf: *mut c_char, len: usize)
     })
 }
 
-/// The lease file's figures for the stats segment.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Dhcp6ServerLeaseFileGauges {
-    /// Slots whose disk space is reserved (leases that can be kept now).
-    pub reserved: u64,
-    /// Slots the file can grow to.
-    pub capacity: u64,
-    /// Slots in use (highest index + 1).
-    pub used: u64,
-    /// Leases refused because the file could not keep them.
-    pub refused: u64,
-    /// Failed write-backs to disk (msync).
-    pub flush_failures: u64,
+/// How many lease-file gauges there are (`dhcp6_server_lease_file_gauges`).
+pub const DHCP6_SERVER_N_LEASE_FILE_GAUGES: usize = 5;
+
+/// Stats segment name of lease-file gauge `index`, NULL past the end: slots
+/// with disk space reserved, slots the file can grow to, slots in use,
+/// leases refused because the file could not keep them, failed write-backs.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_file_gauge_name(index: usize) -> *const c_char {
+    const NAMES: [&CStr; DHCP6_SERVER_N_LEASE_FILE_GAUGES] = [
+        c"/dhcp6-server/lease-file/reserved",
+        c"/dhcp6-server/lease-file/capacity",
+        c"/dhcp6-server/lease-file/used",
+        c"/dhcp6-server/lease-file/refused",
+        c"/dhcp6-server/lease-file/flush-failures",
+    ];
+    NAMES.get(index).map_or(std::ptr::null(), |n| n.as_ptr())
 }
 
-/// Fills in the lease file's figures. Main thread.
+/// Fills `out[0..DHCP6_SERVER_N_LEASE_FILE_GAUGES]` with the gauges'
+/// values, in the order of their names. Main thread.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut Dhcp6ServerLeaseFileGauges) {
+pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut u64) {
     boundary((), || {
         let s = lease_file::status();
         // SAFETY: main thread; the shard's counter is read between frames
         // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
         let refused = unsafe { SHARD.owner() }.store_refusals();
-        // SAFETY: a non-null `out` is writable (ABI contract).
-        if let Some(out) = unsafe { out.as_mut() } {
-            *out = Dhcp6ServerLeaseFileGauges {
-                reserved: s.reserved_slots as u64,
-                capacity: s.capacity as u64,
-                used: s.slots_used as u64,
-                refused,
-                flush_failures: s.flush_failures,
-            };
+        let values = [
+            s.reserved_slots as u64,
+            s.capacity as u64,
+            s.slots_used as u64,
+            refused,
+            s.flush_failures,
+        ];
+        if !out.is_null() {
+            // SAFETY: a non-null `out` has room for the gauges (ABI contract).
+            unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, values.len()) };
         }
     })
 }
