@@ -10,6 +10,16 @@
 #include <stdint.h>
 
 /**
+ * Bytes before the first field: `_vl_msg_id` (u16), `client_index`, `context`.
+ */
+#define REQUEST_HEADER_LEN 10
+
+/**
+ * Most bytes of text a reply carries.
+ */
+#define MAX_REPLY_TEXT 60000
+
+/**
  * Pools per link (a reply looks at each in turn).
  */
 #define MAX_POOLS_PER_LINK 16
@@ -70,11 +80,6 @@
  * How many lease-file gauges there are (`dhcp6_server_lease_file_gauges`).
  */
 #define DHCP6_SERVER_N_LEASE_FILE_GAUGES 5
-
-/**
- * "Unset" for the optional numbers of `Dhcp6ServerLinkParameters`.
- */
-#define DHCP6_SERVER_UNSET UINT32_MAX
 
 /**
  * Message types counted in the stats segment: 0 is "other" (unknown
@@ -258,6 +263,66 @@ typedef uint32_t Dhcp6ServerCounter;
 #endif // __STDC_VERSION__ >= 202311L
 
 /**
+ * What VPP knows of the receiving interface; all-zero addresses mean none.
+ */
+typedef struct {
+  uint8_t mac[6];
+  bool has_mac;
+  uint8_t link_local[16];
+  uint8_t first_global[16];
+  uint32_t fib_index;
+} Dhcp6ServerInterfaceFacts;
+
+/**
+ * Settings of one interface; an all-zero address means "the default".
+ */
+typedef struct {
+  uint8_t reply_from[16];
+  uint8_t link_address[16];
+  bool accept_multicast;
+  bool accept_unicast;
+} Dhcp6ServerInterfaceSettings;
+
+/**
+ * What only the shim reaches: VPP's interface table and the VPP side of
+ * enabling service. Registered once, at init.
+ */
+typedef struct {
+  /**
+   * sw_if_index of the interface with this name, or
+   * `DHCP6_SERVER_NO_INTERFACE`.
+   */
+  uint32_t (*interface_by_name)(const char *name);
+  /**
+   * Writes the interface's name (NUL-terminated) into `out`.
+   */
+  void (*interface_name)(uint32_t sw_if_index, char *out, size_t len);
+  void (*interface_facts)(uint32_t sw_if_index, Dhcp6ServerInterfaceFacts *facts);
+  /**
+   * Enables (or updates) or disables service, VPP side and Rust side
+   * together; returns a status, with the reason in `error`.
+   */
+  int32_t (*interface_set)(uint32_t sw_if_index,
+                           bool enable,
+                           const Dhcp6ServerInterfaceSettings *settings,
+                           char *error,
+                           size_t error_len);
+} Dhcp6ServerHost;
+
+/**
+ * Receives one line of output.
+ */
+typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
+
+/**
+ * Receives an API reply: the status and its text (not NUL-terminated).
+ */
+typedef void (*Dhcp6ServerReplyFn)(void *ctx,
+                                   Dhcp6ServerStatus status,
+                                   const uint8_t *text,
+                                   size_t len);
+
+/**
  * A lease event for API subscribers.
  */
 typedef struct {
@@ -276,32 +341,6 @@ typedef struct {
 } Dhcp6ServerLeaseEvent;
 
 typedef void (*Dhcp6ServerLeaseEventFn)(void *ctx, const Dhcp6ServerLeaseEvent *event);
-
-/**
- * Settings of one interface; an all-zero address means "the default".
- */
-typedef struct {
-  uint8_t reply_from[16];
-  uint8_t link_address[16];
-  bool accept_multicast;
-  bool accept_unicast;
-} Dhcp6ServerInterfaceSettings;
-
-/**
- * What VPP knows of the receiving interface; all-zero addresses mean none.
- */
-typedef struct {
-  uint8_t mac[6];
-  bool has_mac;
-  uint8_t link_local[16];
-  uint8_t first_global[16];
-  uint32_t fib_index;
-} Dhcp6ServerInterfaceFacts;
-
-/**
- * Receives one line of text (NUL-terminated) of a view.
- */
-typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
 
 /**
  * A change to VPP's FIB: route a delegated prefix (`add`) or stop.
@@ -352,45 +391,6 @@ typedef struct {
 } Dhcp6ServerLease;
 
 typedef void (*Dhcp6ServerLeaseFn)(void *ctx, const Dhcp6ServerLease *lease);
-
-/**
- * Link parameters; `DHCP6_SERVER_UNSET` leaves a value as it is (or at its
- * default for a new link). `rapid_commit`: 0 no, 1 yes, other: unset.
- */
-typedef struct {
-  uint32_t preferred_lifetime;
-  uint32_t valid_lifetime;
-  uint32_t t1;
-  uint32_t t2;
-  uint32_t rapid_commit;
-  uint32_t preference;
-} Dhcp6ServerLinkParameters;
-
-/**
- * An address range (`is_prefix_pool` false: `first`..`last`) or a prefix
- * pool (`prefix`/`prefix_len` carved into /`delegated_len`).
- */
-typedef struct {
-  bool is_prefix_pool;
-  uint8_t first[16];
-  uint8_t last[16];
-  uint8_t prefix[16];
-  uint8_t prefix_len;
-  uint8_t delegated_len;
-} Dhcp6ServerPool;
-
-/**
- * Flood limits; a negative value leaves that limit as it is, 0 turns it
- * off. Refused as a whole (nothing changes) if any value is out of range.
- */
-typedef struct {
-  int64_t interface_rate;
-  int64_t interface_burst;
-  int64_t client_rate;
-  int64_t client_burst;
-  int64_t client_leases;
-  int64_t interface_leases;
-} Dhcp6ServerLimits;
 
 /**
  * Where a reply goes.
@@ -480,6 +480,78 @@ typedef struct {
 
 
 /**
+ * Registers the shim's side (init, before any command runs).
+ */
+void dhcp6_server_host_set(const Dhcp6ServerHost *host);
+
+/**
+ * Number of commands in the table.
+ */
+uint32_t dhcp6_server_command_count(void);
+
+/**
+ * CLI words of command `index` ("dhcp6-server enable"), NULL past the end.
+ */
+const char *dhcp6_server_command_path(uint32_t index);
+
+/**
+ * Its usage line (the CLI's short help).
+ */
+const char *dhcp6_server_command_usage(uint32_t index);
+
+/**
+ * What it does (the CLI's long help).
+ */
+const char *dhcp6_server_command_help(uint32_t index);
+
+/**
+ * Runs command `index` with the words typed after its path; `line` gets
+ * each line of output; on refusal `error` says why and nothing changed.
+ * Main thread, barrier held.
+ */
+Dhcp6ServerStatus dhcp6_server_command_run(uint32_t index,
+                                           const uint8_t *words,
+                                           size_t words_len,
+                                           uint32_t now,
+                                           Dhcp6ServerLineFn line,
+                                           void *ctx,
+                                           char *error,
+                                           size_t error_len);
+
+/**
+ * Runs the API message of command `index` (`msg`: the whole message as
+ * received) and calls `reply` once. Main thread, barrier held.
+ */
+void dhcp6_server_api_command(uint32_t index,
+                              const uint8_t *msg,
+                              size_t msg_len,
+                              uint32_t now,
+                              Dhcp6ServerReplyFn reply,
+                              void *ctx);
+
+/**
+ * Applies startup.conf's `dhcp6-server { }` section (its text, without
+ * the braces). Items naming interfaces that do not exist yet wait for
+ * them. Main thread, before the workers run.
+ */
+Dhcp6ServerStatus dhcp6_server_startup_config(const uint8_t *text,
+                                              size_t len,
+                                              uint32_t now,
+                                              char *error,
+                                              size_t error_len);
+
+/**
+ * Whether a waiting startup.conf item's interface exists now. Main thread.
+ */
+bool dhcp6_server_startup_ready(uint32_t now);
+
+/**
+ * Runs the waiting items whose interface exists now; failures go to the
+ * log. Main thread, barrier held.
+ */
+void dhcp6_server_startup_run_ready(uint32_t now);
+
+/**
  * Changes whenever the set of pools changes (the gauges are then made anew).
  */
 uint32_t dhcp6_server_pool_gauges_generation(void);
@@ -495,10 +567,10 @@ uint32_t dhcp6_server_pool_gauges_count(void);
 bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
 
 /**
- * Starts (or stops) recording lease events: while nobody subscribed the
+ * How many API clients subscribe to lease events: while none does the
  * lease engine records none. Main thread, barrier held.
  */
-void dhcp6_server_events_want(bool wanted);
+void dhcp6_server_events_want(uint32_t subscribers);
 
 /**
  * Hands every lease event waiting in the ring to `each`; main thread, no
@@ -555,17 +627,6 @@ void dhcp6_server_interface_effective(const Dhcp6ServerInterfaceSettings *settin
                                       uint8_t (*link_address)[16]);
 
 /**
- * Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
- * and flush interval (0: unchanged). Refused once the file is open: the
- * lease file is chosen before serving starts.
- */
-Dhcp6ServerStatus dhcp6_server_lease_store_set(const char *path,
-                                               int64_t capacity,
-                                               int64_t flush_interval,
-                                               char *error,
-                                               size_t error_len);
-
-/**
  * Opens the configured lease file and restores its leases (routes of
  * delegated prefixes are queued for the maintenance pass). Main thread,
  * before packets flow. Returns the number restored, or -1 on error: then
@@ -593,24 +654,6 @@ const char *dhcp6_server_lease_file_gauge_name(size_t index);
 void dhcp6_server_lease_file_gauges(uint64_t *out);
 
 /**
- * Lines saying where leases are kept and how the file is doing.
- */
-void dhcp6_server_show_lease_store(Dhcp6ServerLineFn line, void *ctx);
-
-/**
- * Deletes the lease of an address or delegated prefix (given by its first
- * address): the resource is free again at once.
- */
-Dhcp6ServerStatus dhcp6_server_lease_delete(const uint8_t (*resource)[16],
-                                            char *error,
-                                            size_t error_len);
-
-/**
- * Deletes every lease; returns how many there were.
- */
-size_t dhcp6_server_leases_clear(void);
-
-/**
  * Whether the maintenance pass has work at `now`: route changes waiting,
  * a lease due, or the lease file to write anew. Any thread; reads
  * atomics, never the shard.
@@ -636,103 +679,6 @@ uint32_t dhcp6_server_leases_walk(uint32_t now,
                                   size_t duid_len,
                                   Dhcp6ServerLeaseFn each,
                                   void *ctx);
-
-/**
- * Writes every bound and declined lease to `path` in Kea's memfile lease6
- * CSV format (written beside, then renamed over). `*count`: rows written.
- */
-Dhcp6ServerStatus dhcp6_server_leases_export(const char *path,
-                                             uint32_t now,
-                                             uint32_t *count,
-                                             char *error,
-                                             size_t error_len);
-
-/**
- * Adds the leases of a Kea memfile lease6 CSV file that are still valid;
- * a lease whose address another client holds here is refused. On a
- * malformed file nothing is imported.
- */
-Dhcp6ServerStatus dhcp6_server_leases_import(const char *path,
-                                             uint32_t now,
-                                             uint32_t *imported,
-                                             uint32_t *refused,
-                                             char *error,
-                                             size_t error_len);
-
-/**
- * Creates a link (identified by prefix/len) or changes its parameters.
- */
-Dhcp6ServerStatus dhcp6_server_link_set(const uint8_t (*prefix)[16],
-                                        uint8_t prefix_len,
-                                        const Dhcp6ServerLinkParameters *params,
-                                        char *error,
-                                        size_t error_len);
-
-Dhcp6ServerStatus dhcp6_server_link_remove(const uint8_t (*prefix)[16],
-                                           uint8_t prefix_len,
-                                           char *error,
-                                           size_t error_len);
-
-/**
- * Adds (`add`) or removes a pool of a link.
- */
-Dhcp6ServerStatus dhcp6_server_pool_add_del(const uint8_t (*prefix)[16],
-                                            uint8_t prefix_len,
-                                            const Dhcp6ServerPool *pool,
-                                            bool add,
-                                            char *error,
-                                            size_t error_len);
-
-/**
- * Sets how long offers and declined addresses are held, in seconds
- * (negative: unchanged; 0 is refused).
- */
-Dhcp6ServerStatus dhcp6_server_set_holds(int64_t offer,
-                                         int64_t decline,
-                                         char *error,
-                                         size_t error_len);
-
-/**
- * Sets the flood limits (see `Dhcp6ServerLimits`).
- */
-Dhcp6ServerStatus dhcp6_server_set_limits(const Dhcp6ServerLimits *limits,
-                                          char *error,
-                                          size_t error_len);
-
-/**
- * Sets an option by name ("sntp-servers", "ntp-servers",
- * "information-refresh-time", "sol-max-rt", "inf-max-rt", "dns-servers",
- * "domain-search") from text; NULL or "none" clears it. `link_prefix` NULL:
- * server-wide; else for that link.
- */
-Dhcp6ServerStatus dhcp6_server_option_set(const uint8_t (*link_prefix)[16],
-                                          uint8_t link_len,
-                                          const char *name,
-                                          const char *value,
-                                          char *error,
-                                          size_t error_len);
-
-/**
- * Adds or replaces a reservation: `id` in DHCPKit notation ("duid:...",
- * "interface-id-str:...", ...), `address` and `prefix` as text (empty or
- * NULL for none).
- */
-Dhcp6ServerStatus dhcp6_server_reservation_add(const char *id,
-                                               const char *address,
-                                               const char *prefix,
-                                               char *error,
-                                               size_t error_len);
-
-Dhcp6ServerStatus dhcp6_server_reservation_del(const char *id, char *error, size_t error_len);
-
-/**
- * Replaces all reservations with a DHCPKit CSV file (`path` NULL: the file
- * loaded last). On any error nothing changes. `*count` gets the number.
- */
-Dhcp6ServerStatus dhcp6_server_reservations_load(const char *path,
-                                                 uint32_t *count,
-                                                 char *error,
-                                                 size_t error_len);
 
 /**
  * Handles the `n` packets of a frame, in order, filling in each one's
@@ -780,20 +726,6 @@ const char *dhcp6_server_message_type_name(uint8_t msg_type);
 const char *dhcp6_server_message_type_stat_name(uint8_t msg_type);
 
 /**
- * Sets the server DUID from hex text ("00:03:00:01:..."); NULL or "auto"
- * returns to the DUID derived from the first enabled interface.
- */
-Dhcp6ServerStatus dhcp6_server_set_duid_text(const char *text, char *error, size_t error_len);
-
-/**
- * Sets the server DUID from octets; `len == 0` returns to the derived DUID.
- */
-Dhcp6ServerStatus dhcp6_server_set_duid(const uint8_t *duid,
-                                        size_t len,
-                                        char *error,
-                                        size_t error_len);
-
-/**
  * Copies the DUID in force into `out` (130 bytes) and returns its length,
  * 0 if none is known yet. `*configured` tells whether it was set by the
  * operator; otherwise `*derived_from` is the interface it came from.
@@ -801,66 +733,14 @@ Dhcp6ServerStatus dhcp6_server_set_duid(const uint8_t *duid,
 size_t dhcp6_server_get_duid(uint8_t *out, bool *configured, uint32_t *derived_from);
 
 /**
- * Sets the DNS recursive name servers (option 23); `count == 0` clears them.
- */
-Dhcp6ServerStatus dhcp6_server_set_dns_servers(const uint8_t (*servers)[16],
-                                               size_t count,
-                                               char *error,
-                                               size_t error_len);
-
-/**
- * Sets DNS servers and the domain search list together: if either is
- * refused, neither changes.
- */
-Dhcp6ServerStatus dhcp6_server_set_options(const uint8_t (*servers)[16],
-                                           size_t count,
-                                           const char *domain_search,
-                                           char *error,
-                                           size_t error_len);
-
-/**
  * Copies up to `max` DNS servers into `out`; returns how many there are.
  */
 size_t dhcp6_server_get_dns_servers(uint8_t (*out)[16], size_t max);
-
-/**
- * Sets the domain search list (option 24) from names separated by spaces
- * or commas; an empty string clears it.
- */
-Dhcp6ServerStatus dhcp6_server_set_domain_search(const char *names, char *error, size_t error_len);
 
 /**
  * Writes the domain search list, space-separated and NUL-terminated, into
  * `out` (truncated to `len`); returns the full length without the NUL.
  */
 size_t dhcp6_server_get_domain_search(char *out, size_t len);
-
-/**
- * Prints the flood limits in force, one line.
- */
-void dhcp6_server_show_limits(Dhcp6ServerLineFn line, void *ctx);
-
-/**
- * Prints the links, their parameters and pools, one line at a time.
- */
-void dhcp6_server_show_links(Dhcp6ServerLineFn line, void *ctx);
-
-/**
- * Prints the leases held (offered, bound, declined) or, with `all`, free
- * ones too (a free lease is kept for its last client until reused): all,
- * or those of one DUID given as hex text and/or one interface
- * (`DHCP6_SERVER_NO_INTERFACE` for all).
- */
-void dhcp6_server_show_leases(uint32_t now,
-                              const char *duid,
-                              uint32_t sw_if_index,
-                              bool all,
-                              Dhcp6ServerLineFn line,
-                              void *ctx);
-
-/**
- * Prints the reservations, one line each.
- */
-void dhcp6_server_show_reservations(Dhcp6ServerLineFn line, void *ctx);
 
 #endif  /* DHCP6_SERVER_H */

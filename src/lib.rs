@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod commands;
 pub mod config;
 pub mod counters;
 pub mod duid;

@@ -1,7 +1,28 @@
-//! The C header in include/ must be what cbindgen makes of src/ffi today.
-//! Regenerate with: UPDATE_HEADER=1 cargo test --test header
+//! The generated files must be what their sources make of them today:
+//! include/dhcp6_server.h (cbindgen, from src/ffi), and from the command
+//! table include/dhcp6_server_commands.h and the generated part of
+//! vpp-shim/dhcp6_server.api.
+//! Regenerate all three with: UPDATE_HEADER=1 cargo test --test header
 
 use std::path::Path;
+
+use dhcp6_server_plugin::commands::api;
+
+const API_MARK: &str = "/* ---- command table: generated";
+
+fn check(path: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var_os("UPDATE_HEADER").is_some() {
+        std::fs::write(&path, generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} has drifted from its source: regenerate it with \
+         `UPDATE_HEADER=1 cargo test --test header` and commit it",
+        path.display()
+    );
+}
 
 #[test]
 fn c_header_matches_the_rust_abi() {
@@ -14,15 +35,25 @@ fn c_header_matches_the_rust_abi() {
         .generate()
         .expect("cbindgen could not read the crate")
         .write(&mut generated);
-    let generated = String::from_utf8(generated).unwrap();
-    let path = root.join("include/dhcp6_server.h");
-    if std::env::var_os("UPDATE_HEADER").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "include/dhcp6_server.h has drifted from src/ffi: regenerate it with \
-         `UPDATE_HEADER=1 cargo test --test header` and commit it"
+    check(
+        "include/dhcp6_server.h",
+        &String::from_utf8(generated).unwrap(),
     );
+}
+
+#[test]
+fn api_handler_list_matches_the_command_table() {
+    check("include/dhcp6_server_commands.h", &api::dispatch_header());
+}
+
+#[test]
+fn api_definitions_match_the_command_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("vpp-shim/dhcp6_server.api");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mark = text
+        .find(API_MARK)
+        .expect("the .api file lost its command-table mark");
+    let end_of_mark = mark + text[mark..].find('\n').unwrap() + 1;
+    let generated = format!("{}\n{}", &text[..end_of_mark], api::definitions());
+    check("vpp-shim/dhcp6_server.api", generated.trim_end());
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Binary API handlers (dhcp6_server.api). Like the CLI they only translate
- * messages into calls on the Rust core; a refused value changes nothing and
- * comes back as a VNET_API_ERROR_* retval.
+ * Binary API handlers (dhcp6_server.api). The command messages all go to
+ * the Rust command table, which reads the message and answers with a
+ * status and a text; the typed reads (dumps, settings, lease events) are
+ * filled in from the core here.
  */
 #include "dhcp6_server_shim.h"
 #include <vnet/ip/ip_types_api.h>
@@ -14,27 +15,41 @@
 
 #define REPLY_MSG_ID_BASE dhcp6_server_shim_main.msg_id_base
 #include <vlibapi/api_helper_macros.h>
+#include <dhcp6_server_commands.h>
 
-static void
-vl_api_dhcp6_server_enable_disable_t_handler (vl_api_dhcp6_server_enable_disable_t *mp)
+typedef struct
 {
-  vl_api_dhcp6_server_enable_disable_reply_t *rmp;
-  Dhcp6ServerInterfaceSettings settings = {
-    .accept_multicast = !!mp->accept_multicast,
-    .accept_unicast = !!mp->accept_unicast,
-  };
-  char error[256] = "";
-  int rv;
+  vl_api_registration_t *reg;
+  u32 context;
+  u16 reply_id;
+} dhcp6_server_api_call_t;
 
-  clib_memcpy (settings.reply_from, mp->reply_from, 16);
-  clib_memcpy (settings.link_address, mp->link_address, 16);
-  rv = dhcp6_server_interface_set (ntohl (mp->sw_if_index), !!mp->enable, &settings, error,
-				   sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API enable_disable refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO (VL_API_DHCP6_SERVER_ENABLE_DISABLE_REPLY);
+/* Every command's reply has the same fields (retval, message). */
+static void
+dhcp6_server_api_reply (void *ctx, Dhcp6ServerStatus status, const uint8_t *text, size_t len)
+{
+  dhcp6_server_api_call_t *c = ctx;
+  vl_api_dhcp6_server_enable_reply_t *rmp = vl_msg_api_alloc_zero (sizeof (*rmp) + len);
+
+  rmp->_vl_msg_id = htons (c->reply_id + dhcp6_server_shim_main.msg_id_base);
+  rmp->context = c->context;
+  rmp->retval = htonl (dhcp6_server_status_to_api_error (status));
+  rmp->message.length = htonl (len);
+  clib_memcpy (rmp->message.buf, text, len);
+  vl_api_send_msg (c->reg, (u8 *) rmp);
 }
+
+#define _(index, name, NAME)                                                                       \
+  static void vl_api_##name##_t_handler (vl_api_##name##_t *mp)                                    \
+  {                                                                                                \
+    dhcp6_server_api_call_t c = { vl_api_client_index_to_registration (mp->client_index),          \
+				  mp->context, VL_API_##NAME##_REPLY };                            \
+    if (c.reg)                                                                                     \
+      dhcp6_server_api_command (index, (u8 *) mp, vl_msg_api_get_msg_length (mp),                  \
+				dhcp6_server_now (vlib_get_main ()), dhcp6_server_api_reply, &c);  \
+  }
+DHCP6_SERVER_API_COMMANDS (_)
+#undef _
 
 static void
 dhcp6_server_send_interface_details (vl_api_registration_t *reg, u32 context, u32 sw_if_index)
@@ -79,64 +94,6 @@ vl_api_dhcp6_server_interface_dump_t_handler (vl_api_dhcp6_server_interface_dump
 }
 
 static void
-vl_api_dhcp6_server_set_duid_t_handler (vl_api_dhcp6_server_set_duid_t *mp)
-{
-  vl_api_dhcp6_server_set_duid_reply_t *rmp;
-  char error[256] = "";
-  int rv;
-
-  if (mp->duid_len > sizeof (mp->duid))
-    rv = VNET_API_ERROR_INVALID_VALUE;
-  else
-    rv = dhcp6_server_status_to_api_error (
-      dhcp6_server_set_duid (mp->duid, mp->duid_len, error, sizeof (error)));
-  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_DUID_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_set_limits_t_handler (vl_api_dhcp6_server_set_limits_t *mp)
-{
-  vl_api_dhcp6_server_set_limits_reply_t *rmp;
-  char error[256] = "";
-  Dhcp6ServerLimits l = {
-    .interface_rate = (i32) clib_net_to_host_u32 (mp->interface_rate),
-    .interface_burst = (i32) clib_net_to_host_u32 (mp->interface_burst),
-    .client_rate = (i32) clib_net_to_host_u32 (mp->client_rate),
-    .client_burst = (i32) clib_net_to_host_u32 (mp->client_burst),
-    .client_leases = (i32) clib_net_to_host_u32 (mp->client_leases),
-    .interface_leases = (i32) clib_net_to_host_u32 (mp->interface_leases),
-  };
-  int rv = dhcp6_server_status_to_api_error (
-    dhcp6_server_set_limits (&l, error, sizeof (error)));
-  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_LIMITS_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_set_options_t_handler (vl_api_dhcp6_server_set_options_t *mp)
-{
-  vl_api_dhcp6_server_set_options_reply_t *rmp;
-  char error[256] = "";
-  char domains[sizeof (mp->domain_search) + 1];
-  int rv;
-
-  /* The fixed-size string need not be NUL-terminated on the wire. */
-  clib_memcpy (domains, mp->domain_search, sizeof (mp->domain_search));
-  domains[sizeof (mp->domain_search)] = 0;
-
-  if (mp->n_dns_servers > ARRAY_LEN (mp->dns_servers))
-    rv = VNET_API_ERROR_INVALID_VALUE;
-  else
-    {
-      rv = dhcp6_server_set_options ((const uint8_t (*)[16]) mp->dns_servers, mp->n_dns_servers,
-				     domains, error, sizeof (error));
-      if (rv != DHCP6_SERVER_STATUS_OK)
-	dhcp6_server_log_notice ("API set_options refused: %s", error);
-      rv = dhcp6_server_status_to_api_error (rv);
-    }
-  REPLY_MACRO (VL_API_DHCP6_SERVER_SET_OPTIONS_REPLY);
-}
-
-static void
 vl_api_dhcp6_server_get_config_t_handler (vl_api_dhcp6_server_get_config_t *mp)
 {
   vl_api_dhcp6_server_get_config_reply_t *rmp;
@@ -157,112 +114,6 @@ vl_api_dhcp6_server_get_config_t_handler (vl_api_dhcp6_server_get_config_t *mp)
 		       dhcp6_server_get_domain_search ((char *) rmp->domain_search,
 						       sizeof (rmp->domain_search));
 		     }));
-}
-
-/* Copies a fixed-size API string into a NUL-terminated buffer. */
-#define dhcp6_server_api_string(dst, src)                                                          \
-  do                                                                                               \
-    {                                                                                              \
-      clib_memcpy ((dst), (src), clib_min (sizeof (dst) - 1, sizeof (src)));                        \
-      (dst)[clib_min (sizeof (dst) - 1, sizeof (src))] = 0;                                        \
-    }                                                                                              \
-  while (0)
-
-static void
-vl_api_dhcp6_server_link_add_del_t_handler (vl_api_dhcp6_server_link_add_del_t *mp)
-{
-  vl_api_dhcp6_server_link_add_del_reply_t *rmp;
-  Dhcp6ServerLinkParameters p = {
-    .preferred_lifetime = ntohl (mp->preferred_lifetime),
-    .valid_lifetime = ntohl (mp->valid_lifetime),
-    .t1 = ntohl (mp->t1),
-    .t2 = ntohl (mp->t2),
-    .rapid_commit = ntohl (mp->rapid_commit),
-    .preference = ntohl (mp->preference),
-  };
-  char error[256] = "";
-  int rv = mp->is_add ?
-	     dhcp6_server_link_set (&mp->prefix.address, mp->prefix.len, &p, error, sizeof (error)) :
-	     dhcp6_server_link_remove (&mp->prefix.address, mp->prefix.len, error, sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API link_add_del refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO (VL_API_DHCP6_SERVER_LINK_ADD_DEL_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_pool_add_del_t_handler (vl_api_dhcp6_server_pool_add_del_t *mp)
-{
-  vl_api_dhcp6_server_pool_add_del_reply_t *rmp;
-  Dhcp6ServerPool pool = {
-    .is_prefix_pool = !!mp->is_prefix_pool,
-    .prefix_len = mp->prefix.len,
-    .delegated_len = mp->delegated_length,
-  };
-  char error[256] = "";
-  int rv;
-
-  clib_memcpy (pool.first, mp->first, 16);
-  clib_memcpy (pool.last, mp->last, 16);
-  clib_memcpy (pool.prefix, mp->prefix.address, 16);
-  rv = dhcp6_server_pool_add_del (&mp->link.address, mp->link.len, &pool, !!mp->is_add, error,
-				  sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API pool_add_del refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO (VL_API_DHCP6_SERVER_POOL_ADD_DEL_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_option_set_t_handler (vl_api_dhcp6_server_option_set_t *mp)
-{
-  vl_api_dhcp6_server_option_set_reply_t *rmp;
-  char name[sizeof (mp->name) + 1], value[sizeof (mp->value) + 1], error[256] = "";
-  int rv;
-
-  dhcp6_server_api_string (name, mp->name);
-  dhcp6_server_api_string (value, mp->value);
-  rv = dhcp6_server_option_set (mp->link.len ? &mp->link.address : NULL, mp->link.len, name, value,
-				error, sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API option_set refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO (VL_API_DHCP6_SERVER_OPTION_SET_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_reservation_add_del_t_handler (vl_api_dhcp6_server_reservation_add_del_t *mp)
-{
-  vl_api_dhcp6_server_reservation_add_del_reply_t *rmp;
-  char id[sizeof (mp->id) + 1], address[sizeof (mp->address) + 1], prefix[sizeof (mp->prefix) + 1];
-  char error[256] = "";
-  int rv;
-
-  dhcp6_server_api_string (id, mp->id);
-  dhcp6_server_api_string (address, mp->address);
-  dhcp6_server_api_string (prefix, mp->prefix);
-  rv = mp->is_add ? dhcp6_server_reservation_add (id, address, prefix, error, sizeof (error)) :
-		    dhcp6_server_reservation_del (id, error, sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API reservation_add_del refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO (VL_API_DHCP6_SERVER_RESERVATION_ADD_DEL_REPLY);
-}
-
-static void
-vl_api_dhcp6_server_reservations_load_t_handler (vl_api_dhcp6_server_reservations_load_t *mp)
-{
-  vl_api_dhcp6_server_reservations_load_reply_t *rmp;
-  char path[sizeof (mp->path) + 1], error[256] = "";
-  u32 count = 0;
-  int rv;
-
-  dhcp6_server_api_string (path, mp->path);
-  rv = dhcp6_server_reservations_load (path[0] ? path : NULL, &count, error, sizeof (error));
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    dhcp6_server_log_notice ("API reservations_load refused: %s", error);
-  rv = dhcp6_server_status_to_api_error (rv);
-  REPLY_MACRO2 (VL_API_DHCP6_SERVER_RESERVATIONS_LOAD_REPLY, ({ rmp->count = htonl (count); }));
 }
 
 typedef struct
@@ -310,16 +161,6 @@ vl_api_dhcp6_server_lease_dump_t_handler (vl_api_dhcp6_server_lease_dump_t *mp)
 }
 
 static void
-vl_api_dhcp6_server_lease_delete_t_handler (vl_api_dhcp6_server_lease_delete_t *mp)
-{
-  vl_api_dhcp6_server_lease_delete_reply_t *rmp;
-  char error[256] = "";
-  int rv = dhcp6_server_status_to_api_error (
-    dhcp6_server_lease_delete (&mp->address, error, sizeof (error)));
-  REPLY_MACRO (VL_API_DHCP6_SERVER_LEASE_DELETE_REPLY);
-}
-
-static void
 vl_api_want_dhcp6_server_lease_events_t_handler (vl_api_want_dhcp6_server_lease_events_t *mp)
 {
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
@@ -339,7 +180,7 @@ vl_api_want_dhcp6_server_lease_events_t_handler (vl_api_want_dhcp6_server_lease_
     }
   else
     rv = VNET_API_ERROR_INVALID_REGISTRATION;
-  dhcp6_server_events_want (vec_len (sm->event_client_indexes) > 0);
+  dhcp6_server_events_want (vec_len (sm->event_client_indexes));
   REPLY_MACRO (VL_API_WANT_DHCP6_SERVER_LEASE_EVENTS_REPLY);
 }
 
@@ -357,6 +198,7 @@ dhcp6_server_send_lease_event (void *ctx, const Dhcp6ServerLeaseEvent *e)
 	  /* The client went away without unsubscribing. */
 	  vec_del1 (sm->event_client_indexes, i);
 	  vec_del1 (sm->event_pids, i);
+	  dhcp6_server_events_want (vec_len (sm->event_client_indexes));
 	  continue;
 	}
       vl_api_dhcp6_server_lease_event_t *mp = vl_msg_api_alloc_zero (sizeof (*mp));

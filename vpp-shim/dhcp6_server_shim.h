@@ -50,9 +50,6 @@ typedef struct
   u32 pool_gauges_generation;
   u32 lease_file_gauges[DHCP6_SERVER_N_LEASE_FILE_GAUGES];
   bool lease_file_gauges_ready;
-  /* startup.conf `interface` items waiting for their interface to exist:
-   * the words of a `dhcp6-server enable` command each. */
-  u8 **pending_interfaces;
   /* API clients subscribed to lease events, and the pid each gave. */
   u32 *event_client_indexes;
   u32 *event_pids;
@@ -95,11 +92,6 @@ int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 /* Makes room in the per-interface stats counters for `sw_if_index`
  * (main thread, barrier held). */
 void dhcp6_server_stats_validate (u32 sw_if_index);
-
-/* Applies the startup.conf interface items whose interface exists now;
- * main thread, barrier held. */
-void dhcp6_server_apply_pending_interfaces (vlib_main_t *vm);
-bool dhcp6_server_pending_interfaces_ready (void);
 
 /* Sends the lease events waiting in the ring to the API subscribers. */
 void dhcp6_server_send_lease_events (vlib_main_t *vm);

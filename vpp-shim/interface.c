@@ -245,11 +245,48 @@ dhcp6_server_sw_interface_add_del (vnet_main_t *vnm, u32 sw_if_index, u32 is_add
 
 VNET_SW_INTERFACE_ADD_DEL_FUNCTION (dhcp6_server_sw_interface_add_del);
 
+/* The command handlers' view of VPP's interfaces (dhcp6_server_host_set). */
+static u32
+dhcp6_server_interface_by_name (const char *name)
+{
+  unformat_input_t in;
+  u32 sw_if_index = DHCP6_SERVER_NO_INTERFACE;
+
+  unformat_init_string (&in, name, strlen (name));
+  if (!unformat_user (&in, unformat_vnet_sw_interface, vnet_get_main (), &sw_if_index) ||
+      unformat_check_input (&in) != UNFORMAT_END_OF_INPUT)
+    sw_if_index = DHCP6_SERVER_NO_INTERFACE;
+  unformat_free (&in);
+  return sw_if_index;
+}
+
+static void
+dhcp6_server_interface_name (u32 sw_if_index, char *out, size_t len)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  u8 *s;
+
+  out[0] = 0;
+  if (!vnet_sw_interface_is_valid (vnm, sw_if_index))
+    return;
+  s = format (0, "%U%c", format_vnet_sw_if_index_name, vnm, sw_if_index, 0);
+  snprintf (out, len, "%s", (char *) s);
+  vec_free (s);
+}
+
 static clib_error_t *
 dhcp6_server_init (vlib_main_t *vm)
 {
+  static const Dhcp6ServerHost host = {
+    .interface_by_name = dhcp6_server_interface_by_name,
+    .interface_name = dhcp6_server_interface_name,
+    .interface_facts = dhcp6_server_interface_facts,
+    .interface_set = dhcp6_server_interface_set,
+  };
+
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
 
+  dhcp6_server_host_set (&host);
   sm->log_class = vlib_log_register_class ("dhcp6-server", 0);
   dhcp6_server_stats_init ();
   sm->fib_source = fib_source_allocate ("dhcp6-server", FIB_SOURCE_PRIORITY_LOW, FIB_SOURCE_BH_API);
@@ -390,10 +427,10 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       dhcp6_server_send_lease_events (vm);
       /* startup.conf interfaces, once they exist (created by the startup
        * exec file, the CLI or the API). */
-      if (dhcp6_server_pending_interfaces_ready ())
+      if (dhcp6_server_startup_ready (now))
 	{
 	  vlib_worker_thread_barrier_sync (vm);
-	  dhcp6_server_apply_pending_interfaces (vm);
+	  dhcp6_server_startup_run_ready (now);
 	  vlib_worker_thread_barrier_release (vm);
 	}
       /* What the lease file's own thread (space, write-back, path) has to say. */

@@ -79,14 +79,15 @@ pub struct Dhcp6ServerLeaseEvent {
 pub type Dhcp6ServerLeaseEventFn =
     Option<extern "C" fn(ctx: *mut c_void, event: *const Dhcp6ServerLeaseEvent)>;
 
-/// Starts (or stops) recording lease events: while nobody subscribed the
+/// How many API clients subscribe to lease events: while none does the
 /// lease engine records none. Main thread, barrier held.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_events_want(wanted: bool) {
+pub extern "C" fn dhcp6_server_events_want(subscribers: u32) {
     boundary((), || {
         event_ring();
+        super::commands::SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
         // SAFETY: API handlers run on the main thread with the barrier held.
-        unsafe { SHARD.owner() }.events_wanted = wanted;
+        unsafe { SHARD.owner() }.events_wanted = subscribers > 0;
     })
 }
 

@@ -9,51 +9,44 @@ pub(super) fn set_store_status(text: String) {
     *STORE_STATUS.lock().unwrap_or_else(|p| p.into_inner()) = text;
 }
 
-/// Sets the lease file's path (absolute, or "none"), capacity (0: unchanged)
-/// and flush interval (0: unchanged). Refused once the file is open: the
-/// lease file is chosen before serving starts.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_lease_store_set(
-    path: *const c_char,
-    capacity: i64,
-    flush_interval: i64,
-    error: *mut c_char,
-    error_len: usize,
-) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer::new(error, error_len);
-    let path = read_str(path).map(str::trim).filter(|p| !p.is_empty());
-    err.guarded(|| {
-        // SAFETY: configuration calls run on the main thread, barrier held.
-        if unsafe { SHARD.owner() }.has_store() && path.is_some() {
-            return Err(ConfigError::BadOption(
-                "the lease file is open: set it in startup.conf (or before serving) and restart VPP".into(),
-            ));
-        }
-        let capacity = optional_u32(capacity, "capacity")?;
-        let flush_interval = optional_u32(flush_interval, "flush-interval")?;
-        let before = CONFIG.load().map(|c| c.lease_store().clone());
-        publish(|c| c.set_lease_store(path, capacity, flush_interval))?;
-        // Serving without the lease file it was given (it could not be
-        // opened): another path is opened now, "none" serves unpersisted.
-        // SAFETY: as above.
-        let shard = unsafe { SHARD.owner() };
-        if !STORE_OPEN_TRIED.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
-            return Ok(());
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |t| t.as_secs() as u32);
-        match open_lease_store(now) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if let Some(old) = before {
-                    let old_path = old.path.as_deref().unwrap_or("none");
-                    let _ = publish(|c| c.set_lease_store(Some(old_path), None, None));
-                }
-                Err(ConfigError::BadOption(e))
+/// Sets the lease file's path (absolute, or "none"), capacity and flush
+/// interval. A path is refused once the file is open: the lease file is
+/// chosen before serving starts.
+pub(super) fn set(
+    path: Option<&str>,
+    capacity: Option<u32>,
+    flush_interval: Option<u32>,
+) -> Result<(), ConfigError> {
+    let path = path.map(str::trim).filter(|p| !p.is_empty());
+    // SAFETY: configuration calls run on the main thread, barrier held.
+    if unsafe { SHARD.owner() }.has_store() && path.is_some() {
+        return Err(ConfigError::BadOption(
+            "the lease file is open: set it in startup.conf (or before serving) and restart VPP"
+                .into(),
+        ));
+    }
+    let before = CONFIG.load().map(|c| c.lease_store().clone());
+    publish(|c| c.set_lease_store(path, capacity, flush_interval))?;
+    // Serving without the lease file it was given (it could not be
+    // opened): another path is opened now, "none" serves unpersisted.
+    // SAFETY: as above.
+    let shard = unsafe { SHARD.owner() };
+    if !STORE_OPEN_TRIED.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_secs() as u32);
+    match open_lease_store(now) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if let Some(old) = before {
+                let old_path = old.path.as_deref().unwrap_or("none");
+                let _ = publish(|c| c.set_lease_store(Some(old_path), None, None));
             }
+            Err(ConfigError::BadOption(e))
         }
-    })
+    }
 }
 
 /// Whether VPP has tried to open the lease file (it does when it starts
@@ -211,58 +204,47 @@ pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut u64) {
 }
 
 /// Lines saying where leases are kept and how the file is doing.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_show_lease_store(line: Dhcp6ServerLineFn, ctx: *mut c_void) {
-    boundary((), || {
-        let status = STORE_STATUS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if status.is_empty() {
-            let s = CONFIG
-                .load()
-                .map(|c| c.lease_store().clone())
-                .unwrap_or_default();
-            let path = s.path.unwrap_or_else(|| "none".into());
-            return emit(
-                line,
-                ctx,
-                &format!("  lease file: {path} (opens when VPP starts serving)"),
-            );
-        }
-        emit(line, ctx, &format!("  lease file: {status}"));
-        // SAFETY: views run on the main thread with the barrier held.
-        let shard = unsafe { SHARD.owner() };
-        let s = lease_file::status();
-        if !shard.has_store() {
-            emit(
-                line,
-                ctx,
-                &format!("    leases refused: {}", shard.store_refusals()),
-            );
-            return;
-        }
-        emit(
-            line,
-            ctx,
-            &format!(
-                "    slots: {} in use, {} with disk space reserved, {} at most; leases refused for want of space: {}; failed flushes: {}",
-                s.slots_used,
-                s.reserved_slots,
-                s.capacity,
-                shard.store_refusals(),
-                s.flush_failures
-            ),
+pub(super) fn lines() -> Vec<String> {
+    let mut out = Vec::new();
+    let status = STORE_STATUS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if status.is_empty() {
+        let s = CONFIG
+            .load()
+            .map(|c| c.lease_store().clone())
+            .unwrap_or_default();
+        let path = s.path.unwrap_or_else(|| "none".into());
+        out.push(format!(
+            "  lease file: {path} (opens when VPP starts serving)"
+        ));
+        return out;
+    }
+    out.push(format!("  lease file: {status}"));
+    // SAFETY: views run on the main thread with the barrier held.
+    let shard = unsafe { SHARD.owner() };
+    let s = lease_file::status();
+    if !shard.has_store() {
+        out.push(format!("    leases refused: {}", shard.store_refusals()));
+        return out;
+    }
+    out.push(format!(
+        "    slots: {} in use, {} with disk space reserved, {} at most; leases refused for want of space: {}; failed flushes: {}",
+        s.slots_used,
+        s.reserved_slots,
+        s.capacity,
+        shard.store_refusals(),
+        s.flush_failures
+    ));
+    if s.full {
+        out.push(
+            "    FULL: no disk space for more leases: new leases are refused, bound ones renew"
+                .into(),
         );
-        if s.full {
-            emit(
-                line,
-                ctx,
-                "    FULL: no disk space for more leases: new leases are refused, bound ones renew",
-            );
-        }
-        if !s.last_error.is_empty() {
-            emit(line, ctx, &format!("    last problem: {}", s.last_error));
-        }
-    })
+    }
+    if !s.last_error.is_empty() {
+        out.push(format!("    last problem: {}", s.last_error));
+    }
+    out
 }

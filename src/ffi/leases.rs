@@ -3,46 +3,6 @@
 
 use super::*;
 
-/// Deletes the lease of an address or delegated prefix (given by its first
-/// address): the resource is free again at once.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_lease_delete(
-    resource: *const [u8; 16],
-    error: *mut c_char,
-    error_len: usize,
-) -> Dhcp6ServerStatus {
-    let err = ErrorBuffer::new(error, error_len);
-    let Some(addr) = read_addr(resource) else {
-        err.write("no address given");
-        return Dhcp6ServerStatus::InvalidValue;
-    };
-    err.guarded(|| {
-        // SAFETY: configuration calls run on the main thread, barrier held.
-        let shard = unsafe { SHARD.owner() };
-        let bits = u128::from_be_bytes(addr.octets());
-        let index = [crate::leases::IaKind::Na, crate::leases::IaKind::Pd]
-            .into_iter()
-            .find_map(|k| shard.holder(k, bits))
-            .ok_or(ConfigError::NoSuchLease(addr))?;
-        shard.delete(index);
-        note_shard_state(shard);
-        Ok(())
-    })
-}
-
-/// Deletes every lease; returns how many there were.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_leases_clear() -> usize {
-    // SAFETY: configuration calls run on the main thread, barrier held.
-    boundary(0, || {
-        // SAFETY: as above.
-        let shard = unsafe { SHARD.owner() };
-        let n = shard.clear();
-        note_shard_state(shard);
-        n
-    })
-}
-
 /// A change to VPP's FIB: route a delegated prefix (`add`) or stop.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -186,78 +146,5 @@ pub extern "C" fn dhcp6_server_leases_walk(
             n += 1;
         }
         n
-    })
-}
-
-/// Writes every bound and declined lease to `path` in Kea's memfile lease6
-/// CSV format (written beside, then renamed over). `*count`: rows written.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_leases_export(
-    path: *const c_char,
-    now: u32,
-    count: *mut u32,
-    error: *mut c_char,
-    error_len: usize,
-) -> Dhcp6ServerStatus {
-    use crate::leases::kea_csv;
-    let err = ErrorBuffer::new(error, error_len);
-    let path = read_str(path).unwrap_or("").trim().to_string();
-    err.guarded(|| {
-        absolute("export", &path)?;
-        let config = CONFIG.load().cloned().unwrap_or_default();
-        // SAFETY: CLI/API handlers run on the main thread, barrier held.
-        let shard = unsafe { SHARD.owner() };
-        let (text, n) = kea_csv::export(
-            shard.leases().map(|(_, l)| l),
-            |l| config.subnet_id_of(l.resource, l.len),
-            now,
-        );
-        let tmp = format!("{path}.tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
-        // SAFETY: a non-null `count` is writable (ABI contract).
-        if let Some(out) = unsafe { count.as_mut() } {
-            *out = n;
-        }
-        Ok(())
-    })
-}
-
-/// Adds the leases of a Kea memfile lease6 CSV file that are still valid;
-/// a lease whose address another client holds here is refused. On a
-/// malformed file nothing is imported.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_leases_import(
-    path: *const c_char,
-    now: u32,
-    imported: *mut u32,
-    refused: *mut u32,
-    error: *mut c_char,
-    error_len: usize,
-) -> Dhcp6ServerStatus {
-    use crate::leases::kea_csv;
-    let err = ErrorBuffer::new(error, error_len);
-    let path = read_str(path).unwrap_or("").trim().to_string();
-    err.guarded(|| {
-        absolute("import", &path)?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
-        let (leases, _left_out) = kea_csv::import(&text, now)
-            .map_err(|e| ConfigError::BadOption(format!("{path}: {e}")))?;
-        // SAFETY: CLI/API handlers run on the main thread, barrier held.
-        let shard = unsafe { SHARD.owner() };
-        let ok = leases.iter().filter(|l| shard.import_lease(l)).count() as u32;
-        note_shard_state(shard);
-        // SAFETY: non-null out-pointers are writable (ABI contract).
-        unsafe {
-            if let Some(out) = imported.as_mut() {
-                *out = ok;
-            }
-            if let Some(out) = refused.as_mut() {
-                *out = leases.len() as u32 - ok;
-            }
-        }
-        Ok(())
     })
 }

@@ -13,13 +13,13 @@
 // contract is stated on each function and checked (NULL) where it can be.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod commands;
 mod events;
 mod gauges;
 mod interfaces;
 mod lease_file;
 mod lease_store;
 mod leases;
-mod links;
 mod packets;
 mod registration;
 mod server_wide;
@@ -27,11 +27,11 @@ mod shard_cell;
 mod show;
 mod snapshot;
 
+pub use commands::*;
 pub use gauges::*;
 pub use interfaces::*;
 pub use lease_store::*;
 pub use leases::*;
-pub use links::*;
 pub use packets::*;
 pub use server_wide::*;
 pub use show::*;
@@ -41,9 +41,9 @@ use std::net::Ipv6Addr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use crate::config::{ConfigError, InterfaceSettings, LinkParameters, ServerConfig};
+use crate::config::{ConfigError, InterfaceSettings, ServerConfig};
 use crate::counters::{Counter, COUNTER_COUNT};
-use crate::duid::{Duid, MAX_DUID_LEN};
+use crate::duid::MAX_DUID_LEN;
 use crate::leases::{Lookahead, PoolSpec, PrefetchAddresses, Shard};
 use crate::server::{
     client_duid_hint, handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
@@ -287,14 +287,4 @@ fn read_mac(mac: *const u8) -> Option<[u8; 6]> {
     // SAFETY: a non-null `mac` points at 6 readable bytes (ABI contract).
     unsafe { std::ptr::copy_nonoverlapping(mac, out.as_mut_ptr(), 6) };
     Some(out)
-}
-
-/// Reads a NUL-terminated string; NULL or invalid UTF-8 gives `None`.
-fn read_str<'a>(text: *const c_char) -> Option<&'a str> {
-    if text.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null `text` is a NUL-terminated string that outlives
-    // this call (ABI contract).
-    unsafe { CStr::from_ptr(text) }.to_str().ok()
 }

@@ -1,0 +1,363 @@
+//! What each command does, given its parsed [`Args`].
+
+use std::fmt::Write as _;
+
+use super::{Args, Controller, Outcome};
+use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
+use crate::duid::Duid;
+use crate::leases::{IaKind, PoolSpec};
+use crate::options::OptionKind;
+
+fn text(e: ConfigError) -> String {
+    e.to_string()
+}
+
+/// Runs a configuration change that returns nothing.
+fn configure(
+    ctl: &mut dyn Controller,
+    mut change: impl FnMut(&mut crate::config::ServerConfig) -> Result<(), ConfigError>,
+) -> Outcome {
+    ctl.configure(&mut |c| change(c).map(|()| 0))
+        .map(|_| ())
+        .map_err(text)
+}
+
+pub fn enable(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let settings = InterfaceSettings {
+        reply_from: a.ip6("reply-from").filter(|x| !x.is_unspecified()),
+        link_address: a.ip6("link-address").filter(|x| !x.is_unspecified()),
+        accept_multicast: a.boolean("accept-multicast").unwrap_or(true),
+        accept_unicast: a.boolean("accept-unicast").unwrap_or(true),
+    };
+    let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
+    ctl.set_interface(sw_if_index, Some(&settings))
+}
+
+pub fn disable(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
+    ctl.set_interface(sw_if_index, None)
+}
+
+pub fn duid(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let duid = match a.text("duid").map(str::trim) {
+        None | Some("auto") => None,
+        Some(hex) => Some(Duid::parse_hex(hex).map_err(|e| text(ConfigError::BadDuid(e)))?),
+    };
+    configure(ctl, |c| {
+        c.set_duid(duid.clone());
+        Ok(())
+    })
+}
+
+pub fn link(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let (prefix, len) = a.prefix6("link").ok_or("link prefix expected")?;
+    if a.flag("del") {
+        return configure(ctl, |c| c.remove_link(prefix, len));
+    }
+    let preference = match a.number("preference") {
+        None => None,
+        Some(v) => Some(u8::try_from(v).map_err(|_| format!("preference {v}: 0 to 255"))?),
+    };
+    let params = LinkParameters {
+        preferred_lifetime: a.number("preferred-lifetime"),
+        valid_lifetime: a.number("valid-lifetime"),
+        t1: a.number("t1"),
+        t2: a.number("t2"),
+        rapid_commit: a.boolean("rapid-commit"),
+        preference,
+    };
+    configure(ctl, |c| c.set_link(prefix, len, &params))
+}
+
+pub fn pool(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let (prefix, len) = a.prefix6("link").ok_or("link prefix expected")?;
+    let usage = || format!("usage: {}", a.command.usage());
+    let spec = match (
+        a.range("addresses"),
+        a.prefix6("prefixes"),
+        a.number("delegated-length"),
+    ) {
+        (Some((first, last)), None, None) => PoolSpec::Addresses { first, last },
+        (None, Some((p, plen)), Some(dlen)) => PoolSpec::Prefixes {
+            prefix: p,
+            len: plen,
+            delegated_len: dlen as u8,
+        },
+        _ => return Err(usage()),
+    };
+    if a.flag("del") {
+        configure(ctl, |c| c.remove_pool(prefix, len, &spec))
+    } else {
+        configure(ctl, |c| c.add_pool(prefix, len, spec))
+    }
+}
+
+pub fn hold(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let (offer, decline) = (a.number("offer"), a.number("decline"));
+    configure(ctl, |c| c.set_holds(offer, decline))
+}
+
+pub fn limits(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    configure(ctl, |c| {
+        let mut l = *c.limits();
+        let fields = [
+            ("interface-rate", &mut l.interface.rate),
+            ("interface-burst", &mut l.interface.burst),
+            ("client-rate", &mut l.client.rate),
+            ("client-burst", &mut l.client.burst),
+            ("client-leases", &mut l.client_leases),
+            ("interface-leases", &mut l.interface_leases),
+        ];
+        for (name, into) in fields {
+            if let Some(v) = a.number(name) {
+                *into = v;
+            }
+        }
+        c.set_limits(l)
+    })
+}
+
+pub fn option(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let Some(kind) = a.text("name").and_then(OptionKind::from_name) else {
+        let names: Vec<_> = OptionKind::ALL.iter().map(|k| k.name()).collect();
+        return Err(format!("unknown option; one of: {}", names.join(", ")));
+    };
+    let link = a.prefix6("link");
+    let value = a
+        .text("value")
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "none");
+    configure(ctl, |c| c.set_option(link, kind, value))
+}
+
+pub fn reservation_add(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let id = a.text("id").unwrap_or("");
+    let (address, prefix) = (
+        a.text("address").unwrap_or(""),
+        a.text("prefix").unwrap_or(""),
+    );
+    configure(ctl, |c| c.add_reservation(id, address, prefix))
+}
+
+pub fn reservation_del(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let id = a.text("id").unwrap_or("");
+    configure(ctl, |c| c.remove_reservation(id))
+}
+
+fn load_reservations(
+    ctl: &mut dyn Controller,
+    path: Option<&str>,
+    out: &mut Vec<String>,
+) -> Outcome {
+    let n = ctl
+        .configure(&mut |c| c.load_reservations_file(path))
+        .map_err(text)?;
+    out.push(format!("{n} reservations loaded"));
+    Ok(())
+}
+
+pub fn reservations_load(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    load_reservations(ctl, a.text("path"), out)
+}
+
+pub fn reservations_reload(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    load_reservations(ctl, None, out)
+}
+
+pub fn lease_delete(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let addr = a.ip6("address").ok_or("address expected")?;
+    let bits = u128::from_be_bytes(addr.octets());
+    let shard = ctl.shard();
+    let index = [IaKind::Na, IaKind::Pd]
+        .into_iter()
+        .find_map(|k| shard.holder(k, bits))
+        .ok_or_else(|| text(ConfigError::NoSuchLease(addr)))?;
+    shard.delete(index);
+    ctl.shard_changed();
+    Ok(())
+}
+
+pub fn clear_leases(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    let n = ctl.shard().clear();
+    ctl.shard_changed();
+    out.push(format!("{n} leases deleted"));
+    Ok(())
+}
+
+pub fn lease_file(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let path = match (a.text("path"), a.flag("none")) {
+        (Some(_), true) => return Err(format!("usage: {}", a.command.usage())),
+        (Some(p), false) => Some(p),
+        (None, true) => Some("none"),
+        (None, false) => None,
+    };
+    ctl.set_lease_store(path, a.number("capacity"), a.number("flush-interval"))
+        .map_err(text)
+}
+
+fn absolute(what: &str, path: &str) -> Outcome {
+    if path.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!("{what} {path:?}: give an absolute path"))
+    }
+}
+
+pub fn leases_export(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    use crate::leases::kea_csv;
+    let path = a.text("path").unwrap_or("");
+    absolute("export", path)?;
+    let config = ctl.config().cloned().unwrap_or_default();
+    let now = ctl.now();
+    let (csv, n) = kea_csv::export(
+        ctl.shard().leases().map(|(_, l)| l),
+        |l| config.subnet_id_of(l.resource, l.len),
+        now,
+    );
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, csv)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("{path}: {e}"))?;
+    out.push(format!("{n} leases exported"));
+    Ok(())
+}
+
+pub fn leases_import(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    use crate::leases::kea_csv;
+    let path = a.text("path").unwrap_or("");
+    absolute("import", path)?;
+    let csv = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let (leases, _left_out) =
+        kea_csv::import(&csv, ctl.now()).map_err(|e| format!("{path}: {e}"))?;
+    let shard = ctl.shard();
+    let ok = leases.iter().filter(|l| shard.import_lease(l)).count();
+    ctl.shard_changed();
+    out.push(format!(
+        "{ok} leases imported, {} refused (address held by another client)",
+        leases.len() - ok
+    ));
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+pub fn show(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    let config = ctl.config().cloned().unwrap_or_default();
+    let n = config.enabled_interfaces().count();
+    out.push(format!("DHCPv6 server: {} enabled", plural(n, "interface")));
+    out.push(match (config.server_duid(), config.server_duid_source()) {
+        (Some(d), Some(DuidSource::Configured)) => {
+            format!("  server DUID: {} (configured)", hex(d.as_bytes()))
+        }
+        (Some(d), Some(DuidSource::DerivedFrom(i))) => format!(
+            "  server DUID: {} (DUID-LL of {})",
+            hex(d.as_bytes()),
+            ctl.interface_name(i)
+        ),
+        (Some(d), Some(DuidSource::LeaseFile)) => format!(
+            "  server DUID: {} (derived in an earlier run, kept in the lease file)",
+            hex(d.as_bytes())
+        ),
+        _ => "  server DUID: none yet (derived when an interface is enabled)".into(),
+    });
+    let dns = config.dns_servers();
+    out.push(format!(
+        "  dns-servers:{}",
+        if dns.is_empty() { " none" } else { "" }
+    ));
+    out.extend(dns.iter().map(|a| format!("    {a}")));
+    let domains = config.domain_search().join(" ");
+    out.push(format!(
+        "  domain-search: {}",
+        if domains.is_empty() { "none" } else { &domains }
+    ));
+    out.extend(ctl.lease_store_lines());
+    out.push(crate::views::limits(config.limits()));
+    let (subscribers, dropped) = ctl.event_subscribers();
+    out.push(format!(
+        "  lease events: {}, {dropped} dropped (subscribers too slow)",
+        plural(subscribers as usize, "subscriber")
+    ));
+    Ok(())
+}
+
+pub fn show_interfaces(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    let config = ctl.config().cloned().unwrap_or_default();
+    let only = a.interface("interface");
+    for (i, s) in config.enabled_interfaces() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
+        let facts = ctl.interface_facts(i);
+        let reply_from = facts
+            .reply_from(s)
+            .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
+        let how = |given: bool, default: &str| {
+            if given {
+                "configured".to_string()
+            } else {
+                format!("default: {default}")
+            }
+        };
+        out.push(format!("{} (sw_if_index {i})", ctl.interface_name(i)));
+        out.push(format!(
+            "  reply-from {reply_from} ({})",
+            how(s.reply_from.is_some(), "interface link-local")
+        ));
+        out.push(format!(
+            "  link-address {} ({})",
+            facts.link_address(s),
+            how(s.link_address.is_some(), "first global address")
+        ));
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        out.push(format!(
+            "  accept-multicast {}, accept-unicast {}",
+            yes(s.accept_multicast),
+            yes(s.accept_unicast)
+        ));
+    }
+    Ok(())
+}
+
+pub fn show_links(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    if let Some(config) = ctl.config() {
+        out.extend(crate::views::links(config));
+    }
+    Ok(())
+}
+
+pub fn show_leases(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    let duid = match a.text("duid").map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(hex) => Some(Duid::parse_hex(hex).map_err(|e| format!("duid: {e}"))?),
+    };
+    let filter = crate::views::LeaseFilter {
+        duid,
+        sw_if_index: a.interface("interface"),
+        all: a.flag("all"),
+    };
+    let now = ctl.now();
+    out.extend(crate::views::leases(
+        ctl.shard().leases().map(|(_, l)| l),
+        &filter,
+        now,
+    ));
+    Ok(())
+}
+
+pub fn show_reservations(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    match ctl.config() {
+        Some(config) => out.extend(crate::views::reservations(config)),
+        None => out.push("0 reservations".into()),
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Every command, once. The order is the API's dispatch order (the shim's
+//! handlers are generated from it): append, do not reorder.
+
+use super::handlers::*;
+use super::{Command, Field, Kind, Startup};
+
+const fn positional(name: &'static str, kind: Kind, help: &'static str) -> Field {
+    Field {
+        name,
+        kind,
+        positional: true,
+        required: true,
+        default: None,
+        help,
+    }
+}
+
+const fn keyword(name: &'static str, kind: Kind, help: &'static str) -> Field {
+    Field {
+        name,
+        kind,
+        positional: false,
+        required: false,
+        default: None,
+        help,
+    }
+}
+
+const fn flag(name: &'static str) -> Field {
+    keyword(name, Kind::Flag, "")
+}
+
+const fn optional(field: Field) -> Field {
+    Field {
+        required: false,
+        ..field
+    }
+}
+
+const fn defaults_to(field: Field, default: &'static str) -> Field {
+    Field {
+        default: Some(default),
+        ..field
+    }
+}
+
+const SECONDS: Kind = Kind::Number {
+    max: u32::MAX,
+    off: false,
+};
+const COUNT: Kind = Kind::Number {
+    max: u32::MAX,
+    off: false,
+};
+const COUNT_OR_OFF: Kind = Kind::Number {
+    max: u32::MAX,
+    off: true,
+};
+const PATH: Kind = Kind::Word { max: 1024 };
+const INTERFACE: Field = positional("interface", Kind::Interface, "interface name");
+const LINK: Field = positional("link", Kind::Prefix6, "link prefix");
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        path: "dhcp6-server enable",
+        help: "Serves DHCPv6 on an interface, or changes its settings.",
+        fields: &[
+            INTERFACE,
+            keyword("reply-from", Kind::Ip6, "ip6"),
+            keyword("link-address", Kind::Ip6, "ip6"),
+            defaults_to(keyword("accept-multicast", Kind::Bool, "yes|no"), "yes"),
+            defaults_to(keyword("accept-unicast", Kind::Bool, "yes|no"), "yes"),
+        ],
+        startup: Startup::Item("interface"),
+        needs_some: false,
+        run: enable,
+    },
+    Command {
+        path: "dhcp6-server disable",
+        help: "Stops DHCPv6 service on an interface.",
+        fields: &[INTERFACE],
+        startup: Startup::Not("startup.conf only enables"),
+        needs_some: false,
+        run: disable,
+    },
+    Command {
+        path: "dhcp6-server duid",
+        help: "Sets the server DUID, or derives it again from the first enabled interface (auto).",
+        fields: &[positional(
+            "duid",
+            Kind::Word { max: 400 },
+            "hex octets|auto",
+        )],
+        startup: Startup::Item("duid"),
+        needs_some: false,
+        run: duid,
+    },
+    Command {
+        path: "dhcp6-server link",
+        help: "Creates a link (a prefix that link-addresses fall in) or changes or removes it.",
+        fields: &[
+            LINK,
+            keyword("preferred-lifetime", SECONDS, "seconds"),
+            keyword("valid-lifetime", SECONDS, "seconds"),
+            keyword("t1", SECONDS, "seconds"),
+            keyword("t2", SECONDS, "seconds"),
+            keyword("rapid-commit", Kind::Bool, "yes|no"),
+            keyword("preference", COUNT, "0-255"),
+            flag("del"),
+        ],
+        startup: Startup::Item("link"),
+        needs_some: false,
+        run: link,
+    },
+    Command {
+        path: "dhcp6-server pool",
+        help: "Adds (or with del removes) a pool of addresses or of delegated prefixes to a link.",
+        fields: &[
+            LINK,
+            keyword("addresses", Kind::Ip6Range, "ip6"),
+            keyword("prefixes", Kind::Prefix6, "prefix/len"),
+            keyword(
+                "delegated-length",
+                Kind::Number {
+                    max: 128,
+                    off: false,
+                },
+                "length",
+            ),
+            flag("del"),
+        ],
+        startup: Startup::Item("pool"),
+        needs_some: false,
+        run: pool,
+    },
+    Command {
+        path: "dhcp6-server hold",
+        help: "How long an offered (Advertised) or a declined address is held.",
+        fields: &[
+            keyword("offer", SECONDS, "seconds"),
+            keyword("decline", SECONDS, "seconds"),
+        ],
+        startup: Startup::Item("hold"),
+        needs_some: true,
+        run: hold,
+    },
+    Command {
+        path: "dhcp6-server limits",
+        help:
+            "Flood limits: message rates per interface and per client, lease caps; 0 or off: none.",
+        fields: &[
+            keyword("interface-rate", COUNT_OR_OFF, "msgs/s"),
+            keyword("interface-burst", COUNT, "n"),
+            keyword("client-rate", COUNT_OR_OFF, "msgs/s"),
+            keyword("client-burst", COUNT, "n"),
+            keyword("client-leases", COUNT_OR_OFF, "n"),
+            keyword("interface-leases", COUNT_OR_OFF, "n"),
+        ],
+        startup: Startup::Item("limits"),
+        needs_some: false,
+        run: limits,
+    },
+    Command {
+        path: "dhcp6-server option",
+        help: "Sets an option server-wide or for one link (dns-servers, domain-search, \
+               sntp-servers, ntp-servers, information-refresh-time, sol-max-rt, inf-max-rt); \
+               none removes it.",
+        fields: &[
+            positional("name", Kind::Word { max: 64 }, "option name"),
+            keyword("link", Kind::Prefix6, "prefix/len"),
+            optional(positional(
+                "value",
+                Kind::Rest { max: 1024 },
+                "value ...|none",
+            )),
+        ],
+        startup: Startup::Item("option"),
+        needs_some: false,
+        run: option,
+    },
+    Command {
+        path: "dhcp6-server reservation add",
+        help: "Reserves an address and/or a prefix for a client (id: duid:<hex>, \
+               interface-id[-str]:, remote-id[-str]:<enterprise>:, subscriber-id[-str]:, \
+               linklayer-id[-str]:<type>:).",
+        fields: &[
+            positional("id", Kind::Word { max: 512 }, "client id"),
+            keyword("address", Kind::Word { max: 64 }, "ip6"),
+            keyword("prefix", Kind::Word { max: 64 }, "ip6/len"),
+        ],
+        startup: Startup::Item("reservation"),
+        needs_some: false,
+        run: reservation_add,
+    },
+    Command {
+        path: "dhcp6-server reservation del",
+        help: "Removes a client's reservation.",
+        fields: &[positional("id", Kind::Word { max: 512 }, "client id")],
+        startup: Startup::Not("startup.conf only adds"),
+        needs_some: false,
+        run: reservation_del,
+    },
+    Command {
+        path: "dhcp6-server reservations load",
+        help: "Replaces the reservations with those of a CSV file (id,address,prefix).",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Item("reservations"),
+        needs_some: false,
+        run: reservations_load,
+    },
+    Command {
+        path: "dhcp6-server reservations reload",
+        help: "Reads the reservations file again.",
+        fields: &[],
+        startup: Startup::Not("an action: startup.conf loads the file"),
+        needs_some: false,
+        run: reservations_reload,
+    },
+    Command {
+        path: "dhcp6-server lease delete",
+        help: "Deletes the lease of an address or delegated prefix: it is free at once.",
+        fields: &[positional(
+            "address",
+            Kind::Ip6,
+            "address or delegated prefix",
+        )],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: lease_delete,
+    },
+    Command {
+        path: "clear dhcp6-server leases",
+        help: "Deletes every lease.",
+        fields: &[],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: clear_leases,
+    },
+    Command {
+        path: "dhcp6-server lease-file",
+        help: "Where leases are kept (an absolute path, or none), for how many, how often flushed.",
+        fields: &[
+            keyword("path", PATH, "absolute path"),
+            flag("none"),
+            keyword("capacity", COUNT, "leases"),
+            keyword("flush-interval", SECONDS, "seconds"),
+        ],
+        startup: Startup::Item("lease-file"),
+        needs_some: false,
+        run: lease_file,
+    },
+    Command {
+        path: "dhcp6-server leases export",
+        help: "Writes the leases to a Kea memfile lease6 CSV file.",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: leases_export,
+    },
+    Command {
+        path: "dhcp6-server leases import",
+        help: "Adds the valid leases of a Kea memfile lease6 CSV file.",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: leases_import,
+    },
+    Command {
+        path: "show dhcp6-server",
+        help: "The server's DUID, options, lease file, limits and event subscribers.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show,
+    },
+    Command {
+        path: "show dhcp6-server interfaces",
+        help: "The interfaces with service and their settings.",
+        fields: &[optional(INTERFACE)],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_interfaces,
+    },
+    Command {
+        path: "show dhcp6-server links",
+        help: "Links, their parameters, options and pools.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_links,
+    },
+    Command {
+        path: "show dhcp6-server leases",
+        help: "Leases (all: offered and expired ones too).",
+        fields: &[
+            flag("all"),
+            keyword("interface", Kind::Interface, "interface name"),
+            keyword("duid", Kind::Word { max: 400 }, "hex"),
+        ],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_leases,
+    },
+    Command {
+        path: "show dhcp6-server reservations",
+        help: "Reservations.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_reservations,
+    },
+];
