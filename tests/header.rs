@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use dhcp6_server_plugin::commands::api;
+use dhcp6_server_plugin::commands::{api, reference};
 
 const API_MARK: &str = "/* ---- command table: generated";
 
@@ -56,4 +56,46 @@ fn api_definitions_match_the_command_table() {
     let end_of_mark = mark + text[mark..].find('\n').unwrap() + 1;
     let generated = format!("{}\n{}", &text[..end_of_mark], api::definitions());
     check("vpp-shim/dhcp6_server.api", generated.trim_end());
+}
+
+#[test]
+fn readme_command_reference_matches_the_command_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = (
+        text.find(reference::BEGIN)
+            .expect("README.md lost its command table mark"),
+        text.find(reference::END)
+            .expect("README.md lost its command table end mark"),
+    );
+    let generated = format!(
+        "{}{}{}",
+        &text[..begin],
+        reference::table(),
+        &text[end + reference::END.len()..]
+    );
+    check("README.md", &generated);
+}
+
+/// Each startup.conf item is shown in the README's startup.conf example, and
+/// the example is what the parser reads.
+#[test]
+fn readme_startup_example_has_every_item_and_parses() {
+    use dhcp6_server_plugin::commands::{startup, COMMANDS};
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = text
+        .find("```\ndhcp6-server {\n")
+        .expect("README.md has no startup.conf example");
+    let body = &text[start + "```\ndhcp6-server {\n".len()..];
+    let body = &body[..body.find("\n}\n```").expect("unterminated example")];
+    let items = startup::items(body).expect("the README's startup.conf example does not parse");
+    for c in COMMANDS {
+        if let Some(keyword) = c.startup.keyword() {
+            assert!(
+                items.iter().any(|i| i.command == c),
+                "the README's startup.conf example lacks a `{keyword}` item"
+            );
+        }
+    }
 }

@@ -12,6 +12,7 @@
 pub mod api;
 mod handlers;
 pub mod parse;
+pub mod reference;
 pub mod startup;
 mod table;
 #[cfg(test)]
@@ -128,6 +129,17 @@ impl Command {
             .filter(|w| *w != "dhcp6-server")
             .collect();
         format!("dhcp6_server_{}", words.join("_").replace('-', "_"))
+    }
+
+    /// Its dhcp6-server-ctl command: the words other than "dhcp6-server",
+    /// joined by dashes ("show-leases").
+    pub fn ctl_name(&self) -> String {
+        let words: Vec<&str> = self
+            .path
+            .split(' ')
+            .filter(|w| *w != "dhcp6-server")
+            .collect();
+        words.join("-")
     }
 
     /// `dhcp6-server enable <interface> [reply-from <ip6>] ...`

@@ -90,8 +90,8 @@ def baseline_config(request):
     for link in links:
         vpp.cli(f"dhcp6-server disable {link.vpp_if}")
     vpp.cli_ok(f"dhcp6-server enable {links[0].vpp_if}")
-    vpp.cli_ok("dhcp6-server dns-servers " + " ".join(DNS_SERVERS))
-    vpp.cli_ok("dhcp6-server domain-search " + " ".join(SEARCH))
+    vpp.cli_ok("dhcp6-server option dns-servers " + " ".join(DNS_SERVERS))
+    vpp.cli_ok("dhcp6-server option domain-search " + " ".join(SEARCH))
     vpp.cli_ok("dhcp6-server duid auto")
     yield
     assert vpp.alive(), f"VPP died:\n{vpp.output()}"
