@@ -77,27 +77,16 @@
 #define CAPACITY 4096
 
 /**
- * How many lease-file gauges there are (`dhcp6_server_lease_file_gauges`).
+ * Stats-segment counter slots (`crate::stats`), and per packet.
  */
-#define DHCP6_SERVER_N_LEASE_FILE_GAUGES 5
+#define DHCP6_SERVER_N_STATS 56
+
+#define DHCP6_SERVER_STATS_PER_PACKET 4
 
 /**
- * Message types counted in the stats segment: 0 is "other" (unknown
- * types), 1..=13 the RFC 8415 types.
+ * An unused entry of `Dhcp6ServerPacket::stats`.
  */
-#define DHCP6_SERVER_N_STAT_MSG_TYPES 14
-
-/**
- * The stats index of Relay-forward: a relayed message is counted under it
- * as well as under its inner message's type (`PacketSummary::relayed`).
- */
-#define DHCP6_SERVER_STAT_RELAY_FORWARD 12
-
-/**
- * The stats index of Relay-reply: a reply to a relayed message is counted
- * under it as well as under its own type (Advertise, Reply).
- */
-#define DHCP6_SERVER_STAT_RELAY_REPLY 13
+#define DHCP6_SERVER_NO_STAT 255
 
 /**
  * Events kept between two hand-overs; more are counted as dropped.
@@ -162,6 +151,26 @@
  * Longest Interface-ID echoed back to a relay.
  */
 #define MAX_INTERFACE_ID 128
+
+/**
+ * Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's.
+ */
+#define MSG_TYPES 14
+
+/**
+ * Slots in all (the drop slot of `ReplySent` is unused).
+ */
+#define SLOTS (DROPS + COUNTER_COUNT)
+
+/**
+ * Most slots one packet counts in.
+ */
+#define PER_PACKET 4
+
+/**
+ * An unused entry of a packet's slots.
+ */
+#define NONE UINT8_MAX
 
 
 
@@ -473,6 +482,11 @@ typedef struct {
    * Out: what the packet trace shows.
    */
   Dhcp6ServerPacketSummary summary;
+  /**
+   * Out: the stats slots the packet counts in (`DHCP6_SERVER_NO_STAT`
+   * for unused entries).
+   */
+  uint8_t stats[DHCP6_SERVER_STATS_PER_PACKET];
 } Dhcp6ServerPacket;
 
 
@@ -552,19 +566,26 @@ bool dhcp6_server_startup_ready(uint32_t now);
 void dhcp6_server_startup_run_ready(uint32_t now);
 
 /**
- * Changes whenever the set of pools changes (the gauges are then made anew).
+ * Changes whenever the set of gauges changes (the shim makes them anew).
  */
-uint32_t dhcp6_server_pool_gauges_generation(void);
+uint32_t dhcp6_server_gauges_generation(void);
 
 /**
- * Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
+ * Number of gauges.
  */
-uint32_t dhcp6_server_pool_gauges_count(void);
+uint32_t dhcp6_server_gauge_count(void);
 
 /**
- * Leases in use (offered, bound, declined) and size of pool `i`.
+ * Stats segment name of gauge `index`, NULL past the end; valid until the
+ * generation changes. Main thread.
  */
-bool dhcp6_server_pool_gauge(uint32_t index, uint64_t *in_use, uint64_t *total);
+const char *dhcp6_server_gauge_name(uint32_t index);
+
+/**
+ * Fills `out[0..max]` with the gauges' values, in the order of their
+ * names; returns how many. Main thread.
+ */
+uint32_t dhcp6_server_gauge_values(uint64_t *out, uint32_t max);
 
 /**
  * How many API clients subscribe to lease events: while none does the
@@ -641,19 +662,6 @@ int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_le
 bool dhcp6_server_lease_store_message(char *buf, size_t len);
 
 /**
- * Stats segment name of lease-file gauge `index`, NULL past the end: slots
- * with disk space reserved, slots the file can grow to, slots in use,
- * leases refused because the file could not keep them, failed write-backs.
- */
-const char *dhcp6_server_lease_file_gauge_name(size_t index);
-
-/**
- * Fills `out[0..DHCP6_SERVER_N_LEASE_FILE_GAUGES]` with the gauges'
- * values, in the order of their names. Main thread.
- */
-void dhcp6_server_lease_file_gauges(uint64_t *out);
-
-/**
  * Whether the maintenance pass has work at `now`: route changes waiting,
  * a lease due, or the lease file to write anew. Any thread; reads
  * atomics, never the shard.
@@ -715,15 +723,20 @@ const char *dhcp6_server_counter_description(uint32_t index);
 uint32_t dhcp6_server_counter_severity(uint32_t index);
 
 /**
- * RFC 8415 name of a message type ("Information-request"), or "unknown".
+ * Stats segment name of slot `index` ("/dhcp6-server/rx/solicit") as a
+ * static C string; NULL for an unused slot or past the end.
  */
-const char *dhcp6_server_message_type_name(uint8_t msg_type);
+const char *dhcp6_server_stat_name(uint32_t index);
 
 /**
- * The stats segment name of a message type ("solicit", "relay-forward",
- * "other"), as a static C string.
+ * The packet trace's text for one packet (after "DHCPv6 server: <if> "),
+ * NUL-terminated in `out`; a second line is indented by `indent`.
  */
-const char *dhcp6_server_message_type_stat_name(uint8_t msg_type);
+void dhcp6_server_trace_text(const Dhcp6ServerPacketSummary *summary,
+                             uint32_t counter,
+                             uint32_t indent,
+                             char *out,
+                             size_t len);
 
 /**
  * Copies the DUID in force into `out` (130 bytes) and returns its length,

@@ -27,5 +27,6 @@ pub mod limits;
 pub mod options;
 pub mod reservations;
 pub mod server;
+pub mod stats;
 pub mod views;
 pub mod wire;

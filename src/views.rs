@@ -3,6 +3,7 @@
 //! the lines to VPP's CLI).
 
 use crate::config::ServerConfig;
+use crate::counters::Counter;
 use crate::duid::Duid;
 use crate::leases::{format_lease, LeaseView, Time};
 use crate::limits::{Limits, RateLimit};
@@ -151,6 +152,48 @@ pub fn leases(
     out
 }
 
+/// A packet trace entry after the interface name: "Solicit -> Advertise",
+/// "Relay-forward(Request) -> Relay-reply(Reply)", or "... -> dropped:
+/// <reason>", and the client DUID on the next line (`indent` spaces in).
+pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) -> String {
+    use crate::wire::dhcpv6::MessageType;
+    let name = |t: u8| MessageType::from_u8(t).map_or("unknown", MessageType::name);
+    let relay_forward = MessageType::RelayForward as u8;
+    let mut line = if s.relayed && s.msg_type_in != relay_forward {
+        format!("{}({}) -> ", name(relay_forward), name(s.msg_type_in))
+    } else if s.msg_type_in == 0 {
+        "(none) -> ".to_string()
+    } else {
+        format!("{} -> ", name(s.msg_type_in))
+    };
+    match (counter, s.relayed) {
+        (Counter::ReplySent, true) => line.push_str(&format!(
+            "{}({})",
+            name(MessageType::RelayReply as u8),
+            name(s.msg_type_out)
+        )),
+        (Counter::ReplySent, false) => line.push_str(name(s.msg_type_out)),
+        _ => line.push_str(&format!(
+            "dropped: {}",
+            counter.describe().1.trim_end_matches('\0')
+        )),
+    }
+    if s.client_duid_len > 0 {
+        let kept = usize::from(s.client_duid_len).min(s.client_duid.len());
+        let hex: String = s.client_duid[..kept]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let more = if kept < usize::from(s.client_duid_len) {
+            "..."
+        } else {
+            ""
+        };
+        line.push_str(&format!("\n{:indent$}client-duid {hex}{more}", ""));
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +264,33 @@ mod tests {
             "{line}"
         );
         assert!(line.contains("client-leases off"), "{line}");
+    }
+
+    #[test]
+    fn a_trace_names_both_messages_or_the_drop_and_the_client() {
+        use crate::server::PacketSummary;
+        let mut s = PacketSummary {
+            msg_type_in: 1,
+            msg_type_out: 2,
+            relayed: true,
+            client_duid_len: 3,
+            ..Default::default()
+        };
+        s.client_duid[..3].copy_from_slice(&[0, 1, 0xab]);
+        assert_eq!(
+            trace(&s, Counter::ReplySent, 4),
+            "Relay-forward(Solicit) -> Relay-reply(Advertise)\n    client-duid 0001ab"
+        );
+        s.relayed = false;
+        s.client_duid_len = 0;
+        let dropped = trace(&s, Counter::ClientRateLimited, 0);
+        assert!(dropped.starts_with("Solicit -> dropped: "), "{dropped}");
+        assert_eq!(
+            trace(&PacketSummary::default(), Counter::Truncated, 0),
+            format!(
+                "(none) -> dropped: {}",
+                Counter::Truncated.describe().1.trim_end_matches('\0')
+            )
+        );
     }
 }

@@ -18,10 +18,6 @@ extern int ip6_link_enable (u32 sw_if_index, const ip6_address_t *link_local_add
 extern int ip6_link_disable (u32 sw_if_index);
 extern const ip6_address_t *ip6_get_link_local_address (u32 sw_if_index);
 
-/* Statuses beyond the Rust core's Dhcp6ServerStatus. */
-#define DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE 100
-#define DHCP6_SERVER_SHIM_VPP_REFUSED	    101
-
 typedef struct
 {
   /* Binary API message id base. */
@@ -36,20 +32,15 @@ typedef struct
   f64 unix_time_offset;
   /* FIB source of the delegated-prefix routes ("dhcp6-server"). */
   u32 fib_source;
-  /* Stats segment, per interface: messages received and sent by type
-   * (/dhcp6-server/rx/<type>, /dhcp6-server/tx/<type>) and packets not
-   * answered by reason (/dhcp6-server/drops/<reason>). */
-  vlib_simple_counter_main_t rx_by_type[DHCP6_SERVER_N_STAT_MSG_TYPES];
-  vlib_simple_counter_main_t tx_by_type[DHCP6_SERVER_N_STAT_MSG_TYPES];
-  vlib_simple_counter_main_t drops_by_reason[DHCP6_SERVER_N_COUNTERS];
+  /* Stats segment, per interface: the slots of dhcp6_server_stat_name. */
+  vlib_simple_counter_main_t stats[DHCP6_SERVER_N_STATS];
   /* The stats segment exists (main loop started): counters can grow. */
   bool stats_ready;
-  /* Stats gauges per pool: in-use and total entry indexes, pool by pool. */
-  u32 *pool_in_use_gauges;
-  u32 *pool_total_gauges;
-  u32 pool_gauges_generation;
-  u32 lease_file_gauges[DHCP6_SERVER_N_LEASE_FILE_GAUGES];
-  bool lease_file_gauges_ready;
+  /* Stats gauges (dhcp6_server_gauge_name) and their values. */
+  u32 *gauges;
+  u64 *gauge_values;
+  u32 gauges_generation;
+  bool gauges_ready;
   /* API clients subscribed to lease events, and the pid each gave. */
   u32 *event_client_indexes;
   u32 *event_pids;
@@ -83,8 +74,7 @@ void dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *f
 
 /* Enables (or updates) or disables service on an interface, VPP side and
  * Rust side together; on any error nothing is changed and `error` says why.
- * Main thread, barrier held. Returns a Dhcp6ServerStatus or a
- * DHCP6_SERVER_SHIM_* status. */
+ * Main thread, barrier held. Returns a Dhcp6ServerStatus. */
 int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 				const Dhcp6ServerInterfaceSettings *settings, char *error,
 				size_t error_len);
@@ -96,7 +86,5 @@ void dhcp6_server_stats_validate (u32 sw_if_index);
 /* Sends the lease events waiting in the ring to the API subscribers. */
 void dhcp6_server_send_lease_events (vlib_main_t *vm);
 
-/* VNET_API_ERROR_* for a status from the above or from the Rust core. */
-int dhcp6_server_status_to_api_error (int status);
 
 #endif /* DHCP6_SERVER_SHIM_H */

@@ -119,7 +119,7 @@ dhcp6_server_interface_set (u32 sw_if_index, bool enable,
   if (!vnet_sw_interface_is_valid (vnm, sw_if_index))
     {
       snprintf (error, error_len, "no interface with index %u", sw_if_index);
-      return DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE;
+      return DHCP6_SERVER_STATUS_INVALID_VALUE;
     }
   was_enabled = dhcp6_server_interface_get (sw_if_index, &current);
 
@@ -146,7 +146,7 @@ dhcp6_server_interface_set (u32 sw_if_index, bool enable,
       if (ip6_rv && ip6_rv != VNET_API_ERROR_VALUE_EXIST)
 	{
 	  snprintf (error, error_len, "VPP could not enable IPv6 on the interface");
-	  return DHCP6_SERVER_SHIM_VPP_REFUSED;
+	  return DHCP6_SERVER_STATUS_INVALID_VALUE;
 	}
       dhcp6_server_mfib_acquire (sw_if_index);
       /* Also reclaims the port should another plugin have taken it. */
@@ -163,66 +163,23 @@ dhcp6_server_interface_set (u32 sw_if_index, bool enable,
   return rv;
 }
 
-int
-dhcp6_server_status_to_api_error (int status)
-{
-  switch (status)
-    {
-    case DHCP6_SERVER_STATUS_OK:
-      return 0;
-    case DHCP6_SERVER_STATUS_INVALID_VALUE:
-      return VNET_API_ERROR_INVALID_VALUE;
-    case DHCP6_SERVER_STATUS_NOT_ENABLED:
-      return VNET_API_ERROR_NO_SUCH_ENTRY;
-    case DHCP6_SERVER_SHIM_NO_SUCH_INTERFACE:
-      return VNET_API_ERROR_INVALID_SW_IF_INDEX;
-    case DHCP6_SERVER_SHIM_VPP_REFUSED:
-      return VNET_API_ERROR_IP6_NOT_ENABLED;
-    default:
-      return VNET_API_ERROR_UNSPECIFIED;
-    }
-}
-
 static void
 dhcp6_server_stats_init (void)
 {
-  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
-
-  for (u32 t = 0; t < DHCP6_SERVER_N_STAT_MSG_TYPES; t++)
-    {
-      const char *type = dhcp6_server_message_type_stat_name (t);
-      sm->rx_by_type[t].name = (char *) format (0, "rx %s%c", type, 0);
-      sm->rx_by_type[t].stat_segment_name = (char *) format (0, "/dhcp6-server/rx/%s%c", type, 0);
-      sm->tx_by_type[t].name = (char *) format (0, "tx %s%c", type, 0);
-      sm->tx_by_type[t].stat_segment_name = (char *) format (0, "/dhcp6-server/tx/%s%c", type, 0);
-    }
-  /* Index 0 is "reply sent", counted by type above. */
-  for (u32 r = 1; r < DHCP6_SERVER_N_COUNTERS; r++)
-    {
-      const char *reason = dhcp6_server_counter_name (r);
-      sm->drops_by_reason[r].name = (char *) format (0, "drop %s%c", reason, 0);
-      sm->drops_by_reason[r].stat_segment_name =
-	(char *) format (0, "/dhcp6-server/drops/%s%c", reason, 0);
-    }
+  for (u32 i = 0; i < DHCP6_SERVER_N_STATS; i++)
+    dhcp6_server_shim_main.stats[i].name = dhcp6_server_shim_main.stats[i].stat_segment_name =
+      (char *) dhcp6_server_stat_name (i);
 }
 
 void
 dhcp6_server_stats_validate (u32 sw_if_index)
 {
-  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
-
-  for (u32 t = 0; t < DHCP6_SERVER_N_STAT_MSG_TYPES; t++)
-    {
-      vlib_validate_simple_counter (&sm->rx_by_type[t], sw_if_index);
-      vlib_zero_simple_counter (&sm->rx_by_type[t], sw_if_index);
-      vlib_validate_simple_counter (&sm->tx_by_type[t], sw_if_index);
-      vlib_zero_simple_counter (&sm->tx_by_type[t], sw_if_index);
-    }
-  for (u32 r = 1; r < DHCP6_SERVER_N_COUNTERS; r++)
-    {
-      vlib_validate_simple_counter (&sm->drops_by_reason[r], sw_if_index);
-      vlib_zero_simple_counter (&sm->drops_by_reason[r], sw_if_index);
-    }
+  for (u32 i = 0; i < DHCP6_SERVER_N_STATS; i++)
+    if (dhcp6_server_shim_main.stats[i].name)
+      {
+	vlib_validate_simple_counter (&dhcp6_server_shim_main.stats[i], sw_if_index);
+	vlib_zero_simple_counter (&dhcp6_server_shim_main.stats[i], sw_if_index);
+      }
 }
 
 /* A deleted interface loses its service with it; a new one gets room in
@@ -358,56 +315,28 @@ dhcp6_server_apply_route (void *ctx, const Dhcp6ServerRouteOp *op)
   return true;
 }
 
-/* /dhcp6-server/pool/<n>/{in-use,total}: made anew when the pools change,
- * values copied from the counts the owner thread keeps. */
+/* The stats segment's gauges: names and values from Rust, registered anew
+ * when their set changes (pools added or removed). */
 static void
-dhcp6_server_update_pool_gauges (void)
+dhcp6_server_update_gauges (void)
 {
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
-  u32 generation = dhcp6_server_pool_gauges_generation ();
-  u64 in_use, total;
+  u32 generation = dhcp6_server_gauges_generation (), *e, n;
 
-  if (generation != sm->pool_gauges_generation)
+  if (!sm->gauges_ready || generation != sm->gauges_generation)
     {
-      u32 *e;
-      vec_foreach (e, sm->pool_in_use_gauges)
+      vec_foreach (e, sm->gauges)
 	vlib_stats_remove_entry (*e);
-      vec_foreach (e, sm->pool_total_gauges)
-	vlib_stats_remove_entry (*e);
-      vec_reset_length (sm->pool_in_use_gauges);
-      vec_reset_length (sm->pool_total_gauges);
-      for (u32 i = 0; i < dhcp6_server_pool_gauges_count (); i++)
-	{
-	  vec_add1 (sm->pool_in_use_gauges, vlib_stats_add_gauge ("/dhcp6-server/pool/%u/in-use", i));
-	  vec_add1 (sm->pool_total_gauges, vlib_stats_add_gauge ("/dhcp6-server/pool/%u/total", i));
-	}
-      sm->pool_gauges_generation = generation;
+      vec_reset_length (sm->gauges);
+      for (u32 i = 0; i < dhcp6_server_gauge_count (); i++)
+	vec_add1 (sm->gauges, vlib_stats_add_gauge ("%s", dhcp6_server_gauge_name (i)));
+      vec_validate (sm->gauge_values, vec_len (sm->gauges));
+      sm->gauges_generation = generation;
+      sm->gauges_ready = true;
     }
-  for (u32 i = 0; i < vec_len (sm->pool_in_use_gauges); i++)
-    if (dhcp6_server_pool_gauge (i, &in_use, &total))
-      {
-	vlib_stats_set_gauge (sm->pool_in_use_gauges[i], in_use);
-	vlib_stats_set_gauge (sm->pool_total_gauges[i], total);
-      }
-}
-
-/* The lease file's gauges (names and values from Rust). */
-static void
-dhcp6_server_update_lease_file_gauges (void)
-{
-  dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
-  u64 values[DHCP6_SERVER_N_LEASE_FILE_GAUGES];
-
-  if (!sm->lease_file_gauges_ready)
-    {
-      for (u32 i = 0; i < DHCP6_SERVER_N_LEASE_FILE_GAUGES; i++)
-	sm->lease_file_gauges[i] =
-	  vlib_stats_add_gauge ("%s", dhcp6_server_lease_file_gauge_name (i));
-      sm->lease_file_gauges_ready = true;
-    }
-  dhcp6_server_lease_file_gauges (values);
-  for (u32 i = 0; i < DHCP6_SERVER_N_LEASE_FILE_GAUGES; i++)
-    vlib_stats_set_gauge (sm->lease_file_gauges[i], values[i]);
+  n = dhcp6_server_gauge_values (sm->gauge_values, vec_len (sm->gauges));
+  for (u32 i = 0; i < n; i++)
+    vlib_stats_set_gauge (sm->gauges[i], sm->gauge_values[i]);
 }
 
 /* Main-thread work the workers hand over: FIB changes for delegated
@@ -423,7 +352,7 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       vlib_process_wait_for_event_or_clock (vm, 0.2);
       vlib_process_get_events (vm, 0);
       u32 now = dhcp6_server_now (vm);
-      dhcp6_server_update_pool_gauges ();
+      dhcp6_server_update_gauges ();
       dhcp6_server_send_lease_events (vm);
       /* startup.conf interfaces, once they exist (created by the startup
        * exec file, the CLI or the API). */
@@ -436,7 +365,6 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       /* What the lease file's own thread (space, write-back, path) has to say. */
       while (dhcp6_server_lease_store_message (message, sizeof (message)))
 	dhcp6_server_log_err ("%s", message);
-      dhcp6_server_update_lease_file_gauges ();
       if (!dhcp6_server_maintenance_due (now))
 	continue;
       vlib_worker_thread_barrier_sync (vm);

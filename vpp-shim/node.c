@@ -45,32 +45,11 @@ format_dhcp6_server_trace (u8 *s, va_list *args)
   CLIB_UNUSED (vlib_main_t * vm) = va_arg (*args, vlib_main_t *);
   CLIB_UNUSED (vlib_node_t * node) = va_arg (*args, vlib_node_t *);
   dhcp6_server_trace_t *t = va_arg (*args, dhcp6_server_trace_t *);
-  const Dhcp6ServerPacketSummary *sum = &t->summary;
-  u32 indent = format_get_indent (s);
+  char text[256];
 
-  s = format (s, "DHCPv6 server: %U ", format_vnet_sw_if_index_name, vnet_get_main (),
-	      t->sw_if_index);
-  /* Relayed: "Relay-forward(Solicit) -> Relay-reply(Advertise)". */
-  if (sum->relayed && sum->msg_type_in != DHCP6_SERVER_STAT_RELAY_FORWARD)
-    s = format (s, "%s(%s) -> ", dhcp6_server_message_type_name (DHCP6_SERVER_STAT_RELAY_FORWARD),
-		dhcp6_server_message_type_name (sum->msg_type_in));
-  else
-    s = format (s, "%s -> ",
-		sum->msg_type_in ? dhcp6_server_message_type_name (sum->msg_type_in) : "(none)");
-  if (t->counter == DHCP6_SERVER_COUNTER_REPLY_SENT && sum->relayed)
-    s = format (s, "%s(%s)", dhcp6_server_message_type_name (DHCP6_SERVER_STAT_RELAY_REPLY),
-		dhcp6_server_message_type_name (sum->msg_type_out));
-  else if (t->counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
-    s = format (s, "%s", dhcp6_server_message_type_name (sum->msg_type_out));
-  else
-    s = format (s, "dropped: %s", dhcp6_server_counter_description (t->counter));
-  if (sum->client_duid_len)
-    {
-      u32 kept = clib_min (sum->client_duid_len, DHCP6_SERVER_TRACE_DUID_LEN);
-      s = format (s, "\n%Uclient-duid %U%s", format_white_space, indent + 2, format_hex_bytes,
-		  sum->client_duid, kept, sum->client_duid_len > kept ? "..." : "");
-    }
-  return s;
+  dhcp6_server_trace_text (&t->summary, t->counter, format_get_indent (s) + 2, text, sizeof (text));
+  return format (s, "DHCPv6 server: %U %s", format_vnet_sw_if_index_name, vnet_get_main (),
+		 t->sw_if_index, text);
 }
 
 /* Fills in the packet's descriptor for Rust. A buffer we cannot hand over
@@ -112,32 +91,14 @@ dhcp6_server_finish_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
   u32 sw_if_index = p->rx_sw_if_index;
   u32 counter = p->counter;
-  Dhcp6ServerPacketSummary *summary = &p->summary;
   i16 l2 = vnet_buffer (b)->l2_hdr_offset;
   i16 l3 = vnet_buffer (b)->l3_hdr_offset;
 
   /* Stats segment, per interface (counters validated when interfaces are
-   * created, so every sw_if_index has its slot). A relayed message counts
-   * under rx relay-forward and under its inner message's type (once that
-   * could be read); its reply under tx relay-reply and its own type. */
-  {
-    u32 thread = vm->thread_index;
-    u32 in = summary->msg_type_in < DHCP6_SERVER_N_STAT_MSG_TYPES ? summary->msg_type_in : 0;
-    vlib_increment_simple_counter (&sm->rx_by_type[in], thread, sw_if_index, 1);
-    if (summary->relayed && in != DHCP6_SERVER_STAT_RELAY_FORWARD)
-      vlib_increment_simple_counter (&sm->rx_by_type[DHCP6_SERVER_STAT_RELAY_FORWARD], thread,
-				     sw_if_index, 1);
-    if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT)
-      {
-	vlib_increment_simple_counter (&sm->tx_by_type[summary->msg_type_out], thread,
-				       sw_if_index, 1);
-	if (summary->relayed)
-	  vlib_increment_simple_counter (&sm->tx_by_type[DHCP6_SERVER_STAT_RELAY_REPLY], thread,
-					 sw_if_index, 1);
-      }
-    else
-      vlib_increment_simple_counter (&sm->drops_by_reason[counter], thread, sw_if_index, 1);
-  }
+   * created, so every sw_if_index has its slot). */
+  for (u32 i = 0; i < DHCP6_SERVER_STATS_PER_PACKET; i++)
+    if (p->stats[i] != DHCP6_SERVER_NO_STAT)
+      vlib_increment_simple_counter (&sm->stats[p->stats[i]], vm->thread_index, sw_if_index, 1);
 
   if (counter == DHCP6_SERVER_COUNTER_REPLY_SENT && !p->reply.routed)
     {
@@ -171,7 +132,7 @@ dhcp6_server_finish_one (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_buffer
       dhcp6_server_trace_t *t = vlib_add_trace (vm, node, b, sizeof (*t));
       t->sw_if_index = sw_if_index;
       t->counter = counter;
-      t->summary = *summary;
+      t->summary = p->summary;
     }
 }
 

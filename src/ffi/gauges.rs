@@ -1,5 +1,7 @@
-//! Pool gauges for the stats segment, and lease events for API
-//! subscribers.
+//! The stats segment's gauges (the lease file's, and two per pool), and
+//! lease events for API subscribers.
+
+use std::ffi::CString;
 
 use super::*;
 
@@ -24,37 +26,71 @@ pub(super) fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
     POOL_GAUGES_GENERATION.fetch_add(1, Ordering::Release);
 }
 
-/// Changes whenever the set of pools changes (the gauges are then made anew).
+/// Changes whenever the set of gauges changes (the shim makes them anew).
 #[no_mangle]
-pub extern "C" fn dhcp6_server_pool_gauges_generation() -> u32 {
+pub extern "C" fn dhcp6_server_gauges_generation() -> u32 {
     POOL_GAUGES_GENERATION.load(Ordering::Acquire)
 }
 
-/// Number of pools with gauges; pool `i` is the i-th of `show dhcp6-server links`.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_pool_gauges_count() -> u32 {
-    boundary(0, || POOL_GAUGES.lock().map_or(0, |g| g.len() as u32))
+/// The gauges' names, lease file first, then `/dhcp6-server/pool/<i>/in-use`
+/// and `.../total` per pool (pool `i` is the i-th of `show dhcp6-server
+/// links`); made again when the generation changes.
+fn gauge_names() -> std::sync::MutexGuard<'static, (u32, Vec<CString>)> {
+    static NAMES: std::sync::Mutex<(u32, Vec<CString>)> =
+        std::sync::Mutex::new((u32::MAX, Vec::new()));
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    let generation = dhcp6_server_gauges_generation();
+    if names.0 != generation {
+        let pools = POOL_GAUGES.lock().map_or(0, |g| g.len());
+        let mut all: Vec<CString> = lease_store::LEASE_FILE_GAUGES
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect();
+        for i in 0..pools {
+            for what in ["in-use", "total"] {
+                all.extend(CString::new(format!("/dhcp6-server/pool/{i}/{what}")));
+            }
+        }
+        *names = (generation, all);
+    }
+    names
 }
 
-/// Leases in use (offered, bound, declined) and size of pool `i`.
+/// Number of gauges.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_pool_gauge(index: u32, in_use: *mut u64, total: *mut u64) -> bool {
-    boundary(false, || {
-        let Ok(g) = POOL_GAUGES.lock() else {
-            return false;
-        };
-        let Some((size, n)) = g.get(index as usize) else {
-            return false;
-        };
-        // SAFETY: NULLs checked; otherwise writable (ABI contract).
-        match unsafe { (in_use.as_mut(), total.as_mut()) } {
-            (Some(u), Some(t)) => {
-                *u = n.load(Ordering::Relaxed);
-                *t = *size;
-                true
+pub extern "C" fn dhcp6_server_gauge_count() -> u32 {
+    boundary(0, || gauge_names().1.len() as u32)
+}
+
+/// Stats segment name of gauge `index`, NULL past the end; valid until the
+/// generation changes. Main thread.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_gauge_name(index: u32) -> *const c_char {
+    boundary(std::ptr::null(), || {
+        gauge_names()
+            .1
+            .get(index as usize)
+            .map_or(std::ptr::null(), |n| n.as_ptr())
+    })
+}
+
+/// Fills `out[0..max]` with the gauges' values, in the order of their
+/// names; returns how many. Main thread.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
+    boundary(0, || {
+        let mut values: Vec<u64> = lease_store::lease_file_gauges().to_vec();
+        if let Ok(pools) = POOL_GAUGES.lock() {
+            for (size, in_use) in pools.iter() {
+                values.extend([in_use.load(Ordering::Relaxed), *size]);
             }
-            _ => false,
         }
+        let n = values.len().min(max as usize);
+        if !out.is_null() {
+            // SAFETY: a non-null `out` has room for `max` values (ABI contract).
+            unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, n) };
+        }
+        n as u32
     })
 }
 

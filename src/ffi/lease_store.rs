@@ -162,47 +162,31 @@ pub extern "C" fn dhcp6_server_lease_store_message(buf: *mut c_char, len: usize)
     })
 }
 
-/// How many lease-file gauges there are (`dhcp6_server_lease_file_gauges`).
-pub const DHCP6_SERVER_N_LEASE_FILE_GAUGES: usize = 5;
+/// The lease file's gauges: slots with disk space reserved, slots the file
+/// can grow to, slots in use, leases refused because the file could not
+/// keep them, failed write-backs.
+pub(super) const LEASE_FILE_GAUGES: [&CStr; 5] = [
+    c"/dhcp6-server/lease-file/reserved",
+    c"/dhcp6-server/lease-file/capacity",
+    c"/dhcp6-server/lease-file/used",
+    c"/dhcp6-server/lease-file/refused",
+    c"/dhcp6-server/lease-file/flush-failures",
+];
 
-/// Stats segment name of lease-file gauge `index`, NULL past the end: slots
-/// with disk space reserved, slots the file can grow to, slots in use,
-/// leases refused because the file could not keep them, failed write-backs.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_lease_file_gauge_name(index: usize) -> *const c_char {
-    const NAMES: [&CStr; DHCP6_SERVER_N_LEASE_FILE_GAUGES] = [
-        c"/dhcp6-server/lease-file/reserved",
-        c"/dhcp6-server/lease-file/capacity",
-        c"/dhcp6-server/lease-file/used",
-        c"/dhcp6-server/lease-file/refused",
-        c"/dhcp6-server/lease-file/flush-failures",
-    ];
-    NAMES.get(index).map_or(std::ptr::null(), |n| n.as_ptr())
+/// Their values, in that order. Main thread.
+pub(super) fn lease_file_gauges() -> [u64; 5] {
+    let s = lease_file::status();
+    // SAFETY: main thread; the shard's counter is read between frames
+    // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
+    let refused = unsafe { SHARD.owner() }.store_refusals();
+    [
+        s.reserved_slots as u64,
+        s.capacity as u64,
+        s.slots_used as u64,
+        refused,
+        s.flush_failures,
+    ]
 }
-
-/// Fills `out[0..DHCP6_SERVER_N_LEASE_FILE_GAUGES]` with the gauges'
-/// values, in the order of their names. Main thread.
-#[no_mangle]
-pub extern "C" fn dhcp6_server_lease_file_gauges(out: *mut u64) {
-    boundary((), || {
-        let s = lease_file::status();
-        // SAFETY: main thread; the shard's counter is read between frames
-        // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
-        let refused = unsafe { SHARD.owner() }.store_refusals();
-        let values = [
-            s.reserved_slots as u64,
-            s.capacity as u64,
-            s.slots_used as u64,
-            refused,
-            s.flush_failures,
-        ];
-        if !out.is_null() {
-            // SAFETY: a non-null `out` has room for the gauges (ABI contract).
-            unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, values.len()) };
-        }
-    })
-}
-
 /// Lines saying where leases are kept and how the file is doing.
 pub(super) fn lines() -> Vec<String> {
     let mut out = Vec::new();

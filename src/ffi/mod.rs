@@ -48,7 +48,6 @@ use crate::leases::{Lookahead, PoolSpec, PrefetchAddresses, Shard};
 use crate::server::{
     client_duid_hint, handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
 };
-use crate::wire::dhcpv6::MessageType;
 use snapshot::Snapshot;
 
 static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
@@ -153,6 +152,9 @@ pub struct Dhcp6ServerPacket {
     pub reply: Dhcp6ServerReply,
     /// Out: what the packet trace shows.
     pub summary: PacketSummary,
+    /// Out: the stats slots the packet counts in (`DHCP6_SERVER_NO_STAT`
+    /// for unused entries).
+    pub stats: [u8; DHCP6_SERVER_STATS_PER_PACKET],
 }
 
 /// Where a reply goes.

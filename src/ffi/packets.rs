@@ -168,6 +168,9 @@ pub extern "C" fn dhcp6_server_handle_packets(
         }
         note_shard_state(shard);
     });
+    for p in packets.iter_mut() {
+        p.stats = crate::stats::slots(&p.summary, p.counter);
+    }
 }
 
 /// Counter name (stats segment) as a static C string; NULL past the end.
@@ -195,49 +198,51 @@ pub(super) fn describe_counter(
     Counter::ALL.get(index as usize).map(|c| c.describe())
 }
 
-/// RFC 8415 name of a message type ("Information-request"), or "unknown".
-#[no_mangle]
-pub extern "C" fn dhcp6_server_message_type_name(msg_type: u8) -> *const c_char {
-    match MessageType::from_u8(msg_type) {
-        Some(t) => t.name_nul().as_ptr().cast(),
-        None => c"unknown".as_ptr(),
-    }
-}
-
-/// Message types counted in the stats segment: 0 is "other" (unknown
-/// types), 1..=13 the RFC 8415 types.
-pub const DHCP6_SERVER_N_STAT_MSG_TYPES: u32 = 14;
-/// The stats index of Relay-forward: a relayed message is counted under it
-/// as well as under its inner message's type (`PacketSummary::relayed`).
-pub const DHCP6_SERVER_STAT_RELAY_FORWARD: u8 = 12;
-/// The stats index of Relay-reply: a reply to a relayed message is counted
-/// under it as well as under its own type (Advertise, Reply).
-pub const DHCP6_SERVER_STAT_RELAY_REPLY: u8 = 13;
+/// Stats-segment counter slots (`crate::stats`), and per packet.
+pub const DHCP6_SERVER_N_STATS: usize = 56;
+pub const DHCP6_SERVER_STATS_PER_PACKET: usize = 4;
+/// An unused entry of `Dhcp6ServerPacket::stats`.
+pub const DHCP6_SERVER_NO_STAT: u8 = 255;
 
 // The literals above are what C sees; they must agree with the core.
-const _: () = assert!(DHCP6_SERVER_STAT_RELAY_FORWARD == MessageType::RelayForward as u8);
-const _: () = assert!(DHCP6_SERVER_STAT_RELAY_REPLY == MessageType::RelayReply as u8);
-const _: () = assert!(DHCP6_SERVER_STAT_RELAY_REPLY < DHCP6_SERVER_N_STAT_MSG_TYPES as u8);
+const _: () = assert!(DHCP6_SERVER_N_STATS == crate::stats::SLOTS);
+const _: () = assert!(DHCP6_SERVER_STATS_PER_PACKET == crate::stats::PER_PACKET);
+const _: () = assert!(DHCP6_SERVER_NO_STAT == crate::stats::NONE);
 
-/// The stats segment name of a message type ("solicit", "relay-forward",
-/// "other"), as a static C string.
+/// Stats segment name of slot `index` ("/dhcp6-server/rx/solicit") as a
+/// static C string; NULL for an unused slot or past the end.
 #[no_mangle]
-pub extern "C" fn dhcp6_server_message_type_stat_name(msg_type: u8) -> *const c_char {
-    let name: &'static CStr = match MessageType::from_u8(msg_type) {
-        Some(MessageType::Solicit) => c"solicit",
-        Some(MessageType::Advertise) => c"advertise",
-        Some(MessageType::Request) => c"request",
-        Some(MessageType::Confirm) => c"confirm",
-        Some(MessageType::Renew) => c"renew",
-        Some(MessageType::Rebind) => c"rebind",
-        Some(MessageType::Reply) => c"reply",
-        Some(MessageType::Release) => c"release",
-        Some(MessageType::Decline) => c"decline",
-        Some(MessageType::Reconfigure) => c"reconfigure",
-        Some(MessageType::InformationRequest) => c"information-request",
-        Some(MessageType::RelayForward) => c"relay-forward",
-        Some(MessageType::RelayReply) => c"relay-reply",
-        None => c"other",
-    };
-    name.as_ptr()
+pub extern "C" fn dhcp6_server_stat_name(index: u32) -> *const c_char {
+    static NAMES: std::sync::OnceLock<Vec<Option<std::ffi::CString>>> = std::sync::OnceLock::new();
+    boundary(std::ptr::null(), || {
+        let names = NAMES.get_or_init(|| {
+            (0..crate::stats::SLOTS)
+                .map(|i| crate::stats::name(i).and_then(|n| std::ffi::CString::new(n).ok()))
+                .collect()
+        });
+        match names.get(index as usize) {
+            Some(Some(n)) => n.as_ptr(),
+            _ => std::ptr::null(),
+        }
+    })
+}
+
+/// The packet trace's text for one packet (after "DHCPv6 server: <if> "),
+/// NUL-terminated in `out`; a second line is indented by `indent`.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_trace_text(
+    summary: *const PacketSummary,
+    counter: u32,
+    indent: u32,
+    out: *mut c_char,
+    len: usize,
+) {
+    boundary((), || {
+        let counter = Counter::ALL.get(counter as usize).copied();
+        // SAFETY: a non-null `summary` points at a trace record's summary
+        // (ABI contract).
+        if let (Some(s), Some(c)) = (unsafe { summary.as_ref() }, counter) {
+            ErrorBuffer::new(out, len).write(&crate::views::trace(s, c, indent as usize));
+        }
+    })
 }

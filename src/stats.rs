@@ -1,0 +1,158 @@
+//! The node's stats-segment counters, per interface: messages received and
+//! sent by type (`/dhcp6-server/rx/<type>`, `/dhcp6-server/tx/<type>`) and
+//! packets not answered by reason (`/dhcp6-server/drops/<reason>`), as one
+//! table of slots that the shim registers; each packet says which slots it
+//! counts in.
+
+use crate::counters::{Counter, COUNTER_COUNT};
+use crate::server::PacketSummary;
+use crate::wire::dhcpv6::MessageType;
+
+/// Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's.
+pub const MSG_TYPES: usize = 14;
+const RX: usize = 0;
+const TX: usize = MSG_TYPES;
+const DROPS: usize = 2 * MSG_TYPES;
+/// Slots in all (the drop slot of `ReplySent` is unused).
+pub const SLOTS: usize = DROPS + COUNTER_COUNT;
+/// Most slots one packet counts in.
+pub const PER_PACKET: usize = 4;
+/// An unused entry of a packet's slots.
+pub const NONE: u8 = u8::MAX;
+
+const _: () = assert!(SLOTS < NONE as usize);
+const _: () = assert!((MessageType::RelayReply as usize) < MSG_TYPES);
+
+fn type_name(t: u8) -> &'static str {
+    match MessageType::from_u8(t) {
+        Some(MessageType::Solicit) => "solicit",
+        Some(MessageType::Advertise) => "advertise",
+        Some(MessageType::Request) => "request",
+        Some(MessageType::Confirm) => "confirm",
+        Some(MessageType::Renew) => "renew",
+        Some(MessageType::Rebind) => "rebind",
+        Some(MessageType::Reply) => "reply",
+        Some(MessageType::Release) => "release",
+        Some(MessageType::Decline) => "decline",
+        Some(MessageType::Reconfigure) => "reconfigure",
+        Some(MessageType::InformationRequest) => "information-request",
+        Some(MessageType::RelayForward) => "relay-forward",
+        Some(MessageType::RelayReply) => "relay-reply",
+        None => "other",
+    }
+}
+
+/// The stats segment name of a slot; `None` for the unused one.
+pub fn name(slot: usize) -> Option<String> {
+    match slot {
+        s if s < TX => Some(format!("/dhcp6-server/rx/{}", type_name(s as u8))),
+        s if s < DROPS => Some(format!("/dhcp6-server/tx/{}", type_name((s - TX) as u8))),
+        s if s < SLOTS && s > DROPS => Some(format!(
+            "/dhcp6-server/drops/{}",
+            Counter::ALL[s - DROPS].name()
+        )),
+        _ => None,
+    }
+}
+
+/// The slots a packet counts in. A relayed message counts under
+/// rx/relay-forward and (once read) under its inner message's type; its
+/// reply under tx/relay-reply and its own type.
+pub fn slots(summary: &PacketSummary, counter: Counter) -> [u8; PER_PACKET] {
+    let mut out = [NONE; PER_PACKET];
+    let mut n = 0;
+    let mut push = |slot: usize| {
+        out[n] = slot as u8;
+        n += 1;
+    };
+    let received = match summary.msg_type_in as usize {
+        t if t < MSG_TYPES => t,
+        _ => 0,
+    };
+    let relay_forward = MessageType::RelayForward as usize;
+    push(RX + received);
+    if summary.relayed && received != relay_forward {
+        push(RX + relay_forward);
+    }
+    if counter == Counter::ReplySent {
+        push(TX + usize::from(summary.msg_type_out).min(MSG_TYPES - 1));
+        if summary.relayed {
+            push(TX + MessageType::RelayReply as usize);
+        }
+    } else {
+        push(DROPS + counter as usize);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &[u8]) -> Vec<String> {
+        s.iter()
+            .filter(|x| **x != NONE)
+            .map(|x| name(*x as usize).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_relayed_request_counts_under_both_of_its_types() {
+        let mut s = PacketSummary {
+            msg_type_in: MessageType::Solicit as u8,
+            msg_type_out: MessageType::Advertise as u8,
+            relayed: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            names(&slots(&s, Counter::ReplySent)),
+            [
+                "/dhcp6-server/rx/solicit",
+                "/dhcp6-server/rx/relay-forward",
+                "/dhcp6-server/tx/advertise",
+                "/dhcp6-server/tx/relay-reply"
+            ]
+        );
+        s.relayed = false;
+        assert_eq!(
+            names(&slots(&s, Counter::ClientRateLimited)),
+            [
+                "/dhcp6-server/rx/solicit",
+                "/dhcp6-server/drops/client_rate_limited"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_relay_forward_counts_once_and_unknown_types_as_other() {
+        let mut s = PacketSummary {
+            msg_type_in: MessageType::RelayForward as u8,
+            relayed: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            slots(&s, Counter::Truncated)
+                .iter()
+                .filter(|x| **x != NONE)
+                .count(),
+            2
+        );
+        s.msg_type_in = 200;
+        s.relayed = false;
+        assert_eq!(
+            names(&slots(&s, Counter::Truncated))[0],
+            "/dhcp6-server/rx/other"
+        );
+    }
+
+    #[test]
+    fn every_slot_but_the_reply_sent_drop_has_a_unique_name() {
+        let all: Vec<String> = (0..SLOTS).filter_map(name).collect();
+        assert_eq!(all.len(), SLOTS - 1);
+        let mut unique = all.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len());
+        assert!(name(DROPS).is_none());
+    }
+}
