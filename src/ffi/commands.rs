@@ -34,23 +34,17 @@ pub struct Dhcp6ServerHost {
     >,
 }
 
-static HOST: OnceLock<Dhcp6ServerHost> = OnceLock::new();
-/// API clients subscribed to lease events (the shim keeps the list).
-pub(super) static SUBSCRIBERS: AtomicU32 = AtomicU32::new(0);
-/// startup.conf items waiting for their interface.
-static WAITING: Mutex<Vec<startup::Item>> = Mutex::new(Vec::new());
-
 /// Registers the shim's side (init, before any command runs).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_host_set(host: *const Dhcp6ServerHost) {
     // SAFETY: a non-null `host` points at a filled-in struct (ABI contract).
     if let Some(h) = unsafe { host.as_ref() } {
-        let _ = HOST.set(*h);
+        let _ = PLUGIN.host.set(*h);
     }
 }
 
 /// The plugin's state as the command handlers see it.
-struct Plugin {
+struct PluginController {
     now: u32,
 }
 
@@ -63,20 +57,20 @@ fn read_c_buffer(buf: &[c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-impl Controller for Plugin {
+impl Controller for PluginController {
     fn now(&self) -> u32 {
         self.now
     }
 
     fn interface_by_name(&self, name: &str) -> Option<u32> {
-        let f = HOST.get()?.interface_by_name?;
+        let f = PLUGIN.host.get()?.interface_by_name?;
         let name = CString::new(name).ok()?;
         Some(f(name.as_ptr())).filter(|i| *i != DHCP6_SERVER_NO_INTERFACE)
     }
 
     fn interface_name(&self, sw_if_index: u32) -> String {
         let mut buf: [c_char; 128] = [0; 128];
-        if let Some(f) = HOST.get().and_then(|h| h.interface_name) {
+        if let Some(f) = PLUGIN.host.get().and_then(|h| h.interface_name) {
             f(sw_if_index, buf.as_mut_ptr(), buf.len());
         }
         match read_c_buffer(&buf) {
@@ -93,7 +87,7 @@ impl Controller for Plugin {
             first_global: [0; 16],
             fib_index: 0,
         };
-        if let Some(f) = HOST.get().and_then(|h| h.interface_facts) {
+        if let Some(f) = PLUGIN.host.get().and_then(|h| h.interface_facts) {
             f(sw_if_index, &mut facts);
         }
         (&facts).into()
@@ -104,7 +98,8 @@ impl Controller for Plugin {
         sw_if_index: u32,
         settings: Option<&InterfaceSettings>,
     ) -> Result<(), String> {
-        let f = HOST
+        let f = PLUGIN
+            .host
             .get()
             .and_then(|h| h.interface_set)
             .ok_or("no VPP to enable service in")?;
@@ -131,7 +126,7 @@ impl Controller for Plugin {
     }
 
     fn config(&self) -> Option<&ServerConfig> {
-        CONFIG.load()
+        PLUGIN.config.load()
     }
 
     fn configure(
@@ -144,7 +139,7 @@ impl Controller for Plugin {
     fn shard(&mut self) -> &mut Shard {
         // SAFETY: commands run on the main thread with the worker barrier
         // held (or before the workers start): no owner thread is inside.
-        unsafe { SHARD.owner() }
+        unsafe { PLUGIN.shard.owner() }
     }
 
     fn shard_changed(&mut self) {
@@ -165,7 +160,10 @@ impl Controller for Plugin {
     }
 
     fn event_subscribers(&self) -> (u32, u64) {
-        (SUBSCRIBERS.load(Ordering::Relaxed), event_ring().dropped())
+        (
+            PLUGIN.subscribers.load(Ordering::Relaxed),
+            event_ring().dropped(),
+        )
     }
 }
 
@@ -251,7 +249,7 @@ pub extern "C" fn dhcp6_server_command_run(
     let text = String::from_utf8_lossy(bytes(words, words_len)).into_owned();
     let result = boundary(None, || {
         let mut out = Vec::new();
-        let r = commands::run_line(command, &text, &mut Plugin { now }, &mut out);
+        let r = commands::run_line(command, &text, &mut PluginController { now }, &mut out);
         Some((r, out))
     });
     finish(&err, result, |out| show::emit_all(line, ctx, out))
@@ -305,7 +303,7 @@ pub extern "C" fn dhcp6_server_api_command(
             };
             let mut out = Vec::new();
             let r = commands::api::decode(command, message)
-                .and_then(|args| (command.run)(&mut Plugin { now }, &args, &mut out));
+                .and_then(|args| (command.run)(&mut PluginController { now }, &args, &mut out));
             match r {
                 Ok(()) => (Dhcp6ServerStatus::Ok, commands::api::reply_text(&out)),
                 Err(e) => (Dhcp6ServerStatus::InvalidValue, e),
@@ -331,9 +329,11 @@ pub extern "C" fn dhcp6_server_startup_config(
     let err = ErrorBuffer::new(error, error_len);
     let text = String::from_utf8_lossy(bytes(text, len)).into_owned();
     let result = boundary(None, || {
-        Some(startup::apply(&text, &mut Plugin { now }).map(|waiting| {
-            lock(&WAITING).extend(waiting);
-        }))
+        Some(
+            startup::apply(&text, &mut PluginController { now }).map(|waiting| {
+                lock(&PLUGIN.waiting).extend(waiting);
+            }),
+        )
     });
     finish(&err, result.map(|r| (r, Vec::new())), |_| ())
 }
@@ -346,8 +346,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[no_mangle]
 pub extern "C" fn dhcp6_server_startup_ready(now: u32) -> bool {
     boundary(false, || {
-        let plugin = Plugin { now };
-        lock(&WAITING)
+        let plugin = PluginController { now };
+        lock(&PLUGIN.waiting)
             .iter()
             .any(|item| !startup::waits(item, &plugin))
     })
@@ -358,8 +358,8 @@ pub extern "C" fn dhcp6_server_startup_ready(now: u32) -> bool {
 #[no_mangle]
 pub extern "C" fn dhcp6_server_startup_run_ready(now: u32) {
     boundary((), || {
-        let mut plugin = Plugin { now };
-        let items = std::mem::take(&mut *lock(&WAITING));
+        let mut plugin = PluginController { now };
+        let items = std::mem::take(&mut *lock(&PLUGIN.waiting));
         let mut still = Vec::new();
         for item in items {
             if startup::waits(&item, &plugin) {
@@ -368,6 +368,6 @@ pub extern "C" fn dhcp6_server_startup_run_ready(now: u32) {
                 lease_file::log(e);
             }
         }
-        lock(&WAITING).extend(still);
+        lock(&PLUGIN.waiting).extend(still);
     })
 }

@@ -5,14 +5,6 @@ use std::ffi::CString;
 
 use super::*;
 
-/// Per configured pool (in `all_pools` order): its size and its in-use
-/// count, shared with the owner thread. Replaced on every configuration
-/// change; read by the main thread's maintenance pass without the barrier.
-pub(super) static POOL_GAUGES: std::sync::Mutex<
-    Vec<(u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>,
-> = std::sync::Mutex::new(Vec::new());
-pub(super) static POOL_GAUGES_GENERATION: AtomicU32 = AtomicU32::new(0);
-
 pub(super) fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
     let shared = shard.pool_gauges();
     let gauges = pools
@@ -22,14 +14,14 @@ pub(super) fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
             Some((u64::try_from(spec.size()).unwrap_or(u64::MAX), n.clone()))
         })
         .collect();
-    *POOL_GAUGES.lock().unwrap_or_else(|p| p.into_inner()) = gauges;
-    POOL_GAUGES_GENERATION.fetch_add(1, Ordering::Release);
+    *PLUGIN.pool_gauges.lock().unwrap_or_else(|p| p.into_inner()) = gauges;
+    PLUGIN.gauges_generation.fetch_add(1, Ordering::Release);
 }
 
 /// Changes whenever the set of gauges changes (the shim makes them anew).
 #[no_mangle]
 pub extern "C" fn dhcp6_server_gauges_generation() -> u32 {
-    POOL_GAUGES_GENERATION.load(Ordering::Acquire)
+    PLUGIN.gauges_generation.load(Ordering::Acquire)
 }
 
 /// The gauges' names, lease file first, then `/dhcp6-server/pool/<i>/in-use`
@@ -41,7 +33,7 @@ fn gauge_names() -> std::sync::MutexGuard<'static, (u32, Vec<CString>)> {
     let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
     let generation = dhcp6_server_gauges_generation();
     if names.0 != generation {
-        let pools = POOL_GAUGES.lock().map_or(0, |g| g.len());
+        let pools = PLUGIN.pool_gauges.lock().map_or(0, |g| g.len());
         let mut all: Vec<CString> = lease_store::LEASE_FILE_GAUGES
             .iter()
             .map(|n| (*n).to_owned())
@@ -80,7 +72,7 @@ pub extern "C" fn dhcp6_server_gauge_name(index: u32) -> *const c_char {
 pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
     boundary(0, || {
         let mut values: Vec<u64> = lease_store::lease_file_gauges().to_vec();
-        if let Ok(pools) = POOL_GAUGES.lock() {
+        if let Ok(pools) = PLUGIN.pool_gauges.lock() {
             for (size, in_use) in pools.iter() {
                 values.extend([in_use.load(Ordering::Relaxed), *size]);
             }
@@ -121,9 +113,9 @@ pub type Dhcp6ServerLeaseEventFn =
 pub extern "C" fn dhcp6_server_events_want(subscribers: u32) {
     boundary((), || {
         event_ring();
-        super::commands::SUBSCRIBERS.store(subscribers, Ordering::Relaxed);
+        PLUGIN.subscribers.store(subscribers, Ordering::Relaxed);
         // SAFETY: API handlers run on the main thread with the barrier held.
-        unsafe { SHARD.owner() }.events_wanted = subscribers > 0;
+        unsafe { PLUGIN.shard.owner() }.events_wanted = subscribers > 0;
     })
 }
 

@@ -66,7 +66,7 @@ pub extern "C" fn dhcp6_server_interface_get(
     out: *mut Dhcp6ServerInterfaceSettings,
 ) -> bool {
     boundary(false, || {
-        let Some(settings) = CONFIG.load().and_then(|c| c.interface(sw_if_index)) else {
+        let Some(settings) = PLUGIN.config.load().and_then(|c| c.interface(sw_if_index)) else {
             return false;
         };
         // SAFETY: NULL is checked; otherwise `out` is writable.
@@ -85,7 +85,8 @@ pub extern "C" fn dhcp6_server_interface_get(
 #[no_mangle]
 pub extern "C" fn dhcp6_server_interface_next(from: u32) -> u32 {
     boundary(DHCP6_SERVER_NO_INTERFACE, || {
-        CONFIG
+        PLUGIN
+            .config
             .load()
             .and_then(|c| c.enabled_interfaces().map(|(i, _)| i).find(|i| *i >= from))
             .unwrap_or(DHCP6_SERVER_NO_INTERFACE)

@@ -2,11 +2,11 @@
 
 use super::*;
 
-/// What `show dhcp6-server` says about the lease file (main thread only).
-pub(super) static STORE_STATUS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-
 pub(super) fn set_store_status(text: String) {
-    *STORE_STATUS.lock().unwrap_or_else(|p| p.into_inner()) = text;
+    *PLUGIN
+        .store_status
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = text;
 }
 
 /// Sets the lease file's path (absolute, or "none"), capacity and flush
@@ -19,19 +19,19 @@ pub(super) fn set(
 ) -> Result<(), ConfigError> {
     let path = path.map(str::trim).filter(|p| !p.is_empty());
     // SAFETY: configuration calls run on the main thread, barrier held.
-    if unsafe { SHARD.owner() }.has_store() && path.is_some() {
+    if unsafe { PLUGIN.shard.owner() }.has_store() && path.is_some() {
         return Err(ConfigError::BadOption(
             "the lease file is open: set it in startup.conf (or before serving) and restart VPP"
                 .into(),
         ));
     }
-    let before = CONFIG.load().map(|c| c.lease_store().clone());
+    let before = PLUGIN.config.load().map(|c| c.lease_store().clone());
     publish(|c| c.set_lease_store(path, capacity, flush_interval))?;
     // Serving without the lease file it was given (it could not be
     // opened): another path is opened now, "none" serves unpersisted.
     // SAFETY: as above.
-    let shard = unsafe { SHARD.owner() };
-    if !STORE_OPEN_TRIED.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
+    let shard = unsafe { PLUGIN.shard.owner() };
+    if !PLUGIN.store_open_tried.load(Ordering::Acquire) || shard.has_store() || path.is_none() {
         return Ok(());
     }
     let now = std::time::SystemTime::now()
@@ -49,10 +49,6 @@ pub(super) fn set(
     }
 }
 
-/// Whether VPP has tried to open the lease file (it does when it starts
-/// serving); until then the lease-file settings only change the config.
-pub(super) static STORE_OPEN_TRIED: AtomicBool = AtomicBool::new(false);
-
 /// Opens the configured lease file and restores its leases (routes of
 /// delegated prefixes are queued for the maintenance pass). Main thread,
 /// before packets flow. Returns the number restored, or -1 on error: then
@@ -65,7 +61,7 @@ pub extern "C" fn dhcp6_server_lease_store_open(
 ) -> i64 {
     let err = ErrorBuffer::new(error, error_len);
     boundary(-1, || {
-        STORE_OPEN_TRIED.store(true, Ordering::Release);
+        PLUGIN.store_open_tried.store(true, Ordering::Release);
         match open_lease_store(now) {
             Ok(n) => n as i64,
             Err(e) => {
@@ -80,12 +76,13 @@ pub extern "C" fn dhcp6_server_lease_store_open(
 /// without one (`none`) leases are given unpersisted. On failure no lease
 /// is given (none could be kept). Main thread, barrier held or no workers.
 pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
-    let settings = CONFIG
+    let settings = PLUGIN
+        .config
         .load()
         .map(|c| c.lease_store().clone())
         .unwrap_or_default();
     // SAFETY: main thread before the workers run, or barrier held.
-    let shard = unsafe { SHARD.owner() };
+    let shard = unsafe { PLUGIN.shard.owner() };
     let Some(path) = settings.path else {
         shard.forgo_store();
         set_store_status("none: leases are not persisted".into());
@@ -103,7 +100,7 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
         .store_bytes()
         .and_then(|b| crate::leases::store::header_duid(b))
     {
-        let _ = CONFIG.update(|c| {
+        let _ = PLUGIN.config.update(|c| {
             if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
                 c.restore_derived_duid(duid);
             }
@@ -114,7 +111,8 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
         Ok(report) => {
             note_shard_state(shard);
             lease_file::start_threads(|| {
-                CONFIG
+                PLUGIN
+                    .config
                     .load()
                     .map_or(crate::config::DEFAULT_FLUSH_INTERVAL, |c| {
                         c.lease_store().flush_interval
@@ -178,7 +176,7 @@ pub(super) fn lease_file_gauges() -> [u64; 5] {
     let s = lease_file::status();
     // SAFETY: main thread; the shard's counter is read between frames
     // (a torn read of a u64 cannot happen on the 64-bit targets VPP has).
-    let refused = unsafe { SHARD.owner() }.store_refusals();
+    let refused = unsafe { PLUGIN.shard.owner() }.store_refusals();
     [
         s.reserved_slots as u64,
         s.capacity as u64,
@@ -190,12 +188,14 @@ pub(super) fn lease_file_gauges() -> [u64; 5] {
 /// Lines saying where leases are kept and how the file is doing.
 pub(super) fn lines() -> Vec<String> {
     let mut out = Vec::new();
-    let status = STORE_STATUS
+    let status = PLUGIN
+        .store_status
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     if status.is_empty() {
-        let s = CONFIG
+        let s = PLUGIN
+            .config
             .load()
             .map(|c| c.lease_store().clone())
             .unwrap_or_default();
@@ -207,7 +207,7 @@ pub(super) fn lines() -> Vec<String> {
     }
     out.push(format!("  lease file: {status}"));
     // SAFETY: views run on the main thread with the barrier held.
-    let shard = unsafe { SHARD.owner() };
+    let shard = unsafe { PLUGIN.shard.owner() };
     let s = lease_file::status();
     if !shard.has_store() {
         out.push(format!("    leases refused: {}", shard.store_refusals()));

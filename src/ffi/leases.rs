@@ -26,8 +26,8 @@ pub type Dhcp6ServerRouteFn =
 /// atomics, never the shard.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_maintenance_due(now: u32) -> bool {
-    ROUTES_PENDING.load(Ordering::Acquire)
-        || NEXT_EXPIRY.load(Ordering::Acquire) <= now
+    PLUGIN.routes_pending.load(Ordering::Acquire)
+        || PLUGIN.next_expiry.load(Ordering::Acquire) <= now
         || lease_file::is_lost()
 }
 
@@ -44,7 +44,7 @@ pub extern "C" fn dhcp6_server_maintain(
 ) -> u32 {
     boundary(0, || {
         // SAFETY: main thread with the barrier held (function contract).
-        let shard = unsafe { SHARD.owner() };
+        let shard = unsafe { PLUGIN.shard.owner() };
         shard.expire(now);
         let n = shard.apply_route_ops(|op| {
             let c = Dhcp6ServerRouteOp {
@@ -108,7 +108,7 @@ pub extern "C" fn dhcp6_server_leases_walk(
             })
         };
         // SAFETY: main thread with the barrier held (function contract).
-        let shard = unsafe { SHARD.owner() };
+        let shard = unsafe { PLUGIN.shard.owner() };
         let mut n = 0;
         for (_, l) in shard.leases() {
             let owner = l.duid.as_ref().map(|d| d.as_bytes());

@@ -50,24 +50,62 @@ use crate::server::{
 };
 use snapshot::Snapshot;
 
-static CONFIG: Snapshot<ServerConfig> = Snapshot::new();
-/// What the main thread's maintenance pass reads without touching the shard:
-/// whether route changes wait, and when the next lease is due to expire.
-static ROUTES_PENDING: AtomicBool = AtomicBool::new(false);
-static NEXT_EXPIRY: AtomicU32 = AtomicU32::new(u32::MAX);
-static SHARD: shard_cell::ShardCell = shard_cell::ShardCell::new();
+/// Everything the plugin keeps between calls, in one place.
+pub(super) struct Plugin {
+    /// The configuration in force, swapped whole: workers read it without
+    /// locks, the main thread replaces it with the barrier held.
+    config: Snapshot<ServerConfig>,
+    /// The lease engine, used by its owner thread only.
+    shard: shard_cell::ShardCell,
+    /// What the main thread's maintenance pass reads without touching the
+    /// shard: whether route changes wait, and when the next lease expires.
+    routes_pending: AtomicBool,
+    next_expiry: AtomicU32,
+    /// Lease events for API subscribers, and how many subscribe.
+    events: std::sync::OnceLock<events::EventRing>,
+    subscribers: AtomicU32,
+    /// What `show dhcp6-server` says of the lease file, and whether VPP has
+    /// tried to open it (it does when it starts serving; until then the
+    /// lease-file settings only change the config).
+    store_status: std::sync::Mutex<String>,
+    store_open_tried: AtomicBool,
+    /// Per configured pool (in `all_pools` order): its size and its in-use
+    /// count, shared with the owner thread; replaced on every configuration
+    /// change, and `gauges_generation` moved on.
+    pool_gauges: std::sync::Mutex<Vec<(u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>>,
+    gauges_generation: AtomicU32,
+    /// The shim's side (interfaces), registered at init.
+    host: std::sync::OnceLock<Dhcp6ServerHost>,
+    /// startup.conf items waiting for their interface.
+    waiting: std::sync::Mutex<Vec<crate::commands::startup::Item>>,
+}
+
+static PLUGIN: Plugin = Plugin {
+    config: Snapshot::new(),
+    shard: shard_cell::ShardCell::new(),
+    routes_pending: AtomicBool::new(false),
+    next_expiry: AtomicU32::new(u32::MAX),
+    events: std::sync::OnceLock::new(),
+    subscribers: AtomicU32::new(0),
+    store_status: std::sync::Mutex::new(String::new()),
+    store_open_tried: AtomicBool::new(false),
+    pool_gauges: std::sync::Mutex::new(Vec::new()),
+    gauges_generation: AtomicU32::new(0),
+    host: std::sync::OnceLock::new(),
+    waiting: std::sync::Mutex::new(Vec::new()),
+};
 
 /// Applies a configuration change and brings the lease engine's pools in
 /// line with it. Main thread, worker barrier held.
 fn publish<R>(
     change: impl FnOnce(&mut ServerConfig) -> Result<R, ConfigError>,
 ) -> Result<R, ConfigError> {
-    let result = CONFIG.update(change)?;
-    if let Some(config) = CONFIG.load() {
+    let result = PLUGIN.config.update(change)?;
+    if let Some(config) = PLUGIN.config.load() {
         let pools: Vec<PoolSpec> = config.all_pools().copied().collect();
         // SAFETY: called with the worker barrier held (or from the only
         // thread): no owner thread is inside the graph.
-        let shard = unsafe { SHARD.owner() };
+        let shard = unsafe { PLUGIN.shard.owner() };
         shard.sync_pools(&pools, 0, 1);
         shard.sync_reserved(config.reservations().reserved_set());
         shard.sync_limits(config.limits(), config.max_sw_if_index());
@@ -84,10 +122,8 @@ fn publish<R>(
     Ok(result)
 }
 
-static EVENTS: std::sync::OnceLock<events::EventRing> = std::sync::OnceLock::new();
-
 fn event_ring() -> &'static events::EventRing {
-    EVENTS.get_or_init(events::EventRing::new)
+    PLUGIN.events.get_or_init(events::EventRing::new)
 }
 
 /// Publishes, for the maintenance pass, what the shard has waiting (and
@@ -99,8 +135,12 @@ fn note_shard_state(shard: &mut Shard) {
         ring.push(e);
     }
     ring.count_dropped(dropped);
-    ROUTES_PENDING.store(shard.has_route_ops(), Ordering::Release);
-    NEXT_EXPIRY.store(shard.next_expiry().unwrap_or(u32::MAX), Ordering::Release);
+    PLUGIN
+        .routes_pending
+        .store(shard.has_route_ops(), Ordering::Release);
+    PLUGIN
+        .next_expiry
+        .store(shard.next_expiry().unwrap_or(u32::MAX), Ordering::Release);
 }
 
 /// Number of node error counters (the length of the counter table).

@@ -127,14 +127,14 @@ pub extern "C" fn dhcp6_server_handle_packets(
         p.summary = PacketSummary::default();
     }
     boundary((), || {
-        let Some(config) = CONFIG.load() else {
+        let Some(config) = PLUGIN.config.load() else {
             for p in packets.iter_mut().filter(|p| !p.frame.is_null()) {
                 p.counter = Counter::InterfaceNotEnabled;
             }
             return;
         };
         // SAFETY: only the owner thread gets here (see the function doc).
-        let shard = unsafe { SHARD.owner() };
+        let shard = unsafe { PLUGIN.shard.owner() };
         shard.expire(now);
         let mut ahead = [Lookahead::default(); 8];
         let [start, second, third] = LOOKAHEAD;

@@ -12,7 +12,7 @@ pub extern "C" fn dhcp6_server_get_duid(
     derived_from: *mut u32,
 ) -> usize {
     boundary(0, || {
-        let Some(config) = CONFIG.load() else {
+        let Some(config) = PLUGIN.config.load() else {
             return 0;
         };
         let (Some(duid), Some(source)) = (config.server_duid(), config.server_duid_source()) else {
@@ -49,7 +49,11 @@ pub extern "C" fn dhcp6_server_get_duid(
 #[no_mangle]
 pub extern "C" fn dhcp6_server_get_dns_servers(out: *mut [u8; 16], max: usize) -> usize {
     boundary(0, || {
-        let servers = CONFIG.load().map(|c| c.dns_servers()).unwrap_or_default();
+        let servers = PLUGIN
+            .config
+            .load()
+            .map(|c| c.dns_servers())
+            .unwrap_or_default();
         if !out.is_null() {
             for (i, a) in servers.iter().take(max).enumerate() {
                 // SAFETY: `out` has room for `max` addresses; i < max.
@@ -65,7 +69,8 @@ pub extern "C" fn dhcp6_server_get_dns_servers(out: *mut [u8; 16], max: usize) -
 #[no_mangle]
 pub extern "C" fn dhcp6_server_get_domain_search(out: *mut c_char, len: usize) -> usize {
     boundary(0, || {
-        let text = CONFIG
+        let text = PLUGIN
+            .config
             .load()
             .map(|c| {
                 c.domain_search()
