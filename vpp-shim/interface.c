@@ -209,7 +209,7 @@ dhcp6_server_interface_by_name (const char *name)
   unformat_input_t in;
   u32 sw_if_index = DHCP6_SERVER_NO_INTERFACE;
 
-  unformat_init_string (&in, name, strlen (name));
+  unformat_init_string (&in, (char *) name, strlen (name));
   if (!unformat_user (&in, unformat_vnet_sw_interface, vnet_get_main (), &sw_if_index) ||
       unformat_check_input (&in) != UNFORMAT_END_OF_INPUT)
     sw_if_index = DHCP6_SERVER_NO_INTERFACE;

@@ -101,14 +101,15 @@ pub fn definitions() -> String {
         }
         s.push_str(&format!("*/\ndefine {name}\n{{\n"));
         // For dhcp6-server-ctl: the CLI words, and the fields given by
-        // position ("..." for the rest of the line).
+        // position ("?": optional, "...": the rest of the line).
         s.push_str(&format!("  option cli = \"{}\";\n", c.path));
         let positional: Vec<String> = c
             .fields
             .iter()
             .filter(|f| f.positional)
-            .map(|f| match f.kind {
-                Kind::Rest { .. } => format!("{}...", field_name(f)),
+            .map(|f| match (f.kind, f.required) {
+                (Kind::Rest { .. }, _) => format!("{}...", field_name(f)),
+                (_, false) => format!("{}?", field_name(f)),
                 _ => field_name(f),
             })
             .collect();

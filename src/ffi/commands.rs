@@ -247,9 +247,21 @@ pub extern "C" fn dhcp6_server_command_run(
         return Dhcp6ServerStatus::InvalidValue;
     };
     let text = String::from_utf8_lossy(bytes(words, words_len)).into_owned();
+    let earlier = lock(&PLUGIN.last_refusal).take();
     let result = boundary(None, || {
         let mut out = Vec::new();
         let r = commands::run_line(command, &text, &mut PluginController { now }, &mut out);
+        // VPP offers a refused sub-command's words to its parent command:
+        // the reason that counts is the sub-command's.
+        let r = match (r, earlier) {
+            (Err(_), Some((sub, why))) if sub.starts_with(&format!("{} ", command.path)) => {
+                Err(why)
+            }
+            (r, _) => r,
+        };
+        if let Err(e) = &r {
+            *lock(&PLUGIN.last_refusal) = Some((command.path, e.clone()));
+        }
         Some((r, out))
     });
     finish(&err, result, |out| show::emit_all(line, ctx, out))

@@ -78,6 +78,8 @@ pub(super) struct Plugin {
     host: std::sync::OnceLock<Dhcp6ServerHost>,
     /// startup.conf items waiting for their interface.
     waiting: std::sync::Mutex<Vec<crate::commands::startup::Item>>,
+    /// The CLI command refused last, and why (see `dhcp6_server_command_run`).
+    last_refusal: std::sync::Mutex<Option<(&'static str, String)>>,
 }
 
 static PLUGIN: Plugin = Plugin {
@@ -93,6 +95,7 @@ static PLUGIN: Plugin = Plugin {
     gauges_generation: AtomicU32::new(0),
     host: std::sync::OnceLock::new(),
     waiting: std::sync::Mutex::new(Vec::new()),
+    last_refusal: std::sync::Mutex::new(None),
 };
 
 /// Applies a configuration change and brings the lease engine's pools in

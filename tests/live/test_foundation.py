@@ -177,7 +177,7 @@ def test_bad_cli_input_is_refused_and_changes_nothing(vpp, link):
     refused = {
         f"dhcp6-server enable {link.vpp_if} reply-from ff02::1": "reply-from ff02::1: must be a unicast",
         f"dhcp6-server enable {link.vpp_if} link-address fe80::1": "must be a global or unique-local",
-        f"dhcp6-server enable {link.vpp_if} accept-unicast maybe": "accept-unicast takes yes or no",
+        f"dhcp6-server enable {link.vpp_if} accept-unicast maybe": "accept-unicast takes yes|no",
         f"dhcp6-server enable {link.vpp_if} bogus": "unknown input",
         "dhcp6-server enable no-such-interface0": "unknown input",
         f"dhcp6-server disable {vpp_and_other_if(vpp)}": "not enabled",
@@ -277,6 +277,39 @@ def test_papi_script_reports_refusals(vpp, link):
     r = vpp.ctl("duid", "zz")
     assert r.returncode == 1 and "hex octets" in r.stderr, r.stderr
     assert (ctl_json(vpp, "interfaces"), ctl_json(vpp, "config")) == before, "refusals change nothing"
+
+
+def table_messages():
+    from harness import API_JSON
+    with open(API_JSON) as f:
+        messages = json.load(f)["messages"]
+    return [m for m in messages if isinstance(m[-1], dict) and "cli" in m[-1].get("options", {})]
+
+
+def test_every_command_of_the_table_is_an_api_message_answered_with_the_cli_text(vpp, link):
+    """The API covers what the CLI does: every vppctl command of the plugin
+    is an API message (with a reply carrying text), a view through the API
+    reads exactly as on the CLI, and a refusal carries the CLI's reason."""
+    table = table_messages()
+    paths = {m[-1]["options"]["cli"] for m in table}
+    assert {"dhcp6-server enable", "dhcp6-server lease-file", "dhcp6-server hold",
+            "dhcp6-server leases export", "clear dhcp6-server leases", "show dhcp6-server leases"} <= paths
+    for m in table:
+        cli = m[-1]["options"]["cli"]
+        name = "-".join(w for w in cli.split() if w != "dhcp6-server")
+        help_out = vpp.ctl(name, "--help")
+        assert help_out.returncode == 0, (name, help_out.stderr)
+        if cli.startswith("show ") and cli != "show dhcp6-server leases":
+            r = vpp.ctl(name)
+            assert r.returncode == 0, (name, r.stderr)
+            assert r.stdout.strip() == vpp.cli(cli).strip(), name
+    r = vpp.ctl("link", "2001:db8:77::1/64")
+    assert r.returncode == 1 and "no host bits set" in r.stderr, r.stderr
+    assert "no host bits set" in vpp.cli("dhcp6-server link 2001:db8:77::1/64")
+    r = vpp.ctl("hold")
+    assert r.returncode == 1 and "usage: dhcp6-server hold" in r.stderr, r.stderr
+    r = vpp.ctl("leases-export", "/nonexistent-dir/x.csv")
+    assert r.returncode == 1 and "/nonexistent-dir/x.csv" in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------- workers
