@@ -324,12 +324,10 @@ typedef struct {
 typedef void (*Dhcp6ServerLineFn)(void *ctx, const char *line);
 
 /**
- * Receives an API reply: the status and its text (not NUL-terminated).
+ * Receives an API reply: its retval (0 or a VNET_API_ERROR_*) and its
+ * text (not NUL-terminated).
  */
-typedef void (*Dhcp6ServerReplyFn)(void *ctx,
-                                   Dhcp6ServerStatus status,
-                                   const uint8_t *text,
-                                   size_t len);
+typedef void (*Dhcp6ServerReplyFn)(void *ctx, int32_t retval, const uint8_t *text, size_t len);
 
 /**
  * A lease event for API subscribers.

@@ -25,23 +25,15 @@ typedef struct
 } dhcp6_server_api_call_t;
 
 /* Every command's reply has the same fields (retval, message). */
-static int
-dhcp6_server_api_error (Dhcp6ServerStatus status)
-{
-  return status == DHCP6_SERVER_STATUS_OK		 ? 0 :
-	 status == DHCP6_SERVER_STATUS_INVALID_VALUE ? VNET_API_ERROR_INVALID_VALUE :
-						       VNET_API_ERROR_UNSPECIFIED;
-}
-
 static void
-dhcp6_server_api_reply (void *ctx, Dhcp6ServerStatus status, const uint8_t *text, size_t len)
+dhcp6_server_api_reply (void *ctx, int32_t retval, const uint8_t *text, size_t len)
 {
   dhcp6_server_api_call_t *c = ctx;
   vl_api_dhcp6_server_enable_reply_t *rmp = vl_msg_api_alloc_zero (sizeof (*rmp) + len);
 
   rmp->_vl_msg_id = htons (c->reply_id + dhcp6_server_shim_main.msg_id_base);
   rmp->context = c->context;
-  rmp->retval = htonl (dhcp6_server_api_error (status));
+  rmp->retval = htonl (retval);
   rmp->message.length = htonl (len);
   clib_memcpy (rmp->message.buf, text, len);
   vl_api_send_msg (c->reg, (u8 *) rmp);

@@ -24,11 +24,10 @@ dhcp6_server_cli (vlib_main_t *vm, unformat_input_t *input, vlib_cli_command_t *
   rv = dhcp6_server_command_run (cmd->function_arg, words, vec_len (words), dhcp6_server_now (vm),
 				 dhcp6_server_cli_line, vm, error, sizeof (error));
   vec_free (words);
-  /* A refused sub-command's words go back: VPP then offers them to the
-   * parent command ("show dhcp6-server"), which refuses them too. */
-  if (rv != DHCP6_SERVER_STATUS_OK)
-    input->index = at;
-  return rv == DHCP6_SERVER_STATUS_OK ? 0 : clib_error_return (0, "%s", error);
+  if (rv == DHCP6_SERVER_STATUS_OK)
+    return 0;
+  input->index = at; /* VPP offers a refused sub-command's words to its parent */
+  return clib_error_return (0, "%s", error);
 }
 
 static clib_error_t *

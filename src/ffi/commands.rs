@@ -288,9 +288,20 @@ fn finish(
     }
 }
 
-/// Receives an API reply: the status and its text (not NUL-terminated).
+/// Receives an API reply: its retval (0 or a VNET_API_ERROR_*) and its
+/// text (not NUL-terminated).
 pub type Dhcp6ServerReplyFn =
-    Option<extern "C" fn(ctx: *mut c_void, status: Dhcp6ServerStatus, text: *const u8, len: usize)>;
+    Option<extern "C" fn(ctx: *mut c_void, retval: i32, text: *const u8, len: usize)>;
+
+/// VPP's retval for a status (vnet/api_errno.h: VNET_API_ERROR_INVALID_VALUE
+/// is -7, VNET_API_ERROR_UNSPECIFIED -1).
+fn api_retval(status: Dhcp6ServerStatus) -> i32 {
+    match status {
+        Dhcp6ServerStatus::Ok => 0,
+        Dhcp6ServerStatus::InvalidValue | Dhcp6ServerStatus::NotEnabled => -7,
+        Dhcp6ServerStatus::InternalError => -1,
+    }
+}
 
 /// Runs the API message of command `index` (`msg`: the whole message as
 /// received) and calls `reply` once. Main thread, barrier held.
@@ -323,7 +334,7 @@ pub extern "C" fn dhcp6_server_api_command(
         },
     );
     if let Some(f) = reply {
-        f(ctx, status, text.as_ptr(), text.len());
+        f(ctx, api_retval(status), text.as_ptr(), text.len());
     }
 }
 
