@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use dhcp6_server_plugin::leases::IaKind;
+use dhcp6_server_plugin::leases::ResourceKind;
 use dhcp6_server_plugin::server::Verdict;
 
 #[path = "../tests/kit/mod.rs"]
@@ -84,7 +84,7 @@ fn main() {
         let renew: Vec<_> = sample
             .iter()
             .map(|&c| {
-                let l = b.shard.find(&duid(c), IaKind::Na, 1).unwrap();
+                let l = b.shard.find(&duid(c), ResourceKind::Na, 1).unwrap();
                 let addr = b.shard.lease(l).resource;
                 frame(&message(
                     5,

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release --example lease_file -- /tmp/leases 1000000
 
-use dhcp6_server_plugin::leases::{store, IaKind, LeaseState, Lifetimes, PoolSpec, Shard};
+use dhcp6_server_plugin::leases::{store, LeaseState, Lifetimes, PoolSpec, ResourceKind, Shard};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -40,7 +40,7 @@ fn main() {
         shard
             .assign(
                 &duid,
-                IaKind::Na,
+                ResourceKind::Na,
                 1,
                 &ids,
                 None,

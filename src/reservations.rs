@@ -14,7 +14,7 @@ use std::net::Ipv6Addr;
 use arrayvec::ArrayVec;
 
 use crate::leases::pool::prefix_mask;
-use crate::leases::IaKind;
+use crate::leases::ResourceKind;
 
 /// Longest identifier value kept (DUIDs are at most 130 octets).
 pub const MAX_ID_LEN: usize = 250;
@@ -165,12 +165,13 @@ pub struct Reservation {
 
 impl Reservation {
     /// The reserved resource of an IA kind, as (resource, length).
-    pub fn resource(&self, kind: IaKind) -> Option<(u128, u8)> {
+    pub fn resource(&self, kind: ResourceKind) -> Option<(u128, u8)> {
         match kind {
-            IaKind::Na => self.address.map(|a| (u128::from_be_bytes(a.octets()), 128)),
-            IaKind::Pd => self
+            ResourceKind::Na => self.address.map(|a| (u128::from_be_bytes(a.octets()), 128)),
+            ResourceKind::Pd => self
                 .prefix
                 .map(|(p, l)| (u128::from_be_bytes(p.octets()), l)),
+            ResourceKind::Ipv4 => None,
         }
     }
 }
@@ -180,7 +181,7 @@ impl Reservation {
 #[derive(Debug, Clone, Default)]
 pub struct Reservations {
     by_id: HashMap<ReservationId, Reservation>,
-    reserved: HashSet<(IaKind, u128)>,
+    reserved: HashSet<(ResourceKind, u128)>,
 }
 
 fn parse_prefix(text: &str) -> Result<(Ipv6Addr, u8), String> {
@@ -244,7 +245,7 @@ impl Reservations {
     /// Adds or replaces one; refused if its address or prefix is another
     /// client's reservation.
     pub fn insert(&mut self, id: ReservationId, r: Reservation) -> Result<(), String> {
-        for kind in [IaKind::Na, IaKind::Pd] {
+        for kind in [ResourceKind::Na, ResourceKind::Pd] {
             if let Some(res) = r.resource(kind) {
                 let taken = self
                     .by_id
@@ -259,7 +260,7 @@ impl Reservations {
             }
         }
         self.remove(&id);
-        for kind in [IaKind::Na, IaKind::Pd] {
+        for kind in [ResourceKind::Na, ResourceKind::Pd] {
             if let Some((res, _)) = r.resource(kind) {
                 self.reserved.insert((kind, res));
             }
@@ -271,7 +272,7 @@ impl Reservations {
     pub fn remove(&mut self, id: &ReservationId) -> bool {
         match self.by_id.remove(id) {
             Some(old) => {
-                for kind in [IaKind::Na, IaKind::Pd] {
+                for kind in [ResourceKind::Na, ResourceKind::Pd] {
                     if let Some((res, _)) = old.resource(kind) {
                         self.reserved.remove(&(kind, res));
                     }
@@ -287,11 +288,11 @@ impl Reservations {
         self.by_id.get(key)
     }
 
-    pub fn is_reserved(&self, kind: IaKind, resource: u128) -> bool {
+    pub fn is_reserved(&self, kind: ResourceKind, resource: u128) -> bool {
         self.reserved.contains(&(kind, resource))
     }
 
-    pub fn reserved_set(&self) -> &HashSet<(IaKind, u128)> {
+    pub fn reserved_set(&self) -> &HashSet<(ResourceKind, u128)> {
         &self.reserved
     }
 
@@ -397,7 +398,7 @@ mod tests {
             Some(("2001:db8:200::".parse().unwrap(), 56))
         );
         assert!(r.is_reserved(
-            IaKind::Na,
+            ResourceKind::Na,
             u128::from_be_bytes("2001:db8:1::10".parse::<Ipv6Addr>().unwrap().octets())
         ));
         let swapped = "prefix,id\n2001:db8:300::/56,duid:000300010a0b0c0d0e0f\n";

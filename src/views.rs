@@ -197,13 +197,13 @@ pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::leases::{IaKind, LeaseState};
+    use crate::leases::{LeaseState, ResourceKind};
 
     fn lease(n: u8, state: LeaseState, sw_if_index: u32) -> LeaseView {
         LeaseView {
             duid: Some(Duid::from_bytes(&[0, 4, n]).unwrap()),
             iaid: 1,
-            kind: IaKind::Na,
+            kind: ResourceKind::Na,
             resource: 0x2001_0db8 << 96 | u128::from(n),
             len: 128,
             state,

@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dhcp6_server_plugin::leases::IaKind;
+use dhcp6_server_plugin::leases::ResourceKind;
 use dhcp6_server_plugin::server::Verdict;
 
 mod kit;
@@ -45,7 +45,7 @@ fn renew_and_information_request_allocate_nothing() {
     let (mut b, _) = Bench::new(1000, || BYTES.load(Ordering::Relaxed));
     let renews: Vec<_> = (0..200u32)
         .map(|c| {
-            let l = b.shard.find(&duid(c), IaKind::Na, 1).unwrap();
+            let l = b.shard.find(&duid(c), ResourceKind::Na, 1).unwrap();
             let addr = b.shard.lease(l).resource;
             frame(&message(
                 5,

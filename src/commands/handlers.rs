@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{Args, Controller, Outcome};
 use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
 use crate::duid::Duid;
-use crate::leases::{IaKind, PoolSpec};
+use crate::leases::{PoolSpec, ResourceKind};
 use crate::options::OptionKind;
 
 fn text(e: ConfigError) -> String {
@@ -168,7 +168,7 @@ pub fn lease_delete(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> 
     let addr = a.ip6("address").ok_or("address expected")?;
     let bits = u128::from_be_bytes(addr.octets());
     let shard = ctl.shard();
-    let index = [IaKind::Na, IaKind::Pd]
+    let index = [ResourceKind::Na, ResourceKind::Pd]
         .into_iter()
         .find_map(|k| shard.holder(k, bits))
         .ok_or_else(|| text(ConfigError::NoSuchLease(addr)))?;

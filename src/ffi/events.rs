@@ -74,12 +74,12 @@ impl EventRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::leases::{IaKind, LeaseEventKind};
+    use crate::leases::{LeaseEventKind, ResourceKind};
 
     fn event(n: u32) -> LeaseEvent {
         LeaseEvent {
             kind: LeaseEventKind::Bound,
-            ia: IaKind::Na,
+            ia: ResourceKind::Na,
             resource: u128::from(n),
             len: 128,
             iaid: n,

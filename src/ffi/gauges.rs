@@ -132,7 +132,7 @@ pub extern "C" fn dhcp6_server_events_drain(
         while let Some(e) = event_ring().pop() {
             let c = Dhcp6ServerLeaseEvent {
                 kind: e.kind as u8,
-                is_prefix: e.ia == crate::leases::IaKind::Pd,
+                is_prefix: e.ia == crate::leases::ResourceKind::Pd,
                 resource: e.resource.to_be_bytes(),
                 prefix_len: e.len,
                 iaid: e.iaid,

@@ -114,7 +114,7 @@ impl Shard {
     }
 
     /// Adopts the configuration's reserved resources.
-    pub fn sync_reserved(&mut self, reserved: &HashSet<(IaKind, u128)>) {
+    pub fn sync_reserved(&mut self, reserved: &HashSet<(ResourceKind, u128)>) {
         self.reserved.clone_from(reserved);
     }
 
@@ -137,7 +137,7 @@ impl Shard {
     pub fn assign_fixed(
         &mut self,
         duid: &[u8],
-        kind: IaKind,
+        kind: ResourceKind,
         iaid: u32,
         (resource, len): (u128, u8),
         state: LeaseState,
@@ -181,7 +181,7 @@ impl Shard {
     pub fn assign(
         &mut self,
         duid: &[u8],
-        kind: IaKind,
+        kind: ResourceKind,
         iaid: u32,
         pools: &[u32],
         hint: Option<(u128, u8)>,
@@ -271,7 +271,7 @@ impl Shard {
             .is_some_and(|i| a.start <= i && i < a.end)
     }
 
-    pub(super) fn is_reserved(&self, kind: IaKind, resource: u128) -> bool {
+    pub(super) fn is_reserved(&self, kind: ResourceKind, resource: u128) -> bool {
         !self.reserved.is_empty() && self.reserved.contains(&(kind, resource))
     }
 
@@ -317,7 +317,7 @@ impl Shard {
     pub(super) fn new_lease(
         &mut self,
         duid: &[u8],
-        kind: IaKind,
+        kind: ResourceKind,
         iaid: u32,
         pool: u32,
         resource: u128,
@@ -434,7 +434,7 @@ impl Shard {
     }
 
     /// The active pool holding a resource, or NIL.
-    pub(super) fn pool_holding(&self, kind: IaKind, resource: u128, len: u8) -> u32 {
+    pub(super) fn pool_holding(&self, kind: ResourceKind, resource: u128, len: u8) -> u32 {
         self.pools
             .iter()
             .position(|a| {

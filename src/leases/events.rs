@@ -18,7 +18,7 @@ pub enum LeaseEventKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseEvent {
     pub kind: LeaseEventKind,
-    pub ia: IaKind,
+    pub ia: ResourceKind,
     pub resource: u128,
     pub len: u8,
     pub iaid: u32,

@@ -9,7 +9,7 @@ use core::net::Ipv6Addr;
 use std::collections::HashMap;
 
 use crate::duid::Duid;
-use crate::leases::{IaKind, LeaseState, LeaseView, Time};
+use crate::leases::{LeaseState, LeaseView, ResourceKind, Time};
 
 pub const HEADER: &str =
     "address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,\
@@ -27,7 +27,7 @@ const KEA_DECLINED: u32 = 1;
 pub struct ImportedLease {
     pub duid: Duid,
     pub iaid: u32,
-    pub kind: IaKind,
+    pub kind: ResourceKind,
     pub resource: u128,
     pub len: u8,
     pub preferred_until: Time,
@@ -67,8 +67,10 @@ pub fn export_row(l: &LeaseView, subnet_id: u32, now: Time) -> Option<String> {
         .as_ref()
         .map_or_else(|| "00".to_string(), |d| d.to_string());
     let (lease_type, prefix_len) = match l.kind {
-        IaKind::Na => (KEA_IA_NA, 128),
-        IaKind::Pd => (KEA_IA_PD, l.len),
+        ResourceKind::Na => (KEA_IA_NA, 128),
+        ResourceKind::Pd => (KEA_IA_PD, l.len),
+        // A lease6 file holds IPv6 leases only.
+        ResourceKind::Ipv4 => return None,
     };
     let valid = l.valid_until.saturating_sub(now);
     let preferred = l.preferred_until.saturating_sub(now);
@@ -105,7 +107,7 @@ pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Stri
     let (c_type, c_iaid, c_plen) = (col("lease_type")?, col("iaid")?, col("prefix_len")?);
     let (c_pref, c_state) = (col("pref_lifetime").ok(), col("state").ok());
 
-    let mut latest: HashMap<(IaKind, u128), Option<ImportedLease>> = HashMap::new();
+    let mut latest: HashMap<(ResourceKind, u128), Option<ImportedLease>> = HashMap::new();
     let mut order = Vec::new();
     let mut left_out = 0;
     for (n, line) in lines {
@@ -121,14 +123,14 @@ pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Stri
             .parse()
             .map_err(|_| at(format!("address {:?}", get(c_addr))))?;
         let kind = match num(c_type, "lease_type")? as u32 {
-            KEA_IA_NA => IaKind::Na,
-            KEA_IA_PD => IaKind::Pd,
+            KEA_IA_NA => ResourceKind::Na,
+            KEA_IA_PD => ResourceKind::Pd,
             _ => {
                 left_out += 1; // IA_TA: not served here
                 continue;
             }
         };
-        let len = if kind == IaKind::Na {
+        let len = if kind == ResourceKind::Na {
             128
         } else {
             num(c_plen, "prefix_len")?.min(128) as u8
@@ -187,7 +189,7 @@ mod tests {
         let view = LeaseView {
             duid: Some(Duid::parse_hex("00:03:00:01:02:00:00:00:00:01").unwrap()),
             iaid: 7,
-            kind: IaKind::Pd,
+            kind: ResourceKind::Pd,
             resource: u128::from_be_bytes("2001:db8:100::".parse::<Ipv6Addr>().unwrap().octets()),
             len: 56,
             state: LeaseState::Bound,
@@ -208,7 +210,7 @@ mod tests {
             vec![ImportedLease {
                 duid: view.duid.clone().unwrap(),
                 iaid: 7,
-                kind: IaKind::Pd,
+                kind: ResourceKind::Pd,
                 resource: view.resource,
                 len: 56,
                 preferred_until: 1_000_500,

@@ -42,7 +42,7 @@ use index::{IndexTable, KeyedHash};
 use list::{Linked, Links, List, NIL};
 pub use lookahead::{Lookahead, PrefetchAddresses};
 pub use persist::{RestoreReport, StoreRegion};
-pub use pool::{IaKind, PoolSpec};
+pub use pool::{PoolSpec, ResourceKind};
 use routes::ROUTE_OPS_RESERVED;
 pub use routes::{RouteOp, RouteVia, ROUTE_ADD_PASSES};
 
@@ -102,7 +102,7 @@ pub struct Lease {
     route: u32,
     pool: u16,
     queue: u16,
-    pub kind: IaKind,
+    pub kind: ResourceKind,
     pub state: LeaseState,
     pub len: u8,
 }
@@ -135,7 +135,7 @@ impl Lease {
             route: NIL,
             pool: NO_POOL,
             queue: QUEUE_NONE,
-            kind: IaKind::Na,
+            kind: ResourceKind::Na,
             state: LeaseState::Unused,
             len: 0,
         }
@@ -205,7 +205,7 @@ pub struct Exhausted;
 pub struct LeaseView {
     pub duid: Option<Duid>,
     pub iaid: u32,
-    pub kind: IaKind,
+    pub kind: ResourceKind,
     pub resource: u128,
     pub len: u8,
     pub state: LeaseState,
@@ -244,7 +244,7 @@ pub struct Shard {
     /// FIB changes waiting for the main thread.
     route_ops: Vec<RouteOp>,
     /// Resources reserved for particular clients: never allocated to others.
-    reserved: HashSet<(IaKind, u128)>,
+    reserved: HashSet<(ResourceKind, u128)>,
     /// The lease file, when one is attached: slot i holds lease i.
     store: Option<Box<dyn StoreRegion>>,
     /// A lease file was asked for but is not open: no lease is given.
@@ -272,7 +272,7 @@ pub struct Shard {
 
 /// Hash of a lease's (kind, resource) key.
 #[inline]
-fn resource_hash(hash: &KeyedHash, kind: IaKind, resource: u128) -> u64 {
+fn resource_hash(hash: &KeyedHash, kind: ResourceKind, resource: u128) -> u64 {
     hash.wide(kind as u8, resource)
 }
 
@@ -287,14 +287,14 @@ impl Shard {
     }
 
     /// The client's lease for an IA, in any state but Unused.
-    pub fn find(&self, duid: &[u8], kind: IaKind, iaid: u32) -> Option<u32> {
+    pub fn find(&self, duid: &[u8], kind: ResourceKind, iaid: u32) -> Option<u32> {
         let client = self.clients.find(duid)?;
         self.client_lease(client, kind, iaid)
     }
 
     /// Client `client`'s lease for an IA: a walk of the client's leases
     /// (one per IA; clients have a few).
-    fn client_lease(&self, client: u32, kind: IaKind, iaid: u32) -> Option<u32> {
+    fn client_lease(&self, client: u32, kind: ResourceKind, iaid: u32) -> Option<u32> {
         let mut at = self.clients.first_lease(client);
         while at != NIL {
             let l = &self.leases[at as usize];
@@ -311,7 +311,7 @@ impl Shard {
     }
 
     /// The lease holding `resource`, in any state.
-    pub fn holder(&self, kind: IaKind, resource: u128) -> Option<u32> {
+    pub fn holder(&self, kind: ResourceKind, resource: u128) -> Option<u32> {
         let leases = &self.leases;
         self.by_resource
             .find(resource_hash(&self.hash, kind, resource), |e| {
@@ -343,7 +343,7 @@ impl Shard {
     }
 
     /// Whether the lease belongs to this client's IA.
-    pub fn is_bound_to(&self, index: u32, duid: &[u8], kind: IaKind, iaid: u32) -> bool {
+    pub fn is_bound_to(&self, index: u32, duid: &[u8], kind: ResourceKind, iaid: u32) -> bool {
         self.find(duid, kind, iaid) == Some(index)
     }
 
@@ -400,7 +400,10 @@ impl Shard {
 
 /// One line of `show dhcp6-server leases`.
 pub fn format_lease(l: &LeaseView, now: Time) -> String {
-    let addr = core::net::Ipv6Addr::from(l.resource.to_be_bytes());
+    let addr = match l.kind {
+        ResourceKind::Ipv4 => pool::ipv4_of(l.resource).to_string(),
+        _ => core::net::Ipv6Addr::from(l.resource.to_be_bytes()).to_string(),
+    };
     let state = match l.state {
         LeaseState::Unused => "unused",
         LeaseState::Offered => "offered",
@@ -409,8 +412,9 @@ pub fn format_lease(l: &LeaseView, now: Time) -> String {
         LeaseState::Free => "free",
     };
     let kind = match l.kind {
-        IaKind::Na => "IA_NA",
-        IaKind::Pd => "IA_PD",
+        ResourceKind::Na => "IA_NA",
+        ResourceKind::Pd => "IA_PD",
+        ResourceKind::Ipv4 => "IPv4",
     };
     let duid = l.duid.as_ref().map_or("-".to_string(), |d| d.to_string());
     let mut line = format!(

@@ -1,16 +1,31 @@
-//! Pool definitions: a range of addresses (IA_NA) or a prefix carved into
-//! delegated prefixes (IA_PD). A resource is identified by its index in the
-//! pool, so allocation is arithmetic, not search.
+//! Pool definitions: a range of addresses (IA_NA), a prefix carved into
+//! delegated prefixes (IA_PD), or a range of IPv4 addresses. A resource is
+//! a 128-bit number (an IPv4 address in its IPv4-mapped form,
+//! ::ffff:a.b.c.d) identified by its index in the pool, so allocation is
+//! arithmetic, not search, whatever the kind.
 
 use core::fmt;
-use core::net::Ipv6Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
+/// The kinds of resource the lease engine hands out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum IaKind {
+pub enum ResourceKind {
     /// Non-temporary addresses (IA_NA).
     Na,
     /// Delegated prefixes (IA_PD).
     Pd,
+    /// IPv4 addresses (DHCPv4).
+    Ipv4,
+}
+
+/// An IPv4 address as a resource: its IPv4-mapped IPv6 form.
+pub fn ipv4_resource(a: Ipv4Addr) -> u128 {
+    bits(a.to_ipv6_mapped())
+}
+
+/// The IPv4 address of a resource of kind `Ipv4`.
+pub fn ipv4_of(resource: u128) -> Ipv4Addr {
+    Ipv4Addr::from((resource & 0xffff_ffff) as u32)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +38,10 @@ pub enum PoolSpec {
         prefix: Ipv6Addr,
         len: u8,
         delegated_len: u8,
+    },
+    Ipv4Addresses {
+        first: Ipv4Addr,
+        last: Ipv4Addr,
     },
 }
 
@@ -40,10 +59,11 @@ pub fn prefix_mask(len: u8) -> u128 {
 }
 
 impl PoolSpec {
-    pub fn kind(&self) -> IaKind {
+    pub fn kind(&self) -> ResourceKind {
         match self {
-            PoolSpec::Addresses { .. } => IaKind::Na,
-            PoolSpec::Prefixes { .. } => IaKind::Pd,
+            PoolSpec::Addresses { .. } => ResourceKind::Na,
+            PoolSpec::Prefixes { .. } => ResourceKind::Pd,
+            PoolSpec::Ipv4Addresses { .. } => ResourceKind::Ipv4,
         }
     }
 
@@ -52,6 +72,7 @@ impl PoolSpec {
         match self {
             PoolSpec::Addresses { .. } => 128,
             PoolSpec::Prefixes { delegated_len, .. } => *delegated_len,
+            PoolSpec::Ipv4Addresses { .. } => 32,
         }
     }
 
@@ -59,6 +80,9 @@ impl PoolSpec {
     pub fn size(&self) -> u128 {
         match *self {
             PoolSpec::Addresses { first, last } => (bits(last) - bits(first)).saturating_add(1),
+            PoolSpec::Ipv4Addresses { first, last } => {
+                u128::from(u32::from(last) - u32::from(first)) + 1
+            }
             PoolSpec::Prefixes {
                 len, delegated_len, ..
             } => {
@@ -76,6 +100,7 @@ impl PoolSpec {
     pub fn resource(&self, index: u128) -> u128 {
         match *self {
             PoolSpec::Addresses { first, .. } => bits(first) + index,
+            PoolSpec::Ipv4Addresses { first, .. } => ipv4_resource(first) + index,
             PoolSpec::Prefixes {
                 prefix,
                 delegated_len,
@@ -93,6 +118,9 @@ impl PoolSpec {
             PoolSpec::Addresses { first, last } => (bits(first)..=bits(last))
                 .contains(&resource)
                 .then(|| resource - bits(first)),
+            PoolSpec::Ipv4Addresses { first, last } => (ipv4_resource(first)..=ipv4_resource(last))
+                .contains(&resource)
+                .then(|| resource - ipv4_resource(first)),
             PoolSpec::Prefixes {
                 prefix,
                 len: plen,
@@ -110,6 +138,7 @@ impl PoolSpec {
     pub fn span(&self) -> (u128, u128) {
         match *self {
             PoolSpec::Addresses { first, last } => (bits(first), bits(last)),
+            PoolSpec::Ipv4Addresses { first, last } => (ipv4_resource(first), ipv4_resource(last)),
             PoolSpec::Prefixes { prefix, len, .. } => {
                 (bits(prefix), bits(prefix) | !prefix_mask(len))
             }
@@ -170,6 +199,21 @@ impl PoolSpec {
                     ));
                 }
             }
+            PoolSpec::Ipv4Addresses { first, last } => {
+                if first > last {
+                    return Err(format!(
+                        "address pool {first} - {last}: the first address is after the last"
+                    ));
+                }
+                let unusable = |a: Ipv4Addr| {
+                    a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback()
+                };
+                if unusable(first) || unusable(last) {
+                    return Err(format!(
+                        "address pool {first} - {last}: must be unicast addresses"
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -179,6 +223,7 @@ impl fmt::Display for PoolSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PoolSpec::Addresses { first, last } => write!(f, "addresses {first} - {last}"),
+            PoolSpec::Ipv4Addresses { first, last } => write!(f, "addresses {first} - {last}"),
             PoolSpec::Prefixes {
                 prefix,
                 len,

@@ -47,7 +47,7 @@ impl Shard {
     /// Routes a bound delegated prefix via `via` (replacing another route).
     pub fn set_route(&mut self, index: u32, via: RouteVia) {
         let lease = &self.leases[index as usize];
-        if lease.kind != IaKind::Pd
+        if lease.kind != ResourceKind::Pd
             || lease.state != LeaseState::Bound
             || self.route_of(lease) == Some(via)
         {

@@ -40,7 +40,7 @@ fn bind(
 ) -> Result<u128, Exhausted> {
     s.assign(
         &duid(client),
-        IaKind::Na,
+        ResourceKind::Na,
         iaid,
         pools,
         None,
@@ -64,13 +64,13 @@ fn allocates_in_order_then_exhausts_then_reuses_the_longest_free() {
     );
     assert_eq!(bind(&mut s, 9, 1, &ids, 0), Err(Exhausted));
     // Free ::2 then ::1; a new client gets ::2 (freed first).
-    let l2 = s.find(&duid(1), IaKind::Na, 1).unwrap();
-    let l1 = s.find(&duid(0), IaKind::Na, 1).unwrap();
+    let l2 = s.find(&duid(1), ResourceKind::Na, 1).unwrap();
+    let l1 = s.find(&duid(0), ResourceKind::Na, 1).unwrap();
     s.release(l2);
     s.release(l1);
     assert_eq!(bind(&mut s, 9, 1, &ids, 0), Ok(a("2001:db8::2")));
     // The evicted client no longer has a binding; client 0 still remembers ::1.
-    assert!(s.find(&duid(1), IaKind::Na, 1).is_none());
+    assert!(s.find(&duid(1), ResourceKind::Na, 1).is_none());
     assert_eq!(bind(&mut s, 0, 1, &ids, 0), Ok(a("2001:db8::1")));
 }
 
@@ -82,7 +82,7 @@ fn a_returning_client_gets_its_address_back_after_release_and_expiry() {
     }
     let mine = bind(&mut s, 5, 7, &ids, 0).unwrap();
     assert_eq!(mine, a("2001:db8::6"), "same IA asks again: same address");
-    s.release(s.find(&duid(5), IaKind::Na, 7).unwrap());
+    s.release(s.find(&duid(5), ResourceKind::Na, 7).unwrap());
     assert_eq!(bind(&mut s, 5, 7, &ids, 1), Ok(mine));
     assert_eq!(s.expire(1000), 10);
     assert_eq!(s.count(LeaseState::Free), 10);
@@ -97,7 +97,7 @@ fn hints_are_honoured_when_free_and_in_the_pool() {
     let hint = |s: &mut Shard, c: u32, h: &str| {
         s.assign(
             &duid(c),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             Some((a(h), 128)),
@@ -132,7 +132,7 @@ fn offers_are_held_briefly_and_confirmed_by_request() {
     let offered = s
         .assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -146,7 +146,7 @@ fn offers_are_held_briefly_and_confirmed_by_request() {
     let bound = s
         .assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -162,7 +162,7 @@ fn offers_are_held_briefly_and_confirmed_by_request() {
     let other = s
         .assign(
             &duid(2),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -184,7 +184,7 @@ fn declined_addresses_are_held_out_of_service() {
     let l = s
         .assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -196,7 +196,7 @@ fn declined_addresses_are_held_out_of_service() {
         .unwrap();
     s.decline(l, 0, 50);
     assert!(
-        s.find(&duid(1), IaKind::Na, 1).is_none(),
+        s.find(&duid(1), ResourceKind::Na, 1).is_none(),
         "no longer the client's"
     );
     assert_eq!(
@@ -219,7 +219,7 @@ fn expiry_follows_each_lifetime_and_renew_moves_the_deadline() {
     let l1 = s
         .assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -232,7 +232,7 @@ fn expiry_follows_each_lifetime_and_renew_moves_the_deadline() {
     let l2 = s
         .assign(
             &duid(2),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -257,7 +257,7 @@ fn removed_pools_stop_allocating_and_forget_free_leases() {
     let (mut s, ids) = shard_with(&[p1, p2]);
     bind(&mut s, 1, 1, &ids[..1], 0).unwrap();
     bind(&mut s, 2, 1, &ids[..1], 0).unwrap();
-    s.release(s.find(&duid(2), IaKind::Na, 1).unwrap());
+    s.release(s.find(&duid(2), ResourceKind::Na, 1).unwrap());
     let ids2 = s.set_pools(&[p2], 0, 1);
     assert_eq!(ids2, vec![ids[1]], "ids are stable");
     assert_eq!(
@@ -292,7 +292,7 @@ fn prefixes_are_delegated_from_prefix_pools() {
             let i = s
                 .assign(
                     &duid(c),
-                    IaKind::Pd,
+                    ResourceKind::Pd,
                     1,
                     &ids,
                     None,
@@ -309,7 +309,7 @@ fn prefixes_are_delegated_from_prefix_pools() {
     assert!(s
         .assign(
             &duid(9),
-            IaKind::Pd,
+            ResourceKind::Pd,
             1,
             &ids,
             None,
@@ -362,7 +362,7 @@ fn random_operations_keep_the_invariants() {
                 };
                 let _ = s.assign(
                     &duid(client),
-                    IaKind::Na,
+                    ResourceKind::Na,
                     iaid,
                     &ids,
                     None,
@@ -373,19 +373,19 @@ fn random_operations_keep_the_invariants() {
                 );
             }
             5 => {
-                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                if let Some(l) = s.find(&duid(client), ResourceKind::Na, iaid) {
                     if s.lease(l).state == LeaseState::Bound {
                         s.release(l);
                     }
                 }
             }
             6 => {
-                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                if let Some(l) = s.find(&duid(client), ResourceKind::Na, iaid) {
                     s.decline(l, now, 30);
                 }
             }
             7 => {
-                if let Some(l) = s.find(&duid(client), IaKind::Na, iaid) {
+                if let Some(l) = s.find(&duid(client), ResourceKind::Na, iaid) {
                     s.extend(l, now, LIFE);
                 }
             }
@@ -398,11 +398,11 @@ fn random_operations_keep_the_invariants() {
             let mut resources = HashSet::new();
             for (i, view) in s.leases() {
                 assert!(resources.insert(view.resource), "resource twice");
-                assert_eq!(s.holder(IaKind::Na, view.resource), Some(i));
+                assert_eq!(s.holder(ResourceKind::Na, view.resource), Some(i));
                 if let Some(d) = &view.duid {
                     // A lease with a client is that client's binding for its IA
                     // or was displaced (then it has no client).
-                    assert_eq!(s.find(d.as_bytes(), IaKind::Na, view.iaid), Some(i));
+                    assert_eq!(s.find(d.as_bytes(), ResourceKind::Na, view.iaid), Some(i));
                 }
                 if view.state == LeaseState::Declined {
                     assert!(view.duid.is_none());
@@ -420,7 +420,7 @@ fn clear_forgets_everything_and_allocation_goes_on() {
     bind(&mut s, 2, 1, &ids, 0).unwrap();
     assert_eq!(s.clear(), 2);
     assert_eq!(s.leases().count(), 0);
-    assert!(s.find(&duid(1), IaKind::Na, 1).is_none());
+    assert!(s.find(&duid(1), ResourceKind::Na, 1).is_none());
     assert!(
         bind(&mut s, 3, 1, &ids, 0).is_err(),
         "never-used cursor is past the end"
@@ -444,7 +444,7 @@ fn delegated_prefixes_are_routed_while_bound() {
     let l = s
         .assign(
             &duid(1),
-            IaKind::Pd,
+            ResourceKind::Pd,
             1,
             &ids,
             None,
@@ -489,7 +489,7 @@ fn delegated_prefixes_are_routed_while_bound() {
     let l = s
         .assign(
             &duid(2),
-            IaKind::Pd,
+            ResourceKind::Pd,
             1,
             &ids,
             None,
@@ -504,7 +504,7 @@ fn delegated_prefixes_are_routed_while_bound() {
     let l = s
         .assign(
             &duid(2),
-            IaKind::Pd,
+            ResourceKind::Pd,
             1,
             &ids,
             None,
@@ -559,7 +559,7 @@ fn acknowledged_leases_survive_a_restart() {
         let l = s
             .assign(
                 &duid(c),
-                IaKind::Na,
+                ResourceKind::Na,
                 1,
                 &ids[..1],
                 None,
@@ -574,7 +574,7 @@ fn acknowledged_leases_survive_a_restart() {
     let p = s
         .assign(
             &duid(3),
-            IaKind::Pd,
+            ResourceKind::Pd,
             2,
             &ids[1..],
             None,
@@ -588,7 +588,7 @@ fn acknowledged_leases_survive_a_restart() {
     // Not acknowledged, released or declined: not (or not as bound) restored.
     s.assign(
         &duid(50),
-        IaKind::Na,
+        ResourceKind::Na,
         1,
         &ids[..1],
         None,
@@ -598,32 +598,36 @@ fn acknowledged_leases_survive_a_restart() {
         HOLD,
     )
     .unwrap();
-    s.release(s.find(&duid(9), IaKind::Na, 1).unwrap());
-    let declined = s.find(&duid(8), IaKind::Na, 1).unwrap();
+    s.release(s.find(&duid(9), ResourceKind::Na, 1).unwrap());
+    let declined = s.find(&duid(8), ResourceKind::Na, 1).unwrap();
     let declined_addr = s.lease(declined).resource;
     s.decline(declined, 0, 500);
-    s.extend(s.find(&duid(0), IaKind::Na, 1).unwrap(), 100, LIFE);
+    s.extend(s.find(&duid(0), ResourceKind::Na, 1).unwrap(), 100, LIFE);
 
     let (mut r, ids2, n) = restart(&mut s, &[na, pd], 150);
     assert_eq!(n, 8 + 1 + 1, "8 bound addresses, 1 prefix, 1 declined");
     for &(c, addr) in &bound[..8] {
-        let l = r.find(&duid(c), IaKind::Na, 1).expect("binding restored");
+        let l = r
+            .find(&duid(c), ResourceKind::Na, 1)
+            .expect("binding restored");
         assert_eq!(
             (r.lease(l).resource, r.lease(l).state),
             (addr, LeaseState::Bound)
         );
     }
     assert_eq!(
-        r.lease(r.find(&duid(0), IaKind::Na, 1).unwrap())
+        r.lease(r.find(&duid(0), ResourceKind::Na, 1).unwrap())
             .valid_until,
         300,
         "the renewal"
     );
     assert!(
-        r.find(&duid(9), IaKind::Na, 1).is_none() && r.find(&duid(50), IaKind::Na, 1).is_none()
+        r.find(&duid(9), ResourceKind::Na, 1).is_none()
+            && r.find(&duid(50), ResourceKind::Na, 1).is_none()
     );
     assert_eq!(
-        r.lease(r.holder(IaKind::Na, declined_addr).unwrap()).state,
+        r.lease(r.holder(ResourceKind::Na, declined_addr).unwrap())
+            .state,
         LeaseState::Declined
     );
     // The delegated prefix's route is reinstalled.
@@ -645,7 +649,7 @@ fn acknowledged_leases_survive_a_restart() {
         let got = bind(&mut r, c, 1, &ids2[..1], 150).unwrap();
         assert!(seen.insert(got), "handed out twice");
     }
-    let l = r.find(&duid(5), IaKind::Na, 1).unwrap();
+    let l = r.find(&duid(5), ResourceKind::Na, 1).unwrap();
     r.extend(l, 160, LIFE);
     assert_eq!(r.lease(l).valid_until, 360);
     // Expiry of restored leases still works, in order.
@@ -681,7 +685,7 @@ fn restore_before_pools_are_configured_then_pools_arrive() {
         Ok(1)
     );
     let ids = r.set_pools(&[na], 0, 1);
-    let l = r.find(&duid(1), IaKind::Na, 1).unwrap();
+    let l = r.find(&duid(1), ResourceKind::Na, 1).unwrap();
     assert!(ids.contains(&r.lease(l).pool()), "lease joined its pool");
     assert_ne!(bind(&mut r, 2, 1, &ids, 10).unwrap(), addr);
 }
@@ -705,7 +709,7 @@ fn pool_gauges_count_leases_in_use() {
     }
     s.assign(
         &duid(9),
-        IaKind::Na,
+        ResourceKind::Na,
         1,
         &ids,
         None,
@@ -716,9 +720,9 @@ fn pool_gauges_count_leases_in_use() {
     )
     .unwrap();
     assert_eq!(s_gauge(&s_snapshot(&s)), 6, "bound and offered");
-    let l = s.find(&duid(0), IaKind::Na, 1).unwrap();
+    let l = s.find(&duid(0), ResourceKind::Na, 1).unwrap();
     s.release(l);
-    let l = s.find(&duid(1), IaKind::Na, 1).unwrap();
+    let l = s.find(&duid(1), ResourceKind::Na, 1).unwrap();
     s.decline(l, 0, 50);
     assert_eq!(
         s_gauge(&s_snapshot(&s)),
@@ -749,7 +753,7 @@ fn caps_count_reserved_resources_too() {
     for iaid in 1..=2 {
         s.assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             iaid,
             &ids,
             None,
@@ -763,7 +767,7 @@ fn caps_count_reserved_resources_too() {
     assert_eq!(
         s.assign(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             3,
             &ids,
             None,
@@ -778,7 +782,7 @@ fn caps_count_reserved_resources_too() {
     assert_eq!(
         s.assign_fixed(
             &duid(1),
-            IaKind::Na,
+            ResourceKind::Na,
             3,
             reserved,
             LeaseState::Bound,
@@ -793,7 +797,7 @@ fn caps_count_reserved_resources_too() {
     assert!(s
         .assign_fixed(
             &duid(2),
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             reserved,
             LeaseState::Bound,
@@ -887,7 +891,7 @@ fn a_lease_file_that_could_not_be_opened_means_no_lease_and_long_duids_none_eith
     let assign = |s: &mut Shard, duid: &[u8]| {
         s.assign(
             duid,
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -904,7 +908,7 @@ fn a_lease_file_that_could_not_be_opened_means_no_lease_and_long_duids_none_eith
     assert!(s
         .assign(
             &long,
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             None,
@@ -939,7 +943,7 @@ fn restore_keeps_every_intact_record_and_counts_the_damaged_ones() {
     assert_eq!((report.restored, report.damaged, report.torn), (8, 2, 1));
     for (c, addr) in bound.iter().enumerate() {
         let found = r
-            .find(&duid(c as u32), IaKind::Na, 1)
+            .find(&duid(c as u32), ResourceKind::Na, 1)
             .map(|l| r.lease(l).resource);
         if c == 3 || c == 4 {
             assert_eq!(found, None);
@@ -1011,7 +1015,7 @@ fn a_refusal_is_counted_once_and_free_leases_are_not_handed_to_unstorable_client
     let hinted = |s: &mut Shard, duid: &[u8], hint| {
         s.assign(
             duid,
-            IaKind::Na,
+            ResourceKind::Na,
             1,
             &ids,
             hint,
@@ -1029,11 +1033,75 @@ fn a_refusal_is_counted_once_and_free_leases_are_not_handed_to_unstorable_client
     assert_eq!(s.store_refusals(), 1);
     // A freed lease is reused for a client whose DUID a record keeps, not
     // for one whose DUID it cannot.
-    let l = s.find(&duid(2), IaKind::Na, 1).unwrap();
+    let l = s.find(&duid(2), ResourceKind::Na, 1).unwrap();
     s.release(l);
     let long = vec![0x42u8; store::MAX_STORED_DUID + 1];
     assert_eq!(hinted(&mut s, &long, None), Err(Exhausted));
     assert_eq!(s.store_refusals(), 2);
     let l = hinted(&mut s, &duid(3), None).unwrap();
     assert_eq!(s.lease(l).resource, second);
+}
+
+#[test]
+fn an_ipv4_pool_is_one_more_kind_of_resource() {
+    let pool = PoolSpec::Ipv4Addresses {
+        first: "192.0.2.10".parse().unwrap(),
+        last: "192.0.2.11".parse().unwrap(),
+    };
+    assert_eq!(pool.validate(), Ok(()));
+    assert_eq!(pool.size(), 2);
+    let (mut s, ids) = shard_with(&[pool, addresses("2001:db8::1", "2001:db8::1")]);
+    let mac = [0x02, 0, 0, 0, 0, 9];
+    let get = |s: &mut Shard, client: &[u8]| {
+        s.assign(
+            client,
+            ResourceKind::Ipv4,
+            0,
+            &ids[..1],
+            None,
+            LeaseState::Bound,
+            0,
+            LIFE,
+            HOLD,
+        )
+        .map(|i| pool::ipv4_of(s.lease(i).resource))
+    };
+    assert_eq!(get(&mut s, &mac), Ok("192.0.2.10".parse().unwrap()));
+    // The same client gets the same address again; another the next one.
+    assert_eq!(get(&mut s, &mac), Ok("192.0.2.10".parse().unwrap()));
+    assert_eq!(
+        get(&mut s, &[0x02, 0, 0, 0, 0, 8]),
+        Ok("192.0.2.11".parse().unwrap())
+    );
+    assert_eq!(get(&mut s, &[0x02, 0, 0, 0, 0, 7]), Err(Exhausted));
+    // IPv6 leases of the same engine are untouched by IPv4 ones.
+    assert_eq!(bind(&mut s, 1, 1, &ids[1..], 0), Ok(a("2001:db8::1")));
+    let index = s.find(&mac, ResourceKind::Ipv4, 0).unwrap();
+    assert_eq!(
+        s.holder(
+            ResourceKind::Ipv4,
+            pool::ipv4_resource("192.0.2.10".parse().unwrap())
+        ),
+        Some(index)
+    );
+    let (_, view) = s.leases().find(|(i, _)| *i == index).unwrap();
+    assert!(format_lease(&view, 0).starts_with("192.0.2.10/32 bound IPv4 "));
+    // Expired, the address is free again.
+    s.expire(1000);
+    assert_eq!(
+        get(&mut s, &[0x02, 0, 0, 0, 0, 7]),
+        Ok("192.0.2.10".parse().unwrap())
+    );
+}
+
+#[test]
+fn ipv4_pools_refuse_what_cannot_be_leased() {
+    let pool = |a: &str, b: &str| PoolSpec::Ipv4Addresses {
+        first: a.parse().unwrap(),
+        last: b.parse().unwrap(),
+    };
+    assert!(pool("192.0.2.9", "192.0.2.1").validate().is_err());
+    assert!(pool("224.0.0.1", "224.0.0.9").validate().is_err());
+    assert!(pool("0.0.0.0", "0.0.0.9").validate().is_err());
+    assert_eq!(pool("192.0.2.1", "192.0.2.9").validate(), Ok(()));
 }

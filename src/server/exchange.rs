@@ -5,7 +5,7 @@ use arrayvec::ArrayVec;
 
 use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
 use crate::counters::Counter;
-use crate::leases::{IaKind, LeaseState, Lifetimes, RouteVia, Shard, Time};
+use crate::leases::{LeaseState, Lifetimes, ResourceKind, RouteVia, Shard, Time};
 use crate::options::OptionKind;
 use crate::reservations::Reservation;
 use crate::server::reply::{write_ia, write_status, IaResource};
@@ -168,7 +168,7 @@ impl Exchange<'_> {
     }
 
     /// The link's pools (shard ids) of one kind.
-    fn pools(&self, kind: IaKind) -> ArrayVec<u32, MAX_POOLS_PER_LINK> {
+    fn pools(&self, kind: ResourceKind) -> ArrayVec<u32, MAX_POOLS_PER_LINK> {
         let mut ids = ArrayVec::new();
         if let Some(link) = self.link {
             for (pos, spec) in link.pool_positions().zip(&link.pools) {

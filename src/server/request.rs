@@ -7,7 +7,7 @@ use arrayvec::ArrayVec;
 use crate::config::ServerConfig;
 use crate::counters::Counter;
 use crate::duid::{MAX_DUID_LEN, MIN_DUID_LEN};
-use crate::leases::IaKind;
+use crate::leases::ResourceKind;
 use crate::options::OptionKind;
 use crate::server::PacketSummary;
 use crate::wire::dhcpv6::{
@@ -28,10 +28,10 @@ pub type IaType = IaOption;
 impl IaOption {
     /// The lease kind the IA asks for (IA_TA: none, temporary addresses are
     /// not given).
-    pub fn kind(self) -> Option<IaKind> {
+    pub fn kind(self) -> Option<ResourceKind> {
         match self {
-            IaType::Na => Some(IaKind::Na),
-            IaType::Pd => Some(IaKind::Pd),
+            IaType::Na => Some(ResourceKind::Na),
+            IaType::Pd => Some(ResourceKind::Pd),
             IaType::Ta => None,
         }
     }

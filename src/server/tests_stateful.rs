@@ -435,7 +435,7 @@ fn rapid_commit_and_preference() {
         .shard
         .find(
             &[0, 3, 0, 1, 2, 0, 0, 0, 0, 1],
-            crate::leases::IaKind::Na,
+            crate::leases::ResourceKind::Na,
             1,
         )
         .unwrap();
@@ -791,7 +791,7 @@ fn options_come_from_the_link_over_the_server_and_only_when_asked() {
 
 #[test]
 fn reservations_by_duid_relay_ids_and_link_layer_address() {
-    use crate::leases::IaKind;
+    use crate::leases::ResourceKind;
     let mut s = Server::default();
     let sid = s.server_id();
     // Client 1 by DUID: an address outside the pools and a prefix.
@@ -877,7 +877,7 @@ fn reservations_by_duid_relay_ids_and_link_layer_address() {
     assert_ne!(got, bits("2001:db8:1::101"));
     assert!(s
         .shard
-        .holder(IaKind::Na, bits("2001:db8:1::101"))
+        .holder(ResourceKind::Na, bits("2001:db8:1::101"))
         .is_some());
 }
 

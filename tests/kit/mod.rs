@@ -9,7 +9,7 @@
 use std::net::Ipv6Addr;
 
 use dhcp6_server_plugin::config::{InterfaceSettings, LinkParameters, ServerConfig};
-use dhcp6_server_plugin::leases::{IaKind, LeaseState, Lifetimes, PoolSpec, Shard};
+use dhcp6_server_plugin::leases::{LeaseState, Lifetimes, PoolSpec, ResourceKind, Shard};
 use dhcp6_server_plugin::limits::{Limits, RateLimit, DEFAULT_LIMITS};
 use dhcp6_server_plugin::server::{
     handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
@@ -117,7 +117,7 @@ impl Bench {
             shard
                 .assign(
                     &duid(c),
-                    IaKind::Na,
+                    ResourceKind::Na,
                     1,
                     &ids,
                     None,

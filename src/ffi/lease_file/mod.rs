@@ -452,7 +452,7 @@ impl Drop for MappedFile {
 mod tests {
     use super::*;
     use crate::duid::Duid;
-    use crate::leases::{IaKind, LeaseState};
+    use crate::leases::{LeaseState, ResourceKind};
 
     /// One test: the file's state is the process's (one lease file).
     #[test]
@@ -488,7 +488,7 @@ mod tests {
         let rec = store::StoredLease {
             duid: Some(Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 9]).unwrap()),
             iaid: 7,
-            kind: IaKind::Na,
+            kind: ResourceKind::Na,
             resource: 0x2001_0db8 << 96 | 0x10,
             len: 128,
             state: LeaseState::Bound,

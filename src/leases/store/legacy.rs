@@ -3,7 +3,7 @@
 
 use super::{checksum, get_u128, get_u32, Damaged, StoredLease};
 use crate::duid::{Duid, MAX_DUID_LEN};
-use crate::leases::{IaKind, LeaseState, RouteVia};
+use crate::leases::{LeaseState, ResourceKind, RouteVia};
 
 pub const RECORD_LEN: usize = 256;
 pub const SLOT_LEN: usize = 2 * RECORD_LEN;
@@ -47,7 +47,11 @@ pub fn read(slot: &[u8]) -> Result<Option<StoredLease>, Damaged> {
             .then(|| Duid::from_bytes(&r[80..80 + duid_len]).ok())
             .flatten(),
         iaid: get_u32(r, 12),
-        kind: if r[9] == 1 { IaKind::Pd } else { IaKind::Na },
+        kind: if r[9] == 1 {
+            ResourceKind::Pd
+        } else {
+            ResourceKind::Na
+        },
         resource: get_u128(r, 16),
         len: r[10],
         state,
@@ -74,7 +78,7 @@ pub fn write_v2(slot: &mut [u8], lease: &StoredLease) {
     } else {
         2
     };
-    r[9] = u8::from(lease.kind == IaKind::Pd);
+    r[9] = u8::from(lease.kind == ResourceKind::Pd);
     r[10] = lease.len;
     if let Some(d) = &lease.duid {
         let d = d.as_bytes();

@@ -16,7 +16,7 @@
 //! memory lives in the FFI layer.
 
 use crate::duid::Duid;
-use crate::leases::{IaKind, LeaseState, RouteVia, Time};
+use crate::leases::{LeaseState, ResourceKind, RouteVia, Time};
 
 pub const HEADER_LEN: usize = 4096;
 pub const RECORD_LEN: usize = 128;
@@ -61,7 +61,7 @@ const ROUTED: u8 = 0x80;
 pub struct Record<D> {
     pub duid: Option<D>,
     pub iaid: u32,
-    pub kind: IaKind,
+    pub kind: ResourceKind,
     pub resource: u128,
     pub len: u8,
     pub state: LeaseState,
@@ -331,8 +331,9 @@ pub fn write(region: &mut [u8], index: u32, lease: Option<&RecordRef<'_>>) -> bo
             _ => STATE_BOUND,
         };
         r[KIND] = match l.kind {
-            IaKind::Na => 0,
-            IaKind::Pd => 1,
+            ResourceKind::Na => 0,
+            ResourceKind::Pd => 1,
+            ResourceKind::Ipv4 => 2,
         };
         r[LEN] = l.len;
         put_u32(r, IAID, l.iaid);
@@ -385,8 +386,9 @@ pub fn read(region: &[u8], index: u32) -> Result<Option<StoredLease>, Damaged> {
         n => Some(Duid::from_bytes(&r[DUID..DUID + n]).map_err(|_| Damaged)?),
     };
     let (kind, max_len) = match r[KIND] {
-        0 => (IaKind::Na, 128),
-        1 => (IaKind::Pd, 64),
+        0 => (ResourceKind::Na, 128),
+        1 => (ResourceKind::Pd, 64),
+        2 => (ResourceKind::Ipv4, 32),
         _ => return Err(Damaged),
     };
     if r[LEN] > max_len {
@@ -426,7 +428,7 @@ mod tests {
         StoredLease {
             duid: Some(Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, n as u8]).unwrap()),
             iaid: n,
-            kind: IaKind::Pd,
+            kind: ResourceKind::Pd,
             resource: 0x2001_0db8_0100_0000_0000_0000_0000_0000 | (u128::from(n) << 64),
             len: 56,
             state: LeaseState::Bound,
@@ -463,6 +465,18 @@ mod tests {
         assert!(!write(&mut r, 4, Some(&lease_record(4))), "past the end");
         assert!(write(&mut r, 2, None));
         assert_eq!(read(&r, 2), Ok(None));
+    }
+
+    #[test]
+    fn an_ipv4_lease_round_trips_as_its_own_kind() {
+        let mut r = region(1);
+        let mut v4 = lease(7);
+        v4.kind = ResourceKind::Ipv4;
+        v4.resource = crate::leases::pool::ipv4_resource("192.0.2.7".parse().unwrap());
+        v4.len = 32;
+        v4.route = None;
+        assert!(write(&mut r, 0, Some(&v4.as_record())));
+        assert_eq!(read(&r, 0), Ok(Some(v4)));
     }
 
     #[test]
