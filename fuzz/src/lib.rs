@@ -10,7 +10,7 @@ use std::net::Ipv6Addr;
 
 use dhcp6_server_plugin::config::{InterfaceSettings, LinkParameters, ServerConfig};
 use dhcp6_server_plugin::counters::Counter;
-use dhcp6_server_plugin::leases::{IaKind, LeaseState, Lifetimes, PoolSpec, RouteVia, Shard, Time};
+use dhcp6_server_plugin::leases::{ResourceKind, LeaseState, Lifetimes, PoolSpec, RouteVia, Shard, Time};
 use dhcp6_server_plugin::limits::{Limits, RateLimit};
 use dhcp6_server_plugin::options::OptionKind;
 use dhcp6_server_plugin::server::request::{
@@ -225,7 +225,7 @@ pub struct FuzzServer {
     pub packets: u64,
     /// Every pool's spec, and every reserved (kind, resource).
     pools: Vec<PoolSpec>,
-    reserved: HashSet<(IaKind, u128)>,
+    reserved: HashSet<(ResourceKind, u128)>,
 }
 
 impl Default for FuzzServer {
@@ -446,7 +446,7 @@ impl FuzzServer {
                 .shard
                 .assign(
                     &d,
-                    IaKind::Na,
+                    ResourceKind::Na,
                     1,
                     &na,
                     None,
@@ -461,7 +461,7 @@ impl FuzzServer {
                 .shard
                 .assign(
                     &d,
-                    IaKind::Pd,
+                    ResourceKind::Pd,
                     2,
                     &pd,
                     None,
@@ -484,7 +484,7 @@ impl FuzzServer {
         self.shard
             .assign(
                 &duid(10),
-                IaKind::Na,
+                ResourceKind::Na,
                 1,
                 &na,
                 None,
@@ -497,7 +497,7 @@ impl FuzzServer {
         self.shard
             .assign(
                 &duid(11),
-                IaKind::Na,
+                ResourceKind::Na,
                 1,
                 &na2,
                 None,
@@ -512,7 +512,7 @@ impl FuzzServer {
     }
 
     /// Whether `resource` (of `len`) may be handed out by this server.
-    fn is_ours(&self, kind: IaKind, resource: u128, len: u8) -> bool {
+    fn is_ours(&self, kind: ResourceKind, resource: u128, len: u8) -> bool {
         self.reserved.contains(&(kind, resource))
             || self
                 .pools
