@@ -10,51 +10,6 @@
 #include <stdint.h>
 
 /**
- * Bytes before the first field: `_vl_msg_id` (u16), `client_index`, `context`.
- */
-#define REQUEST_HEADER_LEN 10
-
-/**
- * Most bytes of text a reply carries.
- */
-#define MAX_REPLY_TEXT 60000
-
-/**
- * Pools per link (a reply looks at each in turn).
- */
-#define MAX_POOLS_PER_LINK 16
-
-#define MAX_LINKS 4096
-
-/**
- * Defaults when a link leaves them unset (RFC 8415 section 7.6 gives T1
- * and T2 as 0.5 and 0.8 of the preferred lifetime).
- */
-#define DEFAULT_PREFERRED_LIFETIME 3600
-
-#define DEFAULT_VALID_LIFETIME 7200
-
-/**
- * How long an advertised address is held for the client's Request.
- */
-#define DEFAULT_OFFER_HOLD 60
-
-/**
- * Most leases a lease file holds (the lease engine's indexes address
- * 2^24 - 1 entries).
- */
-#define MAX_LEASE_CAPACITY ((1 << 24) - 1)
-
-/**
- * How long a declined address stays out of service.
- */
-#define DEFAULT_DECLINE_HOLD 86400
-
-#define DEFAULT_LEASE_CAPACITY (1 << 20)
-
-#define DEFAULT_FLUSH_INTERVAL 1
-
-/**
  * Number of node error counters (the length of the counter table).
  */
 #define DHCP6_SERVER_N_COUNTERS 28
@@ -74,8 +29,6 @@
  */
 #define DHCP6_SERVER_NO_INTERFACE UINT32_MAX
 
-#define CAPACITY 4096
-
 /**
  * Stats-segment counter slots (`crate::stats`), and per packet.
  */
@@ -89,125 +42,11 @@
 #define DHCP6_SERVER_NO_STAT 255
 
 /**
- * Events kept between two hand-overs; more are counted as dropped.
- */
-#define EVENTS_RESERVED 1024
-
-#define NIL UINT32_MAX
-
-/**
- * Passes (0.2 s apart: about 30 s) a route add may wait for its next
- * hop's interface (restored leases come before interfaces are created);
- * then it is dropped, and the client's next renewal routes the prefix on
- * the interface it uses then.
- */
-#define ROUTE_ADD_PASSES 150
-
-#define HEADER_LEN 4096
-
-#define RECORD_LEN 128
-
-#define SLOT_LEN (2 * RECORD_LEN)
-
-/**
- * Longest client DUID a record keeps. RFC 8415's DUIDs made from a
- * hardware address (LL, LLT) or a UUID are 10 to 26 octets; a lease for a
- * client whose DUID is longer is refused while a lease file is in use
- * rather than acknowledged and not kept.
- */
-#define MAX_STORED_DUID (CHECKSUM - DUID)
-
-/**
- * Most messages per second a bucket can be set to.
- */
-#define MAX_RATE 10000000
-
-/**
- * Most leases a cap can be set to.
- */
-#define MAX_LEASE_CAP 16000000
-
-/**
- * Longest identifier value kept (DUIDs are at most 130 octets).
- */
-#define MAX_ID_LEN 250
-
-/**
  * Bytes of the client DUID kept for the packet trace.
  */
 #define DHCP6_SERVER_TRACE_DUID_LEN 32
 
-/**
- * IA options handled per message; more is refused (too_many_ias).
- */
-#define MAX_IAS 8
 
-/**
- * Addresses or prefixes read per IA (further ones are ignored).
- */
-#define MAX_IA_RESOURCES 4
-
-/**
- * Longest Interface-ID echoed back to a relay.
- */
-#define MAX_INTERFACE_ID 128
-
-/**
- * Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's.
- */
-#define MSG_TYPES 14
-
-/**
- * Slots in all (the drop slot of `ReplySent` is unused).
- */
-#define SLOTS (DROPS + COUNTER_COUNT)
-
-/**
- * Most slots one packet counts in.
- */
-#define PER_PACKET 4
-
-/**
- * An unused entry of a packet's slots.
- */
-#define NONE UINT8_MAX
-
-
-
-/**
- * Most relay agents a message may have crossed (HOP_COUNT_LIMIT).
- */
-#define HOP_COUNT_LIMIT 8
-
-#define IA_ADDR 5
-
-#define PREFERENCE 7
-
-#define RELAY_MSG 9
-
-#define STATUS_CODE 13
-
-#define RAPID_COMMIT 14
-
-#define INTERFACE_ID 18
-
-#define IA_PREFIX 26
-
-#define SNTP_SERVERS 31
-
-#define INFORMATION_REFRESH_TIME 32
-
-#define REMOTE_ID 37
-
-#define SUBSCRIBER_ID 38
-
-#define NTP_SERVER 56
-
-#define CLIENT_LINKLAYER_ADDR 79
-
-#define SOL_MAX_RT 82
-
-#define INF_MAX_RT 83
 
 /**
  * Result of a configuration call.

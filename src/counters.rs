@@ -135,7 +135,7 @@ impl Counter {
                 Error,
             ),
             TooManyIas => ("too_many_ias\0", "too many IA options\0", Error),
-            RelayTooDeep => ("relay_too_deep\0", "relay nesting past hop limit\0", Error),
+            RelayTooDeep => ("relay_too_deep\0", "relay nesting deeper than 32\0", Error),
             RelayWithoutMessage => (
                 "relay_without_message\0",
                 "Relay-forward without message\0",

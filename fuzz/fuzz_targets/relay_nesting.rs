@@ -1,12 +1,12 @@
 //! Relay-forward messages nested to any depth: `unwrap_relays` (the chain
-//! it keeps, at most HOP_COUNT_LIMIT = 8 levels, the relay ids it takes,
+//! it keeps, at most MAX_RELAY_DEPTH = 32 levels, the relay ids it takes,
 //! the client message inside), the Relay-reply envelopes written back
 //! (`relay_overhead`, `wrap_in_relay_replies`), and a relayed message
 //! through the whole per-packet path, whose Relay-reply must mirror the
 //! chain level by level.
 //!
 //! Input: either a raw UDP payload, or, when it starts with 0xff, a recipe
-//! that builds a well-formed chain of any depth (0-15) around a fuzzed
+//! that builds a well-formed chain of any depth (0-40) around a fuzzed
 //! inner message, so every depth is reached at once:
 //!   0xff, depth, then per level: flags, hop count, [interface-id length,
 //!   bytes], [remote-id, subscriber-id, link-layer bytes]; then the
@@ -42,7 +42,7 @@ const LINKS: [&str; 5] = [
 /// Builds the chain described by the recipe.
 fn build(data: &[u8]) -> Vec<u8> {
     let mut b = Bytes::new(data);
-    let depth = usize::from(b.u8() & 0x0f);
+    let depth = usize::from(b.u8()) % 41;
     let mut levels = Vec::new();
     let mut solicit = false;
     for level in 0..depth {

@@ -20,7 +20,7 @@ use dhcp6_server_plugin::server::{
     handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
 };
 use dhcp6_server_plugin::wire::dhcpv6::{
-    option_code, Message, MessageType, Options, RelayMessage, HOP_COUNT_LIMIT,
+    option_code, Message, MessageType, Options, RelayMessage,
 };
 use dhcp6_server_plugin::wire::frame::{
     finish_udp, udp_checksum_is_valid, write_ipv6_header, Ipv6Header, UdpHeader, IPV6_HEADER_LEN,
@@ -1166,4 +1166,4 @@ pub fn relay_depth(payload: &[u8]) -> usize {
     depth
 }
 
-pub const MAX_RELAY_DEPTH: usize = HOP_COUNT_LIMIT as usize;
+pub use dhcp6_server_plugin::server::request::MAX_RELAY_DEPTH;

@@ -12,7 +12,6 @@ use crate::options::OptionKind;
 use crate::server::PacketSummary;
 use crate::wire::dhcpv6::{
     option_code, Ia, IaAddress, IaOption, IaPrefix, Message, MessageType, RelayMessage,
-    HOP_COUNT_LIMIT,
 };
 
 /// IA options handled per message; more is refused (too_many_ias).
@@ -239,7 +238,17 @@ pub struct RelayIds {
     pub link_layer: Option<ArrayVec<u8, 32>>,
 }
 
-pub type RelayChain = ArrayVec<RelayLevel, { HOP_COUNT_LIMIT as usize }>;
+/// Most Relay-forward levels read. RFC 8415's HOP_COUNT_LIMIT (8, section
+/// 19.1.1) binds relay agents, not servers, so deeper chains are answered
+/// too, up to what a buffer holds: a level is at least 38 bytes (relay
+/// header and Relay Message option header), so 32 levels (1,216 bytes)
+/// around a client message still fit VPP's 2,048-byte buffers, and so does
+/// the Relay-reply chain mirroring them (the reply is written only if it
+/// fits). Kea has no such limit of its own; 32 keeps the chain (kept on the
+/// stack, 32 x 170 bytes) small.
+pub const MAX_RELAY_DEPTH: usize = 32;
+
+pub type RelayChain = ArrayVec<RelayLevel, MAX_RELAY_DEPTH>;
 
 /// Unwraps nested Relay-forward messages into `chain` (outermost first)
 /// and `ids`, both empty; returns the client message inside. (Filled in

@@ -629,12 +629,26 @@ fn relayed_messages_get_relay_replies_from_the_relays_link() {
 }
 
 #[test]
-fn relay_nesting_past_the_hop_limit_is_dropped() {
+fn relay_nesting_past_the_hop_limit_is_answered_up_to_the_buffers_bound() {
     let mut s = Server::default();
     let mut m = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
-    for hop in 0..9 {
-        m = relay_forward(hop, "2001:db8:2::1", "fe80::1", None, &m);
+    for hop in 0..request::MAX_RELAY_DEPTH {
+        m = relay_forward(hop as u8, "2001:db8:2::1", "fe80::1", None, &m);
+        let (verdict, reply) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &m);
+        assert!(
+            matches!(verdict, Verdict::Routed { .. }),
+            "{} levels: {verdict:?}",
+            hop + 1
+        );
+        // The Relay-reply mirrors every level around the Advertise.
+        let mut inner = reply.clone();
+        for _ in 0..=hop {
+            assert_eq!(inner[0], MessageType::RelayReply as u8);
+            inner = find(&options(&inner[34..]), option_code::RELAY_MSG).expect("relay message");
+        }
+        assert_eq!(inner[0], MessageType::Advertise as u8);
     }
+    m = relay_forward(40, "2001:db8:2::1", "fe80::1", None, &m);
     assert_eq!(
         s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &m).0,
         Verdict::Drop(Counter::RelayTooDeep)

@@ -72,8 +72,8 @@ CASES = [
      "malformed: option overruns message"),
     ("9 IAs", lambda l: link_frame(l, message(SOLICIT, CID, *[ia_na(i) for i in range(9)])), "too many IA options"),
     ("80 IAs", lambda l: link_frame(l, message(SOLICIT, CID, *[ia_pd(i) for i in range(80)])), "too many IA options"),
-    ("relay nesting 9 deep", lambda l: link_frame(l, relayed(9, message(SOLICIT, CID, ia_na(1)))),
-     "relay nesting past hop limit"),
+    ("relay nesting 33 deep", lambda l: link_frame(l, relayed(33, message(SOLICIT, CID, ia_na(1)))),
+     "relay nesting deeper than 32"),
     ("relay without message", lambda l: link_frame(l, relay_forward(None, opt(18, b"port1"))),
      "Relay-forward without message"),
     ("relay truncated", lambda l: link_frame(l, relay_forward(message(SOLICIT, CID))[:20]),
@@ -156,3 +156,21 @@ def test_hostile_packets_are_each_counted_and_vpp_keeps_serving(vpp, link, hosti
         print(f"{name}: counted by {whole}")
     assert vpp.alive()
     assert len(link.probe(info_request(link))) == 1, f"not serving after {name}"
+
+
+@pytest.mark.parametrize("levels", [9, 32])
+def test_relay_chains_past_the_relays_hop_limit_are_answered(vpp, link, hostile_ready, levels):
+    """RFC 8415's hop limit of 8 binds relay agents, not servers: a Solicit
+    inside 9 or 32 Relay-forwards is answered (with a Relay-reply, to the
+    outermost relay's port 547, so it is counted rather than caught)."""
+    before = vpp.errors()
+    link.probe(link_frame(link, relayed(levels, message(SOLICIT, CID, ia_na(1)))), timeout=0.5)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        after = vpp.errors()
+        grew = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+        if grew.get(("dhcp6-server", "replies sent")):
+            break
+        time.sleep(0.1)
+    assert grew.get(("dhcp6-server", "replies sent")) == 1, grew
+    assert not [k for k in grew if k[0] == "dhcp6-server" and k[1] != "replies sent"], grew
