@@ -102,13 +102,15 @@ impl Exchange<'_> {
                 self.assign_all(msg, LeaseState::Bound, &mut w)?;
             }
             Solicit => {
-                let mark = w.len();
                 if let Some(p) = self.link.and_then(|l| l.preference) {
                     w.option(option_code::PREFERENCE, &[&[p]])?;
                 }
                 if !self.assign_all(msg, LeaseState::Offered, &mut w)? {
-                    // Nothing to offer: the RFC's bare NoAddrsAvail Advertise.
-                    w.truncate(mark);
+                    // Nothing to offer: each IA comes back with its own
+                    // NoAddrsAvail / NoPrefixAvail (as Kea does, RFC 3633
+                    // erratum 2470), and the top-level NoAddrsAvail that
+                    // RFC 8415 section 18.3.9 asks for.
+
                     write_status(&mut w, StatusCode::NoAddrsAvail)?;
                     return Ok((w.len(), reply_type));
                 }
@@ -392,8 +394,9 @@ impl Exchange<'_> {
         Ok(())
     }
 
-    /// Release, Decline (RFC 8415 sections 18.3.7, 18.3.8): IAs without a
-    /// binding are listed with NoBinding.
+    /// Release, Decline (RFC 8415 sections 18.3.7, 18.3.8): each IA comes
+    /// back with its own status, Success or (no binding) NoBinding, as Kea
+    /// does.
     fn give_back_all(
         &mut self,
         msg: &ClientMessage,
@@ -414,9 +417,13 @@ impl Exchange<'_> {
             match found {
                 Some(index) if decline => {
                     self.shard
-                        .decline(index, self.now, self.config.decline_hold())
+                        .decline(index, self.now, self.config.decline_hold());
+                    write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::Success))?;
                 }
-                Some(index) if msg.msg_type == MessageType::Release => self.shard.release(index),
+                Some(index) if msg.msg_type == MessageType::Release => {
+                    self.shard.release(index);
+                    write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::Success))?;
+                }
                 _ => write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?,
             }
         }

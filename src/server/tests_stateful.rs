@@ -355,7 +355,14 @@ fn solicit_request_renew_rebind_release() {
         find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
         Some(StatusCode::Success as u16)
     );
-    assert!(ias(&opts).is_empty());
+    // The released IA comes back with its own Success.
+    let released = ias(&opts);
+    assert_eq!(released.len(), 1);
+    assert_eq!(
+        (released[0].iaid, released[0].status),
+        (7, Some(StatusCode::Success as u16))
+    );
+    assert!(released[0].resources.is_empty());
     // Renew after release: NoBinding.
     let (_, opts) = s.reply(&msg(
         MessageType::Renew,
@@ -406,14 +413,81 @@ fn exhaustion_gives_status_codes() {
     let got = ias(&opts);
     assert_eq!(got[0].status, Some(StatusCode::NoAddrsAvail as u16));
     assert_eq!(got[1].status, Some(StatusCode::NoPrefixAvail as u16));
-    // An Advertise with nothing to give carries only the top-level status.
-    let (t, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(9), ia_na(1, &[])]));
+    // An Advertise with nothing to give returns each IA with its own
+    // status, and the top-level NoAddrsAvail of RFC 8415 section 18.3.9.
+    let (t, opts) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(9), ia_na(1, &[]), ia_pd(2, &[])],
+    ));
     assert_eq!(t, MessageType::Advertise as u8);
-    assert!(ias(&opts).is_empty());
+    let got = ias(&opts);
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        (got[0].iaid, got[0].status),
+        (1, Some(StatusCode::NoAddrsAvail as u16))
+    );
+    assert_eq!(
+        (got[1].iaid, got[1].status),
+        (2, Some(StatusCode::NoPrefixAvail as u16))
+    );
+    assert!(got.iter().all(|ia| ia.resources.is_empty()));
     assert_eq!(
         find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
         Some(StatusCode::NoAddrsAvail as u16)
     );
+}
+
+#[test]
+fn release_and_decline_give_each_ia_its_own_status() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[]), ia_pd(2, &[])],
+    ));
+    let bound = ias(&opts);
+    let (addr, prefix) = (bound[0].resources[0], bound[1].resources[0]);
+    let a = std::net::Ipv6Addr::from(addr.0).to_string();
+    let p = std::net::Ipv6Addr::from(prefix.0).to_string();
+    // Bound IA_NA and IA_PD released, plus an IA_NA and an IA_PD never seen.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Release,
+        &[
+            client_id(1),
+            sid.clone(),
+            ia_na(1, &[&a]),
+            ia_pd(2, &[(&p, prefix.1)]),
+            ia_na(3, &["2001:db8:1::77"]),
+            ia_pd(4, &[("2001:db8:100::", 56)]),
+        ],
+    ));
+    let statuses: Vec<(u32, Option<u16>)> = ias(&opts).iter().map(|i| (i.iaid, i.status)).collect();
+    let (ok, none) = (
+        Some(StatusCode::Success as u16),
+        Some(StatusCode::NoBinding as u16),
+    );
+    assert_eq!(statuses, [(1, ok), (2, ok), (3, none), (4, none)]);
+    assert_eq!(
+        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        Some(StatusCode::Success as u16)
+    );
+    // Decline: the bound address Success, an unknown one NoBinding.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Request,
+        &[client_id(5), sid.clone(), ia_na(1, &[])],
+    ));
+    let a = std::net::Ipv6Addr::from(ias(&opts)[0].resources[0].0).to_string();
+    let (_, opts) = s.reply(&msg(
+        MessageType::Decline,
+        &[
+            client_id(5),
+            sid,
+            ia_na(1, &[&a]),
+            ia_na(2, &["2001:db8:1::78"]),
+        ],
+    ));
+    let statuses: Vec<(u32, Option<u16>)> = ias(&opts).iter().map(|i| (i.iaid, i.status)).collect();
+    assert_eq!(statuses, [(1, ok), (2, none)]);
 }
 
 #[test]

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dhcp6 import NO_ADDRS_AVAIL, NO_BINDING, NOT_ON_LINK, SUCCESS, USE_MULTICAST, options_of
+from dhcp6 import NO_ADDRS_AVAIL, NO_BINDING, NO_PREFIX_AVAIL, NOT_ON_LINK, SUCCESS, USE_MULTICAST, options_of
 from harness import NAME_PREFIX, claim, run
 from kit import (
     LINK,
@@ -178,6 +178,56 @@ def status(opt_container):
 
     s = opt_container.getlayer(DHCP6OptStatusCode)
     return None if s is None else s.statuscode
+
+
+def ia_statuses(reply):
+    """{(kind, iaid): the status inside that IA} of a reply."""
+    from scapy.layers.dhcp6 import DHCP6OptStatusCode
+
+    out = {}
+    for cls, field, kind in ((DHCP6OptIA_NA, "ianaopts", "na"), (DHCP6OptIA_PD, "iapdopt", "pd")):
+        n = 1
+        while (ia := reply.getlayer(cls, nb=n)) is not None:
+            codes = [o.statuscode for o in getattr(ia, field) if isinstance(o, DHCP6OptStatusCode)]
+            out[(kind, ia.iaid)] = codes[0] if codes else None
+            n += 1
+    return out
+
+
+def test_release_and_decline_and_exhaustion_give_each_ia_its_own_status(vpp, link, served):
+    cid = scapy_client_id(link)
+    adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
+    sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
+    reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
+    addr = reply[DHCP6OptIAAddress].addr
+    prefix, plen = reply[DHCP6OptIAPrefix].prefix, reply[DHCP6OptIAPrefix].plen
+    release = (DHCP6_Release(trid=3) / cid / sid
+               / DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(addr=addr)])
+               / DHCP6OptIA_PD(iaid=2, iapdopt=[DHCP6OptIAPrefix(prefix=prefix, plen=plen)])
+               / DHCP6OptIA_NA(iaid=77, ianaopts=[DHCP6OptIAAddress(addr="2001:db8:1::7777")])
+               / DHCP6OptIA_PD(iaid=78, iapdopt=[DHCP6OptIAPrefix(prefix="2001:db8:1ff::", plen=56)]))
+    reply = exchange(link, release)
+    assert ia_statuses(reply) == {("na", 1): SUCCESS, ("pd", 2): SUCCESS, ("na", 77): NO_BINDING,
+                                  ("pd", 78): NO_BINDING}, reply.show(dump=True)
+    reply = exchange(link, DHCP6_Request(trid=4) / cid / sid / DHCP6OptIA_NA(iaid=5))
+    mine = reply[DHCP6OptIAAddress].addr
+    reply = exchange(link, DHCP6_Decline(trid=5) / cid / sid
+                     / DHCP6OptIA_NA(iaid=5, ianaopts=[DHCP6OptIAAddress(addr=mine)])
+                     / DHCP6OptIA_NA(iaid=6, ianaopts=[DHCP6OptIAAddress(addr="2001:db8:1::7778")]))
+    assert ia_statuses(reply) == {("na", 5): SUCCESS, ("na", 6): NO_BINDING}
+    # Pools gone: each IA comes back with its own NoAddrsAvail/NoPrefixAvail,
+    # beside the top-level NoAddrsAvail.
+    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]} del")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56 del")
+    other = DHCP6OptClientId(duid=DUID_LL(lladdr="02:00:00:00:00:79"))
+    adv = exchange(link, DHCP6_Solicit(trid=6) / other / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
+    assert adv.msgtype == 2
+    assert ia_statuses(adv) == {("na", 1): NO_ADDRS_AVAIL, ("pd", 2): NO_PREFIX_AVAIL}
+    from scapy.layers.dhcp6 import DHCP6OptStatusCode
+    # (IA sub-options sit in the IA's list field; the message's own options
+    # are scapy's payload chain.)
+    top = [o.statuscode for o in adv.iterpayloads() if isinstance(o, DHCP6OptStatusCode)]
+    assert top == [NO_ADDRS_AVAIL], adv.show(dump=True)
 
 
 def test_every_message_type(vpp, link, served):
