@@ -433,6 +433,11 @@ impl Shard {
         }
     }
 
+    /// The active pool holding a resource, or NIL (for the exchanges).
+    pub fn pool_of(&self, kind: ResourceKind, resource: u128, len: u8) -> u32 {
+        self.pool_holding(kind, resource, len)
+    }
+
     /// The active pool holding a resource, or NIL.
     pub(super) fn pool_holding(&self, kind: ResourceKind, resource: u128, len: u8) -> u32 {
         self.pools

@@ -296,6 +296,52 @@ impl Exchange<'_> {
         Ok(any)
     }
 
+    /// Whether a resource is in one of the link's pools.
+    fn on_this_link(&self, kind: ResourceKind, resource: u128, len: u8, pools: &[u32]) -> bool {
+        pools.contains(&self.shard.pool_of(kind, resource, len))
+    }
+
+    /// Binds the client's IA to `held` (exactly that, if it is free and on
+    /// this link), or with `None` to whatever the link's pools give.
+    fn bind_new(
+        &mut self,
+        msg: &ClientMessage,
+        kind: ResourceKind,
+        iaid: u32,
+        pools: &[u32],
+        held: Option<(u128, u8)>,
+    ) -> Option<IaResource> {
+        if let Some((r, len)) = held {
+            if !self.on_this_link(kind, r, len, pools) {
+                return None;
+            }
+        }
+        let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
+        let index = self
+            .shard
+            .assign(
+                Self::duid(msg),
+                kind,
+                iaid,
+                pools,
+                held,
+                LeaseState::Bound,
+                self.now,
+                lifetimes,
+                hold,
+            )
+            .ok()?;
+        let l = self.shard.lease(index);
+        if held.is_some_and(|h| h != (l.resource, l.len)) {
+            // Not what the client holds: take it back.
+            self.shard.release(index);
+            return None;
+        }
+        self.shard.set_route(index, self.route_via);
+        self.shard.set_interface(index, self.sw_if_index);
+        Some(self.shown(index))
+    }
+
     /// Renew, Rebind (RFC 8415 sections 18.3.4, 18.3.5).
     fn extend_all(
         &mut self,
@@ -329,7 +375,8 @@ impl Exchange<'_> {
                     shown.push(self.shown(index));
                 }
                 Some(index) => {
-                    // Bound on a pool this link no longer has: say it is over.
+                    // Bound on a pool this link no longer has: say it is
+                    // over; a Rebind gets an address from the right link.
                     let l = self.shard.lease(index);
                     shown.push(IaResource {
                         resource: l.resource,
@@ -337,45 +384,36 @@ impl Exchange<'_> {
                         preferred: 0,
                         valid: 0,
                     });
-                }
-                None if msg.msg_type == MessageType::Rebind => {
-                    // Lost binding (e.g. after a restore): rebind what the
-                    // client holds if it is ours to give and free.
-                    if let Some(&hint) = ia.resources.first() {
-                        let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
-                        if let Ok(index) = self.shard.assign(
-                            Self::duid(msg),
-                            kind,
-                            ia.iaid,
-                            &pools,
-                            Some(hint),
-                            LeaseState::Bound,
-                            self.now,
-                            lifetimes,
-                            hold,
-                        ) {
-                            if (
-                                self.shard.lease(index).resource,
-                                self.shard.lease(index).len,
-                            ) == hint
-                            {
-                                self.shard.set_route(index, self.route_via);
-                                self.shard.set_interface(index, self.sw_if_index);
-                                shown.push(self.shown(index));
-                            } else {
-                                // Not what the client holds: take it back.
-                                self.shard.release(index);
-                            }
+                    if msg.msg_type == MessageType::Rebind {
+                        self.shard.release(index);
+                        if let Some(fresh) = self.bind_new(msg, kind, ia.iaid, &pools, None) {
+                            shown.push(fresh);
                         }
-                    }
-                    if shown.is_empty() {
-                        write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?;
-                        continue;
                     }
                 }
                 None => {
-                    write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?;
-                    continue;
+                    // No binding (expired, lost, never seen): the client
+                    // keeps what it holds if that is ours to give and free
+                    // (sections 18.3.4, 18.3.5; Kea does the same).
+                    let held = ia.resources.first().copied();
+                    if let Some(recreated) =
+                        held.and_then(|h| self.bind_new(msg, kind, ia.iaid, &pools, Some(h)))
+                    {
+                        shown.push(recreated);
+                    } else if msg.msg_type == MessageType::Rebind
+                        && held.is_some_and(|(r, len)| !self.on_this_link(kind, r, len, &pools))
+                    {
+                        // Not appropriate for this link: lifetimes 0 for it
+                        // (below) and an address from the right link.
+                        if let Some(fresh) = self.bind_new(msg, kind, ia.iaid, &pools, None) {
+                            shown.push(fresh);
+                        }
+                    }
+                    if shown.is_empty() && !(msg.msg_type == MessageType::Rebind && held.is_some())
+                    {
+                        write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(StatusCode::NoBinding))?;
+                        continue;
+                    }
                 }
             }
             // What the client listed that is not its binding: lifetimes 0.

@@ -363,12 +363,79 @@ fn solicit_request_renew_rebind_release() {
         (7, Some(StatusCode::Success as u16))
     );
     assert!(released[0].resources.is_empty());
-    // Renew after release: NoBinding.
+    // Renew after release: the address is free and on the link, so the
+    // binding is made again (sections 18.3.4; Kea does the same).
     let (_, opts) = s.reply(&msg(
         MessageType::Renew,
-        &[client_id(1), sid, ia_na(7, &["2001:db8:1::100"])],
+        &[client_id(1), sid.clone(), ia_na(7, &["2001:db8:1::100"])],
+    ));
+    let renewed = &ias(&opts)[0];
+    assert_eq!(renewed.status, None);
+    assert_eq!(renewed.resources[0].0, bits("2001:db8:1::100"));
+    assert!(renewed.resources[0].3 > 0);
+    // Renew of an address that is not the link's: NoBinding.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(1), sid, ia_na(8, &["2001:db8:99::1"])],
     ));
     assert_eq!(ias(&opts)[0].status, Some(StatusCode::NoBinding as u16));
+}
+
+#[test]
+fn renew_and_rebind_recreate_lost_bindings_and_rebind_moves_a_client_to_its_link() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    // An IA the server never saw, holding a free address of the link.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(3), sid.clone(), ia_na(1, &["2001:db8:1::102"])],
+    ));
+    let got = &ias(&opts)[0];
+    assert_eq!(
+        (got.status, got.resources[0].0),
+        (None, bits("2001:db8:1::102"))
+    );
+    assert!(got.resources[0].2 > 0 && got.resources[0].3 > 0);
+    // Another client cannot take it over by Renew or Rebind.
+    for t in [MessageType::Renew, MessageType::Rebind] {
+        let mut options = vec![client_id(4), ia_na(1, &["2001:db8:1::102"])];
+        if t == MessageType::Renew {
+            options.push(sid.clone());
+        }
+        let (_, opts) = s.reply(&msg(t, &options));
+        let got = &ias(&opts)[0];
+        assert!(
+            got.status == Some(StatusCode::NoBinding as u16)
+                || got
+                    .resources
+                    .iter()
+                    .all(|r| r.0 != bits("2001:db8:1::102") || r.3 == 0),
+            "{t:?}: {got:?}"
+        );
+    }
+    // Rebind of an address from elsewhere: lifetimes 0 for it, and an
+    // address of this link.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Rebind,
+        &[client_id(5), ia_na(1, &["2001:db8:99::5"])],
+    ));
+    let got = &ias(&opts)[0];
+    assert_eq!(got.status, None);
+    let old = got
+        .resources
+        .iter()
+        .find(|r| r.0 == bits("2001:db8:99::5"))
+        .unwrap();
+    assert_eq!((old.2, old.3), (0, 0));
+    let new = got
+        .resources
+        .iter()
+        .find(|r| r.0 != bits("2001:db8:99::5"))
+        .unwrap();
+    assert!(
+        new.3 > 0 && ip(LINK).octets()[..8] == new.0.to_be_bytes()[..8],
+        "{got:?}"
+    );
 }
 
 #[test]

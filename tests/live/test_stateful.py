@@ -267,8 +267,21 @@ def test_every_message_type(vpp, link, served):
 
     reply = exchange(link, DHCP6_Release(trid=8) / cid / sid / ia)
     assert status(reply) == SUCCESS
+    # Renew after Release: free and on the link, so bound again (Kea does
+    # the same); an address of no link here: NoBinding.
     reply = exchange(link, DHCP6_Renew(trid=9) / cid / sid / ia)
+    assert reply[DHCP6OptIAAddress].addr == addr and reply[DHCP6OptIAAddress].validlft > 0
+    assert any(l.startswith(f"{addr}/128 bound") for l in leases(vpp))
+    elsewhere = DHCP6OptIA_NA(iaid=3, ianaopts=[DHCP6OptIAAddress(addr="2001:db8:99::3")])
+    reply = exchange(link, DHCP6_Renew(trid=13) / cid / sid / elsewhere)
     assert status(reply[DHCP6OptIA_NA]) == NO_BINDING
+    # Rebind of an address of no link here: lifetimes 0 for it, and one of
+    # this link.
+    reply = exchange(link, DHCP6_Rebind(trid=14) / cid / DHCP6OptIA_NA(iaid=4, ianaopts=[DHCP6OptIAAddress(addr="2001:db8:99::4")]))
+    addrs = {o.addr: o.validlft for o in reply[DHCP6OptIA_NA].ianaopts if isinstance(o, DHCP6OptIAAddress)}
+    assert addrs.pop("2001:db8:99::4") == 0, addrs
+    [(new, valid)] = addrs.items()
+    assert new.startswith("2001:db8:1:") and valid > 0, addrs
 
     # Decline: a fresh address, declined, is not handed out again.
     reply = exchange(link, DHCP6_Request(trid=10) / cid / sid / DHCP6OptIA_NA(iaid=5))
