@@ -319,10 +319,14 @@ fn serve(
     } else {
         None
     };
-    // To a relay, from the address it sent to (a global one when it used
-    // a multicast group).
+    // To a relay, from an address VPP owns: the one it sent to, or, when it
+    // used a multicast group (it is on the link), the receiving interface's
+    // first global address; the configured link-address only names the
+    // link and need not be an address of VPP's at all.
     let relay_from = if is_multicast {
-        settings.link_address.or(facts.first_global)
+        facts
+            .first_global
+            .or(facts.link_local.filter(|_| is_link_local(&peer_addr)))
     } else {
         Some(our_addr)
     };

@@ -147,6 +147,8 @@ struct Server {
     now: Time,
     /// The interface's MAC as VPP reports it (None: no Ethernet address).
     mac: Option<[u8; 6]>,
+    /// The IPv6 source of the last reply sent.
+    last_source: Option<Ipv6Addr>,
 }
 
 const LINK: &str = "2001:db8:1::";
@@ -197,6 +199,7 @@ impl Server {
             shard,
             now: 1_000,
             mac: Some(MAC),
+            last_source: None,
         }
     }
 
@@ -254,6 +257,8 @@ impl Server {
         );
         let out = match v {
             Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
+                let src: [u8; 16] = f[l3 + 8..l3 + 24].try_into().unwrap();
+                self.last_source = Some(Ipv6Addr::from(src));
                 f[l3 + IPV6_HEADER_LEN + UDP_HEADER_LEN..frame_len].to_vec()
             }
             Verdict::Drop(_) => vec![],
@@ -767,6 +772,31 @@ fn relayed_messages_get_relay_replies_from_the_relays_link() {
         ias(&options(&advertise[4..]))[0].resources[0].0,
         bits("2001:db8:2::10")
     );
+}
+
+#[test]
+fn a_relay_reply_comes_from_an_address_vpp_owns_not_the_configured_link_address() {
+    // The link-address names the link; VPP need not own it (DHCPKit's
+    // "doesn't even need to exist").
+    let settings = InterfaceSettings {
+        link_address: Some(ip("2001:db8:1::dead")),
+        ..InterfaceSettings::default()
+    };
+    let mut s = Server::new(settings, LinkParameters::default());
+    let inner = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
+    // An on-link relay to ff02::1:2: from the interface's global address.
+    let relayed = relay_forward(0, "2001:db8:1::5", "fe80::c2", None, &inner);
+    let (v, _) = s.send_from(
+        "2001:db8:1::99",
+        ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
+        &relayed,
+    );
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    assert_eq!(s.last_source, Some(ip("2001:db8:1::1")));
+    // A relay that unicasts: from the address it sent to.
+    let (v, _) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &relayed);
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    assert_eq!(s.last_source, Some(ip("2001:db8:1::1")));
 }
 
 #[test]
