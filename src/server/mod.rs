@@ -374,9 +374,29 @@ fn serve(
         peer_port,
     );
     write_ipv6_header(&mut buf[l3_offset..], &from, &peer_addr, udp_len as u16);
+    // A relay on this link gets its Relay-reply at layer 2, back to the
+    // MAC its Relay-forward came from: routed, the first reply would wait
+    // for neighbor discovery (VPP's ip6-glean drops it) and the relayed
+    // client's first exchange would time out.
+    if let (true, Some(our_mac)) = (relay_on_link(facts, &peer_addr), facts.mac) {
+        buf.copy_within(ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN, 0);
+        buf[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN].copy_from_slice(&our_mac);
+        return Ok(Verdict::Reply {
+            frame_len: l4_offset + udp_len,
+        });
+    }
     Ok(Verdict::Routed {
         frame_len: l4_offset + udp_len,
     })
+}
+
+/// Whether a relay is a neighbor on the receiving interface: its address
+/// is link-local or in the /64 of the interface's first global address.
+fn relay_on_link(facts: &InterfaceFacts, relay: &Ipv6Addr) -> bool {
+    is_link_local(relay)
+        || facts
+            .first_global
+            .is_some_and(|g| g.octets()[..8] == relay.octets()[..8])
 }
 
 fn is_link_local(a: &Ipv6Addr) -> bool {

@@ -360,7 +360,8 @@ fn a_relayed_message_is_summarized_as_relayed_with_its_inner_types() {
     // the summary carries both, the inner types and the relayed flag.
     let c = config();
     let (v, s) = run(&c, &mut frame(&relay_forward(&info_request(&[]))));
-    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    // (A relay on the link: answered at layer 2.)
+    assert!(matches!(v, Verdict::Reply { .. }), "{v:?}");
     assert_eq!(
         (s.msg_type_in, s.msg_type_out, s.relayed),
         (

@@ -147,9 +147,14 @@ struct Server {
     now: Time,
     /// The interface's MAC as VPP reports it (None: no Ethernet address).
     mac: Option<[u8; 6]>,
-    /// The IPv6 source of the last reply sent.
+    /// The IPv6 source of the last reply sent, and its (destination,
+    /// source) MACs.
     last_source: Option<Ipv6Addr>,
+    last_frame_macs: ([u8; 6], [u8; 6]),
 }
+
+/// The source MAC of the frames `send_from` makes.
+const CLIENT_FRAME_MAC: [u8; 6] = [2, 0xc1, 0, 0, 0, 1];
 
 const LINK: &str = "2001:db8:1::";
 
@@ -200,6 +205,7 @@ impl Server {
             now: 1_000,
             mac: Some(MAC),
             last_source: None,
+            last_frame_macs: ([0; 6], [0; 6]),
         }
     }
 
@@ -259,6 +265,7 @@ impl Server {
             Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
                 let src: [u8; 16] = f[l3 + 8..l3 + 24].try_into().unwrap();
                 self.last_source = Some(Ipv6Addr::from(src));
+                self.last_frame_macs = (f[..6].try_into().unwrap(), f[6..12].try_into().unwrap());
                 f[l3 + IPV6_HEADER_LEN + UDP_HEADER_LEN..frame_len].to_vec()
             }
             Verdict::Drop(_) => vec![],
@@ -791,12 +798,29 @@ fn a_relay_reply_comes_from_an_address_vpp_owns_not_the_configured_link_address(
         ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
         &relayed,
     );
-    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+    assert!(matches!(v, Verdict::Reply { .. }), "{v:?}");
     assert_eq!(s.last_source, Some(ip("2001:db8:1::1")));
     // A relay that unicasts: from the address it sent to.
     let (v, _) = s.send_from("2001:db8:ffff::1", ip("2001:db8:1::1"), &relayed);
     assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
     assert_eq!(s.last_source, Some(ip("2001:db8:1::1")));
+}
+
+#[test]
+fn a_relay_on_the_link_is_answered_at_layer_2_one_elsewhere_routed() {
+    let mut s = Server::default();
+    let inner = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
+    let relayed = relay_forward(0, "2001:db8:2::1", "fe80::c2", None, &inner);
+    // Link-local and same-/64 relays are neighbors: back to the MAC their
+    // frame came from, out of the receiving interface.
+    for relay in ["fe80::9", "2001:db8:1::9"] {
+        let (v, _) = s.send_from(relay, ip("2001:db8:1::1"), &relayed);
+        assert!(matches!(v, Verdict::Reply { .. }), "{relay}: {v:?}");
+        assert_eq!(s.last_frame_macs, (CLIENT_FRAME_MAC, MAC), "{relay}");
+    }
+    // A relay on another network: routed (ip6-lookup).
+    let (v, _) = s.send_from("2001:db8:77::9", ip("2001:db8:1::1"), &relayed);
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
 }
 
 #[test]
