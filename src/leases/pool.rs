@@ -188,11 +188,6 @@ impl PoolSpec {
                         "prefix pool {prefix}/{len}: the delegated length ({delegated_len}) must be longer than the pool's"
                     ));
                 }
-                if delegated_len > 64 {
-                    return Err(format!(
-                        "prefix pool {prefix}/{len}: delegated prefixes longer than /64 are not supported"
-                    ));
-                }
                 if prefix.is_multicast() || prefix.is_unicast_link_local() || len < 8 {
                     return Err(format!(
                         "prefix pool {prefix}/{len}: not a global or unique-local prefix"
@@ -305,10 +300,18 @@ mod tests {
         }
         .validate()
         .is_err());
+        // Any delegated length up to 128 (CPE-internal /96s and /112s).
         assert!(PoolSpec::Prefixes {
             prefix: a("2001:db8::"),
             len: 48,
             delegated_len: 80
+        }
+        .validate()
+        .is_ok());
+        assert!(PoolSpec::Prefixes {
+            prefix: a("2001:db8::"),
+            len: 48,
+            delegated_len: 129
         }
         .validate()
         .is_err());

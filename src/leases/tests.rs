@@ -1105,3 +1105,38 @@ fn ipv4_pools_refuse_what_cannot_be_leased() {
     assert!(pool("0.0.0.0", "0.0.0.9").validate().is_err());
     assert_eq!(pool("192.0.2.1", "192.0.2.9").validate(), Ok(()));
 }
+
+#[test]
+fn delegated_prefixes_of_any_length_up_to_128() {
+    for (pool, dlen, second) in [
+        ("2001:db8:1::", 96, "2001:db8:1::1:0:0"),
+        ("2001:db8:1::", 112, "2001:db8:1::1:0"),
+        ("2001:db8:1::", 128, "2001:db8:1::1"),
+    ] {
+        let spec = PoolSpec::Prefixes {
+            prefix: pool.parse().unwrap(),
+            len: 64,
+            delegated_len: dlen,
+        };
+        assert_eq!(spec.validate(), Ok(()), "/{dlen}");
+        assert_eq!(spec.size(), 1u128 << (dlen - 64));
+        let (mut s, ids) = shard_with(&[spec]);
+        let mut take = |c: u32| {
+            s.assign(
+                &duid(c),
+                ResourceKind::Pd,
+                1,
+                &ids,
+                None,
+                LeaseState::Bound,
+                0,
+                LIFE,
+                HOLD,
+            )
+            .map(|i| (s.lease(i).resource, s.lease(i).len))
+        };
+        assert_eq!(take(1), Ok((a(pool), dlen)));
+        assert_eq!(take(2), Ok((a(second), dlen)), "/{dlen}");
+        assert_eq!(spec.index_of(a(second), dlen), Some(1));
+    }
+}

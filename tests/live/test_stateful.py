@@ -230,6 +230,25 @@ def test_release_and_decline_and_exhaustion_give_each_ia_its_own_status(vpp, lin
     assert top == [NO_ADDRS_AVAIL], adv.show(dump=True)
 
 
+def test_delegated_prefixes_longer_than_64_are_given_and_routed(vpp, link, served):
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56 del")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:200::/64 delegated-length 112")
+    cid = scapy_client_id(link)
+    adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_PD(iaid=2))
+    sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
+    reply = exchange(link, DHCP6_Request(trid=2) / cid / sid / DHCP6OptIA_PD(iaid=2))
+    prefix, plen = reply[DHCP6OptIAPrefix].prefix, reply[DHCP6OptIAPrefix].plen
+    assert plen == 112 and prefix.startswith("2001:db8:200:"), (prefix, plen)
+    deadline, fib = time.time() + 5, ""
+    while time.time() < deadline:
+        fib = vpp.cli(f"show ip6 fib {prefix}/112")
+        if "dhcp6-server" in fib:
+            break
+        time.sleep(0.2)
+    assert "dhcp6-server" in fib and link.client_ll in fib, fib
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:200::/64 delegated-length 112 del")
+
+
 def test_every_message_type(vpp, link, served):
     cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))

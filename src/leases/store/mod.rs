@@ -387,7 +387,7 @@ pub fn read(region: &[u8], index: u32) -> Result<Option<StoredLease>, Damaged> {
     };
     let (kind, max_len) = match r[KIND] {
         0 => (ResourceKind::Na, 128),
-        1 => (ResourceKind::Pd, 64),
+        1 => (ResourceKind::Pd, 128),
         2 => (ResourceKind::Ipv4, 32),
         _ => return Err(Damaged),
     };
@@ -477,6 +477,15 @@ mod tests {
         v4.route = None;
         assert!(write(&mut r, 0, Some(&v4.as_record())));
         assert_eq!(read(&r, 0), Ok(Some(v4)));
+    }
+
+    #[test]
+    fn a_delegated_128_round_trips() {
+        let mut r = region(1);
+        let mut host = lease(3);
+        host.len = 128;
+        assert!(write(&mut r, 0, Some(&host.as_record())));
+        assert_eq!(read(&r, 0), Ok(Some(host)));
     }
 
     #[test]
