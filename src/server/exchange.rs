@@ -171,17 +171,30 @@ impl Exchange<'_> {
 
     /// The link's pools (shard ids) of one kind.
     fn pools(&self, kind: ResourceKind) -> ArrayVec<u32, MAX_POOLS_PER_LINK> {
-        let mut ids = ArrayVec::new();
+        self.pools_by_length(kind, None)
+    }
+
+    /// The link's pools of one kind; with a length hint, those delegating
+    /// that length first, then the closest (ties in configuration order).
+    fn pools_by_length(
+        &self,
+        kind: ResourceKind,
+        hint_len: Option<u8>,
+    ) -> ArrayVec<u32, MAX_POOLS_PER_LINK> {
+        let mut found: ArrayVec<(u32, u8), MAX_POOLS_PER_LINK> = ArrayVec::new();
         if let Some(link) = self.link {
             for (pos, spec) in link.pool_positions().zip(&link.pools) {
                 if spec.kind() == kind {
                     if let Some(id) = self.shard.config_pool_id(pos) {
-                        let _ = ids.try_push(id);
+                        let _ = found.try_push((id, spec.resource_len()));
                     }
                 }
             }
         }
-        ids
+        if let Some(want) = hint_len.filter(|l| *l > 0) {
+            found.sort_by_key(|&(_, len)| len.abs_diff(want));
+        }
+        found.iter().map(|&(id, _)| id).collect()
     }
 
     /// Whether a bound lease may be extended here: from one of the link's
@@ -246,8 +259,13 @@ impl Exchange<'_> {
                 write_ia(w, ia.ty, ia.iaid, (0, 0), &[], Some(none))?;
                 continue;
             };
-            let pools = self.pools(kind);
             let hint = ia.resources.first().copied();
+            // A delegated-prefix length hint picks the pool (RFC 8415
+            // 18.3.1 leaves it to the server; Kea matches the length).
+            let hint_len = hint
+                .filter(|_| kind == ResourceKind::Pd)
+                .map(|(_, len)| len);
+            let pools = self.pools_by_length(kind, hint_len);
             let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
             // The first IA of a kind gets the reservation, if it is free.
             let fixed = self

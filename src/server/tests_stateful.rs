@@ -570,6 +570,51 @@ fn release_and_decline_give_each_ia_its_own_status() {
 }
 
 #[test]
+fn a_prefix_length_hint_picks_the_pool_of_that_length_or_the_closest() {
+    let mut s = Server::default();
+    // Beside the link's /48s (from 2001:db8:100::/46): /56s and /60s.
+    for (prefix, len, dlen) in [("2001:db8:200::", 48, 56), ("2001:db8:300::", 48, 60)] {
+        s.config
+            .add_pool(
+                ip(LINK),
+                64,
+                PoolSpec::Prefixes {
+                    prefix: ip(prefix),
+                    len,
+                    delegated_len: dlen,
+                },
+            )
+            .unwrap();
+    }
+    s.shard
+        .sync_pools(&s.config.all_pools().copied().collect::<Vec<_>>(), 0, 1);
+    let mut ask = |client: u8, hint: Option<(&str, u8)>| {
+        let hints: Vec<(&str, u8)> = hint.into_iter().collect();
+        let (_, opts) = s.reply(&msg(
+            MessageType::Solicit,
+            &[client_id(client), ia_pd(1, &hints)],
+        ));
+        let got = ias(&opts)[0].resources[0];
+        // Which pool: 2001:db8:1xx (the /48s), :200 (/56s) or :300 (/60s).
+        (
+            std::net::Ipv6Addr::from(got.0).segments()[2] & 0xff00,
+            got.1,
+        )
+    };
+    assert_eq!(ask(1, None), (0x100, 48), "no hint: configuration order");
+    assert_eq!(ask(2, Some(("::", 60))), (0x300, 60));
+    assert_eq!(ask(3, Some(("::", 56))), (0x200, 56));
+    assert_eq!(ask(4, Some(("::", 62))), (0x300, 60), "closest");
+    assert_eq!(ask(5, Some(("::", 50))), (0x100, 48), "closest");
+    // A hinted prefix of a pool's length is given when free.
+    let (_, opts) = s.reply(&msg(
+        MessageType::Solicit,
+        &[client_id(6), ia_pd(1, &[("2001:db8:300:50::", 60)])],
+    ));
+    assert_eq!(ias(&opts)[0].resources[0].0, bits("2001:db8:300:50::"));
+}
+
+#[test]
 fn rapid_commit_and_preference() {
     let params = LinkParameters {
         rapid_commit: Some(true),

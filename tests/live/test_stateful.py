@@ -249,6 +249,16 @@ def test_delegated_prefixes_longer_than_64_are_given_and_routed(vpp, link, serve
     vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:200::/64 delegated-length 112 del")
 
 
+def test_a_prefix_length_hint_picks_the_pool_of_that_length(vpp, link, served):
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:300::/48 delegated-length 60")
+    cid = scapy_client_id(link)
+    for trid, (hint, want) in enumerate([(60, 60), (56, 56), (62, 60), (0, 56)], start=1):
+        ia = DHCP6OptIA_PD(iaid=trid, iapdopt=[DHCP6OptIAPrefix(prefix="::", plen=hint)] if hint else [])
+        adv = exchange(link, DHCP6_Solicit(trid=trid) / cid / ia)
+        assert adv[DHCP6OptIAPrefix].plen == want, (hint, adv.show(dump=True))
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:300::/48 delegated-length 60 del")
+
+
 def test_every_message_type(vpp, link, served):
     cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
