@@ -55,6 +55,15 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
                 .map(|p| format!(" preference {p}"))
                 .unwrap_or_default()
         ));
+        if let Some(id) = &l.interface_id {
+            out.push(format!(
+                "  relayed clients by interface-id {}",
+                String::from_utf8_lossy(id)
+            ));
+        }
+        if let Some(a) = l.relay_address {
+            out.push(format!("  relayed clients by relay-address {a}"));
+        }
         for (n, p) in l.pool_positions().zip(&l.pools) {
             out.push(format!("  pool {p} (stats /dhcp6-server/pool/{n})"));
         }

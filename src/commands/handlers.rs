@@ -65,6 +65,14 @@ pub fn link(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome 
         t2: a.number("t2"),
         rapid_commit: a.boolean("rapid-commit"),
         preference,
+        interface_id: a.text("interface-id").map(|t| {
+            if t == "none" {
+                Vec::new()
+            } else {
+                t.as_bytes().to_vec()
+            }
+        }),
+        relay_address: a.ip6("relay-address"),
     };
     configure(ctl, |c| c.set_link(prefix, len, &params))
 }

@@ -106,6 +106,12 @@ pub static COMMANDS: &[Command] = &[
             keyword("t2", SECONDS, "seconds"),
             keyword("rapid-commit", Kind::Bool, "yes|no"),
             keyword("preference", COUNT, "0-255"),
+            keyword(
+                "interface-id",
+                Kind::Word { max: 128 },
+                "relay interface-id|none",
+            ),
+            keyword("relay-address", Kind::Ip6, "ip6|::"),
             flag("del"),
         ],
         startup: Startup::Item("link"),

@@ -20,13 +20,22 @@ pub struct LinkSettings {
     pub preference: Option<u8>,
     /// Options for clients on this link (over the server-wide ones).
     pub options: OptionTable,
+    /// Relayed clients are on this link when the relay closest to them
+    /// sends this Interface-ID, or has this address (see `link_for_relayed`).
+    pub interface_id: Option<Vec<u8>>,
+    pub relay_address: Option<Ipv6Addr>,
     /// Index of this link's first pool in `ServerConfig::all_pools`.
     first_pool: usize,
 }
 
-/// The lifetime and timer knobs of `dhcp6-server link`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The knobs of `dhcp6-server link`: lifetimes, timers, and how relayed
+/// clients are placed on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LinkParameters {
+    /// Empty: no Interface-ID selects the link any more.
+    pub interface_id: Option<Vec<u8>>,
+    /// `::`: no relay address selects it any more.
+    pub relay_address: Option<Ipv6Addr>,
     pub preferred_lifetime: Option<u32>,
     pub valid_lifetime: Option<u32>,
     pub t1: Option<u32>,
@@ -48,6 +57,8 @@ impl LinkSettings {
             rapid_commit: false,
             preference: None,
             options: OptionTable::default(),
+            interface_id: None,
+            relay_address: None,
             first_pool: 0,
         }
     }
@@ -89,6 +100,12 @@ impl LinkSettings {
         }
         if p.preference.is_some() {
             next.preference = p.preference;
+        }
+        if let Some(id) = &p.interface_id {
+            next.interface_id = (!id.is_empty()).then(|| id.clone());
+        }
+        if let Some(a) = p.relay_address {
+            next.relay_address = (!a.is_unspecified()).then_some(a);
         }
         let (t1, t2) = next.timers();
         if next.preferred_lifetime == 0 || next.valid_lifetime == 0 {
@@ -150,6 +167,29 @@ impl ServerConfig {
             .iter()
             .filter(|l| l.contains(addr))
             .max_by_key(|l| l.prefix_len)
+    }
+
+    /// The link of a relayed client (RFC 8415 leaves the rule to the
+    /// server; this is Kea's order): a link named by the Interface-ID of
+    /// the relay closest to the client, else by that relay's address, else
+    /// the one holding the innermost non-zero link-address (a Lightweight
+    /// DHCPv6 Relay Agent, RFC 6221, sends `::`).
+    pub fn link_for_relayed(
+        &self,
+        interface_id: Option<&[u8]>,
+        relay_address: Option<Ipv6Addr>,
+        link_address: &Ipv6Addr,
+    ) -> Option<&LinkSettings> {
+        let by_id = interface_id.and_then(|id| {
+            self.links
+                .iter()
+                .find(|l| l.interface_id.as_deref() == Some(id))
+        });
+        let by_relay =
+            || relay_address.and_then(|a| self.links.iter().find(|l| l.relay_address == Some(a)));
+        by_id
+            .or_else(by_relay)
+            .or_else(|| self.link_for(link_address))
     }
 
     /// Every pool of every link, in link order: the pools the lease engine

@@ -281,7 +281,8 @@ fn serve(
         .flatten();
     let reservation = find_reservation(config, &request, &relays, &relay_ids, client_mac);
 
-    // The link: the innermost relay's link-address that is set, else the
+    // The link: for a relayed client by its relay (Interface-ID, address)
+    // or the innermost relay's link-address that is set; else the
     // receiving interface's.
     let link_address = relays
         .iter()
@@ -289,10 +290,26 @@ fn serve(
         .map(|r| Ipv6Addr::from(r.link_address))
         .find(|a| !a.is_unspecified())
         .unwrap_or_else(|| facts.link_address(settings));
+    let link = match relays.last() {
+        None => config.link_for(&link_address),
+        Some(closest) => {
+            // The closest relay's address: the peer-address the relay
+            // outside it gives, or the packet's source.
+            let relay_address = match relays.len() {
+                1 => peer_addr,
+                n => Ipv6Addr::from(relays[n - 2].peer_address),
+            };
+            config.link_for_relayed(
+                closest.interface_id.as_deref(),
+                Some(relay_address),
+                &link_address,
+            )
+        }
+    };
     let mut exchange = Exchange {
         config,
         shard,
-        link: config.link_for(&link_address),
+        link,
         now,
         unicast_refused: unicast_refused && relays.is_empty(),
         reservation,

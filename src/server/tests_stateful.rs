@@ -615,6 +615,63 @@ fn a_prefix_length_hint_picks_the_pool_of_that_length_or_the_closest() {
 }
 
 #[test]
+fn relayed_clients_are_placed_by_interface_id_then_relay_address_then_link_address() {
+    let mut s = Server::default();
+    // 2001:db8:2::/64 (pool ::10-::1f) is named by Interface-ID "port7";
+    // a third link, 2001:db8:3::/64, by the relay address 2001:db8:ffff::7.
+    s.config
+        .set_link(
+            ip("2001:db8:2::"),
+            64,
+            &LinkParameters {
+                interface_id: Some(b"port7".to_vec()),
+                ..LinkParameters::default()
+            },
+        )
+        .unwrap();
+    s.config
+        .set_link(
+            ip("2001:db8:3::"),
+            64,
+            &LinkParameters {
+                relay_address: Some(ip("2001:db8:ffff::7")),
+                ..LinkParameters::default()
+            },
+        )
+        .unwrap();
+    s.config
+        .add_pool(
+            ip("2001:db8:3::"),
+            64,
+            PoolSpec::Addresses {
+                first: ip("2001:db8:3::10"),
+                last: ip("2001:db8:3::1f"),
+            },
+        )
+        .unwrap();
+    s.shard
+        .sync_pools(&s.config.all_pools().copied().collect::<Vec<_>>(), 0, 1);
+    let mut got = |client: u8, relay: &str, link_address: &str, id: Option<&[u8]>| {
+        let inner = msg(MessageType::Solicit, &[client_id(client), ia_na(1, &[])]);
+        let relayed = relay_forward(0, link_address, "fe80::c2", id, &inner);
+        let (_, out) = s.send_from(relay, ip("2001:db8:1::1"), &relayed);
+        let inner = find(&options(&out[34..]), option_code::RELAY_MSG).unwrap();
+        std::net::Ipv6Addr::from(ias(&options(&inner[4..]))[0].resources[0].0).segments()[2]
+    };
+    // The link-address alone (an ordinary relay on 2001:db8:1::/64).
+    assert_eq!(got(1, "2001:db8:ffff::1", "2001:db8:1::5", None), 1);
+    // The Interface-ID wins over the link-address and the relay address.
+    assert_eq!(
+        got(2, "2001:db8:ffff::7", "2001:db8:1::5", Some(b"port7")),
+        2
+    );
+    // The relay address wins over the link-address.
+    assert_eq!(got(3, "2001:db8:ffff::7", "2001:db8:1::5", None), 3);
+    // A Lightweight relay (link-address ::) by its Interface-ID.
+    assert_eq!(got(4, "2001:db8:ffff::1", "::", Some(b"port7")), 2);
+}
+
+#[test]
 fn rapid_commit_and_preference() {
     let params = LinkParameters {
         rapid_commit: Some(true),

@@ -259,6 +259,34 @@ def test_a_prefix_length_hint_picks_the_pool_of_that_length(vpp, link, served):
     vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:300::/48 delegated-length 60 del")
 
 
+def test_relayed_clients_are_placed_by_interface_id_or_relay_address(vpp, link, served):
+    """A Lightweight relay (link-address ::, RFC 6221) by its Interface-ID,
+    a relay by its own address; the link-address is the last resort."""
+    import dhcp6
+    from kit import link_frame
+
+    vpp.cli_ok("dhcp6-server link 2001:db8:2::/64 interface-id port7")
+    vpp.cli_ok("dhcp6-server pool 2001:db8:2::/64 addresses 2001:db8:2::10 - 2001:db8:2::1f")
+    vpp.cli_ok(f"dhcp6-server link 2001:db8:3::/64 relay-address {link.client_ll}")
+    vpp.cli_ok("dhcp6-server pool 2001:db8:3::/64 addresses 2001:db8:3::10 - 2001:db8:3::1f")
+    try:
+        links = vpp.cli("show dhcp6-server links")
+        assert "relayed clients by interface-id port7" in links and f"relayed clients by relay-address {link.client_ll}" in links
+        for n, (options, want) in enumerate([([dhcp6.opt(dhcp6.OPT_INTERFACE_ID, b"port7")], "2001:db8:2::"),
+                                             ([], "2001:db8:3::")]):
+            cid = dhcp6.client_id(bytes([0, 3, 0, 1, 2, 0, 0, 0, 0x42, n]))
+            relayed = dhcp6.relay_forward(dhcp6.message(dhcp6.SOLICIT, cid, dhcp6.ia_na(1)), *options,
+                                          link_address="::", peer_address="fe80::77")
+            link.probe(link_frame(link, relayed), timeout=0.5)
+            deadline = time.time() + 5
+            while time.time() < deadline and not any(l.startswith(want) for l in leases(vpp)):
+                time.sleep(0.1)
+            assert any(l.startswith(want) and f"0003000102000000420{n}" in l.replace(":", "") for l in leases(vpp)), leases(vpp)
+    finally:
+        vpp.cli("dhcp6-server link 2001:db8:2::/64 del")
+        vpp.cli("dhcp6-server link 2001:db8:3::/64 del")
+
+
 def test_every_message_type(vpp, link, served):
     cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))
