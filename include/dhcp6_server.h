@@ -48,6 +48,8 @@
 
 
 
+#define PD_EXCLUDE 67
+
 /**
  * Result of a configuration call.
  */

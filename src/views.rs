@@ -65,7 +65,15 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
             out.push(format!("  relayed clients by relay-address {a}"));
         }
         for (n, p) in l.pool_positions().zip(&l.pools) {
-            out.push(format!("  pool {p} (stats /dhcp6-server/pool/{n})"));
+            let exclude = l
+                .excludes
+                .iter()
+                .find(|(s, _, _)| s == p)
+                .map(|(_, at, len)| format!(" exclude-prefix {at}/{len}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "  pool {p}{exclude} (stats /dhcp6-server/pool/{n})"
+            ));
         }
         for o in l.options.iter() {
             out.push(format!("  option {} {}", o.kind.name(), o.text));

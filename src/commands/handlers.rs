@@ -93,10 +93,17 @@ pub fn pool(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome 
         },
         _ => return Err(usage()),
     };
+    let exclude = a.prefix6("exclude-prefix");
     if a.flag("del") {
         configure(ctl, |c| c.remove_pool(prefix, len, &spec))
     } else {
-        configure(ctl, |c| c.add_pool(prefix, len, spec))
+        configure(ctl, |c| {
+            c.add_pool(prefix, len, spec)?;
+            if exclude.is_some() {
+                c.set_pool_exclude(prefix, len, &spec, exclude)?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -133,6 +133,7 @@ pub static COMMANDS: &[Command] = &[
                 },
                 "length",
             ),
+            keyword("exclude-prefix", Kind::Prefix6, "prefix/len"),
             flag("del"),
         ],
         startup: Startup::Item("pool"),

@@ -24,6 +24,9 @@ pub struct LinkSettings {
     /// sends this Interface-ID, or has this address (see `link_for_relayed`).
     pub interface_id: Option<Vec<u8>>,
     pub relay_address: Option<Ipv6Addr>,
+    /// Prefix pools with an excluded prefix (RFC 6603): its bits past the
+    /// delegated length are excluded from every prefix of the pool.
+    pub excludes: Vec<(PoolSpec, Ipv6Addr, u8)>,
     /// Index of this link's first pool in `ServerConfig::all_pools`.
     first_pool: usize,
 }
@@ -59,8 +62,19 @@ impl LinkSettings {
             options: OptionTable::default(),
             interface_id: None,
             relay_address: None,
+            excludes: Vec::new(),
             first_pool: 0,
         }
+    }
+
+    /// The excluded prefix of a delegated prefix, if its pool has one.
+    pub fn exclude_for(&self, resource: u128, len: u8) -> Option<(u128, u8)> {
+        self.excludes.iter().find_map(|(spec, at, ex_len)| {
+            spec.index_of(resource, len)?;
+            let subnet =
+                u128::from_be_bytes(at.octets()) & !prefix_mask(len) & prefix_mask(*ex_len);
+            Some((resource | subnet, *ex_len))
+        })
     }
 
     /// Positions of this link's pools in `ServerConfig::all_pools`.
@@ -209,6 +223,36 @@ impl ServerConfig {
             .ok_or(ConfigError::NoSuchLink(prefix, len))
     }
 
+    /// Gives a prefix pool of a link an excluded prefix (RFC 6603), or
+    /// takes it away (`None`).
+    pub fn set_pool_exclude(
+        &mut self,
+        link: Ipv6Addr,
+        link_len: u8,
+        spec: &PoolSpec,
+        exclude: Option<(Ipv6Addr, u8)>,
+    ) -> Result<(), ConfigError> {
+        let l = self.link_mut(link, link_len)?;
+        let PoolSpec::Prefixes { delegated_len, .. } = *spec else {
+            return Err(ConfigError::BadPool(
+                "only a prefix pool has an excluded prefix".into(),
+            ));
+        };
+        if !l.pools.contains(spec) {
+            return Err(ConfigError::BadPool(format!("no pool {spec} on this link")));
+        }
+        l.excludes.retain(|(s, _, _)| s != spec);
+        if let Some((at, len)) = exclude {
+            if len <= delegated_len || len > 128 {
+                return Err(ConfigError::BadPool(format!(
+                    "exclude-prefix {at}/{len}: longer than the delegated length ({delegated_len}), at most 128"
+                )));
+            }
+            l.excludes.push((*spec, at, len));
+        }
+        Ok(())
+    }
+
     /// Creates a link or changes its parameters.
     pub fn set_link(
         &mut self,
@@ -286,6 +330,7 @@ impl ServerConfig {
         if link.pools.len() == before {
             return Err(ConfigError::NoSuchPool(*pool));
         }
+        link.excludes.retain(|(p, _, _)| p != pool);
         self.reindex_pools();
         Ok(())
     }

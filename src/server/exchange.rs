@@ -27,6 +27,8 @@ pub struct Exchange<'a> {
     pub reservation: Option<Reservation>,
     /// The receiving interface.
     pub sw_if_index: u32,
+    /// The client asked for OPTION_PD_EXCLUDE (RFC 6603).
+    pub pd_exclude_wanted: bool,
 }
 
 /// RFC 8415 section 16: which messages must carry which identifiers.
@@ -231,11 +233,18 @@ impl Exchange<'_> {
         } else {
             (preferred, valid)
         };
+        let exclude = (lease.kind == ResourceKind::Pd && self.pd_exclude_wanted)
+            .then(|| {
+                self.link
+                    .and_then(|l| l.exclude_for(lease.resource, lease.len))
+            })
+            .flatten();
         IaResource {
             resource: lease.resource,
             len: lease.len,
             preferred,
             valid,
+            exclude,
         }
     }
 
@@ -401,6 +410,7 @@ impl Exchange<'_> {
                         len: l.len,
                         preferred: 0,
                         valid: 0,
+                        exclude: None,
                     });
                     if msg.msg_type == MessageType::Rebind {
                         self.shard.release(index);
@@ -442,6 +452,7 @@ impl Exchange<'_> {
                         len,
                         preferred: 0,
                         valid: 0,
+                        exclude: None,
                     });
                 }
             }

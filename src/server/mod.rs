@@ -314,6 +314,9 @@ fn serve(
         unicast_refused: unicast_refused && relays.is_empty(),
         reservation,
         sw_if_index,
+        pd_exclude_wanted: request
+            .requested
+            .asked(crate::wire::dhcpv6::option_code::PD_EXCLUDE),
         // Via the client's link-local on this interface, or via the relay
         // (resolved recursively) when relayed.
         route_via: RouteVia {

@@ -23,6 +23,8 @@ pub struct IaResource {
     pub len: u8,
     pub preferred: u32,
     pub valid: u32,
+    /// A delegated prefix's excluded prefix (RFC 6603), when to be sent.
+    pub exclude: Option<(u128, u8)>,
 }
 
 pub fn write_status(w: &mut MessageWriter<'_>, code: StatusCode) -> Result<(), NoRoom> {
@@ -52,10 +54,24 @@ pub fn write_ia(
                 option_code::IA_ADDR,
                 &IaAddress::body(r.resource, r.preferred, r.valid),
             )?,
-            IaType::Pd => put(
-                option_code::IA_PREFIX,
-                &IaPrefix::body(r.resource, r.len, r.preferred, r.valid),
-            )?,
+            IaType::Pd => {
+                let mut body: ArrayVec<u8, 64> = ArrayVec::new();
+                body.try_extend_from_slice(&IaPrefix::body(
+                    r.resource,
+                    r.len,
+                    r.preferred,
+                    r.valid,
+                ))
+                .map_err(|_| NoRoom)?;
+                if let Some((excluded, excluded_len)) = r.exclude {
+                    let ex = crate::wire::dhcpv6::pd_exclude_body(r.len, excluded, excluded_len);
+                    let mut header = [0u8; OPTION_HEADER_LEN];
+                    write_option_header(&mut header, option_code::PD_EXCLUDE, ex.len() as u16);
+                    body.try_extend_from_slice(&header).map_err(|_| NoRoom)?;
+                    body.try_extend_from_slice(&ex).map_err(|_| NoRoom)?;
+                }
+                put(option_code::IA_PREFIX, &body)?
+            }
         }
     }
     if let Some(code) = status {

@@ -67,6 +67,11 @@ impl Requested {
         }
     }
 
+    /// Whether the ORO names `code`.
+    pub fn asked(&self, code: u16) -> bool {
+        self.present && self.has(code)
+    }
+
     fn has(&self, code: u16) -> bool {
         self.bits
             .get(usize::from(code) / 64)

@@ -672,6 +672,43 @@ fn relayed_clients_are_placed_by_interface_id_then_relay_address_then_link_addre
 }
 
 #[test]
+fn a_delegated_prefix_carries_its_excluded_prefix_when_asked() {
+    let mut s = Server::default();
+    let pool = PoolSpec::Prefixes {
+        prefix: ip("2001:db8:100::"),
+        len: 46,
+        delegated_len: 48,
+    };
+    s.config
+        .set_pool_exclude(ip(LINK), 64, &pool, Some((ip("2001:db8:100:ab00::"), 56)))
+        .unwrap();
+    let oro = opt(option_code::ORO, &option_code::PD_EXCLUDE.to_be_bytes());
+    let prefix_options = |s: &mut Server, client: u8, with_oro: bool| {
+        let mut m = vec![client_id(client), ia_pd(1, &[])];
+        if with_oro {
+            m.push(oro.clone());
+        }
+        let (_, opts) = s.reply(&msg(MessageType::Solicit, &m));
+        let ia = find(&opts, option_code::IA_PD).unwrap();
+        let prefix = find(&options(&ia[12..]), option_code::IA_PREFIX).unwrap();
+        (prefix[9..25].to_vec(), options(&prefix[25..]))
+    };
+    let (delegated, sub) = prefix_options(&mut s, 1, true);
+    assert_eq!(delegated, ip("2001:db8:100::").octets());
+    // The /56 2001:db8:100:ab00:: out of the delegated /48: length 56, then
+    // the 8 bits past /48.
+    assert_eq!(sub, [(option_code::PD_EXCLUDE, vec![56, 0xab])]);
+    // Not asked for: not sent (RFC 6603 section 4.4).
+    let (_, sub) = prefix_options(&mut s, 2, false);
+    assert!(sub.is_empty(), "{sub:?}");
+    // Refused: an excluded prefix not longer than the delegated one.
+    assert!(s
+        .config
+        .set_pool_exclude(ip(LINK), 64, &pool, Some((ip("2001:db8:100::"), 48)))
+        .is_err());
+}
+
+#[test]
 fn rapid_commit_and_preference() {
     let params = LinkParameters {
         rapid_commit: Some(true),

@@ -287,6 +287,31 @@ def test_relayed_clients_are_placed_by_interface_id_or_relay_address(vpp, link, 
         vpp.cli("dhcp6-server link 2001:db8:3::/64 del")
 
 
+def test_a_delegated_prefix_carries_its_excluded_prefix_when_asked(vpp, link, served):
+    """RFC 6603: OPTION_PD_EXCLUDE (67) inside the IA Prefix, only when
+    the ORO asks for it."""
+    import dhcp6
+    from kit import link_frame
+
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56 del")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56 exclude-prefix 2001:db8:100:ab::/64")
+    assert "exclude-prefix 2001:db8:100:ab::/64" in vpp.cli("show dhcp6-server links")
+
+    def prefix_sub_options(n, with_oro):
+        cid = dhcp6.client_id(bytes([0, 3, 0, 1, 2, 0, 0, 0, 0x43, n]))
+        extra = [dhcp6.oro(67)] if with_oro else []
+        [raw] = link.probe(link_frame(link, dhcp6.message(dhcp6.SOLICIT, cid, dhcp6.ia_pd(1), *extra)))
+        ia = dict(dhcp6.options_of(dhcp6.udp_payload(raw)))[dhcp6.OPT_IA_PD]
+        prefix = dict(dhcp6.parse_options(ia[12:]))[dhcp6.OPT_IAPREFIX]
+        return prefix[9:25], dhcp6.parse_options(prefix[25:])
+
+    delegated, sub = prefix_sub_options(1, True)
+    # The /64 whose bits 56..63 are 0xab in the delegated /56: length 64,
+    # then those 8 bits.
+    assert sub == [(67, bytes([64, 0xab]))], (delegated.hex(), sub)
+    assert prefix_sub_options(2, False)[1] == []
+
+
 def test_every_message_type(vpp, link, served):
     cid = scapy_client_id(link)
     adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptIA_PD(iaid=2))

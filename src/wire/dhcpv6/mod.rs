@@ -104,6 +104,28 @@ pub mod option_code {
     pub const CLIENT_LINKLAYER_ADDR: u16 = 79;
     pub const SOL_MAX_RT: u16 = 82;
     pub const INF_MAX_RT: u16 = 83;
+    pub const PD_EXCLUDE: u16 = 67;
+}
+
+/// OPTION_PD_EXCLUDE's body (RFC 6603 section 4.2): the excluded prefix's
+/// length, then its bits past the delegated prefix's length, left-aligned
+/// in as few octets as hold them.
+pub fn pd_exclude_body(
+    delegated_len: u8,
+    excluded: u128,
+    excluded_len: u8,
+) -> arrayvec::ArrayVec<u8, 17> {
+    let mut out = arrayvec::ArrayVec::new();
+    out.push(excluded_len);
+    let bits = u32::from(excluded_len.saturating_sub(delegated_len));
+    if bits == 0 {
+        return out;
+    }
+    let subnet = (excluded << delegated_len) >> (128 - bits) << (128 - bits);
+    let octets = subnet.to_be_bytes();
+    out.try_extend_from_slice(&octets[..bits.div_ceil(8) as usize])
+        .ok();
+    out
 }
 
 /// Status codes (RFC 8415 section 21.13).
@@ -534,5 +556,22 @@ mod tests {
         }
         assert_eq!(MessageType::from_u8(0), None);
         assert_eq!(MessageType::from_u8(14), None);
+    }
+
+    #[test]
+    fn pd_exclude_carries_the_subnet_id_bits_past_the_delegated_length() {
+        // RFC 6603's example: 2001:db8:0:1ab::/64 out of 2001:db8:0:100::/56.
+        let excluded = 0x2001_0db8_0000_01ab_u128 << 64;
+        assert_eq!(pd_exclude_body(56, excluded, 64).as_slice(), &[64, 0xab]);
+        // /48 to /64: two octets; /48 to /60: two, the last half used.
+        let excluded = 0x2001_0db8_0001_abc0_u128 << 64;
+        assert_eq!(
+            pd_exclude_body(48, excluded, 64).as_slice(),
+            &[64, 0xab, 0xc0]
+        );
+        assert_eq!(
+            pd_exclude_body(48, excluded, 60).as_slice(),
+            &[60, 0xab, 0xc0]
+        );
     }
 }
