@@ -169,6 +169,15 @@ pub fn leases(
     out
 }
 
+/// Octets as plain hex, "00030001" (as VPP's format_hex_bytes prints them).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// A packet trace entry after the interface name: "Solicit -> Advertise",
 /// "Relay-forward(Request) -> Relay-reply(Reply)", or "... -> dropped:
 /// <reason>", and the client DUID on the next line (`indent` spaces in).
@@ -197,10 +206,7 @@ pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) 
     }
     if s.client_duid_len > 0 {
         let kept = usize::from(s.client_duid_len).min(s.client_duid.len());
-        let hex: String = s.client_duid[..kept]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = hex(&s.client_duid[..kept]);
         let more = if kept < usize::from(s.client_duid_len) {
             "..."
         } else {

@@ -1,12 +1,11 @@
 //! What each command does, given its parsed [`Args`].
 
-use std::fmt::Write as _;
-
 use super::{Args, Controller, Outcome};
 use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
 use crate::duid::Duid;
 use crate::leases::{PoolSpec, ResourceKind};
 use crate::options::OptionKind;
+use crate::views::hex;
 
 fn text(e: ConfigError) -> String {
     e.to_string()
@@ -252,13 +251,6 @@ pub fn leases_import(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) 
         leases.len() - ok
     ));
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -123,12 +123,7 @@ impl Command {
     /// The binary API message: `dhcp6_server_` and the words other than
     /// "dhcp6-server", e.g. `dhcp6_server_show_leases`.
     pub fn api_name(&self) -> String {
-        let words: Vec<&str> = self
-            .path
-            .split(' ')
-            .filter(|w| *w != "dhcp6-server")
-            .collect();
-        format!("dhcp6_server_{}", words.join("_").replace('-', "_"))
+        format!("dhcp6_server_{}", self.ctl_name().replace('-', "_"))
     }
 
     /// Its dhcp6-server-ctl command: the words other than "dhcp6-server",
