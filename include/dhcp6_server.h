@@ -330,8 +330,6 @@ typedef struct {
 
 
 
-
-
 /**
  * Registers the shim's side (init, before any command runs).
  */

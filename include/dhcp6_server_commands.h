@@ -26,6 +26,7 @@
   _ (18, dhcp6_server_show_interfaces, DHCP6_SERVER_SHOW_INTERFACES) \
   _ (19, dhcp6_server_show_links, DHCP6_SERVER_SHOW_LINKS) \
   _ (20, dhcp6_server_show_leases, DHCP6_SERVER_SHOW_LEASES) \
-  _ (21, dhcp6_server_show_reservations, DHCP6_SERVER_SHOW_RESERVATIONS)
+  _ (21, dhcp6_server_show_reservations, DHCP6_SERVER_SHOW_RESERVATIONS) \
+  _ (22, dhcp6_server_option_code, DHCP6_SERVER_OPTION_CODE)
 
 #endif /* DHCP6_SERVER_COMMANDS_H */

@@ -54,19 +54,7 @@ impl Duid {
 
     /// Parses hex octets, with or without ':' or '-' between them.
     pub fn parse_hex(text: &str) -> Result<Self, DuidError> {
-        let digits: Vec<u8> = text.bytes().filter(|b| *b != b':' && *b != b'-').collect();
-        if digits.len() % 2 != 0 {
-            return Err(DuidError::BadHex);
-        }
-        let bytes = digits
-            .chunks_exact(2)
-            .map(|pair| {
-                let hi = (pair[0] as char).to_digit(16)?;
-                let lo = (pair[1] as char).to_digit(16)?;
-                Some((hi * 16 + lo) as u8)
-            })
-            .collect::<Option<Vec<u8>>>()
-            .ok_or(DuidError::BadHex)?;
+        let bytes = crate::views::parse_hex(text).ok_or(DuidError::BadHex)?;
         Duid::from_bytes(&bytes)
     }
 

@@ -1,5 +1,7 @@
 //! Configuration options the server hands out (RFC 8415 section 21 and
-//! friends), set by name from text, kept in wire form.
+//! friends): any option by its code and a value of a typed format, kept in
+//! wire form. The named options are shortcuts for codes with a format and
+//! the checks their RFCs ask for.
 
 use core::fmt;
 use core::net::Ipv6Addr;
@@ -11,66 +13,231 @@ use crate::wire::domain::DomainName;
 const NTP_SUBOPTION_SRV_ADDR: u16 = 1;
 /// Limits from RFC 8415 section 21.23 (IRT_MINIMUM) and 21.24/21.25.
 const IRT_MINIMUM: u32 = 600;
-const MAX_RT_RANGE: core::ops::RangeInclusive<u32> = 60..=86_400;
+const MAX_RT: (u32, u32) = (60, 86_400);
 const MAX_ADDRESSES: usize = 16;
 const MAX_NAMES: usize = 16;
+/// Longest option body accepted, so that options leave room in a reply.
+pub const MAX_OPTION_BODY: usize = 1024;
 
-/// The options an operator can set, by their configuration name.
+/// Options the protocol itself writes (identifiers, IAs, status, relay
+/// framing, Server Unicast): never configured by code.
+const PROTOCOL_OWNED: [u16; 19] = [
+    0,
+    option_code::CLIENT_ID,
+    option_code::SERVER_ID,
+    option_code::IA_NA,
+    option_code::IA_TA,
+    option_code::IA_ADDR,
+    option_code::ORO,
+    option_code::PREFERENCE,
+    option_code::ELAPSED_TIME,
+    option_code::RELAY_MSG,
+    11, // Authentication
+    option_code::SERVER_UNICAST,
+    option_code::STATUS_CODE,
+    option_code::RAPID_COMMIT,
+    option_code::INTERFACE_ID,
+    19, // Reconfigure Message
+    20, // Reconfigure Accept
+    option_code::IA_PD,
+    option_code::IA_PREFIX,
+];
+
+/// How a value is written in configuration and encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OptionKind {
-    DnsServers,
-    DomainSearch,
-    SntpServers,
+pub enum Format {
+    /// Octets in hex, with or without ':' or '-' between them.
+    Hex,
+    /// A list of IPv6 addresses.
+    Ipv6Address,
+    /// Text, sent as it is (no length, no terminator).
+    String,
+    /// A list of domain names in DNS wire form (RFC 8415 section 10).
+    Domain,
+    U8,
+    U16,
+    U32,
+    /// Unicast server addresses (named options only).
+    ServerAddresses,
+    /// NTP server addresses as RFC 5908 sub-options (named only).
     NtpServers,
-    InformationRefreshTime,
-    SolMaxRt,
-    InfMaxRt,
+    /// A number of seconds from `min` to `max` (named only).
+    Seconds {
+        min: u32,
+        max: u32,
+    },
 }
 
-impl OptionKind {
-    pub const ALL: [OptionKind; 7] = [
-        OptionKind::DnsServers,
-        OptionKind::DomainSearch,
-        OptionKind::SntpServers,
-        OptionKind::NtpServers,
-        OptionKind::InformationRefreshTime,
-        OptionKind::SolMaxRt,
-        OptionKind::InfMaxRt,
+impl Format {
+    /// The formats `option code` takes, by name.
+    pub const BY_NAME: [(&'static str, Format); 7] = [
+        ("hex", Format::Hex),
+        ("ipv6-address", Format::Ipv6Address),
+        ("string", Format::String),
+        ("domain", Format::Domain),
+        ("u8", Format::U8),
+        ("u16", Format::U16),
+        ("u32", Format::U32),
     ];
 
-    pub fn name(self) -> &'static str {
-        match self {
-            OptionKind::DnsServers => "dns-servers",
-            OptionKind::DomainSearch => "domain-search",
-            OptionKind::SntpServers => "sntp-servers",
-            OptionKind::NtpServers => "ntp-servers",
-            OptionKind::InformationRefreshTime => "information-refresh-time",
-            OptionKind::SolMaxRt => "sol-max-rt",
-            OptionKind::InfMaxRt => "inf-max-rt",
-        }
+    pub fn from_name(name: &str) -> Option<Format> {
+        Self::BY_NAME
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f)
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+    fn name(&self) -> &'static str {
+        Self::BY_NAME
+            .iter()
+            .find(|(_, f)| f == self)
+            .map_or("", |(n, _)| n)
     }
 
-    pub fn code(self) -> u16 {
-        match self {
-            OptionKind::DnsServers => option_code::DNS_SERVERS,
-            OptionKind::DomainSearch => option_code::DOMAIN_LIST,
-            OptionKind::SntpServers => option_code::SNTP_SERVERS,
-            OptionKind::NtpServers => option_code::NTP_SERVER,
-            OptionKind::InformationRefreshTime => option_code::INFORMATION_REFRESH_TIME,
-            OptionKind::SolMaxRt => option_code::SOL_MAX_RT,
-            OptionKind::InfMaxRt => option_code::INF_MAX_RT,
-        }
+    /// Encodes the text value; errors say what is wrong, not where.
+    fn encode(&self, text: &str) -> Result<Vec<u8>, String> {
+        let number = |max: u32| -> Result<u32, String> {
+            let t = text.trim();
+            t.parse::<u32>()
+                .ok()
+                .filter(|v| *v <= max)
+                .ok_or_else(|| format!("{t:?} is not a number from 0 to {max}"))
+        };
+        Ok(match self {
+            Format::Hex => crate::views::parse_hex(text)
+                .ok_or_else(|| format!("{text:?} is not hex octets"))?,
+            Format::Ipv6Address => addresses(text, false)?
+                .iter()
+                .flat_map(|a| a.octets())
+                .collect(),
+            Format::ServerAddresses => addresses(text, true)?
+                .iter()
+                .flat_map(|a| a.octets())
+                .collect(),
+            Format::NtpServers => {
+                let mut wire = Vec::new();
+                for a in addresses(text, true)? {
+                    wire.extend(NTP_SUBOPTION_SRV_ADDR.to_be_bytes());
+                    wire.extend(16u16.to_be_bytes());
+                    wire.extend(a.octets());
+                }
+                wire
+            }
+            Format::String => {
+                if text.is_empty() {
+                    return Err("an empty string".into());
+                }
+                text.as_bytes().to_vec()
+            }
+            Format::Domain => {
+                let names = words(text);
+                if names.is_empty() || names.len() > MAX_NAMES {
+                    return Err(format!("1 to {MAX_NAMES} domain names"));
+                }
+                let mut wire = Vec::new();
+                for n in names {
+                    DomainName::parse(n)
+                        .map_err(|e| format!("domain {n:?}: {e}"))?
+                        .encode_into(&mut wire);
+                }
+                wire
+            }
+            Format::U8 => vec![number(u8::MAX.into())? as u8],
+            Format::U16 => (number(u16::MAX.into())? as u16).to_be_bytes().to_vec(),
+            Format::U32 => number(u32::MAX)?.to_be_bytes().to_vec(),
+            Format::Seconds { min, max } => {
+                let v = number(u32::MAX).map_err(|_| format!("{text:?} is not seconds"))?;
+                if !(*min..=*max).contains(&v) {
+                    return Err(format!("{v} is outside {min}..={max} seconds"));
+                }
+                v.to_be_bytes().to_vec()
+            }
+        })
     }
+}
 
-    /// DNS options go out unasked when the client sent no ORO; the rest
-    /// only when requested.
-    pub fn sent_without_oro(self) -> bool {
-        matches!(self, OptionKind::DnsServers | OptionKind::DomainSearch)
-    }
+/// A named option: a shortcut for a code and a format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub name: &'static str,
+    pub code: u16,
+    pub format: Format,
+    /// Sent to a client that sent no ORO at all (the DNS options, as Kea
+    /// does); otherwise only when the ORO asks.
+    pub unasked: bool,
+}
+
+pub const NAMED: [Named; 7] = [
+    Named {
+        name: "dns-servers",
+        code: option_code::DNS_SERVERS,
+        format: Format::ServerAddresses,
+        unasked: true,
+    },
+    Named {
+        name: "domain-search",
+        code: option_code::DOMAIN_LIST,
+        format: Format::Domain,
+        unasked: true,
+    },
+    Named {
+        name: "sntp-servers",
+        code: option_code::SNTP_SERVERS,
+        format: Format::ServerAddresses,
+        unasked: false,
+    },
+    Named {
+        name: "ntp-servers",
+        code: option_code::NTP_SERVER,
+        format: Format::NtpServers,
+        unasked: false,
+    },
+    Named {
+        name: "information-refresh-time",
+        code: option_code::INFORMATION_REFRESH_TIME,
+        format: Format::Seconds {
+            min: IRT_MINIMUM,
+            max: u32::MAX,
+        },
+        unasked: false,
+    },
+    Named {
+        name: "sol-max-rt",
+        code: option_code::SOL_MAX_RT,
+        format: Format::Seconds {
+            min: MAX_RT.0,
+            max: MAX_RT.1,
+        },
+        unasked: false,
+    },
+    Named {
+        name: "inf-max-rt",
+        code: option_code::INF_MAX_RT,
+        format: Format::Seconds {
+            min: MAX_RT.0,
+            max: MAX_RT.1,
+        },
+        unasked: false,
+    },
+];
+
+pub fn named(name: &str) -> Option<&'static Named> {
+    NAMED.iter().find(|n| n.name == name)
+}
+
+fn named_by_code(code: u16) -> Option<&'static Named> {
+    NAMED.iter().find(|n| n.code == code)
+}
+
+/// Whether an option goes to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Send {
+    /// When the client's ORO asks for it.
+    Asked,
+    /// When the ORO asks, or the client sent no ORO.
+    AskedOrNoOro,
+    /// In every reply that carries configuration.
+    Always,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +249,13 @@ impl fmt::Display for OptionError {
     }
 }
 
-/// A set option: its text form (for the views) and its wire body.
+/// A set option: its code, how it was given (for the views) and its wire
+/// body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionValue {
-    pub kind: OptionKind,
+    pub code: u16,
+    pub format: Format,
+    pub send: Send,
     pub text: String,
     pub wire: Vec<u8>,
 }
@@ -96,118 +266,135 @@ fn words(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn addresses(kind: OptionKind, text: &str) -> Result<Vec<Ipv6Addr>, OptionError> {
+fn addresses(text: &str, unicast: bool) -> Result<Vec<Ipv6Addr>, String> {
     let list = words(text)
         .into_iter()
         .map(|w| {
-            let a: Ipv6Addr = w.parse().map_err(|_| {
-                OptionError(format!("{}: {w:?} is not an IPv6 address", kind.name()))
-            })?;
-            if a.is_unspecified() || a.is_multicast() || a.is_loopback() {
-                return Err(OptionError(format!(
-                    "{}: {a} must be a unicast address",
-                    kind.name()
-                )));
+            let a: Ipv6Addr = w
+                .parse()
+                .map_err(|_| format!("{w:?} is not an IPv6 address"))?;
+            if unicast && (a.is_unspecified() || a.is_multicast() || a.is_loopback()) {
+                return Err(format!("{a} must be a unicast address"));
             }
             Ok(a)
         })
         .collect::<Result<Vec<_>, _>>()?;
     if list.is_empty() || list.len() > MAX_ADDRESSES {
-        return Err(OptionError(format!(
-            "{}: 1 to {MAX_ADDRESSES} addresses",
-            kind.name()
-        )));
+        return Err(format!("1 to {MAX_ADDRESSES} addresses"));
     }
     Ok(list)
 }
 
-fn seconds(
-    kind: OptionKind,
-    text: &str,
-    range: core::ops::RangeInclusive<u32>,
-) -> Result<u32, OptionError> {
-    let v: u32 = text.trim().parse().map_err(|_| {
-        OptionError(format!(
-            "{}: {text:?} is not a number of seconds",
-            kind.name()
-        ))
-    })?;
-    if !range.contains(&v) {
-        return Err(OptionError(format!(
-            "{}: {v} is outside {}..={} seconds",
-            kind.name(),
-            range.start(),
-            range.end()
-        )));
-    }
-    Ok(v)
-}
-
 impl OptionValue {
-    /// Parses the text value of an option.
-    pub fn parse(kind: OptionKind, text: &str) -> Result<Self, OptionError> {
-        let wire = match kind {
-            OptionKind::DnsServers | OptionKind::SntpServers => addresses(kind, text)?
-                .iter()
-                .flat_map(|a| a.octets())
-                .collect(),
-            OptionKind::NtpServers => {
-                let mut wire = Vec::new();
-                for a in addresses(kind, text)? {
-                    wire.extend(NTP_SUBOPTION_SRV_ADDR.to_be_bytes());
-                    wire.extend(16u16.to_be_bytes());
-                    wire.extend(a.octets());
-                }
-                wire
-            }
-            OptionKind::DomainSearch => {
-                let names = words(text);
-                if names.is_empty() || names.len() > MAX_NAMES {
-                    return Err(OptionError(format!(
-                        "domain-search: 1 to {MAX_NAMES} names"
-                    )));
-                }
-                let mut wire = Vec::new();
-                for n in names {
-                    DomainName::parse(n)
-                        .map_err(|e| OptionError(format!("domain {n:?}: {e}")))?
-                        .encode_into(&mut wire);
-                }
-                wire
-            }
-            OptionKind::InformationRefreshTime => seconds(kind, text, IRT_MINIMUM..=u32::MAX)?
-                .to_be_bytes()
-                .to_vec(),
-            OptionKind::SolMaxRt | OptionKind::InfMaxRt => {
-                seconds(kind, text, MAX_RT_RANGE)?.to_be_bytes().to_vec()
-            }
+    /// A named option's text value.
+    pub fn named(name: &str, text: &str, always: bool) -> Result<Self, OptionError> {
+        let Some(n) = named(name) else {
+            let names: Vec<_> = NAMED.iter().map(|n| n.name).collect();
+            return Err(OptionError(format!(
+                "unknown option {name:?}; one of: {}, or code <n> <type>",
+                names.join(", ")
+            )));
+        };
+        Self::build(n.code, n.format, text, always).map_err(|e| OptionError(format!("{name}: {e}")))
+    }
+
+    /// Any option by code, its value in one of `Format::BY_NAME`.
+    pub fn by_code(code: u16, format: &str, text: &str, always: bool) -> Result<Self, OptionError> {
+        check_code(code)?;
+        let Some(f) = Format::from_name(format) else {
+            let names: Vec<_> = Format::BY_NAME.iter().map(|(n, _)| *n).collect();
+            return Err(OptionError(format!(
+                "option code {code}: type {format:?} is not one of {}",
+                names.join(", ")
+            )));
+        };
+        Self::build(code, f, text, always)
+            .map_err(|e| OptionError(format!("option code {code} {format}: {e}")))
+    }
+
+    fn build(code: u16, format: Format, text: &str, always: bool) -> Result<Self, String> {
+        let text = match format {
+            Format::String | Format::Hex => text.trim().to_string(),
+            _ => words(text).join(" "),
+        };
+        let wire = format.encode(&text)?;
+        if wire.len() > MAX_OPTION_BODY {
+            return Err(format!(
+                "{} octets, more than {MAX_OPTION_BODY}",
+                wire.len()
+            ));
+        }
+        let send = match named_by_code(code) {
+            _ if always => Send::Always,
+            Some(n) if n.unasked => Send::AskedOrNoOro,
+            _ => Send::Asked,
         };
         Ok(OptionValue {
-            kind,
-            text: words(text).join(" "),
+            code,
+            format,
+            send,
+            text,
             wire,
         })
     }
+
+    /// How the option is set again from the CLI: `dns-servers ...` or
+    /// `code 27 ipv6-address ...`, with `always` where it was given.
+    pub fn describe(&self) -> String {
+        let always = if self.send == Send::Always {
+            " always"
+        } else {
+            ""
+        };
+        match named_by_code(self.code) {
+            Some(n) if n.format == self.format => format!("{}{always} {}", n.name, self.text),
+            _ => format!(
+                "code {} {}{always} {}",
+                self.code,
+                self.format.name(),
+                self.text
+            ),
+        }
+    }
 }
 
-/// Options set at one scope (server-wide or one link).
+/// Refuses the codes the protocol writes itself.
+pub fn check_code(code: u16) -> Result<(), OptionError> {
+    if PROTOCOL_OWNED.contains(&code) {
+        let hint = if code == option_code::SERVER_UNICAST {
+            " (set it with dhcp6-server enable ... server-unicast)"
+        } else {
+            ""
+        };
+        return Err(OptionError(format!(
+            "option code {code} is written by the server itself, not configured{hint}"
+        )));
+    }
+    Ok(())
+}
+
+/// Options set at one scope (server-wide, one link or one reservation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OptionTable {
     values: Vec<OptionValue>,
 }
 
 impl OptionTable {
-    pub fn get(&self, kind: OptionKind) -> Option<&OptionValue> {
-        self.values.iter().find(|v| v.kind == kind)
+    pub fn get(&self, code: u16) -> Option<&OptionValue> {
+        self.values.iter().find(|v| v.code == code)
     }
 
-    /// Sets an option, or clears it when `value` is None.
-    pub fn set(&mut self, kind: OptionKind, value: Option<OptionValue>) {
-        self.values.retain(|v| v.kind != kind);
+    /// Sets an option, or clears the code when `value` is None.
+    pub fn set(&mut self, code: u16, value: Option<OptionValue>) {
+        self.values.retain(|v| v.code != code);
         if let Some(v) = value {
             self.values.push(v);
-            self.values.sort_by_key(|v| v.kind.code());
+            self.values.sort_by_key(|v| v.code);
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &OptionValue> {
@@ -219,59 +406,137 @@ impl OptionTable {
 mod tests {
     use super::*;
 
-    #[test]
-    fn values_are_parsed_into_wire_form() {
-        let v = OptionValue::parse(OptionKind::NtpServers, "2001:db8::123").unwrap();
-        assert_eq!(&v.wire[..4], &[0, 1, 0, 16]);
-        assert_eq!(v.wire.len(), 20);
-        let v = OptionValue::parse(OptionKind::SntpServers, "2001:db8::1, 2001:db8::2").unwrap();
-        assert_eq!(v.wire.len(), 32);
-        assert_eq!(v.text, "2001:db8::1 2001:db8::2");
-        let v = OptionValue::parse(OptionKind::InformationRefreshTime, "3600").unwrap();
-        assert_eq!(v.wire, 3600u32.to_be_bytes());
-        let v = OptionValue::parse(OptionKind::DomainSearch, "a.example").unwrap();
-        assert_eq!(v.wire, b"\x01a\x07example\x00");
+    fn named_wire(name: &str, text: &str) -> Vec<u8> {
+        OptionValue::named(name, text, false).unwrap().wire
     }
 
     #[test]
-    fn bad_values_are_refused_with_a_reason() {
+    fn named_values_are_parsed_into_wire_form() {
+        let w = named_wire("ntp-servers", "2001:db8::123");
+        assert_eq!(&w[..4], &[0, 1, 0, 16]);
+        assert_eq!(w.len(), 20);
+        let v = OptionValue::named("sntp-servers", "2001:db8::1, 2001:db8::2", false).unwrap();
+        assert_eq!(v.wire.len(), 32);
+        assert_eq!(v.text, "2001:db8::1 2001:db8::2");
+        assert_eq!(v.describe(), "sntp-servers 2001:db8::1 2001:db8::2");
+        assert_eq!(
+            named_wire("information-refresh-time", "3600"),
+            3600u32.to_be_bytes()
+        );
+        assert_eq!(
+            named_wire("domain-search", "a.example"),
+            b"\x01a\x07example\x00"
+        );
+    }
+
+    #[test]
+    fn bad_named_values_are_refused_with_a_reason() {
         let bad = [
-            (OptionKind::InformationRefreshTime, "599"),
-            (OptionKind::SolMaxRt, "59"),
-            (OptionKind::InfMaxRt, "86401"),
-            (OptionKind::SolMaxRt, "soon"),
-            (OptionKind::NtpServers, "ff02::101"),
-            (OptionKind::SntpServers, "not-an-address"),
-            (OptionKind::DnsServers, ""),
-            (OptionKind::DomainSearch, "bad_name"),
+            ("information-refresh-time", "599"),
+            ("sol-max-rt", "59"),
+            ("inf-max-rt", "86401"),
+            ("sol-max-rt", "soon"),
+            ("ntp-servers", "ff02::101"),
+            ("sntp-servers", "not-an-address"),
+            ("dns-servers", ""),
+            ("domain-search", "bad_name"),
         ];
-        for (k, t) in bad {
-            let e = OptionValue::parse(k, t).unwrap_err();
-            assert!(e.0.contains(k.name()) || e.0.contains("domain"), "{e}");
+        for (name, t) in bad {
+            let e = OptionValue::named(name, t, false).unwrap_err();
+            assert!(e.0.starts_with(name), "{e}");
         }
+        assert!(OptionValue::named("bogus", "1", false)
+            .unwrap_err()
+            .0
+            .contains("dns-servers"));
+    }
+
+    #[test]
+    fn every_format_encodes_by_code() {
+        let cases: [(&str, &str, &[u8]); 8] = [
+            ("hex", "00:01:ff", &[0, 1, 0xff]),
+            ("hex", "0001FF", &[0, 1, 0xff]),
+            ("string", "lab printer", b"lab printer"),
+            ("domain", "a.example, b", b"\x01a\x07example\x00\x01b\x00"),
+            ("u8", "200", &[200]),
+            ("u16", "513", &[2, 1]),
+            ("u32", "65536", &[0, 1, 0, 0]),
+            (
+                "ipv6-address",
+                "ff02::1",
+                &[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            ),
+        ];
+        for (format, text, wire) in cases {
+            let v = OptionValue::by_code(200, format, text, false).unwrap();
+            assert_eq!(v.wire, wire, "{format} {text}");
+            assert_eq!(v.send, Send::Asked);
+        }
+        let nis =
+            OptionValue::by_code(27, "ipv6-address", "2001:db8::1 2001:db8::2", true).unwrap();
+        assert_eq!(nis.wire.len(), 32);
+        assert_eq!(nis.send, Send::Always);
+        assert_eq!(
+            nis.describe(),
+            "code 27 ipv6-address always 2001:db8::1 2001:db8::2"
+        );
+    }
+
+    #[test]
+    fn a_code_with_a_named_format_is_that_named_option() {
+        let v = OptionValue::by_code(24, "domain", "example.com", false).unwrap();
+        assert_eq!(v.send, Send::AskedOrNoOro, "the DNS options' default");
+        assert_eq!(v.describe(), "domain-search example.com");
+        let v = OptionValue::by_code(23, "ipv6-address", "2001:db8::53", false).unwrap();
+        assert_eq!(v.wire, named_wire("dns-servers", "2001:db8::53"));
+        assert_eq!(v.describe(), "code 23 ipv6-address 2001:db8::53");
+    }
+
+    #[test]
+    fn bad_codes_and_values_are_refused() {
+        for code in [0, 1, 2, 3, 12, 13, 25, 26] {
+            assert!(
+                OptionValue::by_code(code, "hex", "00", false).is_err(),
+                "{code}"
+            );
+        }
+        let bad = [
+            ("u8", "256"),
+            ("u16", "-1"),
+            ("u32", "4294967296"),
+            ("hex", "0x"),
+            ("hex", "abc"),
+            ("string", ""),
+            ("ipv6-address", "2001:db8::zz"),
+            ("domain", "bad_name"),
+            ("float", "1.5"),
+        ];
+        for (format, text) in bad {
+            let e = OptionValue::by_code(200, format, text, false).unwrap_err();
+            assert!(e.0.starts_with("option code 200"), "{e}");
+        }
+        let long = "ab".repeat(MAX_OPTION_BODY + 1);
+        assert!(OptionValue::by_code(200, "hex", &long, false).is_err());
     }
 
     #[test]
     fn table_set_replace_clear() {
         let mut t = OptionTable::default();
         t.set(
-            OptionKind::SolMaxRt,
-            Some(OptionValue::parse(OptionKind::SolMaxRt, "120").unwrap()),
+            82,
+            Some(OptionValue::named("sol-max-rt", "120", false).unwrap()),
         );
         t.set(
-            OptionKind::DnsServers,
-            Some(OptionValue::parse(OptionKind::DnsServers, "2001:db8::1").unwrap()),
+            23,
+            Some(OptionValue::named("dns-servers", "2001:db8::1", false).unwrap()),
         );
-        assert_eq!(
-            t.iter().map(|v| v.kind.code()).collect::<Vec<_>>(),
-            vec![23, 82]
+        assert_eq!(t.iter().map(|v| v.code).collect::<Vec<_>>(), vec![23, 82]);
+        t.set(
+            23,
+            Some(OptionValue::by_code(23, "hex", "00", false).unwrap()),
         );
-        t.set(OptionKind::SolMaxRt, None);
-        assert!(t.get(OptionKind::SolMaxRt).is_none());
-        assert_eq!(
-            OptionKind::from_name("ntp-servers"),
-            Some(OptionKind::NtpServers)
-        );
-        assert_eq!(OptionKind::from_name("bogus"), None);
+        assert_eq!(t.get(23).unwrap().wire, [0]);
+        t.set(82, None);
+        assert!(t.get(82).is_none());
     }
 }

@@ -15,6 +15,7 @@ use arrayvec::ArrayVec;
 
 use crate::leases::pool::prefix_mask;
 use crate::leases::ResourceKind;
+use crate::options::OptionTable;
 
 /// Longest identifier value kept (DUIDs are at most 130 octets).
 pub const MAX_ID_LEN: usize = 250;
@@ -56,17 +57,7 @@ pub fn id_key(kind: IdKind, prefix: &[u8], value: &[u8]) -> Option<IdKey> {
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| *b != b':' && *b != b'-').collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
-        return Err(format!("{text:?} is not hex octets"));
-    }
-    digits
-        .chunks_exact(2)
-        .map(|p| {
-            let s = std::str::from_utf8(p).map_err(|_| format!("{text:?} is not hex octets"))?;
-            u8::from_str_radix(s, 16).map_err(|_| format!("{text:?} is not hex octets"))
-        })
-        .collect()
+    crate::views::parse_hex(text).ok_or_else(|| format!("{text:?} is not hex octets"))
 }
 
 impl ReservationId {
@@ -157,10 +148,13 @@ impl fmt::Display for ReservationId {
 }
 
 /// What a reservation gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
     pub address: Option<Ipv6Addr>,
     pub prefix: Option<(Ipv6Addr, u8)>,
+    /// Options for this client, over its link's and the server's (set by
+    /// `dhcp6-server option ... reservation <id>`).
+    pub options: OptionTable,
 }
 
 impl Reservation {
@@ -219,6 +213,7 @@ impl Reservation {
     pub fn parse(address: &str, prefix: &str) -> Result<Self, String> {
         let (address, prefix) = (address.trim(), prefix.trim());
         let r = Reservation {
+            options: OptionTable::default(),
             address: (!address.is_empty())
                 .then(|| parse_address(address))
                 .transpose()?,
@@ -242,9 +237,9 @@ impl Reservations {
         self.by_id.is_empty()
     }
 
-    /// Adds or replaces one; refused if its address or prefix is another
-    /// client's reservation.
-    pub fn insert(&mut self, id: ReservationId, r: Reservation) -> Result<(), String> {
+    /// Adds or replaces one (a replaced one's options stay); refused if its
+    /// address or prefix is another client's reservation.
+    pub fn insert(&mut self, id: ReservationId, mut r: Reservation) -> Result<(), String> {
         for kind in [ResourceKind::Na, ResourceKind::Pd] {
             if let Some(res) = r.resource(kind) {
                 let taken = self
@@ -257,6 +252,11 @@ impl Reservations {
                         Ipv6Addr::from(res.0.to_be_bytes())
                     ));
                 }
+            }
+        }
+        if let Some(old) = self.by_id.get(&id) {
+            if r.options.is_empty() {
+                r.options = old.options.clone();
             }
         }
         self.remove(&id);
@@ -281,6 +281,22 @@ impl Reservations {
             }
             None => false,
         }
+    }
+
+    /// The options of one reservation, to change them.
+    pub fn options_mut(&mut self, id: &ReservationId) -> Option<&mut OptionTable> {
+        self.by_id.get_mut(id).map(|r| &mut r.options)
+    }
+
+    /// These reservations, with the options `old` set for the ids that
+    /// are in both (a reload keeps what the CLI set).
+    pub fn keeping_options_of(mut self, old: &Reservations) -> Self {
+        for (id, r) in self.by_id.iter_mut() {
+            if let Some(o) = old.by_id.get(id) {
+                r.options = o.options.clone();
+            }
+        }
+        self
     }
 
     /// The reservation for a key built with `id_key` (no allocation).

@@ -76,7 +76,7 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
             ));
         }
         for o in l.options.iter() {
-            out.push(format!("  option {} {}", o.kind.name(), o.text));
+            out.push(format!("  option {}", o.describe()));
         }
     }
     out.push(format!(
@@ -85,7 +85,7 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
         config.decline_hold()
     ));
     for o in config.options().iter() {
-        out.push(format!("server-wide option {} {}", o.kind.name(), o.text));
+        out.push(format!("server-wide option {}", o.describe()));
     }
     out
 }
@@ -103,6 +103,9 @@ pub fn reservations(config: &ServerConfig) -> Vec<String> {
             }
             if let Some((p, l)) = r.prefix {
                 row += &format!(" prefix {p}/{l}");
+            }
+            for o in r.options.iter() {
+                row += &format!(" (option {})", o.describe());
             }
             row
         })
@@ -170,6 +173,23 @@ pub fn leases(
 }
 
 /// Octets as plain hex, "00030001" (as VPP's format_hex_bytes prints them).
+/// Hex octets, with or without ':' or '-' between them (as `hex` writes
+/// them, or as DUIDs are usually written); None unless whole octets.
+pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| *b != b':' && *b != b'-').collect();
+    if digits.is_empty() || digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| {
+            let hi = char::from(pair[0]).to_digit(16)?;
+            let lo = char::from(pair[1]).to_digit(16)?;
+            Some((hi * 16 + lo) as u8)
+        })
+        .collect()
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {

@@ -1,10 +1,11 @@
 //! What each command does, given its parsed [`Args`].
 
 use super::{Args, Controller, Outcome};
+use crate::config::OptionScope;
 use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
 use crate::duid::Duid;
 use crate::leases::{PoolSpec, ResourceKind};
-use crate::options::OptionKind;
+use crate::options::OptionValue;
 use crate::views::hex;
 
 fn text(e: ConfigError) -> String {
@@ -131,17 +132,57 @@ pub fn limits(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcom
     })
 }
 
-pub fn option(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
-    let Some(kind) = a.text("name").and_then(OptionKind::from_name) else {
-        let names: Vec<_> = OptionKind::ALL.iter().map(|k| k.name()).collect();
-        return Err(format!("unknown option; one of: {}", names.join(", ")));
-    };
-    let link = a.prefix6("link");
-    let value = a
-        .text("value")
+/// Where `option` and `option code` set an option: server-wide, one link
+/// or one reservation's client.
+fn option_scope<'a>(a: &'a Args) -> Result<OptionScope<'a>, String> {
+    match (a.prefix6("link"), a.text("reservation")) {
+        (Some(_), Some(_)) => Err("an option is set for a link or a reservation, not both".into()),
+        (Some((prefix, len)), None) => Ok(OptionScope::Link(prefix, len)),
+        (None, Some(id)) => Ok(OptionScope::Reservation(id)),
+        (None, None) => Ok(OptionScope::Server),
+    }
+}
+
+/// The option's value text, or None for `none` (removal).
+fn option_text(a: &Args) -> Option<&str> {
+    a.text("value")
         .map(str::trim)
-        .filter(|v| !v.is_empty() && *v != "none");
-    configure(ctl, |c| c.set_option(link, kind, value))
+        .filter(|v| !v.is_empty() && *v != "none")
+}
+
+pub fn option(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let name = a.text("name").unwrap_or("");
+    let scope = option_scope(a)?;
+    let value = match option_text(a) {
+        Some(text) => Some(OptionValue::named(name, text, a.flag("always")).map_err(|e| e.0)?),
+        None => None,
+    };
+    let code = match crate::options::named(name) {
+        Some(n) => n.code,
+        None => return Err(OptionValue::named(name, "", false).unwrap_err().0),
+    };
+    configure(ctl, |c| c.set_option(scope, code, value.clone()))
+}
+
+pub fn option_code(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let code = a.number("code").unwrap_or(0) as u16;
+    crate::options::check_code(code).map_err(|e| e.0)?;
+    let scope = option_scope(a)?;
+    // `option code 27 none` removes, as `option code 27 hex none` does.
+    let format = a.text("type").unwrap_or("");
+    let given = a.text("value").map(str::trim).filter(|v| !v.is_empty());
+    let value = match (format, given) {
+        ("none", None) | (_, Some("none")) => None,
+        (_, Some(text)) => {
+            Some(OptionValue::by_code(code, format, text, a.flag("always")).map_err(|e| e.0)?)
+        }
+        (_, None) => {
+            return Err(format!(
+                "option code {code} {format}: a value expected (or none to remove it)"
+            ))
+        }
+    };
+    configure(ctl, |c| c.set_option(scope, code, value.clone()))
 }
 
 pub fn reservation_add(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {

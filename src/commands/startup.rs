@@ -9,6 +9,7 @@
 //!   link 2001:db8:1::/64 { preferred-lifetime 1800 valid-lifetime 3600 }
 //!   pool 2001:db8:1::/64 { addresses 2001:db8:1::100 - 2001:db8:1::1ff }
 //!   option dns-servers { 2001:db8::53 }
+//!   option code 27 ipv6-address { 2001:db8::27 }
 //!   interface host-eth0 { accept-unicast no }
 //! }
 //! ```
@@ -80,13 +81,21 @@ pub fn items(text: &str) -> Result<Vec<Item>, String> {
         let Token::Word(keyword) = &tokens[i] else {
             return Err("dhcp6-server { ... }: a `{ ... }' block without an item".into());
         };
-        let Some(command) = COMMANDS
+        // The longest keyword that matches (`option code` before `option`).
+        let matches = |k: &str| {
+            k.split(' ')
+                .enumerate()
+                .all(|(n, w)| matches!(tokens.get(i + n), Some(Token::Word(t)) if t == w))
+        };
+        let Some((command, keyword_words)) = COMMANDS
             .iter()
-            .find(|c| c.startup.keyword() == Some(keyword))
+            .filter_map(|c| Some((c, c.startup.keyword().filter(|k| matches(k))?)))
+            .map(|(c, k)| (c, k.split(' ').count()))
+            .max_by_key(|(_, n)| *n)
         else {
             return Err(format!("dhcp6-server {{ ... }}: unknown input `{keyword}'"));
         };
-        i += 1;
+        i += keyword_words;
         let inline: Vec<&str> = tokens[i..]
             .iter()
             .map_while(|t| match t {

@@ -59,6 +59,14 @@ const COUNT_OR_OFF: Kind = Kind::Number {
 const PATH: Kind = Kind::Word { max: 1024 };
 const INTERFACE: Field = positional("interface", Kind::Interface, "interface name");
 const LINK: Field = positional("link", Kind::Prefix6, "link prefix");
+const LINK_SCOPE: Field = keyword("link", Kind::Prefix6, "prefix/len");
+const RESERVATION_SCOPE: Field = keyword("reservation", Kind::Word { max: 512 }, "client id");
+const ALWAYS: Field = keyword("always", Kind::Flag, "sent even when the ORO does not ask");
+const OPTION_VALUE: Field = optional(positional(
+    "value",
+    Kind::Rest { max: 2100 },
+    "value ...|none",
+));
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -169,17 +177,16 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         path: "dhcp6-server option",
-        help: "Sets an option server-wide or for one link (dns-servers, domain-search, \
-               sntp-servers, ntp-servers, information-refresh-time, sol-max-rt, inf-max-rt); \
-               none removes it.",
+        help: "Sets a named option server-wide, for one link or for one reservation's \
+               client (dns-servers, domain-search, sntp-servers, ntp-servers, \
+               information-refresh-time, sol-max-rt, inf-max-rt); always sends it even \
+               when the client's ORO does not ask; none removes it.",
         fields: &[
             positional("name", Kind::Word { max: 64 }, "option name"),
-            keyword("link", Kind::Prefix6, "prefix/len"),
-            optional(positional(
-                "value",
-                Kind::Rest { max: 1024 },
-                "value ...|none",
-            )),
+            LINK_SCOPE,
+            RESERVATION_SCOPE,
+            ALWAYS,
+            OPTION_VALUE,
         ],
         startup: Startup::Item("option"),
         needs_some: false,
@@ -315,5 +322,31 @@ pub static COMMANDS: &[Command] = &[
         startup: Startup::Not("a view"),
         needs_some: false,
         run: show_reservations,
+    },
+    Command {
+        path: "dhcp6-server option code",
+        help: "Sets any option by its code (types: hex, ipv6-address, string, domain, u8, \
+               u16, u32; lists separated by spaces or commas), server-wide, for one link or \
+               for one reservation's client; a code that has a name and its type is that \
+               named option; always sends it even when the client's ORO does not ask; \
+               none removes it.",
+        fields: &[
+            positional(
+                "code",
+                Kind::Number {
+                    max: 65535,
+                    off: false,
+                },
+                "option code",
+            ),
+            positional("type", Kind::Word { max: 16 }, "type|none"),
+            LINK_SCOPE,
+            RESERVATION_SCOPE,
+            ALWAYS,
+            OPTION_VALUE,
+        ],
+        startup: Startup::Item("option code"),
+        needs_some: false,
+        run: option_code,
     },
 ];

@@ -108,6 +108,9 @@ fn sample(command: &Command) -> &'static str {
         "dhcp6-server hold" => "offer 30",
         "dhcp6-server limits" => "client-rate off client-burst 9",
         "dhcp6-server option" => "dns-servers link 2001:db8:1::/64 2001:db8::53 2001:db8::54",
+        "dhcp6-server option code" => {
+            "27 ipv6-address reservation duid:00:03:01 always 2001:db8::27"
+        }
         "dhcp6-server reservation add" => "duid:000300010200000000aa address 2001:db8:1::10",
         "dhcp6-server reservation del" => "duid:000300010200000000aa",
         "dhcp6-server reservations load" => "/etc/dhcp6/reservations.csv",
@@ -280,6 +283,79 @@ fn an_option_set_to_none_is_removed() {
 }
 
 #[test]
+fn options_by_code_are_set_shown_and_removed_at_each_scope() {
+    let mut p = Plain::new();
+    p.run("dhcp6-server link 2001:db8:1::/64").unwrap();
+    p.run("dhcp6-server reservation add duid:00:03:01 address 2001:db8:1::10")
+        .unwrap();
+    p.run("dhcp6-server option code 27 ipv6-address 2001:db8::27, 2001:db8::28")
+        .unwrap();
+    p.run("dhcp6-server option code 29 domain link 2001:db8:1::/64 always nis.example")
+        .unwrap();
+    p.run("dhcp6-server option code 200 hex reservation duid:00:03:01 00:01:ff")
+        .unwrap();
+    p.run("dhcp6-server option sntp-servers reservation duid:00:03:01 2001:db8::123")
+        .unwrap();
+    let links = p.run("show dhcp6-server links").unwrap();
+    assert!(links.contains(&"  option code 29 domain always nis.example".to_string()));
+    assert!(links.contains(
+        &"server-wide option code 27 ipv6-address 2001:db8::27 2001:db8::28".to_string()
+    ));
+    let rows = p.run("show dhcp6-server reservations").unwrap();
+    assert_eq!(
+        rows[0],
+        "duid:000301 address 2001:db8:1::10 (option sntp-servers 2001:db8::123) \
+         (option code 200 hex 00:01:ff)"
+    );
+    p.run("dhcp6-server option code 27 none").unwrap();
+    p.run("dhcp6-server option code 200 hex reservation duid:00:03:01 none")
+        .unwrap();
+    assert!(!p
+        .run("show dhcp6-server links")
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("code 27")));
+    assert!(!p.run("show dhcp6-server reservations").unwrap()[0].contains("code 200"));
+
+    // Refused, changing nothing.
+    for (line, why) in [
+        ("dhcp6-server option code 2 hex 00", "written by the server"),
+        (
+            "dhcp6-server option code 12 ipv6-address 2001:db8::1",
+            "server-unicast",
+        ),
+        ("dhcp6-server option code 70000 u8 1", "too large"),
+        ("dhcp6-server option code 30 float 1.5", "is not one of hex"),
+        ("dhcp6-server option code 30 u8 300", "0 to 255"),
+        ("dhcp6-server option code 30 u8", "a value expected"),
+        (
+            "dhcp6-server option code 30 u8 link 2001:db8:1::/64 reservation duid:00:03:01 1",
+            "not both",
+        ),
+        (
+            "dhcp6-server option code 30 u8 reservation duid:00:03:02 1",
+            "add it first",
+        ),
+        (
+            "dhcp6-server option code 30 u8 link 2001:db8:9::/64 1",
+            "2001:db8:9::/64",
+        ),
+        (
+            "dhcp6-server option nis-servers 2001:db8::1",
+            "code <n> <type>",
+        ),
+    ] {
+        let e = p.run(line).unwrap_err();
+        assert!(e.contains(why), "{line}: {e}");
+    }
+    assert!(!p
+        .run("show dhcp6-server links")
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("code 30")));
+}
+
+#[test]
 fn show_names_the_interface_the_duid_came_from() {
     let mut p = Plain::new();
     p.run("dhcp6-server enable host-eth1").unwrap();
@@ -314,6 +390,7 @@ fn startup_items_are_table_commands_without_their_path() {
     let text = "duid 00:02:00:00:ab:11:01:02\n link 2001:db8:1::/64 { preferred-lifetime 1800 }\n\
                 pool 2001:db8:1::/64 { addresses 2001:db8:1::100 - 2001:db8:1::1ff }\n\
                 option dns-servers link 2001:db8:1::/64 { 2001:db8::53 }\n\
+                option code 27 ipv6-address { 2001:db8::27 } option code 28 none\n\
                 hold { offer 20 } interface host-eth9 { accept-unicast no } interface host-eth0\n\
                 reservations /etc/r.csv lease-file { none }";
     let items = startup::items(text).unwrap();
@@ -337,6 +414,11 @@ fn startup_items_are_table_commands_without_their_path() {
                 "dhcp6-server option",
                 "dns-servers link 2001:db8:1::/64 2001:db8::53".into()
             ),
+            (
+                "dhcp6-server option code",
+                "27 ipv6-address 2001:db8::27".into()
+            ),
+            ("dhcp6-server option code", "28 none".into()),
             ("dhcp6-server hold", "offer 20".into()),
             ("dhcp6-server enable", "host-eth9 accept-unicast no".into()),
             ("dhcp6-server enable", "host-eth0".into()),

@@ -11,8 +11,9 @@ use crate::duid::{Duid, DuidError};
 use crate::leases::pool::prefix_mask;
 use crate::leases::PoolSpec;
 use crate::limits::Limits;
-use crate::options::{OptionKind, OptionTable, OptionValue};
+use crate::options::{OptionTable, OptionValue};
 use crate::reservations::{Reservation, ReservationId, Reservations};
+use crate::wire::dhcpv6::option_code;
 use crate::wire::domain::{DomainError, DomainName};
 
 mod error;
@@ -95,6 +96,15 @@ pub enum DuidSource {
     DerivedFrom(u32),
     /// Derived in an earlier run and kept in the lease file.
     LeaseFile,
+}
+
+/// Where an option is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionScope<'a> {
+    Server,
+    Link(Ipv6Addr, u8),
+    /// The client of a reservation, by its id in DHCPKit notation.
+    Reservation(&'a str),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -214,20 +224,16 @@ impl ServerConfig {
 
     /// The server-wide DNS servers (option 23).
     pub fn dns_servers(&self) -> Vec<Ipv6Addr> {
-        self.options
-            .get(OptionKind::DnsServers)
-            .map_or_else(Vec::new, |v| {
-                v.wire
-                    .chunks_exact(16)
-                    .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap_or([0; 16])))
-                    .collect()
-            })
+        self.dns_servers_wire()
+            .chunks_exact(16)
+            .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap_or([0; 16])))
+            .collect()
     }
 
     /// The server-wide domain search list (option 24), as text.
     pub fn domain_search(&self) -> Vec<String> {
         self.options
-            .get(OptionKind::DomainSearch)
+            .get(option_code::DOMAIN_LIST)
             .map_or_else(Vec::new, |v| {
                 v.text.split(' ').map(str::to_string).collect()
             })
@@ -235,13 +241,13 @@ impl ServerConfig {
 
     pub fn dns_servers_wire(&self) -> &[u8] {
         self.options
-            .get(OptionKind::DnsServers)
+            .get(option_code::DNS_SERVERS)
             .map_or(&[], |v| &v.wire)
     }
 
     pub fn domain_search_wire(&self) -> &[u8] {
         self.options
-            .get(OptionKind::DomainSearch)
+            .get(option_code::DOMAIN_LIST)
             .map_or(&[], |v| &v.wire)
     }
 
@@ -256,11 +262,7 @@ impl ServerConfig {
             return Err(ConfigError::BadDnsServer(*bad));
         }
         let text: Vec<String> = servers.iter().map(|a| a.to_string()).collect();
-        self.set_option(
-            None,
-            OptionKind::DnsServers,
-            Some(text.join(" ").as_str()).filter(|t| !t.is_empty()),
-        )
+        self.set_named_option(OptionScope::Server, "dns-servers", &text.join(" "))
     }
 
     /// Parses and sets the domain search list (names as text).
@@ -273,29 +275,45 @@ impl ServerConfig {
                 .map_err(|e| ConfigError::BadDomain(n.as_ref().to_string(), e))?;
         }
         let text: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
-        self.set_option(
-            None,
-            OptionKind::DomainSearch,
-            Some(text.join(" ").as_str()).filter(|t| !t.is_empty()),
-        )
+        self.set_named_option(OptionScope::Server, "domain-search", &text.join(" "))
     }
 
-    /// Sets (`Some(text)`) or clears an option, server-wide (`link` None)
-    /// or for one link.
+    /// Sets a named option from its text, or clears it when `text` is
+    /// empty.
+    pub fn set_named_option(
+        &mut self,
+        scope: OptionScope,
+        name: &str,
+        text: &str,
+    ) -> Result<(), ConfigError> {
+        let code = crate::options::named(name)
+            .map(|n| n.code)
+            .ok_or_else(|| ConfigError::BadOption(format!("unknown option {name:?}")))?;
+        let value = (!text.trim().is_empty())
+            .then(|| OptionValue::named(name, text, false))
+            .transpose()
+            .map_err(|e| ConfigError::BadOption(e.0))?;
+        self.set_option(scope, code, value)
+    }
+
+    /// Sets (`Some`) or clears the option `code` at one scope.
     pub fn set_option(
         &mut self,
-        link: Option<(Ipv6Addr, u8)>,
-        kind: OptionKind,
-        value: Option<&str>,
+        scope: OptionScope,
+        code: u16,
+        value: Option<OptionValue>,
     ) -> Result<(), ConfigError> {
-        let value = value
-            .map(|text| OptionValue::parse(kind, text).map_err(|e| ConfigError::BadOption(e.0)))
-            .transpose()?;
-        let table = match link {
-            None => &mut self.options,
-            Some((prefix, len)) => &mut self.link_mut(prefix, len)?.options,
+        let table = match scope {
+            OptionScope::Server => &mut self.options,
+            OptionScope::Link(prefix, len) => &mut self.link_mut(prefix, len)?.options,
+            OptionScope::Reservation(id) => {
+                let id = ReservationId::parse(id).map_err(ConfigError::BadReservation)?;
+                self.reservations.options_mut(&id).ok_or_else(|| {
+                    ConfigError::BadReservation(format!("no reservation for {id}; add it first"))
+                })?
+            }
         };
-        table.set(kind, value);
+        table.set(code, value);
         Ok(())
     }
 
@@ -330,7 +348,8 @@ impl ServerConfig {
 
     /// Replaces every reservation with those of a DHCPKit CSV text.
     pub fn load_reservations(&mut self, csv: &str) -> Result<usize, ConfigError> {
-        self.reservations = Reservations::from_csv(csv).map_err(ConfigError::BadReservation)?;
+        let loaded = Reservations::from_csv(csv).map_err(ConfigError::BadReservation)?;
+        self.reservations = loaded.keeping_options_of(&self.reservations);
         Ok(self.reservations.len())
     }
 
@@ -360,15 +379,28 @@ impl ServerConfig {
         &self.options
     }
 
-    /// The option in force for a client on `link`: the link's, else the
-    /// server's.
-    pub fn option_for<'a>(
+    /// The options in force for a client: its reservation's, then its
+    /// link's, then the server's, each code once (the narrowest wins).
+    pub fn options_for<'a>(
         &'a self,
         link: Option<&'a LinkSettings>,
-        kind: OptionKind,
-    ) -> Option<&'a OptionValue> {
-        link.and_then(|l| l.options.get(kind))
-            .or_else(|| self.options.get(kind))
+        reservation: Option<&'a OptionTable>,
+    ) -> impl Iterator<Item = &'a OptionValue> + 'a {
+        let link = link.map(|l| &l.options);
+        let unset = |t: Option<&OptionTable>, code| t.and_then(|t| t.get(code)).is_none();
+        reservation
+            .into_iter()
+            .flat_map(OptionTable::iter)
+            .chain(
+                link.into_iter()
+                    .flat_map(OptionTable::iter)
+                    .filter(move |v| unset(reservation, v.code)),
+            )
+            .chain(
+                self.options
+                    .iter()
+                    .filter(move |v| unset(reservation, v.code) && unset(link, v.code)),
+            )
     }
 
     pub fn offer_hold(&self) -> u32 {

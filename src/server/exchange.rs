@@ -6,7 +6,6 @@ use arrayvec::ArrayVec;
 use crate::config::{LinkSettings, ServerConfig, MAX_POOLS_PER_LINK};
 use crate::counters::Counter;
 use crate::leases::{LeaseState, Lifetimes, ResourceKind, RouteVia, Shard, Time};
-use crate::options::OptionKind;
 use crate::reservations::Reservation;
 use crate::server::reply::{write_ia, write_status, IaResource};
 use crate::server::request::{ClientMessage, IaRequest, IaType, ServerIdCheck};
@@ -24,7 +23,7 @@ pub struct Exchange<'a> {
     /// Where delegated prefixes bound in this exchange are routed.
     pub route_via: RouteVia,
     /// The client's reservation, if it has one.
-    pub reservation: Option<Reservation>,
+    pub reservation: Option<&'a Reservation>,
     /// The receiving interface.
     pub sw_if_index: u32,
     /// The client asked for OPTION_PD_EXCLUDE (RFC 6603).
@@ -151,17 +150,15 @@ impl Exchange<'_> {
         msg: &ClientMessage,
         w: &mut MessageWriter<'_>,
     ) -> Result<(), Counter> {
-        for kind in OptionKind::ALL {
-            if kind == OptionKind::InformationRefreshTime
+        let reservation = self.reservation.map(|r| &r.options);
+        for value in self.config.options_for(self.link, reservation) {
+            if value.code == option_code::INFORMATION_REFRESH_TIME
                 && msg.msg_type != MessageType::InformationRequest
             {
                 continue;
             }
-            if !msg.requested.wants(kind) {
-                continue;
-            }
-            if let Some(value) = self.config.option_for(self.link, kind) {
-                w.option(kind.code(), &[&value.wire])?;
+            if msg.requested.wants(value.code, value.send) {
+                w.option(value.code, &[&value.wire])?;
             }
         }
         Ok(())

@@ -446,13 +446,13 @@ pub fn client_duid_hint(frame: &[u8], l4_offset: usize) -> Option<&[u8]> {
 /// The client's reservation, looked up by each identifier it has, in
 /// order: DUID, the relay's Interface-ID, Remote-ID, Subscriber-ID, and its
 /// link-layer address (from the relay, or seen directly for on-link clients).
-fn find_reservation(
-    config: &ServerConfig,
+fn find_reservation<'a>(
+    config: &'a ServerConfig,
     request: &request::ClientMessage,
     relays: &request::RelayChain,
     relay_ids: &request::RelayIds,
     client_mac: Option<[u8; 6]>,
-) -> Option<Reservation> {
+) -> Option<&'a Reservation> {
     let table = config.reservations();
     if table.is_empty() {
         return None;
@@ -476,7 +476,7 @@ fn find_reservation(
     ];
     candidates.iter().find_map(|(kind, value)| {
         let key = id_key(*kind, &[], (*value)?)?;
-        table.find(&key).copied()
+        table.find(&key)
     })
 }
 

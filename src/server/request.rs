@@ -8,7 +8,7 @@ use crate::config::ServerConfig;
 use crate::counters::Counter;
 use crate::duid::{MAX_DUID_LEN, MIN_DUID_LEN};
 use crate::leases::ResourceKind;
-use crate::options::OptionKind;
+use crate::options::Send;
 use crate::server::PacketSummary;
 use crate::wire::dhcpv6::{
     option_code, Ia, IaAddress, IaOption, IaPrefix, Message, MessageType, RelayMessage,
@@ -52,18 +52,26 @@ pub enum ServerIdCheck {
     Other,
 }
 
-/// The option codes the client asked for in its ORO, as a bit set of
-/// codes below 256 (every option the server sends has such a code).
+/// How many ORO codes of 256 and above are kept (none is assigned yet:
+/// they are for options configured by code).
+const MAX_HIGH_CODES: usize = 8;
+
+/// The option codes the client asked for in its ORO: a bit set of codes
+/// below 256, and the first few above.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Requested {
     pub present: bool,
     bits: [u64; 4],
+    high: ArrayVec<u16, MAX_HIGH_CODES>,
 }
 
 impl Requested {
     pub fn add(&mut self, code: u16) {
-        if let Some(word) = self.bits.get_mut(usize::from(code) / 64) {
-            *word |= 1 << (code % 64);
+        match self.bits.get_mut(usize::from(code) / 64) {
+            Some(word) => *word |= 1 << (code % 64),
+            None => {
+                let _ = self.high.try_push(code);
+            }
         }
     }
 
@@ -73,18 +81,18 @@ impl Requested {
     }
 
     fn has(&self, code: u16) -> bool {
-        self.bits
-            .get(usize::from(code) / 64)
-            .is_some_and(|word| word & (1 << (code % 64)) != 0)
+        match self.bits.get(usize::from(code) / 64) {
+            Some(word) => word & (1 << (code % 64)) != 0,
+            None => self.high.contains(&code),
+        }
     }
 
-    /// Whether to send an option of this kind: asked for, or, without an
-    /// ORO, one of those sent unasked.
-    pub fn wants(&self, kind: OptionKind) -> bool {
-        if self.present {
-            self.has(kind.code())
-        } else {
-            kind.sent_without_oro()
+    /// Whether to send an option: asked for, or sent unasked.
+    pub fn wants(&self, code: u16, send: Send) -> bool {
+        match send {
+            Send::Always => true,
+            Send::AskedOrNoOro if !self.present => true,
+            _ => self.asked(code),
         }
     }
 }

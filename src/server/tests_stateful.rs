@@ -1074,28 +1074,25 @@ fn delegated_prefixes_are_routed_via_the_client_or_its_relay() {
 
 #[test]
 fn options_come_from_the_link_over_the_server_and_only_when_asked() {
-    use crate::options::OptionKind::*;
+    use crate::config::OptionScope::{Link, Server as Wide};
     let mut s = Server::default();
-    s.config
-        .set_option(None, SntpServers, Some("2001:db8::123"))
+    let link = Link(ip(LINK), 64);
+    let c = &mut s.config;
+    c.set_named_option(Wide, "sntp-servers", "2001:db8::123")
         .unwrap();
-    s.config.set_option(None, SolMaxRt, Some("3600")).unwrap();
-    s.config
-        .set_option(None, InformationRefreshTime, Some("7200"))
+    c.set_named_option(Wide, "sol-max-rt", "3600").unwrap();
+    c.set_named_option(Wide, "information-refresh-time", "7200")
         .unwrap();
-    s.config
-        .set_option(Some((ip(LINK), 64)), SntpServers, Some("2001:db8:1::123"))
+    c.set_named_option(link, "sntp-servers", "2001:db8:1::123")
         .unwrap();
-    s.config
-        .set_option(Some((ip(LINK), 64)), NtpServers, Some("2001:db8:1::7b"))
+    c.set_named_option(link, "ntp-servers", "2001:db8:1::7b")
         .unwrap();
     assert!(
-        s.config
-            .set_option(Some((ip("2001:db8:7::"), 64)), SolMaxRt, Some("120"))
+        c.set_named_option(Link(ip("2001:db8:7::"), 64), "sol-max-rt", "120")
             .is_err(),
         "no such link"
     );
-    assert!(s.config.set_option(None, SolMaxRt, Some("5")).is_err());
+    assert!(c.set_named_option(Wide, "sol-max-rt", "5").is_err());
 
     let oro = opt(option_code::ORO, &[0, 31, 0, 56, 0, 82, 0, 32]);
     let (_, opts) = s.reply(&msg(
@@ -1134,6 +1131,93 @@ fn options_come_from_the_link_over_the_server_and_only_when_asked() {
     assert!(
         find(&opts, option_code::SNTP_SERVERS).is_none()
             && find(&opts, option_code::SOL_MAX_RT).is_none()
+    );
+}
+
+#[test]
+fn options_by_code_per_reservation_link_and_server_and_always() {
+    use crate::config::OptionScope::{Link, Reservation, Server as Wide};
+    use crate::options::OptionValue;
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let by_code = |code, format, text, always| {
+        Some(OptionValue::by_code(code, format, text, always).unwrap())
+    };
+    let c = &mut s.config;
+    // NIS servers (27) everywhere; the link's and the reservation's win.
+    c.set_option(Wide, 27, by_code(27, "ipv6-address", "2001:db8::27", false))
+        .unwrap();
+    c.set_option(
+        Link(ip(LINK), 64),
+        27,
+        by_code(27, "ipv6-address", "2001:db8:1::27", false),
+    )
+    .unwrap();
+    let client2 = "duid:00030001020000000002";
+    assert!(
+        c.set_option(Reservation(client2), 27, by_code(27, "hex", "00", false))
+            .is_err(),
+        "no reservation for it yet"
+    );
+    c.add_reservation(client2, "2001:db8:1::2", "").unwrap();
+    c.set_option(
+        Reservation(client2),
+        27,
+        by_code(27, "ipv6-address", "2001:db8:2::27", false),
+    )
+    .unwrap();
+    // A string option sent whether asked or not (29, NIS domain name).
+    c.set_option(Wide, 29, by_code(29, "domain", "nis.example", true))
+        .unwrap();
+    c.set_option(Wide, 65000, by_code(65000, "u16", "513", false))
+        .unwrap();
+
+    let oro = opt(option_code::ORO, &[0, 27, 0xfd, 0xe8]);
+    let ask = |s: &mut Server, client: u8, oro: &[u8]| {
+        s.reply(&msg(
+            MessageType::Request,
+            &[client_id(client), sid.clone(), ia_na(1, &[]), oro.to_vec()],
+        ))
+        .1
+    };
+    let opts = ask(&mut s, 1, &oro);
+    assert_eq!(
+        find(&opts, 27),
+        Some(ip("2001:db8:1::27").octets().to_vec()),
+        "link's"
+    );
+    assert_eq!(
+        find(&opts, 29),
+        Some(b"\x03nis\x07example\x00".to_vec()),
+        "always"
+    );
+    assert_eq!(find(&opts, 65000), Some(vec![2, 1]));
+    let opts = ask(&mut s, 2, &oro);
+    assert_eq!(
+        find(&opts, 27),
+        Some(ip("2001:db8:2::27").octets().to_vec()),
+        "reservation's"
+    );
+    // Not asked for: only the `always` one.
+    let opts = ask(&mut s, 1, &opt(option_code::ORO, &[0, 23]));
+    assert_eq!((find(&opts, 27), find(&opts, 65000)), (None, None));
+    assert!(find(&opts, 29).is_some());
+    // Cleared at the link: the server's shows through; reloading
+    // reservations keeps the reservation's options.
+    s.config.set_option(Link(ip(LINK), 64), 27, None).unwrap();
+    s.config
+        .load_reservations("id,address\nduid:00030001020000000002,2001:db8:1::2\n")
+        .unwrap();
+    let opts = ask(&mut s, 1, &oro);
+    assert_eq!(
+        find(&opts, 27),
+        Some(ip("2001:db8::27").octets().to_vec()),
+        "server's"
+    );
+    let opts = ask(&mut s, 2, &oro);
+    assert_eq!(
+        find(&opts, 27),
+        Some(ip("2001:db8:2::27").octets().to_vec())
     );
 }
 

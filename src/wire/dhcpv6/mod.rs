@@ -89,6 +89,7 @@ pub mod option_code {
     pub const PREFERENCE: u16 = 7;
     pub const ELAPSED_TIME: u16 = 8;
     pub const RELAY_MSG: u16 = 9;
+    pub const SERVER_UNICAST: u16 = 12;
     pub const STATUS_CODE: u16 = 13;
     pub const RAPID_COMMIT: u16 = 14;
     pub const INTERFACE_ID: u16 = 18;
