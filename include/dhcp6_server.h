@@ -12,7 +12,7 @@
 /**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 28
+#define DHCP6_SERVER_N_COUNTERS 29
 
 /**
  * Longest DUID in octets (type included).
@@ -32,7 +32,7 @@
 /**
  * Stats-segment counter slots (`crate::stats`), and per packet.
  */
-#define DHCP6_SERVER_N_STATS 56
+#define DHCP6_SERVER_N_STATS 57
 
 #define DHCP6_SERVER_STATS_PER_PACKET 4
 
@@ -81,6 +81,7 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_INTERFACE_NOT_ENABLED,
   DHCP6_SERVER_COUNTER_MULTICAST_NOT_ACCEPTED,
   DHCP6_SERVER_COUNTER_UNICAST_NOT_ACCEPTED,
+  DHCP6_SERVER_COUNTER_UNICAST_FORBIDDEN,
   DHCP6_SERVER_COUNTER_CHAINED_BUFFER,
   DHCP6_SERVER_COUNTER_NOT_IPV6_UDP,
   DHCP6_SERVER_COUNTER_TRUNCATED,
@@ -131,6 +132,7 @@ typedef struct {
   uint8_t link_address[16];
   bool accept_multicast;
   bool accept_unicast;
+  uint8_t server_unicast[16];
 } Dhcp6ServerInterfaceSettings;
 
 /**

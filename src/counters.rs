@@ -10,6 +10,7 @@ pub enum Counter {
     InterfaceNotEnabled,
     MulticastNotAccepted,
     UnicastNotAccepted,
+    UnicastForbidden,
     ChainedBuffer,
     NotIpv6Udp,
     Truncated,
@@ -55,6 +56,7 @@ impl Counter {
             InterfaceNotEnabled,
             MulticastNotAccepted,
             UnicastNotAccepted,
+            UnicastForbidden,
             ChainedBuffer,
             NotIpv6Udp,
             Truncated,
@@ -92,6 +94,12 @@ impl Counter {
             InterfaceNotEnabled => ("not_enabled\0", "service not enabled on interface\0", Warn),
             MulticastNotAccepted => ("multicast_not_accepted\0", "multicast not accepted\0", Warn),
             UnicastNotAccepted => ("unicast_not_accepted\0", "unicast not accepted\0", Warn),
+            // RFC 8415 section 16: these must be sent to the multicast group.
+            UnicastForbidden => (
+                "unicast_forbidden\0",
+                "unicast Solicit/Confirm/Rebind/IR\0",
+                Warn,
+            ),
             ChainedBuffer => (
                 "chained_buffer\0",
                 "chained buffer (message too large)\0",

@@ -64,6 +64,9 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
         if let Some(a) = l.relay_address {
             out.push(format!("  relayed clients by relay-address {a}"));
         }
+        if let Some(a) = l.server_unicast {
+            out.push(format!("  server-unicast {a}"));
+        }
         for (n, p) in l.pool_positions().zip(&l.pools) {
             let exclude = l
                 .excludes

@@ -28,6 +28,7 @@ pub fn enable(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcom
         link_address: a.ip6("link-address").filter(|x| !x.is_unspecified()),
         accept_multicast: a.boolean("accept-multicast").unwrap_or(true),
         accept_unicast: a.boolean("accept-unicast").unwrap_or(true),
+        server_unicast: a.ip6("server-unicast").filter(|x| !x.is_unspecified()),
     };
     let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
     ctl.set_interface(sw_if_index, Some(&settings))
@@ -73,6 +74,7 @@ pub fn link(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome 
             }
         }),
         relay_address: a.ip6("relay-address"),
+        server_unicast: a.ip6("server-unicast"),
     };
     configure(ctl, |c| c.set_link(prefix, len, &params))
 }
@@ -372,6 +374,9 @@ pub fn show_interfaces(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>
             yes(s.accept_multicast),
             yes(s.accept_unicast)
         ));
+        if let Some(a) = s.server_unicast {
+            out.push(format!("  server-unicast {a}"));
+        }
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub enum ConfigError {
     BadLifetimes(String),
     NoSuchLease(Ipv6Addr),
     BadOption(String),
+    BadServerUnicast(Ipv6Addr),
     BadReservation(String),
     BadLimits(String),
 }
@@ -78,6 +79,10 @@ impl fmt::Display for ConfigError {
             ConfigError::BadLifetimes(why) => write!(f, "lifetimes: {why}"),
             ConfigError::NoSuchLease(a) => write!(f, "no lease for {a}"),
             ConfigError::BadOption(why) => f.write_str(why),
+            ConfigError::BadServerUnicast(a) => write!(
+                f,
+                "server-unicast {a}: must be a unicast address (not loopback or multicast)"
+            ),
             ConfigError::BadReservation(why) => write!(f, "reservation: {why}"),
             ConfigError::BadLimits(why) => write!(f, "limits: {why}"),
         }

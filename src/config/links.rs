@@ -24,6 +24,9 @@ pub struct LinkSettings {
     /// sends this Interface-ID, or has this address (see `link_for_relayed`).
     pub interface_id: Option<Vec<u8>>,
     pub relay_address: Option<Ipv6Addr>,
+    /// The Server Unicast option (12) offered to this link's clients, over
+    /// the receiving interface's.
+    pub server_unicast: Option<Ipv6Addr>,
     /// Prefix pools with an excluded prefix (RFC 6603): its bits past the
     /// delegated length are excluded from every prefix of the pool.
     pub excludes: Vec<(PoolSpec, Ipv6Addr, u8)>,
@@ -39,6 +42,8 @@ pub struct LinkParameters {
     pub interface_id: Option<Vec<u8>>,
     /// `::`: no relay address selects it any more.
     pub relay_address: Option<Ipv6Addr>,
+    /// `::`: the link offers no Server Unicast of its own any more.
+    pub server_unicast: Option<Ipv6Addr>,
     pub preferred_lifetime: Option<u32>,
     pub valid_lifetime: Option<u32>,
     pub t1: Option<u32>,
@@ -62,6 +67,7 @@ impl LinkSettings {
             options: OptionTable::default(),
             interface_id: None,
             relay_address: None,
+            server_unicast: None,
             excludes: Vec::new(),
             first_pool: 0,
         }
@@ -120,6 +126,12 @@ impl LinkSettings {
         }
         if let Some(a) = p.relay_address {
             next.relay_address = (!a.is_unspecified()).then_some(a);
+        }
+        if let Some(a) = p.server_unicast {
+            next.server_unicast = (!a.is_unspecified()).then_some(a);
+            if let Some(a) = next.server_unicast {
+                check_server_unicast(a)?;
+            }
         }
         let (t1, t2) = next.timers();
         if next.preferred_lifetime == 0 || next.valid_lifetime == 0 {

@@ -58,7 +58,13 @@ pub struct InterfaceSettings {
     /// first global address, else `::`.
     pub link_address: Option<Ipv6Addr>,
     pub accept_multicast: bool,
+    /// Relay-forwards by unicast are served, and client messages by
+    /// unicast follow RFC 8415 section 18.4; `false`: no unicast at all.
     pub accept_unicast: bool,
+    /// The Server Unicast option (12) offered to this interface's clients
+    /// (a link's own setting wins): unicast Request, Renew, Release and
+    /// Decline to it are served.
+    pub server_unicast: Option<Ipv6Addr>,
 }
 
 impl Default for InterfaceSettings {
@@ -68,6 +74,7 @@ impl Default for InterfaceSettings {
             link_address: None,
             accept_multicast: true,
             accept_unicast: true,
+            server_unicast: None,
         }
     }
 }
@@ -79,6 +86,9 @@ impl InterfaceSettings {
                 return Err(ConfigError::BadReplyFrom(a));
             }
         }
+        if let Some(a) = self.server_unicast {
+            check_server_unicast(a)?;
+        }
         if let Some(a) = self.link_address {
             if a.is_multicast() || a.is_loopback() || a.is_unicast_link_local() {
                 return Err(ConfigError::BadLinkAddress(a));
@@ -86,6 +96,14 @@ impl InterfaceSettings {
         }
         Ok(())
     }
+}
+
+/// A Server Unicast address is one a client can send to.
+pub(crate) fn check_server_unicast(a: Ipv6Addr) -> Result<(), ConfigError> {
+    if a.is_unspecified() || a.is_multicast() || a.is_loopback() {
+        return Err(ConfigError::BadServerUnicast(a));
+    }
+    Ok(())
 }
 
 /// Where the server DUID in force comes from.

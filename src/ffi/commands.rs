@@ -103,15 +103,7 @@ impl Controller for PluginController {
             .get()
             .and_then(|h| h.interface_set)
             .ok_or("no VPP to enable service in")?;
-        let c = settings.map_or(
-            Dhcp6ServerInterfaceSettings {
-                reply_from: [0; 16],
-                link_address: [0; 16],
-                accept_multicast: true,
-                accept_unicast: true,
-            },
-            Dhcp6ServerInterfaceSettings::from,
-        );
+        let c = Dhcp6ServerInterfaceSettings::from(settings.unwrap_or(&Default::default()));
         let mut error: [c_char; 256] = [0; 256];
         match f(
             sw_if_index,

@@ -147,7 +147,7 @@ fn note_shard_state(shard: &mut Shard) {
 }
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 28;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 29;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.
@@ -229,6 +229,7 @@ pub struct Dhcp6ServerInterfaceSettings {
     pub link_address: [u8; 16],
     pub accept_multicast: bool,
     pub accept_unicast: bool,
+    pub server_unicast: [u8; 16],
 }
 
 fn optional_addr(octets: [u8; 16]) -> Option<Ipv6Addr> {
@@ -247,6 +248,7 @@ impl From<&Dhcp6ServerInterfaceSettings> for InterfaceSettings {
             link_address: optional_addr(s.link_address),
             accept_multicast: s.accept_multicast,
             accept_unicast: s.accept_unicast,
+            server_unicast: optional_addr(s.server_unicast),
         }
     }
 }
@@ -258,6 +260,7 @@ impl From<&InterfaceSettings> for Dhcp6ServerInterfaceSettings {
             link_address: octets(s.link_address),
             accept_multicast: s.accept_multicast,
             accept_unicast: s.accept_unicast,
+            server_unicast: octets(s.server_unicast),
         }
     }
 }

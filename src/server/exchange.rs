@@ -18,8 +18,10 @@ pub struct Exchange<'a> {
     /// The link the client is on (from the interface or the innermost relay).
     pub link: Option<&'a LinkSettings>,
     pub now: Time,
-    /// Received by unicast on an interface that does not accept it.
-    pub unicast_refused: bool,
+    /// How the client's message reached the server.
+    pub delivery: Delivery,
+    /// The Server Unicast address (option 12) offered to the client.
+    pub server_unicast: Option<core::net::Ipv6Addr>,
     /// Where delegated prefixes bound in this exchange are routed.
     pub route_via: RouteVia,
     /// The client's reservation, if it has one.
@@ -28,6 +30,19 @@ pub struct Exchange<'a> {
     pub sw_if_index: u32,
     /// The client asked for OPTION_PD_EXCLUDE (RFC 6603).
     pub pd_exclude_wanted: bool,
+}
+
+/// How a client message reached the server (RFC 8415 sections 16, 18.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// To the multicast group, or through a relay.
+    Multicast,
+    /// By unicast to the Server Unicast address offered to the client.
+    ToServerUnicast,
+    /// By unicast to another address.
+    OtherUnicast,
+    /// By unicast, on an interface that takes no unicast.
+    RefusedUnicast,
 }
 
 /// RFC 8415 section 16: which messages must carry which identifiers.
@@ -69,12 +84,24 @@ impl Exchange<'_> {
     ) -> Result<(usize, MessageType), Counter> {
         check_identifiers(msg)?;
         use MessageType::*;
-        if self.unicast_refused {
-            // RFC 8415 section 18.4: these get UseMulticast; the rest is dropped.
-            if !matches!(msg.msg_type, Request | Renew | Release | Decline) {
-                return Err(Counter::UnicastNotAccepted);
+        // RFC 8415 section 16: Solicit, Confirm, Rebind and
+        // Information-request by unicast are discarded; section 18.4:
+        // Request, Renew, Release and Decline by unicast get UseMulticast
+        // unless sent to the Server Unicast address the client was offered.
+        let use_multicast = match self.delivery {
+            Delivery::Multicast => false,
+            Delivery::RefusedUnicast | Delivery::ToServerUnicast | Delivery::OtherUnicast
+                if !matches!(msg.msg_type, Request | Renew | Release | Decline) =>
+            {
+                return Err(if self.delivery == Delivery::RefusedUnicast {
+                    Counter::UnicastNotAccepted
+                } else {
+                    Counter::UnicastForbidden
+                });
             }
-        }
+            Delivery::ToServerUnicast => false,
+            Delivery::OtherUnicast | Delivery::RefusedUnicast => true,
+        };
         if msg.msg_type == Confirm {
             self.check_confirm(msg)?;
         }
@@ -93,7 +120,7 @@ impl Exchange<'_> {
         if let Some(client_id) = &msg.client_id {
             w.option(option_code::CLIENT_ID, &[client_id])?;
         }
-        if self.unicast_refused {
+        if use_multicast {
             write_status(&mut w, StatusCode::UseMulticast)?;
             return Ok((w.len(), reply_type));
         }
@@ -150,6 +177,9 @@ impl Exchange<'_> {
         msg: &ClientMessage,
         w: &mut MessageWriter<'_>,
     ) -> Result<(), Counter> {
+        if let Some(a) = self.server_unicast {
+            w.option(option_code::SERVER_UNICAST, &[&a.octets()])?;
+        }
         let reservation = self.reservation.map(|r| &r.options);
         for value in self.config.options_for(self.link, reservation) {
             if value.code == option_code::INFORMATION_REFRESH_TIME

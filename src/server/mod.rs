@@ -25,7 +25,7 @@ use crate::wire::frame::{
     finish_udp, write_ipv6_header, Ipv6Header, UdpHeader, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT,
     ETHERNET_ADDRS_LEN, ETHERNET_ADDR_LEN, IPV6_HEADER_LEN, IP_PROTOCOL_UDP, UDP_HEADER_LEN,
 };
-use exchange::Exchange;
+use exchange::{Delivery, Exchange};
 use reply::{relay_overhead, wrap_in_relay_replies};
 use request::{read_client_message, unwrap_relays, ClientMessage, RelayChain, RelayIds};
 
@@ -306,12 +306,28 @@ fn serve(
             )
         }
     };
+    // Server Unicast (option 12): the link's address, else the receiving
+    // interface's, offered only where unicast is taken.
+    let server_unicast = link
+        .and_then(|l| l.server_unicast)
+        .or(settings.server_unicast)
+        .filter(|_| settings.accept_unicast);
+    let delivery = if is_multicast || !relays.is_empty() {
+        Delivery::Multicast
+    } else if unicast_refused {
+        Delivery::RefusedUnicast
+    } else if server_unicast == Some(our_addr) {
+        Delivery::ToServerUnicast
+    } else {
+        Delivery::OtherUnicast
+    };
     let mut exchange = Exchange {
         config,
         shard,
         link,
         now,
-        unicast_refused: unicast_refused && relays.is_empty(),
+        delivery,
+        server_unicast,
         reservation,
         sw_if_index,
         pd_exclude_wanted: request

@@ -280,9 +280,19 @@ fn per_interface_acceptance() {
         run(&no_mc, &mut frame(&info_request(&[]))).0,
         Verdict::Drop(Counter::MulticastNotAccepted)
     );
-    assert!(matches!(
+    // By unicast: a client's Information-request is discarded (RFC 8415
+    // section 16), a relay's Relay-forward served.
+    assert_eq!(
         run(&no_mc, &mut frame_to(unicast, &info_request(&[]), 0)).0,
-        Verdict::Reply { .. }
+        Verdict::Drop(Counter::UnicastForbidden)
+    );
+    assert!(matches!(
+        run(
+            &no_mc,
+            &mut frame_to(unicast, &relay_forward(&info_request(&[])), 0)
+        )
+        .0,
+        Verdict::Reply { .. } | Verdict::Routed { .. }
     ));
 
     let no_uc = config_with(InterfaceSettings {

@@ -856,27 +856,190 @@ fn identifier_rules_of_section_16() {
     }
 }
 
+/// The status and the option codes of a reply's top level.
+fn status_and_codes(out: &[u8]) -> (Option<u16>, Vec<u16>) {
+    let opts = options(&out[4..]);
+    let status = find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b));
+    (status, opts.iter().map(|(c, _)| *c).collect())
+}
+
 #[test]
-fn unicast_refused_gets_use_multicast_for_the_right_messages() {
+fn unicast_follows_rfc_8415_sections_16_and_18_4() {
+    let mut s = Server::default();
+    let sid = s.server_id();
+    let to_us = ip("2001:db8:1::1");
+    // Solicit, Confirm, Rebind, Information-request by unicast: discarded.
+    for m in [
+        msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]),
+        msg(
+            MessageType::Confirm,
+            &[client_id(1), ia_na(1, &["2001:db8:1::100"])],
+        ),
+        msg(
+            MessageType::Rebind,
+            &[client_id(1), ia_na(1, &["2001:db8:1::100"])],
+        ),
+        msg(MessageType::InformationRequest, &[client_id(1)]),
+    ] {
+        assert_eq!(
+            s.send_from("fe80::c1", to_us, &m).0,
+            Verdict::Drop(Counter::UnicastForbidden)
+        );
+    }
+    // Request, Renew, Release, Decline by unicast, no Server Unicast
+    // offered: UseMulticast with the two ids only, nothing bound.
+    for t in [
+        MessageType::Request,
+        MessageType::Renew,
+        MessageType::Release,
+        MessageType::Decline,
+    ] {
+        let m = msg(
+            t,
+            &[client_id(1), sid.clone(), ia_na(1, &["2001:db8:1::100"])],
+        );
+        let (v, out) = s.send_from("fe80::c1", to_us, &m);
+        assert!(matches!(v, Verdict::Reply { .. }), "{t:?}: {v:?}");
+        assert_eq!(
+            status_and_codes(&out),
+            (
+                Some(StatusCode::UseMulticast as u16),
+                vec![
+                    option_code::SERVER_ID,
+                    option_code::CLIENT_ID,
+                    option_code::STATUS_CODE
+                ]
+            ),
+            "{t:?}"
+        );
+    }
+    assert_eq!(s.shard.leases().count(), 0, "nothing was bound");
+    // A relay unicasts to servers: served.
+    let relayed = relay_forward(
+        0,
+        "2001:db8:2::1",
+        "fe80::c2",
+        None,
+        &msg(MessageType::Solicit, &[client_id(2), ia_na(1, &[])]),
+    );
+    let (v, _) = s.send_from("2001:db8:ffff::1", to_us, &relayed);
+    assert!(matches!(v, Verdict::Routed { .. }), "{v:?}");
+}
+
+#[test]
+fn a_server_unicast_address_is_offered_and_then_served() {
     let settings = InterfaceSettings {
-        accept_unicast: false,
+        server_unicast: Some(ip("2001:db8:1::1")),
         ..Default::default()
     };
     let mut s = Server::new(settings, LinkParameters::default());
     let sid = s.server_id();
+    let offered = opt(option_code::SERVER_UNICAST, &ip("2001:db8:1::1").octets());
+    let (_, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]));
+    assert_eq!(
+        find(&opts, option_code::SERVER_UNICAST),
+        Some(offered[4..].to_vec()),
+        "offered in Advertise, asked or not"
+    );
+    // Request by unicast to the offered address: bound.
+    let request = msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_na(1, &[])],
+    );
+    let (v, out) = s.send_from("fe80::c1", ip("2001:db8:1::1"), &request);
+    assert!(matches!(v, Verdict::Reply { .. }));
+    let opts = options(&out[4..]);
+    assert_eq!(ias(&opts)[0].resources[0].0, bits("2001:db8:1::100"));
+    assert!(find(&opts, option_code::SERVER_UNICAST).is_some());
+    // Renew and Release to it too.
+    let held = ia_na(1, &["2001:db8:1::100"]);
+    let renew = msg(
+        MessageType::Renew,
+        &[client_id(1), sid.clone(), held.clone()],
+    );
+    let (_, out) = s.send_from("fe80::c1", ip("2001:db8:1::1"), &renew);
+    assert_eq!(status_and_codes(&out).0, None, "renewed");
+    // To another of VPP's addresses: UseMulticast.
+    let (_, out) = s.send_from("fe80::c1", ip("2001:db8:1::2"), &renew);
+    assert_eq!(
+        status_and_codes(&out).0,
+        Some(StatusCode::UseMulticast as u16)
+    );
+    let release = msg(MessageType::Release, &[client_id(1), sid.clone(), held]);
+    let (_, out) = s.send_from("fe80::c1", ip("2001:db8:1::1"), &release);
+    assert_eq!(status_and_codes(&out).0, Some(StatusCode::Success as u16));
+    assert!(s
+        .shard
+        .leases()
+        .all(|(_, l)| l.state != crate::leases::LeaseState::Bound));
+    // Still discarded by unicast even to the offered address.
+    let solicit = msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]);
+    assert_eq!(
+        s.send_from("fe80::c1", ip("2001:db8:1::1"), &solicit).0,
+        Verdict::Drop(Counter::UnicastForbidden)
+    );
+
+    // The link's own address wins over the interface's.
+    s.config
+        .set_link(
+            ip(LINK),
+            64,
+            &LinkParameters {
+                server_unicast: Some(ip("2001:db8:1::53")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let (_, opts) = s.reply(&solicit);
+    assert_eq!(
+        find(&opts, option_code::SERVER_UNICAST),
+        Some(ip("2001:db8:1::53").octets().to_vec())
+    );
+    let (_, out) = s.send_from("fe80::c1", ip("2001:db8:1::1"), &renew);
+    assert_eq!(
+        status_and_codes(&out).0,
+        Some(StatusCode::UseMulticast as u16)
+    );
+    assert!(s
+        .config
+        .set_link(
+            ip(LINK),
+            64,
+            &LinkParameters {
+                server_unicast: Some(ip("ff02::1")),
+                ..Default::default()
+            }
+        )
+        .is_err());
+}
+
+#[test]
+fn an_interface_that_takes_no_unicast_offers_none_and_refuses_it() {
+    let settings = InterfaceSettings {
+        accept_unicast: false,
+        server_unicast: Some(ip("2001:db8:1::1")),
+        ..Default::default()
+    };
+    let mut s = Server::new(settings, LinkParameters::default());
+    let sid = s.server_id();
+    let (_, opts) = s.reply(&msg(MessageType::Solicit, &[client_id(1), ia_na(1, &[])]));
+    assert!(find(&opts, option_code::SERVER_UNICAST).is_none());
     let (v, out) = s.send_from(
         "fe80::c1",
         ip("2001:db8:1::1"),
         &msg(MessageType::Request, &[client_id(1), sid, ia_na(1, &[])]),
     );
     assert!(matches!(v, Verdict::Reply { .. }));
-    let opts = options(&out[4..]);
     assert_eq!(
-        find(&opts, option_code::STATUS_CODE).map(|b| status_of(&b)),
+        status_and_codes(&out).0,
         Some(StatusCode::UseMulticast as u16)
     );
-    assert!(ias(&opts).is_empty());
-    assert_eq!(s.shard.leases().count(), 0, "nothing was bound");
+    assert!(
+        s.shard
+            .leases()
+            .all(|(_, l)| l.state != crate::leases::LeaseState::Bound),
+        "nothing was bound"
+    );
     let (v, _) = s.send_from(
         "fe80::c1",
         ip("2001:db8:1::1"),
