@@ -477,6 +477,103 @@ def test_dhcrelay_clients_get_relay_reply_answers(vpp, link, relayed_client):
     assert tx.get("relay-reply", 0) == sum(n for t, n in tx.items() if t != "relay-reply"), tx
 
 
+def test_unicast_rules_and_the_server_unicast_option(vpp, link, served):
+    """RFC 8415 sections 16 and 18.4, and option 12 (issue 13 item 1)."""
+    import ipaddress
+
+    from scapy.layers.dhcp6 import DHCP6OptStatusCode
+
+    cid = scapy_client_id(link)
+    vpp_ll = link.vpp_link_local()
+    before = vpp.counters().get("unicast Solicit/Confirm/Rebind/IR", 0)
+    assert exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1), unicast_to=VPP_ADDR) is None
+    assert vpp.counters().get("unicast Solicit/Confirm/Rebind/IR", 0) == before + 1
+    adv = exchange(link, DHCP6_Solicit(trid=2) / cid / DHCP6OptIA_NA(iaid=1))
+    assert 12 not in dict(options_of(bytes(adv))), "no Server Unicast configured"
+    sid = DHCP6OptServerId(duid=adv[DHCP6OptServerId].duid)
+    # A Request by unicast without an offered Server Unicast: UseMulticast,
+    # the two ids and the status only, nothing bound.
+    reply = exchange(link, DHCP6_Request(trid=3) / cid / sid / DHCP6OptIA_NA(iaid=1), unicast_to=VPP_ADDR)
+    assert status(reply) == USE_MULTICAST
+    assert [code for code, _ in options_of(bytes(reply))] == [2, 1, 13]
+    assert not [l for l in leases(vpp) if " bound " in l]
+
+    vpp.cli_ok(f"dhcp6-server enable {link.vpp_if} server-unicast {VPP_ADDR}")
+    try:
+        assert f"server-unicast {VPP_ADDR}" in vpp.cli(f"show dhcp6-server interfaces {link.vpp_if}")
+        adv = exchange(link, DHCP6_Solicit(trid=4) / cid / DHCP6OptIA_NA(iaid=1))
+        assert dict(options_of(bytes(adv)))[12] == ipaddress.IPv6Address(VPP_ADDR).packed
+        reply = exchange(link, DHCP6_Request(trid=5) / cid / sid / DHCP6OptIA_NA(iaid=1), unicast_to=VPP_ADDR)
+        assert status(reply) is None, reply.show(dump=True)
+        addr = reply[DHCP6OptIAAddress].addr
+        assert any(l.startswith(f"{addr}/128 bound") for l in leases(vpp))
+        ia = DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(addr=addr)])
+        # To another of VPP's addresses than the one offered: UseMulticast.
+        assert status(exchange(link, DHCP6_Renew(trid=6) / cid / sid / ia, unicast_to=vpp_ll)) == USE_MULTICAST
+        reply = exchange(link, DHCP6_Renew(trid=7) / cid / sid / ia, unicast_to=VPP_ADDR)
+        assert reply[DHCP6OptIAAddress].addr == addr and reply[DHCP6OptIAAddress].validlft > 0
+        reply = exchange(link, DHCP6_Release(trid=8) / cid / sid / ia, unicast_to=VPP_ADDR)
+        assert reply[DHCP6OptStatusCode].statuscode == SUCCESS
+        assert not any(l.startswith(f"{addr}/128 bound") for l in leases(vpp))
+        # Solicit and Rebind stay multicast-only, offered address or not.
+        assert exchange(link, DHCP6_Rebind(trid=9) / cid / ia, unicast_to=VPP_ADDR) is None
+        assert vpp.counters().get("unicast Solicit/Confirm/Rebind/IR", 0) == before + 2
+        out = vpp.cli(f"dhcp6-server enable {link.vpp_if} server-unicast ff02::1")
+        assert "server-unicast ff02::1: must be a unicast address" in out, out
+    finally:
+        vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
+
+
+def test_options_by_code_per_server_link_and_reservation(vpp, link, served):
+    """Issue 13 item 9: option code <n> <type> <value>, and a real client
+    (dhclient) asking for NIS servers (27) by name."""
+    import ipaddress
+
+    from scapy.layers.dhcp6 import DHCP6OptOptReq
+
+    mac_hex = link.client_mac.replace(":", "")
+    reservation = f"linklayer-id:1:{mac_hex}"
+    vpp.cli_ok("dhcp6-server option code 27 ipv6-address 2001:db8::27 2001:db8::28")
+    vpp.cli_ok("dhcp6-server option code 29 domain always nis.example")
+    vpp.cli_ok("dhcp6-server option code 65001 string lab printer")
+    try:
+        out = vpp.cli("dhcp6-server option code 30 u8 300")
+        assert "option code 30 u8: \"300\" is not a number from 0 to 255" in out, out
+        out = vpp.cli("dhcp6-server option code 1 hex 00")
+        assert "written by the server itself" in out, out
+        links = vpp.cli("show dhcp6-server links")
+        assert "server-wide option code 27 ipv6-address 2001:db8::27 2001:db8::28" in links, links
+
+        env, log = run_dhclient(link, ["-S"], 15, until=lambda t: "new_dhcp6_nis_servers" in t,
+                                conf="also request dhcp6.nis-servers;\n")
+        assert re.search(r"new_dhcp6_nis_servers='?2001:db8::27 2001:db8::28", env), env + log
+
+        cid = scapy_client_id(link)
+
+        def asked(*codes):
+            adv = exchange(link, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=1) / DHCP6OptOptReq(reqopts=list(codes)))
+            return dict(options_of(bytes(adv)))
+
+        opts = asked(27, 65001)
+        assert opts[27] == ipaddress.IPv6Address("2001:db8::27").packed + ipaddress.IPv6Address("2001:db8::28").packed
+        assert opts[29] == b"\x03nis\x07example\x00", "always"
+        assert opts[65001] == b"lab printer"
+        assert 27 not in asked(23) and 29 in asked(23)
+        # The link's wins over the server's, the reservation's over both.
+        vpp.cli_ok(f"dhcp6-server option code 27 ipv6-address link {LINK} 2001:db8:1::27")
+        assert asked(27)[27] == ipaddress.IPv6Address("2001:db8:1::27").packed
+        vpp.cli_ok(f"dhcp6-server reservation add {reservation} address 2001:db8:1::abcd")
+        vpp.cli_ok(f"dhcp6-server option code 27 hex reservation {reservation} 20:01:0d:b8:00:00:00:00:00:00:00:00:00:00:ab:cd")
+        assert asked(27)[27] == ipaddress.IPv6Address("2001:db8::abcd").packed
+        assert "(option code 27 hex" in vpp.cli("show dhcp6-server reservations")
+        vpp.cli_ok(f"dhcp6-server option code 27 reservation {reservation} none")
+        assert asked(27)[27] == ipaddress.IPv6Address("2001:db8:1::27").packed
+    finally:
+        vpp.cli(f"dhcp6-server reservation del {reservation}")
+        for code in (27, 29, 65001):
+            vpp.cli(f"dhcp6-server option code {code} none")
+
+
 def test_options_per_link_and_server_wide(vpp, link, served):
     import ipaddress
 
