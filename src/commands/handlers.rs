@@ -5,7 +5,7 @@ use crate::config::OptionScope;
 use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
 use crate::duid::Duid;
 use crate::leases::{PoolSpec, ResourceKind};
-use crate::options::OptionValue;
+use crate::options::{Family, OptionValue};
 use crate::views::hex;
 
 fn text(e: ConfigError) -> String {
@@ -156,28 +156,35 @@ pub fn option(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcom
     let name = a.text("name").unwrap_or("");
     let scope = option_scope(a)?;
     let value = match option_text(a) {
-        Some(text) => Some(OptionValue::named(name, text, a.flag("always")).map_err(|e| e.0)?),
+        Some(text) => {
+            Some(OptionValue::named(Family::V6, name, text, a.flag("always")).map_err(|e| e.0)?)
+        }
         None => None,
     };
-    let code = match crate::options::named(name) {
+    let code = match crate::options::named(Family::V6, name) {
         Some(n) => n.code,
-        None => return Err(OptionValue::named(name, "", false).unwrap_err().0),
+        None => {
+            return Err(OptionValue::named(Family::V6, name, "", false)
+                .unwrap_err()
+                .0)
+        }
     };
     configure(ctl, |c| c.set_option(scope, code, value.clone()))
 }
 
 pub fn option_code(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
     let code = a.number("code").unwrap_or(0) as u16;
-    crate::options::check_code(code).map_err(|e| e.0)?;
+    crate::options::check_code(Family::V6, code).map_err(|e| e.0)?;
     let scope = option_scope(a)?;
     // `option code 27 none` removes, as `option code 27 hex none` does.
     let format = a.text("type").unwrap_or("");
     let given = a.text("value").map(str::trim).filter(|v| !v.is_empty());
     let value = match (format, given) {
         ("none", None) | (_, Some("none")) => None,
-        (_, Some(text)) => {
-            Some(OptionValue::by_code(code, format, text, a.flag("always")).map_err(|e| e.0)?)
-        }
+        (_, Some(text)) => Some(
+            OptionValue::by_code(Family::V6, code, format, text, a.flag("always"))
+                .map_err(|e| e.0)?,
+        ),
         (_, None) => {
             return Err(format!(
                 "option code {code} {format}: a value expected (or none to remove it)"

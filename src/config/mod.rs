@@ -11,7 +11,7 @@ use crate::duid::{Duid, DuidError};
 use crate::leases::pool::prefix_mask;
 use crate::leases::PoolSpec;
 use crate::limits::Limits;
-use crate::options::{OptionTable, OptionValue};
+use crate::options::{Family, OptionTable, OptionValue};
 use crate::reservations::{Reservation, ReservationId, Reservations};
 use crate::wire::dhcpv6::option_code;
 use crate::wire::domain::{DomainError, DomainName};
@@ -304,11 +304,11 @@ impl ServerConfig {
         name: &str,
         text: &str,
     ) -> Result<(), ConfigError> {
-        let code = crate::options::named(name)
+        let code = crate::options::named(Family::V6, name)
             .map(|n| n.code)
             .ok_or_else(|| ConfigError::BadOption(format!("unknown option {name:?}")))?;
         let value = (!text.trim().is_empty())
-            .then(|| OptionValue::named(name, text, false))
+            .then(|| OptionValue::named(Family::V6, name, text, false))
             .transpose()
             .map_err(|e| ConfigError::BadOption(e.0))?;
         self.set_option(scope, code, value)

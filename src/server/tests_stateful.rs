@@ -1304,7 +1304,7 @@ fn options_by_code_per_reservation_link_and_server_and_always() {
     let mut s = Server::default();
     let sid = s.server_id();
     let by_code = |code, format, text, always| {
-        Some(OptionValue::by_code(code, format, text, always).unwrap())
+        Some(OptionValue::by_code(crate::options::Family::V6, code, format, text, always).unwrap())
     };
     let c = &mut s.config;
     // NIS servers (27) everywhere; the link's and the reservation's win.

@@ -12,77 +12,77 @@ use core::ops::Range;
 /// Byte ranges of the fixed part (RFC 2131 figure 1).
 mod field {
     use core::ops::Range;
-    pub const OP: usize = 0;
-    pub const HTYPE: usize = 1;
-    pub const HLEN: usize = 2;
-    pub const HOPS: usize = 3;
-    pub const XID: Range<usize> = 4..8;
-    pub const SECS: Range<usize> = 8..10;
-    pub const FLAGS: Range<usize> = 10..12;
-    pub const CIADDR: Range<usize> = 12..16;
-    pub const YIADDR: Range<usize> = 16..20;
-    pub const SIADDR: Range<usize> = 20..24;
-    pub const GIADDR: Range<usize> = 24..28;
-    pub const CHADDR: Range<usize> = 28..44;
-    pub const SNAME: Range<usize> = 44..108;
-    pub const FILE: Range<usize> = 108..236;
-    pub const MAGIC: Range<usize> = 236..240;
-    pub const OPTIONS: usize = 240;
+    pub(crate) const OP: usize = 0;
+    pub(crate) const HTYPE: usize = 1;
+    pub(crate) const HLEN: usize = 2;
+    pub(crate) const HOPS: usize = 3;
+    pub(crate) const XID: Range<usize> = 4..8;
+    pub(crate) const SECS: Range<usize> = 8..10;
+    pub(crate) const FLAGS: Range<usize> = 10..12;
+    pub(crate) const CIADDR: Range<usize> = 12..16;
+    pub(crate) const YIADDR: Range<usize> = 16..20;
+    pub(crate) const SIADDR: Range<usize> = 20..24;
+    pub(crate) const GIADDR: Range<usize> = 24..28;
+    pub(crate) const CHADDR: Range<usize> = 28..44;
+    pub(crate) const SNAME: Range<usize> = 44..108;
+    pub(crate) const FILE: Range<usize> = 108..236;
+    pub(crate) const MAGIC: Range<usize> = 236..240;
+    pub(crate) const OPTIONS: usize = 240;
 }
 
 /// The fixed part and the magic cookie.
-pub const HEADER_LEN: usize = field::OPTIONS;
+pub(crate) const HEADER_LEN: usize = field::OPTIONS;
 /// RFC 2131 section 3: 99.130.83.99.
-pub const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
+pub(crate) const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
 /// BOOTP's minimum message (RFC 1542 section 2.1): replies are padded to it.
-pub const MIN_MESSAGE_LEN: usize = 300;
+pub(crate) const MIN_MESSAGE_LEN: usize = 300;
 /// The broadcast bit of `flags` (RFC 2131 section 2).
-pub const FLAG_BROADCAST: u16 = 0x8000;
-pub const OP_BOOTREQUEST: u8 = 1;
-pub const OP_BOOTREPLY: u8 = 2;
+pub(crate) const FLAG_BROADCAST: u16 = 0x8000;
+pub(crate) const OP_BOOTREQUEST: u8 = 1;
+pub(crate) const OP_BOOTREPLY: u8 = 2;
 /// Ethernet (RFC 1700 hardware types).
-pub const HTYPE_ETHERNET: u8 = 1;
+pub(crate) const HTYPE_ETHERNET: u8 = 1;
 
 /// Option codes (RFC 2132 and the RFCs named).
 pub mod option_code {
-    pub const PAD: u8 = 0;
-    pub const SUBNET_MASK: u8 = 1;
-    pub const ROUTER: u8 = 3;
-    pub const DNS_SERVERS: u8 = 6;
-    pub const HOST_NAME: u8 = 12;
-    pub const DOMAIN_NAME: u8 = 15;
-    pub const INTERFACE_MTU: u8 = 26;
-    pub const BROADCAST_ADDRESS: u8 = 28;
-    pub const NTP_SERVERS: u8 = 42;
-    pub const REQUESTED_ADDRESS: u8 = 50;
-    pub const LEASE_TIME: u8 = 51;
-    pub const OVERLOAD: u8 = 52;
-    pub const MESSAGE_TYPE: u8 = 53;
-    pub const SERVER_ID: u8 = 54;
-    pub const PARAMETER_REQUEST_LIST: u8 = 55;
-    pub const MESSAGE: u8 = 56;
-    pub const MAX_MESSAGE_SIZE: u8 = 57;
-    pub const RENEWAL_TIME: u8 = 58;
-    pub const REBINDING_TIME: u8 = 59;
-    pub const CLIENT_ID: u8 = 61;
+    pub(crate) const PAD: u8 = 0;
+    pub(crate) const SUBNET_MASK: u8 = 1;
+    pub(crate) const ROUTER: u8 = 3;
+    pub(crate) const DNS_SERVERS: u8 = 6;
+    pub(crate) const HOST_NAME: u8 = 12;
+    pub(crate) const DOMAIN_NAME: u8 = 15;
+    pub(crate) const INTERFACE_MTU: u8 = 26;
+    pub(crate) const BROADCAST_ADDRESS: u8 = 28;
+    pub(crate) const NTP_SERVERS: u8 = 42;
+    pub(crate) const REQUESTED_ADDRESS: u8 = 50;
+    pub(crate) const LEASE_TIME: u8 = 51;
+    pub(crate) const OVERLOAD: u8 = 52;
+    pub(crate) const MESSAGE_TYPE: u8 = 53;
+    pub(crate) const SERVER_ID: u8 = 54;
+    pub(crate) const PARAMETER_REQUEST_LIST: u8 = 55;
+    pub(crate) const MESSAGE: u8 = 56;
+    pub(crate) const MAX_MESSAGE_SIZE: u8 = 57;
+    pub(crate) const RENEWAL_TIME: u8 = 58;
+    pub(crate) const REBINDING_TIME: u8 = 59;
+    pub(crate) const CLIENT_ID: u8 = 61;
     /// RFC 4039.
-    pub const RAPID_COMMIT: u8 = 80;
+    pub(crate) const RAPID_COMMIT: u8 = 80;
     /// RFC 3046.
-    pub const RELAY_AGENT_INFO: u8 = 82;
+    pub(crate) const RELAY_AGENT_INFO: u8 = 82;
     /// RFC 3397.
-    pub const DOMAIN_SEARCH: u8 = 119;
+    pub(crate) const DOMAIN_SEARCH: u8 = 119;
     /// RFC 3442.
-    pub const CLASSLESS_STATIC_ROUTES: u8 = 121;
-    pub const END: u8 = 255;
+    pub(crate) const CLASSLESS_STATIC_ROUTES: u8 = 121;
+    pub(crate) const END: u8 = 255;
 }
 
 /// Sub-options of the Relay Agent Information option.
 pub mod relay_suboption {
     /// RFC 3046.
-    pub const CIRCUIT_ID: u8 = 1;
-    pub const REMOTE_ID: u8 = 2;
+    pub(crate) const CIRCUIT_ID: u8 = 1;
+    pub(crate) const REMOTE_ID: u8 = 2;
     /// RFC 3527.
-    pub const LINK_SELECTION: u8 = 5;
+    pub(crate) const LINK_SELECTION: u8 = 5;
 }
 
 /// DHCP message types (option 53, RFC 2132 section 9.6).
@@ -116,7 +116,7 @@ impl MessageType {
     }
 
     /// The name RFC 2131 gives the message type.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         use MessageType::*;
         match self {
             Discover => "DHCPDISCOVER",

@@ -9,14 +9,14 @@ pub const ETHERNET_ADDR_LEN: usize = 6;
 pub const ETHERNET_ADDRS_LEN: usize = 2 * ETHERNET_ADDR_LEN;
 pub const IPV6_HEADER_LEN: usize = 40;
 /// An IPv4 header without options (the only kind we write).
-pub const IPV4_HEADER_LEN: usize = 20;
+pub(crate) const IPV4_HEADER_LEN: usize = 20;
 pub const UDP_HEADER_LEN: usize = 8;
 pub const IP_PROTOCOL_UDP: u8 = 17;
 
 pub const DHCPV6_CLIENT_PORT: u16 = 546;
 pub const DHCPV6_SERVER_PORT: u16 = 547;
-pub const DHCPV4_SERVER_PORT: u16 = 67;
-pub const DHCPV4_CLIENT_PORT: u16 = 68;
+pub(crate) const DHCPV4_SERVER_PORT: u16 = 67;
+pub(crate) const DHCPV4_CLIENT_PORT: u16 = 68;
 
 /// Hop limit of the replies we originate (the common host default).
 pub const REPLY_HOP_LIMIT: u8 = 64;
