@@ -37,10 +37,11 @@ pub fn limits(l: &Limits) -> String {
 /// index) and options, then the holds and the server-wide options.
 pub fn links(config: &ServerConfig) -> Vec<String> {
     let mut out = Vec::new();
-    if config.links().is_empty() {
+    let links = || config.links().iter().filter(|l| l.subnet4().is_none());
+    if links().next().is_none() {
         out.push("no links configured".to_string());
     }
-    for l in config.links() {
+    for l in links() {
         let (t1, t2) = l.timers();
         out.push(format!(
             "link {}/{}: preferred-lifetime {} valid-lifetime {} t1 {} t2 {} rapid-commit {}{}",

@@ -15,6 +15,7 @@ pub enum ConfigError {
     TooManySearchDomains(usize),
     BadDomain(String, DomainError),
     BadLinkPrefix(Ipv6Addr, u8),
+    BadSubnet(core::net::Ipv4Addr, u8),
     NoSuchLink(Ipv6Addr, u8),
     TooManyLinks,
     BadPool(String),
@@ -69,7 +70,13 @@ impl fmt::Display for ConfigError {
                 f,
                 "link {p}/{l}: must be a global or unique-local prefix of length 1 to 128 with no host bits set"
             ),
-            ConfigError::NoSuchLink(p, l) => write!(f, "no link {p}/{l} is configured"),
+            ConfigError::NoSuchLink(p, l) => {
+                write!(f, "no link {} is configured", super::prefix_text(*p, *l))
+            }
+            ConfigError::BadSubnet(s, l) => write!(
+                f,
+                "link {s}/{l}: must be a unicast subnet of length 1 to 32 with no host bits set"
+            ),
             ConfigError::TooManyLinks => write!(f, "at most {MAX_LINKS} links"),
             ConfigError::BadPool(why) => f.write_str(why),
             ConfigError::PoolOverlap(a, b) => write!(f, "pool {a} overlaps pool {b}"),

@@ -30,6 +30,8 @@ pub struct LinkSettings {
     /// Prefix pools with an excluded prefix (RFC 6603): its bits past the
     /// delegated length are excluded from every prefix of the pool.
     pub excludes: Vec<(PoolSpec, Ipv6Addr, u8)>,
+    /// DHCPv4 pools whose clients are placed by a hash of their MAC.
+    pub hashed: Vec<PoolSpec>,
     /// Index of this link's first pool in `ServerConfig::all_pools`.
     first_pool: usize,
 }
@@ -69,6 +71,7 @@ impl LinkSettings {
             relay_address: None,
             server_unicast: None,
             excludes: Vec::new(),
+            hashed: Vec::new(),
             first_pool: 0,
         }
     }
@@ -278,9 +281,20 @@ impl ServerConfig {
             || bits & !prefix_mask(len) != 0
             || prefix.is_multicast()
             || prefix.is_unicast_link_local()
+            || super::v4::overlaps_mapped(prefix, len)
         {
             return Err(ConfigError::BadLinkPrefix(prefix, len));
         }
+        self.set_link_unchecked(prefix, len, params)
+    }
+
+    /// `set_link` for a prefix already checked (DHCPv4's mapped subnets).
+    pub(super) fn set_link_unchecked(
+        &mut self,
+        prefix: Ipv6Addr,
+        len: u8,
+        params: &LinkParameters,
+    ) -> Result<(), ConfigError> {
         if let Ok(link) = self.link_mut(prefix, len) {
             return link.apply(params);
         }
@@ -317,10 +331,17 @@ impl ServerConfig {
             return Err(ConfigError::PoolOverlap(pool, *other));
         }
         let link = self.link_mut(prefix, len)?;
-        if let PoolSpec::Addresses { first, last } = pool {
-            if !link.contains(&first) || !link.contains(&last) {
-                return Err(ConfigError::PoolOutsideLink(pool));
+        let inside = match pool {
+            PoolSpec::Addresses { first, last } => {
+                link.subnet4().is_none() && link.contains(&first) && link.contains(&last)
             }
+            PoolSpec::Prefixes { .. } => link.subnet4().is_none(),
+            PoolSpec::Ipv4Addresses { first, last } => {
+                link.contains4(first) && link.contains4(last)
+            }
+        };
+        if !inside {
+            return Err(ConfigError::PoolOutsideLink(pool));
         }
         if link.pools.len() >= MAX_POOLS_PER_LINK {
             return Err(ConfigError::TooManyPools);

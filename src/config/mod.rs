@@ -19,9 +19,11 @@ use crate::wire::domain::{DomainError, DomainName};
 mod error;
 mod lease_store;
 mod links;
+mod v4;
 pub use error::ConfigError;
 pub use lease_store::LeaseStoreSettings;
 pub use links::{LinkParameters, LinkSettings};
+pub use v4::{mapped_prefix, prefix_text, subnet_of, Link4Parameters};
 
 /// Most DNS servers and search domains we hand out (keeps replies small).
 pub const MAX_DNS_SERVERS: usize = 16;
@@ -120,6 +122,8 @@ pub enum DuidSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionScope<'a> {
     Server,
+    /// Server-wide for DHCPv4.
+    Server4,
     Link(Ipv6Addr, u8),
     /// The client of a reservation, by its id in DHCPKit notation.
     Reservation(&'a str),
@@ -133,6 +137,10 @@ pub struct ServerConfig {
     /// packet).
     options: OptionTable,
     interfaces: Vec<Option<InterfaceSettings>>,
+    /// Interfaces DHCPv4 is served on, sorted.
+    interfaces4: Vec<u32>,
+    /// Server-wide DHCPv4 options.
+    options4: OptionTable,
     links: Vec<LinkSettings>,
     offer_hold: Option<u32>,
     decline_hold: Option<u32>,
@@ -323,6 +331,7 @@ impl ServerConfig {
     ) -> Result<(), ConfigError> {
         let table = match scope {
             OptionScope::Server => &mut self.options,
+            OptionScope::Server4 => &mut self.options4,
             OptionScope::Link(prefix, len) => &mut self.link_mut(prefix, len)?.options,
             OptionScope::Reservation(id) => {
                 let id = ReservationId::parse(id).map_err(ConfigError::BadReservation)?;
@@ -397,13 +406,23 @@ impl ServerConfig {
         &self.options
     }
 
+    pub fn options4(&self) -> &OptionTable {
+        &self.options4
+    }
+
     /// The options in force for a client: its reservation's, then its
-    /// link's, then the server's, each code once (the narrowest wins).
+    /// link's, then the server's (of the protocol), each code once (the
+    /// narrowest wins).
     pub fn options_for<'a>(
         &'a self,
+        family: Family,
         link: Option<&'a LinkSettings>,
         reservation: Option<&'a OptionTable>,
     ) -> impl Iterator<Item = &'a OptionValue> + 'a {
+        let server = match family {
+            Family::V6 => &self.options,
+            Family::V4 => &self.options4,
+        };
         let link = link.map(|l| &l.options);
         let unset = |t: Option<&OptionTable>, code| t.and_then(|t| t.get(code)).is_none();
         reservation
@@ -415,7 +434,7 @@ impl ServerConfig {
                     .filter(move |v| unset(reservation, v.code)),
             )
             .chain(
-                self.options
+                server
                     .iter()
                     .filter(move |v| unset(reservation, v.code) && unset(link, v.code)),
             )

@@ -181,7 +181,10 @@ impl Exchange<'_> {
             w.option(option_code::SERVER_UNICAST, &[&a.octets()])?;
         }
         let reservation = self.reservation.map(|r| &r.options);
-        for value in self.config.options_for(self.link, reservation) {
+        for value in self
+            .config
+            .options_for(crate::options::Family::V6, self.link, reservation)
+        {
             if value.code == option_code::INFORMATION_REFRESH_TIME
                 && msg.msg_type != MessageType::InformationRequest
             {
