@@ -28,6 +28,13 @@ pub enum Family {
 }
 
 impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::V6 => "DHCPv6",
+            Family::V4 => "DHCPv4",
+        }
+    }
+
     fn named(self) -> &'static [Named] {
         match self {
             Family::V6 => &NAMED,

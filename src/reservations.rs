@@ -1,21 +1,26 @@
 //! Fixed assignments (DHCPKit's static assignments): an address and/or a
 //! delegated prefix per client, found by one of the client's identifiers.
 //!
-//! Ids are written as DHCPKit writes them in its CSV files:
+//! DHCPv6 ids are written as DHCPKit writes them in its CSV files:
 //! `duid:<hex>`, `interface-id:<hex>`, `interface-id-str:<text>`,
 //! `remote-id:<enterprise>:<hex>`, `remote-id-str:<enterprise>:<text>`,
 //! `subscriber-id:<hex>`, `subscriber-id-str:<text>`,
 //! `linklayer-id:<type>:<hex>`, `linklayer-id-str:<type>:<text>`.
+//! DHCPv4 ids, in the same style with Kea's names: `hw-address:<mac>`,
+//! `client-id:<hex>` (option 61), `circuit-id[-str]:` and
+//! `agent-remote-id[-str]:` (option 82's sub-options 1 and 2). Both
+//! families share one table (their id kinds differ); each loads its own
+//! file.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use arrayvec::ArrayVec;
 
-use crate::leases::pool::prefix_mask;
+use crate::leases::pool::{ipv4_resource, prefix_mask};
 use crate::leases::ResourceKind;
-use crate::options::OptionTable;
+use crate::options::{Family, OptionTable};
 
 /// Longest identifier value kept (DUIDs are at most 130 octets).
 pub const MAX_ID_LEN: usize = 250;
@@ -29,6 +34,10 @@ pub enum IdKind {
     RemoteId = 3,
     SubscriberId = 4,
     LinkLayer = 5,
+    HwAddress = 6,
+    ClientId = 7,
+    CircuitId = 8,
+    AgentRemoteId = 9,
 }
 
 /// A reservation key in its lookup form: kind, then the identifying bytes
@@ -112,14 +121,32 @@ impl ReservationId {
             "subscriber-id-str" => (IdKind::SubscriberId, value_and_prefix(false, true)?),
             "linklayer-id" => (IdKind::LinkLayer, value_and_prefix(true, false)?),
             "linklayer-id-str" => (IdKind::LinkLayer, value_and_prefix(true, true)?),
+            "hw-address" => (IdKind::HwAddress, value_and_prefix(false, false)?),
+            "client-id" => (IdKind::ClientId, value_and_prefix(false, false)?),
+            "circuit-id" => (IdKind::CircuitId, value_and_prefix(false, false)?),
+            "circuit-id-str" => (IdKind::CircuitId, value_and_prefix(false, true)?),
+            "agent-remote-id" => (IdKind::AgentRemoteId, value_and_prefix(false, false)?),
+            "agent-remote-id-str" => (IdKind::AgentRemoteId, value_and_prefix(false, true)?),
             other => return Err(format!("id {text:?}: unknown type {other:?}")),
         };
         if id_kind == IdKind::Duid && value.len() < 3 {
             return Err(format!("id {text:?}: a DUID is at least 3 octets"));
         }
+        if id_kind == IdKind::HwAddress && value.len() != 6 {
+            return Err(format!("id {text:?}: a hardware address is 6 octets"));
+        }
         let key =
             id_key(id_kind, &prefix, &value).ok_or_else(|| format!("id {text:?}: too long"))?;
         Ok(ReservationId(key.to_vec()))
+    }
+
+    /// Which protocol's clients the id names.
+    pub fn family(&self) -> Family {
+        if self.0[0] >= IdKind::HwAddress as u8 {
+            Family::V4
+        } else {
+            Family::V6
+        }
     }
 }
 
@@ -137,6 +164,10 @@ impl fmt::Display for ReservationId {
                 hexed(&rest[4..])
             ),
             4 => write!(f, "subscriber-id:{}", hexed(rest)),
+            6 => write!(f, "hw-address:{}", crate::views::mac(rest)),
+            7 => write!(f, "client-id:{}", hexed(rest)),
+            8 => write!(f, "circuit-id:{}", hexed(rest)),
+            9 => write!(f, "agent-remote-id:{}", hexed(rest)),
             _ => write!(
                 f,
                 "linklayer-id:{}:{}",
@@ -151,6 +182,8 @@ impl fmt::Display for ReservationId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
     pub address: Option<Ipv6Addr>,
+    /// A DHCPv4 client's address.
+    pub address4: Option<Ipv4Addr>,
     pub prefix: Option<(Ipv6Addr, u8)>,
     /// Options for this client, over its link's and the server's (set by
     /// `dhcp6-server option ... reservation <id>`).
@@ -165,7 +198,7 @@ impl Reservation {
             ResourceKind::Pd => self
                 .prefix
                 .map(|(p, l)| (u128::from_be_bytes(p.octets()), l)),
-            ResourceKind::Ipv4 => None,
+            ResourceKind::Ipv4 => self.address4.map(|a| (ipv4_resource(a), 32)),
         }
     }
 }
@@ -209,11 +242,30 @@ fn parse_address(text: &str) -> Result<Ipv6Addr, String> {
 }
 
 impl Reservation {
-    /// From the address and prefix columns (either may be empty, not both).
-    pub fn parse(address: &str, prefix: &str) -> Result<Self, String> {
+    /// From the address and prefix columns: for a DHCPv6 id either may be
+    /// empty, not both; for a DHCPv4 id, an IPv4 address and no prefix.
+    pub fn parse(id: &ReservationId, address: &str, prefix: &str) -> Result<Self, String> {
         let (address, prefix) = (address.trim(), prefix.trim());
+        if id.family() == Family::V4 {
+            let a: Ipv4Addr = address
+                .parse()
+                .map_err(|_| format!("address {address:?}: not an IPv4 address"))?;
+            if a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() {
+                return Err(format!("address {a}: not a unicast address"));
+            }
+            if !prefix.is_empty() {
+                return Err(format!("{id}: a DHCPv4 reservation has no prefix"));
+            }
+            return Ok(Reservation {
+                address: None,
+                address4: Some(a),
+                prefix: None,
+                options: OptionTable::default(),
+            });
+        }
         let r = Reservation {
             options: OptionTable::default(),
+            address4: None,
             address: (!address.is_empty())
                 .then(|| parse_address(address))
                 .transpose()?,
@@ -240,17 +292,21 @@ impl Reservations {
     /// Adds or replaces one (a replaced one's options stay); refused if its
     /// address or prefix is another client's reservation.
     pub fn insert(&mut self, id: ReservationId, mut r: Reservation) -> Result<(), String> {
-        for kind in [ResourceKind::Na, ResourceKind::Pd] {
+        for kind in ResourceKind::ALL {
             if let Some(res) = r.resource(kind) {
                 let taken = self
                     .by_id
                     .iter()
                     .any(|(other, o)| *other != id && o.resource(kind).map(|x| x.0) == Some(res.0));
                 if taken {
-                    return Err(format!(
-                        "{} is reserved for another client",
-                        Ipv6Addr::from(res.0.to_be_bytes())
-                    ));
+                    let what = r
+                        .address4
+                        .filter(|_| kind == ResourceKind::Ipv4)
+                        .map_or_else(
+                            || Ipv6Addr::from(res.0.to_be_bytes()).to_string(),
+                            |a| a.to_string(),
+                        );
+                    return Err(format!("{what} is reserved for another client"));
                 }
             }
         }
@@ -260,7 +316,7 @@ impl Reservations {
             }
         }
         self.remove(&id);
-        for kind in [ResourceKind::Na, ResourceKind::Pd] {
+        for kind in ResourceKind::ALL {
             if let Some((res, _)) = r.resource(kind) {
                 self.reserved.insert((kind, res));
             }
@@ -272,7 +328,7 @@ impl Reservations {
     pub fn remove(&mut self, id: &ReservationId) -> bool {
         match self.by_id.remove(id) {
             Some(old) => {
-                for kind in [ResourceKind::Na, ResourceKind::Pd] {
+                for kind in ResourceKind::ALL {
                     if let Some((res, _)) = old.resource(kind) {
                         self.reserved.remove(&(kind, res));
                     }
@@ -288,15 +344,30 @@ impl Reservations {
         self.by_id.get_mut(id).map(|r| &mut r.options)
     }
 
-    /// These reservations, with the options `old` set for the ids that
-    /// are in both (a reload keeps what the CLI set).
-    pub fn keeping_options_of(mut self, old: &Reservations) -> Self {
-        for (id, r) in self.by_id.iter_mut() {
-            if let Some(o) = old.by_id.get(id) {
+    /// Replaces the reservations of `loaded`'s family with `loaded`; the
+    /// options the CLI set for ids in both are kept (a reload keeps them).
+    pub fn replace_family(&mut self, family: Family, mut loaded: Reservations) {
+        for (id, r) in loaded.by_id.iter_mut() {
+            if let Some(o) = self.by_id.get(id) {
                 r.options = o.options.clone();
             }
         }
-        self
+        let others: Vec<_> = self
+            .by_id
+            .iter()
+            .filter(|(id, _)| id.family() != family)
+            .map(|(id, r)| (id.clone(), r.clone()))
+            .collect();
+        for (id, r) in others {
+            // Different id kinds and resource kinds: no conflict possible.
+            let _ = loaded.insert(id, r);
+        }
+        *self = loaded;
+    }
+
+    /// How many reservations a family has.
+    pub fn count(&self, family: Family) -> usize {
+        self.by_id.keys().filter(|id| id.family() == family).count()
     }
 
     /// The reservation for a key built with `id_key` (no allocation).
@@ -319,7 +390,7 @@ impl Reservations {
     /// Reads DHCPKit's CSV: a header naming the columns `id`, `address` and
     /// `prefix` (any order), then one reservation a line. Refuses the whole
     /// file, naming the line, on the first error.
-    pub fn from_csv(text: &str) -> Result<Self, String> {
+    pub fn from_csv(family: Family, text: &str) -> Result<Self, String> {
         let mut lines = text
             .lines()
             .enumerate()
@@ -343,7 +414,10 @@ impl Reservations {
             let get = |c: Option<usize>| c.and_then(|i| fields.get(i)).copied().unwrap_or("");
             let at = |e: String| format!("line {}: {e}", n + 1);
             let id = ReservationId::parse(get(Some(id_col))).map_err(at)?;
-            let r = Reservation::parse(get(addr_col), get(prefix_col)).map_err(at)?;
+            if id.family() != family {
+                return Err(at(format!("{id} is not a {} client id", family.name())));
+            }
+            let r = Reservation::parse(&id, get(addr_col), get(prefix_col)).map_err(at)?;
             if out.by_id.contains_key(&id) {
                 return Err(at(format!("{id} appears twice")));
             }
@@ -406,7 +480,7 @@ mod tests {
                    interface-id-str:port7,,2001:db8:200::/56\n\
                    # a comment\n\
                    remote-id-str:9:abc,2001:db8:1::11,2001:db8:201::/56\n";
-        let r = Reservations::from_csv(csv).unwrap();
+        let r = Reservations::from_csv(Family::V6, csv).unwrap();
         assert_eq!(r.len(), 3);
         let key = id_key(IdKind::InterfaceId, &[], b"port7").unwrap();
         assert_eq!(
@@ -418,7 +492,10 @@ mod tests {
             u128::from_be_bytes("2001:db8:1::10".parse::<Ipv6Addr>().unwrap().octets())
         ));
         let swapped = "prefix,id\n2001:db8:300::/56,duid:000300010a0b0c0d0e0f\n";
-        assert_eq!(Reservations::from_csv(swapped).unwrap().len(), 1);
+        assert_eq!(
+            Reservations::from_csv(Family::V6, swapped).unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -440,8 +517,54 @@ mod tests {
             ("id,address,prefix\nduid:000300010a,,\n", "needs an address"),
         ];
         for (csv, want) in cases {
-            let e = Reservations::from_csv(csv).unwrap_err();
+            let e = Reservations::from_csv(Family::V6, csv).unwrap_err();
             assert!(e.contains(want), "{csv:?}: {e}");
         }
+    }
+
+    #[test]
+    fn dhcpv4_ids_and_reservations_live_beside_dhcpv6_ones() {
+        let mac = ReservationId::parse("hw-address:02:00:00:00:00:01").unwrap();
+        assert_eq!(mac.family(), Family::V4);
+        assert_eq!(mac.to_string(), "hw-address:02:00:00:00:00:01");
+        assert_eq!(
+            ReservationId::parse("circuit-id-str:eth0/1").unwrap().0,
+            b"\x08eth0/1"
+        );
+        assert!(ReservationId::parse("hw-address:0200").is_err());
+        assert!(
+            Reservation::parse(&mac, "2001:db8::1", "").is_err(),
+            "an IPv4 address"
+        );
+        assert!(Reservation::parse(&mac, "192.0.2.9", "192.0.2.0/24").is_err());
+        let mut table = Reservations::from_csv(
+            Family::V6,
+            "id,address\nduid:000300010a0b0c0d0e0f,2001:db8:1::10\n",
+        )
+        .unwrap();
+        let v4 = Reservations::from_csv(
+            Family::V4,
+            "id,address\nhw-address:020000000001,192.0.2.10\nclient-id:01020000000002,192.0.2.11\n",
+        )
+        .unwrap();
+        table.replace_family(Family::V4, v4);
+        assert_eq!((table.count(Family::V6), table.count(Family::V4)), (1, 2));
+        assert!(table.is_reserved(
+            ResourceKind::Ipv4,
+            ipv4_resource("192.0.2.10".parse().unwrap())
+        ));
+        // A reload of one family leaves the other alone.
+        table.replace_family(Family::V4, Reservations::default());
+        assert_eq!((table.count(Family::V6), table.count(Family::V4)), (1, 0));
+        assert!(!table.is_reserved(
+            ResourceKind::Ipv4,
+            ipv4_resource("192.0.2.10".parse().unwrap())
+        ));
+        let e = Reservations::from_csv(Family::V4, "id,address\nduid:000300010a,192.0.2.1\n")
+            .unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("not a DHCPv4 client id"),
+            "{e}"
+        );
     }
 }

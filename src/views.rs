@@ -7,6 +7,7 @@ use crate::counters::Counter;
 use crate::duid::Duid;
 use crate::leases::{format_lease, LeaseView, Time};
 use crate::limits::{Limits, RateLimit};
+use crate::options::Family;
 
 /// `show dhcp6-server`'s limits line.
 pub fn limits(l: &Limits) -> String {
@@ -94,14 +95,18 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
     out
 }
 
-/// `show dhcp6-server reservations`: sorted rows, then the count (and the
-/// file they came from).
-pub fn reservations(config: &ServerConfig) -> Vec<String> {
+/// `show dhcp6-server reservations` (and dhcp4-server's): sorted rows,
+/// then the count (and the file they came from).
+pub fn reservations(config: &ServerConfig, family: Family) -> Vec<String> {
     let mut rows: Vec<String> = config
         .reservations()
         .iter()
+        .filter(|(id, _)| id.family() == family)
         .map(|(id, r)| {
             let mut row = id.to_string();
+            if let Some(a) = r.address4 {
+                row += &format!(" address {a}");
+            }
             if let Some(a) = r.address {
                 row += &format!(" address {a}");
             }
@@ -116,7 +121,7 @@ pub fn reservations(config: &ServerConfig) -> Vec<String> {
         .collect();
     rows.sort();
     let from = config
-        .reservations_file()
+        .reservations_file(family)
         .map(|f| format!(" (file {f})"))
         .unwrap_or_default();
     let total = format!("{} reservations{from}", rows.len());
@@ -192,6 +197,12 @@ pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
             Some((hi * 16 + lo) as u8)
         })
         .collect()
+}
+
+/// A MAC address as `02:00:00:00:00:01` (any length).
+pub fn mac(bytes: &[u8]) -> String {
+    let octets: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    octets.join(":")
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -214,7 +214,7 @@ fn load_reservations(
     out: &mut Vec<String>,
 ) -> Outcome {
     let n = ctl
-        .configure(&mut |c| c.load_reservations_file(path))
+        .configure(&mut |c| c.load_reservations_file(Family::V6, path))
         .map_err(text)?;
     out.push(format!("{n} reservations loaded"));
     Ok(())
@@ -416,7 +416,7 @@ pub fn show_leases(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) ->
 
 pub fn show_reservations(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
     match ctl.config() {
-        Some(config) => out.extend(crate::views::reservations(config)),
+        Some(config) => out.extend(crate::views::reservations(config, Family::V6)),
         None => out.push("0 reservations".into()),
     }
     Ok(())

@@ -145,8 +145,10 @@ pub struct ServerConfig {
     offer_hold: Option<u32>,
     decline_hold: Option<u32>,
     reservations: Reservations,
-    /// The CSV file the reservations were last loaded from (for reload).
+    /// The CSV files the DHCPv6 and DHCPv4 reservations were last loaded
+    /// from (for reload).
     reservations_file: Option<String>,
+    reservations4_file: Option<String>,
     lease_store: LeaseStoreSettings,
     limits: Limits,
 }
@@ -357,7 +359,7 @@ impl ServerConfig {
         prefix: &str,
     ) -> Result<(), ConfigError> {
         let id = ReservationId::parse(id).map_err(ConfigError::BadReservation)?;
-        let r = Reservation::parse(address, prefix).map_err(ConfigError::BadReservation)?;
+        let r = Reservation::parse(&id, address, prefix).map_err(ConfigError::BadReservation)?;
         self.reservations
             .insert(id, r)
             .map_err(ConfigError::BadReservation)
@@ -373,33 +375,48 @@ impl ServerConfig {
         Ok(())
     }
 
-    /// Replaces every reservation with those of a DHCPKit CSV text.
-    pub fn load_reservations(&mut self, csv: &str) -> Result<usize, ConfigError> {
-        let loaded = Reservations::from_csv(csv).map_err(ConfigError::BadReservation)?;
-        self.reservations = loaded.keeping_options_of(&self.reservations);
-        Ok(self.reservations.len())
+    /// Replaces a family's reservations with those of a CSV text; returns
+    /// how many it has now.
+    pub fn load_reservations(&mut self, family: Family, csv: &str) -> Result<usize, ConfigError> {
+        let loaded = Reservations::from_csv(family, csv).map_err(ConfigError::BadReservation)?;
+        self.reservations.replace_family(family, loaded);
+        Ok(self.reservations.count(family))
     }
 
-    /// Replaces every reservation with those of a DHCPKit CSV file; `None`
+    fn reservations_file_mut(&mut self, family: Family) -> &mut Option<String> {
+        match family {
+            Family::V6 => &mut self.reservations_file,
+            Family::V4 => &mut self.reservations4_file,
+        }
+    }
+
+    /// Replaces a family's reservations with those of a CSV file; `None`
     /// reads the file loaded last.
-    pub fn load_reservations_file(&mut self, path: Option<&str>) -> Result<usize, ConfigError> {
+    pub fn load_reservations_file(
+        &mut self,
+        family: Family,
+        path: Option<&str>,
+    ) -> Result<usize, ConfigError> {
         let path = path
             .map(str::to_string)
-            .or_else(|| self.reservations_file.clone())
+            .or_else(|| self.reservations_file_mut(family).clone())
             .ok_or_else(|| {
                 ConfigError::BadReservation("no reservations file was loaded before".into())
             })?;
         let csv = std::fs::read_to_string(&path)
             .map_err(|e| ConfigError::BadReservation(format!("{path}: {e}")))?;
         let n = self
-            .load_reservations(&csv)
+            .load_reservations(family, &csv)
             .map_err(|e| ConfigError::BadReservation(format!("{path}: {e}")))?;
-        self.reservations_file = Some(path);
+        *self.reservations_file_mut(family) = Some(path);
         Ok(n)
     }
 
-    pub fn reservations_file(&self) -> Option<&str> {
-        self.reservations_file.as_deref()
+    pub fn reservations_file(&self, family: Family) -> Option<&str> {
+        match family {
+            Family::V6 => self.reservations_file.as_deref(),
+            Family::V4 => self.reservations4_file.as_deref(),
+        }
     }
 
     pub fn options(&self) -> &OptionTable {

@@ -18,6 +18,10 @@ pub enum ResourceKind {
     Ipv4,
 }
 
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 3] = [ResourceKind::Na, ResourceKind::Pd, ResourceKind::Ipv4];
+}
+
 /// An IPv4 address as a resource: its IPv4-mapped IPv6 form.
 pub fn ipv4_resource(a: Ipv4Addr) -> u128 {
     bits(a.to_ipv6_mapped())

@@ -1369,7 +1369,10 @@ fn options_by_code_per_reservation_link_and_server_and_always() {
     // reservations keeps the reservation's options.
     s.config.set_option(Link(ip(LINK), 64), 27, None).unwrap();
     s.config
-        .load_reservations("id,address\nduid:00030001020000000002,2001:db8:1::2\n")
+        .load_reservations(
+            crate::options::Family::V6,
+            "id,address\nduid:00030001020000000002,2001:db8:1::2\n",
+        )
         .unwrap();
     let opts = ask(&mut s, 1, &oro);
     assert_eq!(
