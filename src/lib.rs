@@ -19,6 +19,7 @@
 pub mod commands;
 pub mod config;
 pub mod counters;
+pub mod dhcp4;
 pub mod duid;
 #[allow(unsafe_code)]
 pub mod ffi;

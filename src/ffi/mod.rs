@@ -147,7 +147,7 @@ fn note_shard_state(shard: &mut Shard) {
 }
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 29;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 39;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.

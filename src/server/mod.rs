@@ -105,7 +105,7 @@ impl Default for PacketSummary {
 }
 
 impl PacketSummary {
-    fn record_client_duid(&mut self, duid: &[u8]) {
+    pub(crate) fn record_client_duid(&mut self, duid: &[u8]) {
         let kept = duid.len().min(DHCP6_SERVER_TRACE_DUID_LEN);
         self.client_duid[..kept].copy_from_slice(&duid[..kept]);
         self.client_duid_len = duid.len() as u8;

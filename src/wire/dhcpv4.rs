@@ -49,7 +49,6 @@ pub mod option_code {
     pub(crate) const SUBNET_MASK: u8 = 1;
     pub(crate) const ROUTER: u8 = 3;
     pub(crate) const DNS_SERVERS: u8 = 6;
-    pub(crate) const HOST_NAME: u8 = 12;
     pub(crate) const DOMAIN_NAME: u8 = 15;
     pub(crate) const INTERFACE_MTU: u8 = 26;
     pub(crate) const BROADCAST_ADDRESS: u8 = 28;
@@ -113,21 +112,6 @@ impl MessageType {
             8 => Inform,
             _ => return None,
         })
-    }
-
-    /// The name RFC 2131 gives the message type.
-    pub(crate) const fn name(self) -> &'static str {
-        use MessageType::*;
-        match self {
-            Discover => "DHCPDISCOVER",
-            Offer => "DHCPOFFER",
-            Request => "DHCPREQUEST",
-            Decline => "DHCPDECLINE",
-            Ack => "DHCPACK",
-            Nak => "DHCPNAK",
-            Release => "DHCPRELEASE",
-            Inform => "DHCPINFORM",
-        }
     }
 }
 
