@@ -216,7 +216,7 @@ def ctl_json(vpp, *args):
 
 def test_papi_script_round_trips_every_interface_setting(vpp, link):
     r = vpp.ctl("enable", link.vpp_if, "--reply-from", "fe80::1234", "--link-address", "2001:db8:5::1",
-                "--accept-multicast", "no", "--accept-unicast", "no")
+                "--accept-multicast", "no", "--accept-unicast", "no", "--server-unicast", "2001:db8:5::1")
     assert r.returncode == 0, r.stderr
     [row] = ctl_json(vpp, "interfaces")
     assert row == {
@@ -228,14 +228,16 @@ def test_papi_script_round_trips_every_interface_setting(vpp, link):
         "accept_unicast": False,
         "effective_reply_from": "fe80::1234",
         "effective_link_address": "2001:db8:5::1",
+        "server_unicast": "2001:db8:5::1",
     }
     # The CLI sees what the API set.
     out = vpp.cli("show dhcp6-server interfaces")
     assert "reply-from fe80::1234 (configured)" in out and "accept-multicast no, accept-unicast no" in out
+    assert "server-unicast 2001:db8:5::1" in out
 
     assert vpp.ctl("enable", link.vpp_if).returncode == 0
     [row] = ctl_json(vpp, "interfaces")
-    assert (row["reply_from"], row["link_address"]) == ("::", "::")
+    assert (row["reply_from"], row["link_address"], row["server_unicast"]) == ("::", "::", "::")
     assert row["effective_reply_from"] == link.vpp_link_local()
     assert row["accept_multicast"] and row["accept_unicast"]
 
