@@ -95,6 +95,39 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
     out
 }
 
+/// `show dhcp4-server`: each DHCPv4 link with its timers, pools and
+/// options, then the server-wide options.
+pub fn links4(config: &ServerConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in config.links4() {
+        let (t1, t2) = l.timers4();
+        let subnet = crate::config::prefix_text(l.prefix, l.prefix_len);
+        out.push(format!(
+            "link {subnet}: lease-time {} t1 {t1} t2 {t2} rapid-commit {}",
+            l.valid_lifetime,
+            if l.rapid_commit { "yes" } else { "no" }
+        ));
+        for (n, p) in l.pool_positions().zip(&l.pools) {
+            let auto = if l.hashed.contains(p) {
+                " (placed by MAC hash)"
+            } else {
+                ""
+            };
+            out.push(format!("  pool {p}{auto} (stats /dhcp6-server/pool/{n})"));
+        }
+        for o in l.options.iter() {
+            out.push(format!("  option {}", o.describe()));
+        }
+    }
+    if config.links4().next().is_none() {
+        out.push("no DHCPv4 links configured".to_string());
+    }
+    for o in config.options4().iter() {
+        out.push(format!("server-wide option {}", o.describe()));
+    }
+    out
+}
+
 /// `show dhcp6-server reservations` (and dhcp4-server's): sorted rows,
 /// then the count (and the file they came from).
 pub fn reservations(config: &ServerConfig, family: Family) -> Vec<String> {
@@ -137,6 +170,8 @@ pub struct LeaseFilter {
     pub sw_if_index: Option<u32>,
     /// Free leases too (kept for their last client until reused).
     pub all: bool,
+    /// DHCPv4's leases (else DHCPv6's).
+    pub v4: bool,
 }
 
 /// `show dhcp6-server leases`: the leases held (offered, bound, declined),
@@ -151,6 +186,7 @@ pub fn leases(
     for l in leases {
         if (filter.duid.is_some() && l.duid != filter.duid)
             || filter.sw_if_index.is_some_and(|i| l.sw_if_index != i)
+            || (l.kind == crate::leases::ResourceKind::Ipv4) != filter.v4
         {
             continue;
         }

@@ -5,7 +5,7 @@
 //! from the table (`UPDATE_HEADER=1 cargo test --test header` rewrites
 //! them; the same test fails when they drift).
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{parse, Args, Command, Field, Kind, Value, COMMANDS};
 
@@ -34,6 +34,9 @@ fn wire_len(f: &Field) -> usize {
         Kind::Ip6 => 16,
         Kind::Prefix6 => 17,
         Kind::Ip6Range => 32,
+        Kind::Ip4 => 4,
+        Kind::Prefix4 => 5,
+        Kind::Ip4Range => 8,
         Kind::Bool | Kind::Flag => 1,
         Kind::Word { max } | Kind::Rest { max } => max,
     }
@@ -56,6 +59,11 @@ fn api_type(f: &Field) -> String {
         Kind::Ip6Range => {
             format!("vl_api_ip6_address_t {name}_first;\n  vl_api_ip6_address_t {name}_last")
         }
+        Kind::Ip4 => format!("vl_api_ip4_address_t {name}"),
+        Kind::Prefix4 => format!("vl_api_ip4_prefix_t {name}"),
+        Kind::Ip4Range => {
+            format!("vl_api_ip4_address_t {name}_first;\n  vl_api_ip4_address_t {name}_last")
+        }
         Kind::Number { .. } => format!("u32 {name}{}", default(f.default.unwrap_or("0xffffffff"))),
         Kind::Bool => match f.default {
             Some(d) => format!(
@@ -74,6 +82,8 @@ fn field_doc(f: &Field) -> String {
         Kind::Interface => "~0",
         Kind::Ip6 | Kind::Ip6Range => "::",
         Kind::Prefix6 => "::/0",
+        Kind::Ip4 | Kind::Ip4Range => "0.0.0.0",
+        Kind::Prefix4 => "0.0.0.0/0",
         Kind::Number { .. } => "0xffffffff",
         Kind::Bool if f.default.is_none() => "255",
         Kind::Word { .. } | Kind::Rest { .. } => "empty",
@@ -175,6 +185,10 @@ fn addr_at(b: &[u8]) -> Ipv6Addr {
     Ipv6Addr::from(o)
 }
 
+fn addr4_at(b: &[u8]) -> Ipv4Addr {
+    Ipv4Addr::new(b[0], b[1], b[2], b[3])
+}
+
 fn value(f: &Field, b: &[u8]) -> Result<Option<Value>, String> {
     Ok(match f.kind {
         Kind::Interface => Some(u32_at(b))
@@ -193,6 +207,20 @@ fn value(f: &Field, b: &[u8]) -> Result<Option<Value>, String> {
         Kind::Ip6Range => {
             let (a, z) = (addr_at(b), addr_at(&b[16..]));
             (!a.is_unspecified() || !z.is_unspecified()).then_some(Value::Range(a, z))
+        }
+        Kind::Ip4 => Some(addr4_at(b))
+            .filter(|a| !a.is_unspecified())
+            .map(Value::Ip4),
+        Kind::Prefix4 => {
+            let (a, len) = (addr4_at(b), b[4]);
+            if len > 32 {
+                return Err(format!("{}: prefix length {len} is above 32", f.name));
+            }
+            (!a.is_unspecified() || len != 0).then_some(Value::Prefix4(a, len))
+        }
+        Kind::Ip4Range => {
+            let (a, z) = (addr4_at(b), addr4_at(&b[4..]));
+            (!a.is_unspecified() || !z.is_unspecified()).then_some(Value::Range4(a, z))
         }
         Kind::Number { max, .. } => match u32_at(b) {
             UNSET_U32 => None,
@@ -243,6 +271,15 @@ pub fn encode(command: &Command, values: &[Option<Value>]) -> Vec<u8> {
             (_, Some(Value::Range(a, z))) => {
                 b[..16].copy_from_slice(&a.octets());
                 b[16..].copy_from_slice(&z.octets());
+            }
+            (_, Some(Value::Ip4(a))) => b.copy_from_slice(&a.octets()),
+            (_, Some(Value::Prefix4(a, l))) => {
+                b[..4].copy_from_slice(&a.octets());
+                b[4] = *l;
+            }
+            (_, Some(Value::Range4(a, z))) => {
+                b[..4].copy_from_slice(&a.octets());
+                b[4..].copy_from_slice(&z.octets());
             }
             (_, Some(Value::Bool(x))) => b[0] = u8::from(*x),
             (_, Some(Value::Flag)) => b[0] = 1,

@@ -396,14 +396,25 @@ pub fn show_links(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> 
 }
 
 pub fn show_leases(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
-    let duid = match a.text("duid").map(str::trim).filter(|t| !t.is_empty()) {
+    show_family_leases(ctl, a, out, false)
+}
+
+fn show_family_leases(
+    ctl: &mut dyn Controller,
+    a: &Args,
+    out: &mut Vec<String>,
+    v4: bool,
+) -> Outcome {
+    let client = if v4 { "client" } else { "duid" };
+    let duid = match a.text(client).map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
-        Some(hex) => Some(Duid::parse_hex(hex).map_err(|e| format!("duid: {e}"))?),
+        Some(hex) => Some(Duid::parse_hex(hex).map_err(|e| format!("{client}: {e}"))?),
     };
     let filter = crate::views::LeaseFilter {
         duid,
         sw_if_index: a.interface("interface"),
         all: a.flag("all"),
+        v4,
     };
     let now = ctl.now();
     out.extend(crate::views::leases(

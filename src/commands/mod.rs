@@ -18,7 +18,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::config::{ConfigError, InterfaceSettings, ServerConfig};
 use crate::leases::Shard;
@@ -36,6 +36,11 @@ pub enum Kind {
     Prefix6,
     /// `<first> - <last>`.
     Ip6Range,
+    Ip4,
+    /// `<address>/<length>`.
+    Prefix4,
+    /// `<first> - <last>`.
+    Ip4Range,
     /// A number up to `max`; `off` also accepts the word "off" for 0.
     Number {
         max: u32,
@@ -144,7 +149,7 @@ impl Command {
             let value = match f.kind {
                 Kind::Flag => String::new(),
                 Kind::Number { off: true, .. } => format!("<{}>|off", f.help),
-                Kind::Ip6Range => format!("<{0}> - <{0}>", f.help),
+                Kind::Ip6Range | Kind::Ip4Range => format!("<{0}> - <{0}>", f.help),
                 _ => format!("<{}>", f.help),
             };
             let word = match (f.positional, f.kind) {
@@ -174,6 +179,9 @@ pub enum Value {
     Ip6(Ipv6Addr),
     Prefix6(Ipv6Addr, u8),
     Range(Ipv6Addr, Ipv6Addr),
+    Ip4(Ipv4Addr),
+    Prefix4(Ipv4Addr, u8),
+    Range4(Ipv4Addr, Ipv4Addr),
     Number(u32),
     Bool(bool),
     Text(String),
@@ -218,6 +226,24 @@ impl Args {
     pub fn range(&self, name: &str) -> Option<(Ipv6Addr, Ipv6Addr)> {
         match self.get(name) {
             Some(Value::Range(a, b)) => Some((*a, *b)),
+            _ => None,
+        }
+    }
+    pub fn ip4(&self, name: &str) -> Option<Ipv4Addr> {
+        match self.get(name) {
+            Some(Value::Ip4(a)) => Some(*a),
+            _ => None,
+        }
+    }
+    pub fn prefix4(&self, name: &str) -> Option<(Ipv4Addr, u8)> {
+        match self.get(name) {
+            Some(Value::Prefix4(a, l)) => Some((*a, *l)),
+            _ => None,
+        }
+    }
+    pub fn range4(&self, name: &str) -> Option<(Ipv4Addr, Ipv4Addr)> {
+        match self.get(name) {
+            Some(Value::Range4(a, b)) => Some((*a, *b)),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! Words to [`Args`], by the command's fields: keywords in any order,
 //! positional values in theirs, defaults filled in.
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Args, Command, Field, Kind, Value};
 
@@ -133,6 +133,15 @@ fn value(
             )
         }),
         Kind::Ip6Range => range(words).ok_or_else(|| bad(&what)),
+        Kind::Ip4 => one(first.parse().ok().map(Value::Ip4)),
+        Kind::Prefix4 => one(prefix4(first).map(|(a, l)| Value::Prefix4(a, l))).map_err(|_| {
+            format!(
+                "{} expected, e.g. 192.0.2.0/24, not `{first}'; usage: {}",
+                field.help,
+                command.usage()
+            )
+        }),
+        Kind::Ip4Range => range4(words).ok_or_else(|| bad(&what)),
         Kind::Bool => one(match first {
             "yes" | "on" => Some(Value::Bool(true)),
             "no" | "off" => Some(Value::Bool(false)),
@@ -177,15 +186,31 @@ pub fn prefix6(text: &str) -> Option<(Ipv6Addr, u8)> {
     Some((addr.parse().ok()?, len))
 }
 
-/// `a - b` (three words) or `a-b` (one).
-fn range(words: &[&str]) -> Option<(Value, usize)> {
-    let (a, b, used) = match words {
+/// `192.0.2.0/24`
+pub fn prefix4(text: &str) -> Option<(Ipv4Addr, u8)> {
+    let (addr, len) = text.split_once('/')?;
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some((addr.parse().ok()?, len))
+}
+
+/// `a - b` (three words) or `a-b` (one): the two ends and the words used.
+fn range_words<'a>(words: &[&'a str]) -> Option<(&'a str, &'a str, usize)> {
+    match words {
         [one, ..] if one.contains('-') && one.len() > 1 => {
             let (a, b) = one.split_once('-')?;
-            (a, b, 1)
+            Some((a, b, 1))
         }
-        [a, "-", b, ..] => (*a, *b, 3),
-        _ => return None,
-    };
+        [a, "-", b, ..] => Some((*a, *b, 3)),
+        _ => None,
+    }
+}
+
+fn range(words: &[&str]) -> Option<(Value, usize)> {
+    let (a, b, used) = range_words(words)?;
     Some((Value::Range(a.parse().ok()?, b.parse().ok()?), used))
+}
+
+fn range4(words: &[&str]) -> Option<(Value, usize)> {
+    let (a, b, used) = range_words(words)?;
+    Some((Value::Range4(a.parse().ok()?, b.parse().ok()?), used))
 }
