@@ -132,6 +132,11 @@ typedef struct {
   uint8_t link_local[16];
   uint8_t first_global[16];
   uint32_t fib_index;
+  /**
+   * The first IPv4 address and its prefix length (0: none).
+   */
+  uint8_t ip4_address[4];
+  uint8_t ip4_prefix_len;
 } Dhcp6ServerInterfaceFacts;
 
 /**
@@ -169,6 +174,11 @@ typedef struct {
                            const Dhcp6ServerInterfaceSettings *settings,
                            char *error,
                            size_t error_len);
+  /**
+   * Enables or disables DHCPv4 service, VPP side (the detection of
+   * broadcasts on the interface) and Rust side together.
+   */
+  int32_t (*interface4_set)(uint32_t sw_if_index, bool enable, char *error, size_t error_len);
 } Dhcp6ServerHost;
 
 /**
@@ -262,7 +272,8 @@ typedef struct {
   uint32_t length;
   /**
    * false: out of the receiving interface as a whole frame;
-   * true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+   * true: an IP packet from `l3_offset` on, to be routed (ip6-lookup,
+   * ip4-lookup).
    */
   bool routed;
 } Dhcp6ServerReply;
@@ -290,6 +301,10 @@ typedef struct {
    */
   bool relayed;
   /**
+   * A DHCPv4 packet: the types are DHCPv4's, the DUID its client key.
+   */
+  bool dhcpv4;
+  /**
    * Full length of the client DUID (only the first 32 octets are kept).
    */
   uint8_t client_duid_len;
@@ -316,6 +331,10 @@ typedef struct {
   uint16_t l3_offset;
   uint16_t l4_offset;
   uint32_t rx_sw_if_index;
+  /**
+   * A DHCPv4 packet (node dhcp4-server), else DHCPv6.
+   */
+  bool dhcpv4;
   /**
    * What VPP knows of the receiving interface.
    */
@@ -395,11 +414,12 @@ void dhcp6_server_api_command(uint32_t index,
                               void *ctx);
 
 /**
- * Applies startup.conf's `dhcp6-server { }` section (its text, without
- * the braces). Items naming interfaces that do not exist yet wait for
+ * Applies startup.conf's `dhcp6-server { }` section, or with `ip_version`
+ * 4 its `dhcp4-server { }` one (the text, without the braces). Items naming interfaces that do not exist yet wait for
  * them. Main thread, before the workers run.
  */
-Dhcp6ServerStatus dhcp6_server_startup_config(const uint8_t *text,
+Dhcp6ServerStatus dhcp6_server_startup_config(uint8_t ip_version,
+                                              const uint8_t *text,
                                               size_t len,
                                               uint32_t now,
                                               char *error,
@@ -477,6 +497,20 @@ Dhcp6ServerStatus dhcp6_server_interface_enable(uint32_t sw_if_index,
 Dhcp6ServerStatus dhcp6_server_interface_disable(uint32_t sw_if_index,
                                                  char *error,
                                                  size_t error_len);
+
+/**
+ * Enables (`enable`) or disables DHCPv4 service in the configuration,
+ * once the shim has done its part; a refusal changes nothing.
+ */
+Dhcp6ServerStatus dhcp6_server_interface4_apply(uint32_t sw_if_index,
+                                                bool enable,
+                                                char *error,
+                                                size_t error_len);
+
+/**
+ * Whether DHCPv4 is served on an interface.
+ */
+bool dhcp6_server_interface4_enabled(uint32_t sw_if_index);
 
 /**
  * Copies the settings of an enabled interface; false if it is not enabled.

@@ -27,6 +27,19 @@
   _ (19, dhcp6_server_show_links, DHCP6_SERVER_SHOW_LINKS) \
   _ (20, dhcp6_server_show_leases, DHCP6_SERVER_SHOW_LEASES) \
   _ (21, dhcp6_server_show_reservations, DHCP6_SERVER_SHOW_RESERVATIONS) \
-  _ (22, dhcp6_server_option_code, DHCP6_SERVER_OPTION_CODE)
+  _ (22, dhcp6_server_option_code, DHCP6_SERVER_OPTION_CODE) \
+  _ (23, dhcp6_server_dhcp4_enable, DHCP6_SERVER_DHCP4_ENABLE) \
+  _ (24, dhcp6_server_dhcp4_disable, DHCP6_SERVER_DHCP4_DISABLE) \
+  _ (25, dhcp6_server_dhcp4_link, DHCP6_SERVER_DHCP4_LINK) \
+  _ (26, dhcp6_server_dhcp4_pool, DHCP6_SERVER_DHCP4_POOL) \
+  _ (27, dhcp6_server_dhcp4_option, DHCP6_SERVER_DHCP4_OPTION) \
+  _ (28, dhcp6_server_dhcp4_option_code, DHCP6_SERVER_DHCP4_OPTION_CODE) \
+  _ (29, dhcp6_server_dhcp4_reservation_add, DHCP6_SERVER_DHCP4_RESERVATION_ADD) \
+  _ (30, dhcp6_server_dhcp4_reservation_del, DHCP6_SERVER_DHCP4_RESERVATION_DEL) \
+  _ (31, dhcp6_server_dhcp4_reservations_load, DHCP6_SERVER_DHCP4_RESERVATIONS_LOAD) \
+  _ (32, dhcp6_server_dhcp4_reservations_reload, DHCP6_SERVER_DHCP4_RESERVATIONS_RELOAD) \
+  _ (33, dhcp6_server_show_dhcp4, DHCP6_SERVER_SHOW_DHCP4) \
+  _ (34, dhcp6_server_show_dhcp4_leases, DHCP6_SERVER_SHOW_DHCP4_LEASES) \
+  _ (35, dhcp6_server_show_dhcp4_reservations, DHCP6_SERVER_SHOW_DHCP4_RESERVATIONS)
 
 #endif /* DHCP6_SERVER_COMMANDS_H */

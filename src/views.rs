@@ -217,7 +217,6 @@ pub fn leases(
     out
 }
 
-/// Octets as plain hex, "00030001" (as VPP's format_hex_bytes prints them).
 /// Hex octets, with or without ':' or '-' between them (as `hex` writes
 /// them, or as DUIDs are usually written); None unless whole octets.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
@@ -241,6 +240,7 @@ pub fn mac(bytes: &[u8]) -> String {
     octets.join(":")
 }
 
+/// Octets as plain hex, "00030001" (as VPP's format_hex_bytes prints them).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {
@@ -253,6 +253,9 @@ pub fn hex(bytes: &[u8]) -> String {
 /// "Relay-forward(Request) -> Relay-reply(Reply)", or "... -> dropped:
 /// <reason>", and the client DUID on the next line (`indent` spaces in).
 pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) -> String {
+    if s.dhcpv4 {
+        return trace4(s, counter, indent);
+    }
     use crate::wire::dhcpv6::MessageType;
     let name = |t: u8| MessageType::from_u8(t).map_or("unknown", MessageType::name);
     let relay_forward = MessageType::RelayForward as u8;
@@ -275,17 +278,36 @@ pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) 
             counter.describe().1.trim_end_matches('\0')
         )),
     }
-    if s.client_duid_len > 0 {
-        let kept = usize::from(s.client_duid_len).min(s.client_duid.len());
-        let hex = hex(&s.client_duid[..kept]);
-        let more = if kept < usize::from(s.client_duid_len) {
-            "..."
-        } else {
-            ""
-        };
-        line.push_str(&format!("\n{:indent$}client-duid {hex}{more}", ""));
+    line + &client_line(s, "client-duid", indent)
+}
+
+/// The trace's second line: the client's DUID (DHCPv4: its key).
+fn client_line(s: &crate::server::PacketSummary, label: &str, indent: usize) -> String {
+    if s.client_duid_len == 0 {
+        return String::new();
     }
-    line
+    let kept = usize::from(s.client_duid_len).min(s.client_duid.len());
+    let hex = hex(&s.client_duid[..kept]);
+    let more = if kept < usize::from(s.client_duid_len) {
+        "..."
+    } else {
+        ""
+    };
+    format!("\n{:indent$}{label} {hex}{more}", "")
+}
+
+/// A DHCPv4 packet's trace: "DHCPDISCOVER -> DHCPOFFER", "(relayed)" when
+/// it came through a relay, or "-> dropped: <reason>".
+fn trace4(s: &crate::server::PacketSummary, counter: Counter, indent: usize) -> String {
+    use crate::wire::dhcpv4::MessageType;
+    let name = |t: u8| MessageType::from_u8(t).map_or("(none)", MessageType::name);
+    let relayed = if s.relayed { " (relayed)" } else { "" };
+    let out = match counter {
+        Counter::ReplySent => name(s.msg_type_out).to_string(),
+        _ => format!("dropped: {}", counter.describe().1.trim_end_matches('\0')),
+    };
+    let line = format!("{}{relayed} -> {out}", name(s.msg_type_in));
+    line + &client_line(s, "client", indent)
 }
 
 #[cfg(test)]

@@ -77,24 +77,33 @@ fn readme_command_reference_matches_the_command_table() {
     check("README.md", &generated);
 }
 
-/// Each startup.conf item is shown in the README's startup.conf example, and
-/// the example is what the parser reads.
+/// Each startup.conf item is shown in the README's startup.conf examples
+/// (`dhcp6-server { }` and `dhcp4-server { }`), and each example is what
+/// the parser reads.
 #[test]
 fn readme_startup_example_has_every_item_and_parses() {
     use dhcp6_server_plugin::commands::{startup, COMMANDS};
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = text
-        .find("```\ndhcp6-server {\n")
-        .expect("README.md has no startup.conf example");
-    let body = &text[start + "```\ndhcp6-server {\n".len()..];
-    let body = &body[..body.find("\n}\n```").expect("unterminated example")];
-    let items = startup::items(body).expect("the README's startup.conf example does not parse");
+    let mut items = Vec::new();
+    for section in ["dhcp6-server", "dhcp4-server"] {
+        let opening = format!("```\n{section} {{\n");
+        let start = text
+            .find(&opening)
+            .unwrap_or_else(|| panic!("README.md has no {section} startup.conf example"));
+        let body = &text[start + opening.len()..];
+        let body = &body[..body.find("\n}\n```").expect("unterminated example")];
+        items.extend(
+            startup::items(section, body)
+                .unwrap_or_else(|e| panic!("the README's {section} example does not parse: {e}")),
+        );
+    }
     for c in COMMANDS {
         if let Some(keyword) = c.startup.keyword() {
             assert!(
                 items.iter().any(|i| i.command == c),
-                "the README's startup.conf example lacks a `{keyword}` item"
+                "the README's {} startup.conf example lacks a `{keyword}` item",
+                c.section()
             );
         }
     }

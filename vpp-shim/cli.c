@@ -53,17 +53,32 @@ VLIB_INIT_FUNCTION (dhcp6_server_cli_init) = {
   .runs_after = VLIB_INITS ("vlib_cli_init"),
 };
 
-/* startup.conf's `dhcp6-server { ... }`: the section's text, to the core. */
+/* startup.conf's `dhcp6-server { ... }` and `dhcp4-server { ... }`: the
+ * section's text, to the core. */
 static clib_error_t *
-dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
+dhcp_server_config (unformat_input_t *input, u8 ip_version)
 {
   char error[1024] = "";
   u8 *text = input->buffer + input->index;
   u32 len = vec_len (input->buffer) - input->index;
-  int rv = dhcp6_server_startup_config (text, len, (u32) unix_time_now (), error, sizeof (error));
+  int rv = dhcp6_server_startup_config (ip_version, text, len, (u32) unix_time_now (), error,
+					sizeof (error));
 
   input->index = vec_len (input->buffer);
   return rv == DHCP6_SERVER_STATUS_OK ? 0 : clib_error_return (0, "%s", error);
 }
 
+static clib_error_t *
+dhcp6_server_config (vlib_main_t *vm, unformat_input_t *input)
+{
+  return dhcp_server_config (input, 6);
+}
+
+static clib_error_t *
+dhcp4_server_config (vlib_main_t *vm, unformat_input_t *input)
+{
+  return dhcp_server_config (input, 4);
+}
+
 VLIB_CONFIG_FUNCTION (dhcp6_server_config, "dhcp6-server");
+VLIB_CONFIG_FUNCTION (dhcp4_server_config, "dhcp4-server");

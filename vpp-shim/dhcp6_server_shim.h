@@ -26,8 +26,10 @@ typedef struct
    * not enabled), and how many enabled interfaces share each table. */
   u32 *mfib_index_by_sw_if_index;
   u32 *n_enabled_by_mfib_index;
-  /* Frame queue that hands packets to the lease engine's owner thread. */
+  /* Frame queues that hand packets to the lease engine's owner thread
+   * (DHCPv6's node, DHCPv4's node). */
   u32 frame_queue_index;
+  u32 frame_queue_index4;
   /* Added to vlib_time_now () gives wall-clock seconds. */
   f64 unix_time_offset;
   /* FIB source of the delegated-prefix routes ("dhcp6-server"). */
@@ -49,6 +51,7 @@ typedef struct
 
 extern dhcp6_server_shim_main_t dhcp6_server_shim_main;
 extern vlib_node_registration_t dhcp6_server_node;
+extern vlib_node_registration_t dhcp4_server_node;
 
 #define dhcp6_server_log_err(...)                                                                  \
   vlib_log (VLIB_LOG_LEVEL_ERR, dhcp6_server_shim_main.log_class, __VA_ARGS__)
@@ -78,6 +81,10 @@ void dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *f
 int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
 				const Dhcp6ServerInterfaceSettings *settings, char *error,
 				size_t error_len);
+
+/* Enables or disables DHCPv4 service on an interface (the broadcast
+ * detection feature and the Rust side together); Dhcp6ServerStatus. */
+int dhcp4_server_interface_set (u32 sw_if_index, bool enable, char *error, size_t error_len);
 
 /* Makes room in the per-interface stats counters for `sw_if_index`
  * (main thread, barrier held). */

@@ -53,6 +53,13 @@ dhcp6_server_interface_facts (u32 sw_if_index, Dhcp6ServerInterfaceFacts *facts)
   if (global)
     clib_memcpy (facts->first_global, global->as_u8, 16);
   facts->fib_index = ip6_fib_table_get_index_for_sw_if_index (sw_if_index);
+  ip_interface_address_t *ia = 0;
+  ip4_address_t *ip4 = ip4_interface_first_address (&ip4_main, sw_if_index, &ia);
+  if (ip4 && ia)
+    {
+      clib_memcpy (facts->ip4_address, ip4->as_u8, 4);
+      facts->ip4_prefix_len = ia->address_length;
+    }
 }
 
 /* Delivers ff02::1:2 to us in the interface's multicast table; one entry
@@ -163,6 +170,29 @@ dhcp6_server_interface_set (u32 sw_if_index, bool enable,
   return rv;
 }
 
+int
+dhcp4_server_interface_set (u32 sw_if_index, bool enable, char *error, size_t error_len)
+{
+  vnet_main_t *vnm = vnet_get_main ();
+  u8 mac[6];
+
+  if (!vnet_sw_interface_is_valid (vnm, sw_if_index))
+    {
+      snprintf (error, error_len, "no interface with index %u", sw_if_index);
+      return DHCP6_SERVER_STATUS_INVALID_VALUE;
+    }
+  if (enable && !dhcp6_server_interface_mac (sw_if_index, mac))
+    {
+      snprintf (error, error_len, "not an Ethernet interface");
+      return DHCP6_SERVER_STATUS_INVALID_VALUE;
+    }
+  bool was_enabled = dhcp6_server_interface4_enabled (sw_if_index);
+  int rv = dhcp6_server_interface4_apply (sw_if_index, enable, error, error_len);
+  if (rv == DHCP6_SERVER_STATUS_OK && enable != was_enabled)
+    vnet_feature_enable_disable ("ip4-unicast", "dhcp4-server-detect", sw_if_index, enable, 0, 0);
+  return rv;
+}
+
 static void
 dhcp6_server_stats_init (void)
 {
@@ -239,6 +269,7 @@ dhcp6_server_init (vlib_main_t *vm)
     .interface_name = dhcp6_server_interface_name,
     .interface_facts = dhcp6_server_interface_facts,
     .interface_set = dhcp6_server_interface_set,
+    .interface4_set = dhcp4_server_interface_set,
   };
 
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;
@@ -251,6 +282,10 @@ dhcp6_server_init (vlib_main_t *vm)
    * are then counted (not_enabled) instead of answered by ICMP. */
   udp_register_dst_port (vm, UDP_DST_PORT_dhcpv6_to_server, dhcp6_server_node.index,
 			 0 /* is_ip4 */);
+  /* UDP 67 too, for unicast (relays, renewing clients); broadcasts come
+   * by dhcp4-server-detect. VPP's DHCP client (68) is left alone. */
+  udp_register_dst_port (vm, UDP_DST_PORT_dhcp_to_server, dhcp4_server_node.index,
+			 1 /* is_ip4 */);
   return 0;
 }
 
@@ -264,6 +299,7 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
   i64 restored;
 
   sm->frame_queue_index = vlib_frame_queue_main_init (dhcp6_server_node.index, 0);
+  sm->frame_queue_index4 = vlib_frame_queue_main_init (dhcp4_server_node.index, 0);
   /* Counter slots for every interface there is; later ones get theirs
    * when created. */
   u32 n_interfaces = pool_len (vnet_get_main ()->interface_main.sw_interfaces);

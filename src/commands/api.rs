@@ -21,8 +21,10 @@ const UNSET_BOOL: u8 = 255;
 pub fn field_name(f: &Field) -> String {
     match (f.kind, f.name) {
         (Kind::Interface, _) => "sw_if_index".into(),
-        // A Python keyword: vpp_papi takes fields as keyword arguments.
+        // A Python keyword (vpp_papi takes fields as keyword arguments),
+        // a C keyword (the generated C structs).
         (_, "del") => "is_del".into(),
+        (_, "auto") => "is_auto".into(),
         (_, name) => name.replace('-', "_"),
     }
 }

@@ -432,3 +432,164 @@ pub fn show_reservations(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<Strin
     }
     Ok(())
 }
+
+// ------------------------------------------------------------------ DHCPv4
+
+pub fn enable4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
+    ctl.set_interface4(sw_if_index, true)
+}
+
+pub fn disable4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
+    ctl.set_interface4(sw_if_index, false)
+}
+
+fn subnet(a: &Args) -> Result<(std::net::Ipv4Addr, u8), String> {
+    a.prefix4("subnet")
+        .ok_or_else(|| "subnet expected, e.g. 192.0.2.0/24".into())
+}
+
+pub fn link4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let (net, len) = subnet(a)?;
+    if a.flag("del") {
+        return configure(ctl, |c| c.remove_link4(net, len));
+    }
+    let params = crate::config::Link4Parameters {
+        lease_time: a.number("lease-time"),
+        t1: a.number("t1"),
+        t2: a.number("t2"),
+        rapid_commit: a.boolean("rapid-commit"),
+    };
+    configure(ctl, |c| c.set_link4(net, len, &params))
+}
+
+pub fn pool4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let (net, len) = subnet(a)?;
+    match (a.range4("addresses"), a.flag("auto"), a.flag("del")) {
+        (Some((first, last)), false, false) => {
+            configure(ctl, |c| c.add_pool4(net, len, first, last, false))
+        }
+        (Some((first, last)), false, true) => {
+            configure(ctl, |c| c.remove_pool4(net, len, first, last))
+        }
+        (None, true, false) => configure(ctl, |c| c.add_auto_pool4(net, len)),
+        _ => Err(format!("usage: {}", a.command.usage())),
+    }
+}
+
+/// Where `dhcp4-server option` sets an option.
+fn option_scope4<'a>(a: &'a Args) -> Result<OptionScope<'a>, String> {
+    match (a.prefix4("link"), a.text("reservation")) {
+        (Some(_), Some(_)) => Err("an option is set for a link or a reservation, not both".into()),
+        (Some((net, len)), None) => {
+            let (prefix, plen) = crate::config::mapped_prefix(net, len);
+            Ok(OptionScope::Link(prefix, plen))
+        }
+        (None, Some(id)) => Ok(OptionScope::Reservation(id)),
+        (None, None) => Ok(OptionScope::Server4),
+    }
+}
+
+pub fn option4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let name = a.text("name").unwrap_or("");
+    let scope = option_scope4(a)?;
+    let code = match crate::options::named(Family::V4, name) {
+        Some(n) => n.code,
+        None => {
+            return Err(OptionValue::named(Family::V4, name, "", false)
+                .unwrap_err()
+                .0)
+        }
+    };
+    let value = match option_text(a) {
+        Some(text) => {
+            Some(OptionValue::named(Family::V4, name, text, a.flag("always")).map_err(|e| e.0)?)
+        }
+        None => None,
+    };
+    configure(ctl, |c| c.set_option(scope, code, value.clone()))
+}
+
+pub fn option_code4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let code = a.number("code").unwrap_or(0) as u16;
+    crate::options::check_code(Family::V4, code).map_err(|e| e.0)?;
+    let scope = option_scope4(a)?;
+    let format = a.text("type").unwrap_or("");
+    let given = a.text("value").map(str::trim).filter(|v| !v.is_empty());
+    let value = match (format, given) {
+        ("none", None) | (_, Some("none")) => None,
+        (_, Some(text)) => Some(
+            OptionValue::by_code(Family::V4, code, format, text, a.flag("always"))
+                .map_err(|e| e.0)?,
+        ),
+        (_, None) => {
+            return Err(format!(
+                "option code {code} {format}: a value expected (or none to remove it)"
+            ))
+        }
+    };
+    configure(ctl, |c| c.set_option(scope, code, value.clone()))
+}
+
+pub fn reservation_add4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    let id = a.text("id").unwrap_or("");
+    let address = a.ip4("address").map(|x| x.to_string()).unwrap_or_default();
+    if crate::reservations::ReservationId::parse(id).is_ok_and(|i| i.family() != Family::V4) {
+        return Err(format!(
+            "{id}: not a DHCPv4 client id (hw-address:, client-id:, circuit-id:, agent-remote-id:)"
+        ));
+    }
+    configure(ctl, |c| c.add_reservation(id, &address, ""))
+}
+
+fn load_reservations4(
+    ctl: &mut dyn Controller,
+    path: Option<&str>,
+    out: &mut Vec<String>,
+) -> Outcome {
+    let n = ctl
+        .configure(&mut |c| c.load_reservations_file(Family::V4, path))
+        .map_err(text)?;
+    out.push(format!("{n} reservations loaded"));
+    Ok(())
+}
+
+pub fn reservations_load4(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    load_reservations4(ctl, a.text("path"), out)
+}
+
+pub fn reservations_reload4(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    load_reservations4(ctl, None, out)
+}
+
+pub fn show4(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    let config = ctl.config().cloned().unwrap_or_default();
+    let enabled: Vec<String> = config
+        .enabled_interfaces4()
+        .map(|i| ctl.interface_name(i))
+        .collect();
+    out.push(format!(
+        "DHCPv4 server: {}{}",
+        plural(enabled.len(), "interface"),
+        if enabled.is_empty() {
+            " enabled".to_string()
+        } else {
+            format!(" enabled ({})", enabled.join(", "))
+        }
+    ));
+    out.extend(crate::views::links4(&config));
+    Ok(())
+}
+
+pub fn show_leases4(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    show_family_leases(ctl, a, out, true)
+}
+
+pub fn show_reservations4(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    match ctl.config() {
+        Some(config) => out.extend(crate::views::reservations(config, Family::V4)),
+        None => out.push("0 reservations".into()),
+    }
+    Ok(())
+}

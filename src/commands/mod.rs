@@ -131,13 +131,15 @@ impl Command {
         format!("dhcp6_server_{}", self.ctl_name().replace('-', "_"))
     }
 
-    /// Its dhcp6-server-ctl command: the words other than "dhcp6-server",
-    /// joined by dashes ("show-leases").
+    /// Its dhcp6-server-ctl command: the words other than "dhcp6-server"
+    /// ("dhcp4-server" shortened to "dhcp4"), joined by dashes
+    /// ("show-leases", "dhcp4-enable").
     pub fn ctl_name(&self) -> String {
         let words: Vec<&str> = self
             .path
             .split(' ')
             .filter(|w| *w != "dhcp6-server")
+            .map(|w| if w == "dhcp4-server" { "dhcp4" } else { w })
             .collect();
         words.join("-")
     }
@@ -165,6 +167,15 @@ impl Command {
             });
         }
         s
+    }
+
+    /// Its startup.conf section and CLI family: `dhcp6-server` or
+    /// `dhcp4-server`.
+    pub fn section(&self) -> &'static str {
+        self.path
+            .split(' ')
+            .find(|w| w.ends_with("-server"))
+            .unwrap_or("dhcp6-server")
     }
 
     pub fn field(&self, name: &str) -> Option<usize> {
@@ -285,6 +296,9 @@ pub trait Controller {
         sw_if_index: u32,
         settings: Option<&InterfaceSettings>,
     ) -> Result<(), String>;
+    /// Enables or disables DHCPv4 service on an interface, on VPP's side
+    /// as well; on error nothing changed.
+    fn set_interface4(&mut self, sw_if_index: u32, enable: bool) -> Result<(), String>;
     fn config(&self) -> Option<&ServerConfig>;
     /// Applies a configuration change (all or nothing) and brings the lease
     /// engine in line with it.

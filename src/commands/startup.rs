@@ -29,7 +29,8 @@ pub struct Item {
 impl Item {
     pub fn describe(&self) -> String {
         format!(
-            "dhcp6-server {{ {} {} }}",
+            "{} {{ {} {} }}",
+            self.command.section(),
             self.command.startup.keyword().unwrap_or(""),
             self.words.join(" ")
         )
@@ -42,7 +43,7 @@ enum Token {
     Block(Vec<String>),
 }
 
-fn tokens(text: &str) -> Result<Vec<Token>, String> {
+fn tokens(section: &str, text: &str) -> Result<Vec<Token>, String> {
     let spaced = text.replace('{', " { ").replace('}', " } ");
     let mut out = Vec::new();
     let mut block: Option<Vec<String>> = None;
@@ -53,7 +54,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
                 depth += 1;
                 block.get_or_insert_with(Vec::new);
             }
-            "}" if depth == 0 => return Err("dhcp6-server { ... }: unbalanced `}'".into()),
+            "}" if depth == 0 => return Err(format!("{section} {{ ... }}: unbalanced `}}'")),
             "}" => {
                 depth -= 1;
                 if depth == 0 {
@@ -67,19 +68,22 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
         }
     }
     if depth > 0 {
-        return Err("dhcp6-server { ... }: unbalanced `{'".into());
+        return Err(format!("{section} {{ ... }}: unbalanced `{{'"));
     }
     Ok(out)
 }
 
-/// Splits the section into items; an unknown keyword is an error.
-pub fn items(text: &str) -> Result<Vec<Item>, String> {
-    let tokens = tokens(text)?;
+/// Splits a section (`dhcp6-server` or `dhcp4-server`) into items; an
+/// unknown keyword is an error.
+pub fn items(section: &str, text: &str) -> Result<Vec<Item>, String> {
+    let tokens = tokens(section, text)?;
     let mut items = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let Token::Word(keyword) = &tokens[i] else {
-            return Err("dhcp6-server { ... }: a `{ ... }' block without an item".into());
+            return Err(format!(
+                "{section} {{ ... }}: a `{{ ... }}' block without an item"
+            ));
         };
         // The longest keyword that matches (`option code` before `option`).
         let matches = |k: &str| {
@@ -89,11 +93,12 @@ pub fn items(text: &str) -> Result<Vec<Item>, String> {
         };
         let Some((command, keyword_words)) = COMMANDS
             .iter()
+            .filter(|c| c.section() == section)
             .filter_map(|c| Some((c, c.startup.keyword().filter(|k| matches(k))?)))
             .map(|(c, k)| (c, k.split(' ').count()))
             .max_by_key(|(_, n)| *n)
         else {
-            return Err(format!("dhcp6-server {{ ... }}: unknown input `{keyword}'"));
+            return Err(format!("{section} {{ ... }}: unknown input `{keyword}'"));
         };
         i += keyword_words;
         let inline: Vec<&str> = tokens[i..]
@@ -132,9 +137,9 @@ pub fn run(item: &Item, ctl: &mut dyn Controller) -> Result<Vec<String>, String>
 
 /// Runs the section's items in order; returns those that wait for their
 /// interface. Stops at the first error.
-pub fn apply(text: &str, ctl: &mut dyn Controller) -> Result<Vec<Item>, String> {
+pub fn apply(section: &str, text: &str, ctl: &mut dyn Controller) -> Result<Vec<Item>, String> {
     let mut waiting = Vec::new();
-    for item in items(text)? {
+    for item in items(section, text)? {
         if waits(&item, ctl) {
             waiting.push(item);
         } else {

@@ -59,6 +59,7 @@ const COUNT_OR_OFF: Kind = Kind::Number {
 const PATH: Kind = Kind::Word { max: 1024 };
 const INTERFACE: Field = positional("interface", Kind::Interface, "interface name");
 const LINK: Field = positional("link", Kind::Prefix6, "link prefix");
+const SUBNET: Field = positional("subnet", Kind::Prefix4, "subnet/len");
 const LINK_SCOPE: Field = keyword("link", Kind::Prefix6, "prefix/len");
 const RESERVATION_SCOPE: Field = keyword("reservation", Kind::Word { max: 512 }, "client id");
 const ALWAYS: Field = keyword("always", Kind::Flag, "sent even when the ORO does not ask");
@@ -350,5 +351,148 @@ pub static COMMANDS: &[Command] = &[
         startup: Startup::Item("option code"),
         needs_some: false,
         run: option_code,
+    },
+    Command {
+        path: "dhcp4-server enable",
+        help: "Serves DHCPv4 on an interface (broadcasts to 255.255.255.255 and unicast to its addresses).",
+        fields: &[INTERFACE],
+        startup: Startup::Item("interface"),
+        needs_some: false,
+        run: enable4,
+    },
+    Command {
+        path: "dhcp4-server disable",
+        help: "Stops DHCPv4 service on an interface.",
+        fields: &[INTERFACE],
+        startup: Startup::Not("an action: leave the interface out instead"),
+        needs_some: false,
+        run: disable4,
+    },
+    Command {
+        path: "dhcp4-server link",
+        help: "Creates a DHCPv4 link (an IPv4 subnet: the receiving interface's, a relay's giaddr or \
+               link selection falls in it) or changes or removes it.",
+        fields: &[
+            SUBNET,
+            keyword("lease-time", SECONDS, "seconds"),
+            keyword("t1", SECONDS, "seconds"),
+            keyword("t2", SECONDS, "seconds"),
+            keyword("rapid-commit", Kind::Bool, "yes|no"),
+            flag("del"),
+        ],
+        startup: Startup::Item("link"),
+        needs_some: false,
+        run: link4,
+    },
+    Command {
+        path: "dhcp4-server pool",
+        help: "Adds (or with del removes) a range of addresses to a DHCPv4 link; auto: the subnet \
+               past its first 10%, clients placed by a hash of their MAC (the link is created).",
+        fields: &[
+            SUBNET,
+            keyword("addresses", Kind::Ip4Range, "ip4"),
+            flag("auto"),
+            flag("del"),
+        ],
+        startup: Startup::Item("pool"),
+        needs_some: false,
+        run: pool4,
+    },
+    Command {
+        path: "dhcp4-server option",
+        help: "Sets a named DHCPv4 option server-wide, for one link or for one reservation's client \
+               (routers, dns-servers, domain-name, domain-search, ntp-servers, interface-mtu, \
+               broadcast-address, classless-static-routes); always sends it even when the \
+               Parameter Request List does not ask; none removes it.",
+        fields: &[
+            positional("name", Kind::Word { max: 64 }, "option name"),
+            keyword("link", Kind::Prefix4, "subnet/len"),
+            RESERVATION_SCOPE,
+            ALWAYS,
+            OPTION_VALUE,
+        ],
+        startup: Startup::Item("option"),
+        needs_some: false,
+        run: option4,
+    },
+    Command {
+        path: "dhcp4-server option code",
+        help: "Sets any DHCPv4 option by its code (types: hex, ipv4-address, string, domain, u8, \
+               u16, u32), server-wide, for one link or for one reservation's client; none removes it.",
+        fields: &[
+            positional("code", Kind::Number { max: 254, off: false }, "option code"),
+            positional("type", Kind::Word { max: 16 }, "type|none"),
+            keyword("link", Kind::Prefix4, "subnet/len"),
+            RESERVATION_SCOPE,
+            ALWAYS,
+            OPTION_VALUE,
+        ],
+        startup: Startup::Item("option code"),
+        needs_some: false,
+        run: option_code4,
+    },
+    Command {
+        path: "dhcp4-server reservation add",
+        help: "Reserves an address for a DHCPv4 client (id: hw-address:<mac>, client-id:<hex>, \
+               circuit-id[-str]:, agent-remote-id[-str]:).",
+        fields: &[
+            positional("id", Kind::Word { max: 512 }, "client id"),
+            keyword("address", Kind::Ip4, "ip4"),
+        ],
+        startup: Startup::Item("reservation"),
+        needs_some: false,
+        run: reservation_add4,
+    },
+    Command {
+        path: "dhcp4-server reservation del",
+        help: "Removes a DHCPv4 client's reservation.",
+        fields: &[positional("id", Kind::Word { max: 512 }, "client id")],
+        startup: Startup::Not("startup.conf only adds"),
+        needs_some: false,
+        run: reservation_del,
+    },
+    Command {
+        path: "dhcp4-server reservations load",
+        help: "Replaces the DHCPv4 reservations with those of a CSV file (id,address).",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Item("reservations"),
+        needs_some: false,
+        run: reservations_load4,
+    },
+    Command {
+        path: "dhcp4-server reservations reload",
+        help: "Reads the DHCPv4 reservations file again.",
+        fields: &[],
+        startup: Startup::Not("an action: startup.conf loads the file"),
+        needs_some: false,
+        run: reservations_reload4,
+    },
+    Command {
+        path: "show dhcp4-server",
+        help: "DHCPv4: the interfaces served, the links with their pools and options.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show4,
+    },
+    Command {
+        path: "show dhcp4-server leases",
+        help: "DHCPv4 leases (all: expired ones too).",
+        fields: &[
+            flag("all"),
+            keyword("interface", Kind::Interface, "interface name"),
+            keyword("client", Kind::Word { max: 400 }, "hex"),
+        ],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_leases4,
+    },
+    Command {
+        path: "show dhcp4-server reservations",
+        help: "DHCPv4 reservations.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_reservations4,
     },
 ];

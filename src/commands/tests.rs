@@ -65,6 +65,14 @@ impl Controller for Plain {
                 .map_err(|e| e.to_string()),
         }
     }
+    fn set_interface4(&mut self, i: u32, enable: bool) -> Result<(), String> {
+        let r = if enable {
+            self.config.enable_interface4(i)
+        } else {
+            self.config.disable_interface4(i)
+        };
+        r.map_err(|e| e.to_string())
+    }
     fn config(&self) -> Option<&ServerConfig> {
         Some(&self.config)
     }
@@ -119,6 +127,15 @@ fn sample(command: &Command) -> &'static str {
         "dhcp6-server leases export" | "dhcp6-server leases import" => "/tmp/leases.csv",
         "show dhcp6-server interfaces" => "host-eth1",
         "show dhcp6-server leases" => "all interface host-eth0 duid 00:01",
+        "dhcp4-server enable" | "dhcp4-server disable" => "host-eth0",
+        "dhcp4-server link" => "192.0.2.0/24 lease-time 600 rapid-commit yes",
+        "dhcp4-server pool" => "192.0.2.0/24 addresses 192.0.2.10 - 192.0.2.20",
+        "dhcp4-server option" => "routers link 192.0.2.0/24 192.0.2.1",
+        "dhcp4-server option code" => "150 ipv4-address always 192.0.2.9",
+        "dhcp4-server reservation add" => "hw-address:02:00:00:00:00:01 address 192.0.2.7",
+        "dhcp4-server reservation del" => "hw-address:02:00:00:00:00:01",
+        "dhcp4-server reservations load" => "/etc/dhcp4/reservations.csv",
+        "show dhcp4-server leases" => "all interface host-eth0 client 01:02",
         _ => "",
     }
 }
@@ -393,7 +410,7 @@ fn startup_items_are_table_commands_without_their_path() {
                 option code 27 ipv6-address { 2001:db8::27 } option code 28 none\n\
                 hold { offer 20 } interface host-eth9 { accept-unicast no } interface host-eth0\n\
                 reservations /etc/r.csv lease-file { none }";
-    let items = startup::items(text).unwrap();
+    let items = startup::items("dhcp6-server", text).unwrap();
     let seen: Vec<(&str, String)> = items
         .iter()
         .map(|i| (i.command.path, i.words.join(" ")))
@@ -426,10 +443,10 @@ fn startup_items_are_table_commands_without_their_path() {
             ("dhcp6-server lease-file", "none".into()),
         ]
     );
-    assert!(startup::items("bogus 1")
+    assert!(startup::items("dhcp6-server", "bogus 1")
         .unwrap_err()
         .contains("unknown input `bogus'"));
-    assert!(startup::items("hold { offer 1")
+    assert!(startup::items("dhcp6-server", "hold { offer 1")
         .unwrap_err()
         .contains("unbalanced"));
 }
@@ -438,6 +455,7 @@ fn startup_items_are_table_commands_without_their_path() {
 fn a_startup_interface_that_does_not_exist_yet_waits_for_it() {
     let mut p = Plain::new();
     let waiting = startup::apply(
+        "dhcp6-server",
         "link 2001:db8:1::/64 interface host-eth9 { accept-unicast no } interface host-eth0",
         &mut p,
     )
@@ -449,7 +467,7 @@ fn a_startup_interface_that_does_not_exist_yet_waits_for_it() {
     startup::run(&waiting[0], &mut p).unwrap();
     assert!(!p.config.interface(9).unwrap().accept_unicast);
     // A bad item is an error naming it.
-    let e = startup::apply("hold { offer 0 }", &mut p).unwrap_err();
+    let e = startup::apply("dhcp6-server", "hold { offer 0 }", &mut p).unwrap_err();
     assert!(e.starts_with("dhcp6-server { hold offer 0 }: "), "{e}");
 }
 

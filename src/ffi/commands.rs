@@ -32,6 +32,11 @@ pub struct Dhcp6ServerHost {
             error_len: usize,
         ) -> i32,
     >,
+    /// Enables or disables DHCPv4 service, VPP side (the detection of
+    /// broadcasts on the interface) and Rust side together.
+    pub interface4_set: Option<
+        extern "C" fn(sw_if_index: u32, enable: bool, error: *mut c_char, error_len: usize) -> i32,
+    >,
 }
 
 /// Registers the shim's side (init, before any command runs).
@@ -86,6 +91,8 @@ impl Controller for PluginController {
             link_local: [0; 16],
             first_global: [0; 16],
             fib_index: 0,
+            ip4_address: [0; 4],
+            ip4_prefix_len: 0,
         };
         if let Some(f) = PLUGIN.host.get().and_then(|h| h.interface_facts) {
             f(sw_if_index, &mut facts);
@@ -112,6 +119,19 @@ impl Controller for PluginController {
             error.as_mut_ptr(),
             error.len(),
         ) {
+            0 => Ok(()),
+            _ => Err(read_c_buffer(&error)),
+        }
+    }
+
+    fn set_interface4(&mut self, sw_if_index: u32, enable: bool) -> Result<(), String> {
+        let f = PLUGIN
+            .host
+            .get()
+            .and_then(|h| h.interface4_set)
+            .ok_or("no VPP to enable service in")?;
+        let mut error: [c_char; 256] = [0; 256];
+        match f(sw_if_index, enable, error.as_mut_ptr(), error.len()) {
             0 => Ok(()),
             _ => Err(read_c_buffer(&error)),
         }
@@ -330,11 +350,12 @@ pub extern "C" fn dhcp6_server_api_command(
     }
 }
 
-/// Applies startup.conf's `dhcp6-server { }` section (its text, without
-/// the braces). Items naming interfaces that do not exist yet wait for
+/// Applies startup.conf's `dhcp6-server { }` section, or with `ip_version`
+/// 4 its `dhcp4-server { }` one (the text, without the braces). Items naming interfaces that do not exist yet wait for
 /// them. Main thread, before the workers run.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_startup_config(
+    ip_version: u8,
     text: *const u8,
     len: usize,
     now: u32,
@@ -344,8 +365,13 @@ pub extern "C" fn dhcp6_server_startup_config(
     let err = ErrorBuffer::new(error, error_len);
     let text = String::from_utf8_lossy(bytes(text, len)).into_owned();
     let result = boundary(None, || {
+        let section = if ip_version == 4 {
+            "dhcp4-server"
+        } else {
+            "dhcp6-server"
+        };
         Some(
-            startup::apply(&text, &mut PluginController { now }).map(|waiting| {
+            startup::apply(section, &text, &mut PluginController { now }).map(|waiting| {
                 lock(&PLUGIN.waiting).extend(waiting);
             }),
         )

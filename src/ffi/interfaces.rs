@@ -59,6 +59,38 @@ pub extern "C" fn dhcp6_server_interface_disable(
     err.guarded(|| publish(|c| c.disable_interface(sw_if_index).map(|_| ())))
 }
 
+/// Enables (`enable`) or disables DHCPv4 service in the configuration,
+/// once the shim has done its part; a refusal changes nothing.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface4_apply(
+    sw_if_index: u32,
+    enable: bool,
+    error: *mut c_char,
+    error_len: usize,
+) -> Dhcp6ServerStatus {
+    let err = ErrorBuffer::new(error, error_len);
+    err.guarded(|| {
+        publish(|c| {
+            if enable {
+                c.enable_interface4(sw_if_index)
+            } else {
+                c.disable_interface4(sw_if_index)
+            }
+        })
+    })
+}
+
+/// Whether DHCPv4 is served on an interface.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_interface4_enabled(sw_if_index: u32) -> bool {
+    boundary(false, || {
+        PLUGIN
+            .config
+            .load()
+            .is_some_and(|c| c.interface4_enabled(sw_if_index))
+    })
+}
+
 /// Copies the settings of an enabled interface; false if it is not enabled.
 #[no_mangle]
 pub extern "C" fn dhcp6_server_interface_get(

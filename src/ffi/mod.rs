@@ -186,6 +186,8 @@ pub struct Dhcp6ServerPacket {
     pub l3_offset: u16,
     pub l4_offset: u16,
     pub rx_sw_if_index: u32,
+    /// A DHCPv4 packet (node dhcp4-server), else DHCPv6.
+    pub dhcpv4: bool,
     /// What VPP knows of the receiving interface.
     pub facts: *const Dhcp6ServerInterfaceFacts,
     /// Out: the counter to bump. `REPLY_SENT` means the reply is in the
@@ -207,7 +209,8 @@ pub struct Dhcp6ServerReply {
     /// Bytes of the reply from the frame's start (Ethernet header).
     pub length: u32,
     /// false: out of the receiving interface as a whole frame;
-    /// true: an IPv6 packet from `l3_offset` on, to be routed (ip6-lookup).
+    /// true: an IP packet from `l3_offset` on, to be routed (ip6-lookup,
+    /// ip4-lookup).
     pub routed: bool,
 }
 
@@ -219,6 +222,9 @@ pub struct Dhcp6ServerInterfaceFacts {
     pub link_local: [u8; 16],
     pub first_global: [u8; 16],
     pub fib_index: u32,
+    /// The first IPv4 address and its prefix length (0: none).
+    pub ip4_address: [u8; 4],
+    pub ip4_prefix_len: u8,
 }
 
 /// Settings of one interface; an all-zero address means "the default".
@@ -261,6 +267,16 @@ impl From<&InterfaceSettings> for Dhcp6ServerInterfaceSettings {
             accept_multicast: s.accept_multicast,
             accept_unicast: s.accept_unicast,
             server_unicast: octets(s.server_unicast),
+        }
+    }
+}
+
+impl From<&Dhcp6ServerInterfaceFacts> for crate::dhcp4::InterfaceFacts4 {
+    fn from(f: &Dhcp6ServerInterfaceFacts) -> Self {
+        crate::dhcp4::InterfaceFacts4 {
+            mac: f.has_mac.then_some(f.mac),
+            address: (f.ip4_prefix_len > 0)
+                .then(|| (std::net::Ipv4Addr::from(f.ip4_address), f.ip4_prefix_len)),
         }
     }
 }

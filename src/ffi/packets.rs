@@ -35,6 +35,9 @@ pub(super) fn received(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
 }
 
 pub(super) fn duid_hint(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
+    if p.dhcpv4 {
+        return None;
+    }
     received(p).and_then(|f| client_duid_hint(f, usize::from(p.l4_offset)))
 }
 
@@ -70,15 +73,28 @@ pub(super) fn serve_packet(
         l3_offset: usize::from(p.l3_offset),
         l4_offset: usize::from(p.l4_offset),
     };
-    let verdict = handle_frame(
-        config,
-        shard,
-        now,
-        p.rx_sw_if_index,
-        &facts.into(),
-        frame,
-        &mut p.summary,
-    );
+    let verdict = if p.dhcpv4 {
+        p.summary.dhcpv4 = true;
+        crate::dhcp4::handle_frame4(
+            config,
+            shard,
+            now,
+            p.rx_sw_if_index,
+            &facts.into(),
+            frame,
+            &mut p.summary,
+        )
+    } else {
+        handle_frame(
+            config,
+            shard,
+            now,
+            p.rx_sw_if_index,
+            &facts.into(),
+            frame,
+            &mut p.summary,
+        )
+    };
     p.counter = match verdict {
         Verdict::Reply { frame_len } | Verdict::Routed { frame_len } => {
             p.reply = Dhcp6ServerReply {
@@ -169,7 +185,13 @@ pub extern "C" fn dhcp6_server_handle_packets(
         note_shard_state(shard);
     });
     for p in packets.iter_mut() {
-        p.stats = crate::stats::slots(&p.summary, p.counter);
+        // The stats segment's message slots are DHCPv6's; DHCPv4 packets
+        // count in the node's counters only.
+        p.stats = if p.dhcpv4 {
+            [DHCP6_SERVER_NO_STAT; DHCP6_SERVER_STATS_PER_PACKET]
+        } else {
+            crate::stats::slots(&p.summary, p.counter)
+        };
     }
 }
 

@@ -87,6 +87,8 @@ pub struct PacketSummary {
     /// rx/relay-forward and, once its inner message is read, under that
     /// message's type too; its reply under tx/relay-reply and its own type.
     pub relayed: bool,
+    /// A DHCPv4 packet: the types are DHCPv4's, the DUID its client key.
+    pub dhcpv4: bool,
     /// Full length of the client DUID (only the first 32 octets are kept).
     pub client_duid_len: u8,
     pub client_duid: [u8; DHCP6_SERVER_TRACE_DUID_LEN],
@@ -98,6 +100,7 @@ impl Default for PacketSummary {
             msg_type_in: 0,
             msg_type_out: 0,
             relayed: false,
+            dhcpv4: false,
             client_duid_len: 0,
             client_duid: [0; DHCP6_SERVER_TRACE_DUID_LEN],
         }

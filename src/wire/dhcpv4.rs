@@ -113,6 +113,21 @@ impl MessageType {
             _ => return None,
         })
     }
+
+    /// The name RFC 2131 gives the message type.
+    pub(crate) const fn name(self) -> &'static str {
+        use MessageType::*;
+        match self {
+            Discover => "DHCPDISCOVER",
+            Offer => "DHCPOFFER",
+            Request => "DHCPREQUEST",
+            Decline => "DHCPDECLINE",
+            Ack => "DHCPACK",
+            Nak => "DHCPNAK",
+            Release => "DHCPRELEASE",
+            Inform => "DHCPINFORM",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

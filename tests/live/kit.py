@@ -170,6 +170,40 @@ def run_dhclient(link, args, seconds, until=None, conf=None):
     return (env_out.read_text() if env_out.exists() else ""), log
 
 
+def run_dhclient4(link, args, seconds, until=None):
+    """dhclient -4 (one try) in the namespace of `link`, with its own
+    script, lease and pid files (no host file is touched), for `seconds`
+    or until `until(env)` holds. Its script puts the address it is given
+    on the namespace's interface (a renewing client sends from it) and
+    logs the reason and new_* variables ("----" after each call). Returns
+    (env, log)."""
+    work = Path(tempfile.mkdtemp(prefix="dhclient4-"))
+    env_out = work / "env"
+    script = work / "script.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"{{ env | grep -E '^(reason|new_)'; echo ----; }} >> {env_out}\n"
+        'case "$reason" in BOUND|RENEW|REBIND|REBOOT)\n'
+        '  ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface";;\n'
+        "esac\n"
+    )
+    script.chmod(0o755)
+    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-4", *args, "-d", "-v", "-1", "-sf", str(script),
+           "-lf", str(work / "leases"), "-pf", str(work / "pid"), link.client_if]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + seconds
+    try:
+        while time.time() < deadline:
+            text = env_out.read_text() if env_out.exists() else ""
+            if until and until(text):
+                break
+            time.sleep(0.2)
+    finally:
+        log = stop_process(proc)
+        link.exec(["ip", "-4", "addr", "flush", "dev", link.client_if], check=False)
+    return (env_out.read_text() if env_out.exists() else ""), log
+
+
 def dhcpcd_command(link, work, *flags):
     """The command for dhcpcd -6 (`flags` added) on the link's client
     interface, asking for an address (IA_NA 1) and a prefix (IA_PD 2),
