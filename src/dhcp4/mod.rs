@@ -202,10 +202,12 @@ fn destination(
         mac: Some(mac),
     };
     if req.relayed() {
-        // A relay on this link that sent from giaddr gets its reply at
-        // layer 2, back to the MAC it came from: routed, the first reply
-        // would wait for ARP.
-        let on_link = peer == req.giaddr && facts.on_link(req.giaddr);
+        // A relay on this link (it sent from an address of the receiving
+        // interface's subnet, whatever its giaddr) gets its reply at layer
+        // 2, back to the MAC its request came from: routed, the first
+        // reply would wait for ARP, which VPP does not learn from the
+        // relay's packet.
+        let on_link = facts.on_link(peer);
         return Destination {
             ip: req.giaddr,
             port: DHCPV4_SERVER_PORT,

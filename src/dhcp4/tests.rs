@@ -497,7 +497,14 @@ fn relayed_clients_are_placed_by_giaddr_or_link_selection_and_82_is_echoed() {
             .octets()[..3],
         [192, 0, 2]
     );
-    // A relay on our link gets its reply at layer 2.
+    // A relay on our link gets its reply at layer 2, whatever its giaddr.
+    let discover = with_giaddr(bootrequest(4, &[DISCOVER]), relay);
+    let offer = s.send(client_mac(0x56), ip4("192.0.2.6"), SERVER, &discover);
+    assert!(matches!(offer.verdict, Verdict::Reply { .. }));
+    assert_eq!(
+        (offer.dst, offer.dst_mac, offer.dst_port),
+        (relay, client_mac(0x56), 67)
+    );
     let on_link = ip4("192.0.2.5");
     let discover = with_giaddr(bootrequest(3, &[DISCOVER]), on_link);
     let offer = s.send(client_mac(0x55), on_link, SERVER, &discover);

@@ -183,6 +183,18 @@ def is_to_client_port(raw):
     return int.from_bytes(raw[at + 2 : at + 4], "big") == CLIENT_PORT
 
 
+def is_to_dhcp4_port(raw):
+    """Whether an Ethernet frame is IPv4/UDP to the DHCPv4 client or
+    server port (a reply to a client, or to a relay)."""
+    if len(raw) < ETH_HEADER + 20 + UDP_HEADER or int.from_bytes(raw[12:14], "big") != 0x0800:
+        return False
+    ihl = (raw[ETH_HEADER] & 0x0F) * 4
+    if raw[ETH_HEADER + 9] != UDP_PROTO or len(raw) < ETH_HEADER + ihl + UDP_HEADER:
+        return False
+    at = ETH_HEADER + ihl
+    return int.from_bytes(raw[at + 2 : at + 4], "big") in (67, 68)
+
+
 def udp_payload(raw):
     """The DHCPv6 message of an Ethernet/IPv6/UDP frame (no extension
     headers), as long as the UDP length says."""

@@ -261,9 +261,10 @@ plugins {{
         """Every node's error counters, (node, reason) -> count."""
         return parse_errors(self.cli("show errors"))
 
-    def counters(self):
-        """The dhcp6-server node's error counters, reason -> count."""
-        return {reason: n for (node, reason), n in self.errors().items() if node == "dhcp6-server"}
+    def counters(self, node="dhcp6-server"):
+        """A node's error counters (dhcp6-server's unless named), reason ->
+        count."""
+        return {reason: n for (name, reason), n in self.errors().items() if name == node}
 
     def interface_counters(self, interface):
         """`show interface <interface>` counters: {"rx packets": n,
@@ -368,11 +369,13 @@ class Link:
         )
         return m.group(1) if m else None
 
-    def probe(self, frame, timeout=2.0, count=1):
+    def probe(self, frame, timeout=2.0, count=1, dhcp4=False):
         """Sends one raw frame (bytes) from the namespace and returns the
-        DHCPv6 client-port frames received within `timeout` (as bytes)."""
+        DHCPv6 client-port frames (`dhcp4`: DHCPv4 frames to port 68 or 67)
+        received within `timeout` (as bytes)."""
         r = self.exec(
-            [sys.executable, str(PROBE), self.client_if, frame.hex(), str(timeout), str(count)],
+            [sys.executable, str(PROBE), self.client_if, frame.hex(), str(timeout), str(count),
+             *(["dhcp4"] if dhcp4 else [])],
             timeout=timeout + 20,
         )
         return [bytes.fromhex(h) for h in r.stdout.split()]

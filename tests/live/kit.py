@@ -200,7 +200,7 @@ def run_dhclient4(link, args, seconds, until=None):
             time.sleep(0.2)
     finally:
         log = stop_process(proc)
-        link.exec(["ip", "-4", "addr", "flush", "dev", link.client_if], check=False)
+        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
     return (env_out.read_text() if env_out.exists() else ""), log
 
 

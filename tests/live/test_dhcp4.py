@@ -50,3 +50,210 @@ def test_dhclient_gets_an_address_with_its_options_and_renews_it(vpp, link, serv
     finally:
         vpp.cli(f"dhcp4-server option routers link {SUBNET} none")
         vpp.cli("dhcp4-server option dns-servers none")
+
+
+# ---------------------------------------------------------------- scapy
+
+
+def dhcp4_frame(link, options, ciaddr="0.0.0.0", src="0.0.0.0", dst="255.255.255.255", flags=0, giaddr="0.0.0.0",
+                xid=0x1234, chaddr_mac=None):
+    from scapy.layers.dhcp import BOOTP, DHCP
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    mac = chaddr_mac or link.client_mac
+    dst_mac = "ff:ff:ff:ff:ff:ff" if dst == "255.255.255.255" else link.vpp_mac
+    return bytes(
+        Ether(src=link.client_mac, dst=dst_mac)
+        / IP(src=src, dst=dst)
+        / UDP(sport=68, dport=67)
+        / BOOTP(chaddr=bytes.fromhex(mac.replace(":", "")), ciaddr=ciaddr, giaddr=giaddr, xid=xid, flags=flags)
+        / DHCP(options=[*options, "end"])
+    )
+
+
+def exchange4(link, options, timeout=2.0, **kw):
+    """Sends a BOOTREQUEST from the link's client; the answer parsed by
+    scapy (Ether/IP/UDP/BOOTP/DHCP), or None."""
+    from scapy.layers.l2 import Ether
+
+    replies = link.probe(dhcp4_frame(link, options, **kw), timeout=timeout, dhcp4=True)
+    return Ether(replies[0]) if replies else None
+
+
+def dhcp_options(reply):
+    from scapy.layers.dhcp import DHCP
+
+    return {o[0]: o[1:] if len(o) > 2 else o[1] for o in reply[DHCP].options if isinstance(o, tuple)}
+
+
+def counter_delta(vpp, action):
+    before = vpp.counters("dhcp4-server")
+    action()
+    after = vpp.counters("dhcp4-server")
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+
+
+def test_every_message_type_with_scapy(vpp, link, served4):
+    from scapy.layers.dhcp import BOOTP
+    from scapy.layers.inet import IP, UDP
+
+    # DISCOVER with the broadcast flag: OFFER broadcast at both layers.
+    offer = exchange4(link, [("message-type", "discover"), ("param_req_list", [1, 3, 28])], flags=0x8000)
+    assert offer is not None, "no OFFER"
+    assert (offer.dst, offer[IP].dst, offer[IP].src, offer[UDP].dport) == (
+        "ff:ff:ff:ff:ff:ff", "255.255.255.255", VPP_ADDR4, 68)
+    opts = dhcp_options(offer)
+    assert opts["message-type"] == 2 and opts["server_id"] == VPP_ADDR4
+    assert opts["subnet_mask"] == "255.255.255.0" and opts["broadcast_address"] == "192.0.2.255"
+    assert opts["lease_time"] == 3600 and opts["renewal_time"] == 1800 and opts["rebinding_time"] == 3150
+    yiaddr = offer[BOOTP].yiaddr
+    assert yiaddr.startswith("192.0.2.1"), yiaddr
+    # Without the flag: unicast to yiaddr at chaddr (no ARP).
+    offer = exchange4(link, [("message-type", "discover")])
+    assert (offer.dst, offer[IP].dst, offer[BOOTP].yiaddr) == (link.client_mac, yiaddr, yiaddr)
+
+    # REQUEST (selecting) -> ACK; the lease is bound.
+    ack = exchange4(link, [("message-type", "request"), ("server_id", VPP_ADDR4), ("requested_addr", yiaddr)])
+    assert dhcp_options(ack)["message-type"] == 5 and ack[BOOTP].yiaddr == yiaddr
+    assert any(l.startswith(f"{yiaddr}/32 bound") for l in leases4(vpp)), leases4(vpp)
+
+    # INIT-REBOOT of an address of another network: NAK, broadcast.
+    nak = exchange4(link, [("message-type", "request"), ("requested_addr", "10.1.2.3")])
+    assert dhcp_options(nak)["message-type"] == 6 and nak[IP].dst == "255.255.255.255"
+
+    # INFORM from an address: ACK to it, no lease time.
+    vpp.cli_ok("dhcp4-server option dns-servers 192.0.2.53")
+    try:
+        inform = exchange4(link, [("message-type", "inform")], ciaddr="192.0.2.77", src="192.0.2.77", dst=VPP_ADDR4)
+        assert inform is not None, "no ACK to INFORM"
+        opts = dhcp_options(inform)
+        assert opts["message-type"] == 5 and "lease_time" not in opts and opts["name_server"] == "192.0.2.53"
+        assert inform[IP].dst == "192.0.2.77" and inform[BOOTP].yiaddr == "0.0.0.0"
+    finally:
+        vpp.cli("dhcp4-server option dns-servers none")
+
+    # A REQUEST for another server: silence, counted.
+    delta = counter_delta(vpp, lambda: exchange4(
+        link, [("message-type", "request"), ("server_id", "192.0.2.254"), ("requested_addr", yiaddr)],
+        timeout=0.5))
+    assert delta.get("for another server (Server ID)") == 1, delta
+
+    # RELEASE: no reply, the lease is free; DECLINE: out of service.
+    delta = counter_delta(vpp, lambda: exchange4(
+        link, [("message-type", "release"), ("server_id", VPP_ADDR4)], ciaddr=yiaddr, src=yiaddr, dst=VPP_ADDR4,
+        timeout=0.5))
+    assert delta.get("Release/Decline done (no reply)") == 1, delta
+    assert not any(l.startswith(f"{yiaddr}/32 bound") for l in leases4(vpp)), leases4(vpp)
+    again = exchange4(link, [("message-type", "discover")])
+    assert again[BOOTP].yiaddr == yiaddr, "a returning client gets its address back"
+    exchange4(link, [("message-type", "request"), ("server_id", VPP_ADDR4), ("requested_addr", yiaddr)])
+    exchange4(link, [("message-type", "decline"), ("server_id", VPP_ADDR4), ("requested_addr", yiaddr)], timeout=0.5)
+    assert any(l.startswith(f"{yiaddr}/32 declined") for l in leases4(vpp)), leases4(vpp)
+
+
+def rewrapped(link, bootp):
+    """`bootp` (raw bytes) in a broadcast frame with the right lengths."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+
+    return bytes(Ether(src=link.client_mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
+                 / UDP(sport=68, dport=67) / Raw(bootp))
+
+
+def test_malformed_packets_are_dropped_and_counted_and_vpp_stays_up(vpp, link, served4):
+    good = dhcp4_frame(link, [("message-type", "discover")])
+    eth_ip_udp = 14 + 20 + 8
+    cookie = eth_ip_udp + 236
+    cases = {
+        "malformed: no DHCP magic cookie": good[:cookie] + b"\x00\x00\x00\x00" + good[cookie + 4:],
+        "no DHCP message type (BOOTP)": dhcp4_frame(link, []),
+        "BOOTREPLY or unknown op": good[:eth_ip_udp] + b"\x02" + good[eth_ip_udp + 1:],
+        "malformed: bad htype/hlen": good[:eth_ip_udp + 2] + b"\x11" + good[eth_ip_udp + 3:],
+        "malformed: option overruns message": rewrapped(link, good[eth_ip_udp:cookie + 4] + b"\x35\x09\x01"),
+    }
+    for reason, frame in cases.items():
+        delta = counter_delta(vpp, lambda: link.probe(frame, timeout=0.3, dhcp4=True))
+        assert delta.get(reason) == 1, (reason, delta)
+        assert vpp.alive()
+    # The trace says what happened, in DHCPv4's words.
+    vpp.cli_ok("clear trace")
+    vpp.cli_ok("trace add af-packet-input 10")
+    exchange4(link, [("message-type", "discover")])
+    trace = vpp.cli("show trace")
+    assert "DHCPv4 server:" in trace and "DHCPDISCOVER -> DHCPOFFER" in trace, trace
+    vpp.cli_ok("clear trace")
+
+
+# ---------------------------------------------------------------- relays
+
+
+@pytest.fixture
+def relayed_client4(vpp, link, served4):
+    """client ns --veth-- relay ns (ISC dhcrelay -4 -a, option 82) --veth--
+    VPP; the client's link is 198.51.100.0/24."""
+    import subprocess
+    import time
+
+    from harness import NAME_PREFIX, claim, run
+    from kit import stop_process
+
+    relay_ns, client_ns = link.ns, f"{link.ns}4c"
+    down, down_peer = f"{NAME_PREFIX}q{link.ns[-4:]}", "c1"
+    claim(client_ns)
+    run(["ip", "netns", "add", client_ns])
+    try:
+        run(["ip", "-n", relay_ns, "link", "add", down, "type", "veth", "peer", "name", down_peer, "netns", client_ns])
+        for ns, ifname in ((relay_ns, down), (client_ns, down_peer)):
+            run(["ip", "-n", ns, "link", "set", ifname, "up"])
+        run(["ip", "-n", relay_ns, "addr", "add", "192.0.2.2/24", "dev", link.client_if])
+        run(["ip", "-n", relay_ns, "addr", "add", "198.51.100.1/24", "dev", down])
+        vpp.cli_ok("ip route add 198.51.100.0/24 via 192.0.2.2")
+        vpp.cli_ok("dhcp4-server link 198.51.100.0/24")
+        vpp.cli_ok("dhcp4-server pool 198.51.100.0/24 addresses 198.51.100.100 - 198.51.100.199")
+        relay = subprocess.Popen(
+            ["ip", "netns", "exec", relay_ns, "dhcrelay", "-4", "-d", "--no-pid", "-a", "-iu", link.client_if,
+             "-id", down, VPP_ADDR4],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(1)
+            yield client_ns, down_peer, down
+        finally:
+            print(stop_process(relay))
+    finally:
+        run(["ip", "netns", "del", client_ns], check=False)
+        run(["ip", "-n", relay_ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
+        vpp.cli("dhcp4-server link 198.51.100.0/24 del")
+        vpp.cli("ip route del 198.51.100.0/24 via 192.0.2.2")
+
+
+def test_a_client_behind_dhcrelay_is_served_with_option_82_and_reserved_by_circuit_id(vpp, link, relayed_client4):
+    client_ns, client_if, relay_if = relayed_client4
+
+    class ClientSide:
+        ns = client_ns
+
+    ClientSide.client_if = client_if
+    vpp.cli_ok("ip neighbor flush")
+    vpp.cli("clear trace")
+    vpp.cli_ok("trace add af-packet-input 20")
+    env, log = run_dhclient4(ClientSide, [], 20, until=lambda t: "reason=BOUND" in t)
+    trace = vpp.cli("show trace")
+    assert "reason=BOUND" in env, f"{log}\n{trace}\n{vpp.counters('dhcp4-server')}"
+    address = re.search(r"new_ip_address=(\S+)", env).group(1)
+    assert address.startswith("198.51.100.1"), address
+    # dhcrelay -a drops replies that do not carry its option 82 back.
+    assert re.search(r"DHCPv4 server: \S+ DHCPDISCOVER \(relayed\) -> DHCPOFFER", trace), trace
+    # The first OFFER arrived (at layer 2 to the relay, no ARP wait): one
+    # DISCOVER only.
+    assert trace.count("DHCPDISCOVER (relayed)") == 1, trace
+
+    # The relay's circuit-id (its interface's name) picks a reservation.
+    vpp.cli_ok(f"dhcp4-server reservation add circuit-id-str:{relay_if} address 198.51.100.7")
+    try:
+        env, log = run_dhclient4(ClientSide, [], 20, until=lambda t: "reason=BOUND" in t)
+        assert "new_ip_address=198.51.100.7" in env, env + log
+        assert f"circuit-id:{relay_if.encode().hex()} address 198.51.100.7" in vpp.cli("show dhcp4-server reservations")
+    finally:
+        vpp.cli(f"dhcp4-server reservation del circuit-id-str:{relay_if}")
