@@ -204,19 +204,25 @@ def run_dhclient4(link, args, seconds, until=None):
     return (env_out.read_text() if env_out.exists() else ""), log
 
 
-def dhcpcd_command(link, work, *flags):
+def dhcpcd_command(link, work, *flags, ipv4=False):
     """The command for dhcpcd -6 (`flags` added) on the link's client
-    interface, asking for an address (IA_NA 1) and a prefix (IA_PD 2),
-    releasing them when stopped, no resolv.conf hook. It runs in a private
-    mount namespace in which its lease files and control socket are under
-    `work` (not the host's /var/lib/dhcpcd and /run/dhcpcd)."""
+    interface, asking for an address (IA_NA 1) and a prefix (IA_PD 2), or
+    with `ipv4` for dhcpcd -4 (an address), releasing them when stopped, no
+    resolv.conf hook. It runs in a private mount namespace in which its
+    lease files and control socket are under `work` (not the host's
+    /var/lib/dhcpcd and /run/dhcpcd)."""
     conf = work / "dhcpcd.conf"
-    # IPv6 only, no RA wait, Release when stopped.
-    conf.write_text("ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\n"
-                    f"interface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
+    if ipv4:
+        # IPv4 only, no ARP probing of the address, Release when stopped.
+        conf.write_text("ipv4only\nnoarp\nrelease\nnohook resolv.conf\n")
+    else:
+        # IPv6 only, no RA wait, Release when stopped.
+        conf.write_text("ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\n"
+                        f"interface {link.client_if}\n  ia_na 1\n  ia_pd 2\n")
     (work / "db").mkdir()
     (work / "run").mkdir()
-    dhcpcd = " ".join(["dhcpcd", "-6", "-B", *flags, "-f", str(conf), "-c", "/bin/true", link.client_if])
+    family = "-4" if ipv4 else "-6"
+    dhcpcd = " ".join(["dhcpcd", family, "-B", *flags, "-f", str(conf), "-c", "/bin/true", link.client_if])
     inner = (f"mkdir -p /var/lib/dhcpcd /run/dhcpcd && mount --bind {work}/db /var/lib/dhcpcd && "
              f"mount --bind {work}/run /run/dhcpcd && exec {dhcpcd}")
     return ["ip", "netns", "exec", link.ns, "unshare", "-m", "sh", "-c", inner]

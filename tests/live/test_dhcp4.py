@@ -2,9 +2,14 @@
 (dhclient -4) and scapy."""
 
 import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
-from kit import run_dhclient4
+from harness import run
+from kit import dhcpcd_command, run_dhclient4, stop_process
 
 VPP_ADDR4 = "192.0.2.1"
 SUBNET = "192.0.2.0/24"
@@ -50,6 +55,72 @@ def test_dhclient_gets_an_address_with_its_options_and_renews_it(vpp, link, serv
     finally:
         vpp.cli(f"dhcp4-server option routers link {SUBNET} none")
         vpp.cli("dhcp4-server option dns-servers none")
+
+
+def wait_for(predicate, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_dhcpcd_gets_an_address_and_releases_it(vpp, link, served4):
+    # dhcpcd deletes its address right after sending the RELEASE: with
+    # VPP's MAC known in advance the RELEASE does not wait for ARP (and so
+    # is not lost with the address).
+    run(["ip", "-n", link.ns, "neigh", "replace", VPP_ADDR4, "lladdr", link.vpp_mac, "dev", link.client_if,
+         "nud", "permanent"])
+    work = Path(tempfile.mkdtemp(prefix="dhcpcd4-"))
+    proc = subprocess.Popen(dhcpcd_command(link, work, "-d", ipv4=True), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for(lambda: [l for l in leases4(vpp) if " bound " in l], 20), leases4(vpp)
+        address = [l for l in leases4(vpp) if " bound " in l][0].split("/")[0]
+        assert address.startswith("192.0.2.1"), address
+    finally:
+        log = stop_process(proc, timeout=10)
+        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
+        run(["ip", "-n", link.ns, "neigh", "del", VPP_ADDR4, "dev", link.client_if], check=False)
+    assert f"leased {address}" in log, log
+    assert wait_for(lambda: not [l for l in leases4(vpp) if " bound " in l], 5), (
+        log + str(leases4(vpp)) + str(vpp.counters("dhcp4-server")) + vpp.cli("show errors"))
+
+
+def test_busybox_udhcpc_gets_an_address_and_releases_it(vpp, link, served4):
+    work = Path(tempfile.mkdtemp(prefix="udhcpc-"))
+    env_out = work / "env"
+    script = work / "script.sh"
+    # Its script logs what it was given and puts the address on the
+    # interface (the RELEASE of -R is sent from it).
+    script.write_text(
+        "#!/bin/sh\n"
+        f"echo \"event=$1 ip=$ip subnet=$subnet serverid=$serverid\" >> {env_out}\n"
+        '[ "$1" = bound ] && ip addr replace "$ip/$mask" dev "$interface"\n'
+        "exit 0\n"
+    )
+    script.chmod(0o755)
+    run(["ip", "-n", link.ns, "neigh", "replace", VPP_ADDR4, "lladdr", link.vpp_mac, "dev", link.client_if,
+         "nud", "permanent"])
+    # -R: it releases when stopped (SIGTERM), once bound.
+    proc = subprocess.Popen(["ip", "netns", "exec", link.ns, "busybox", "udhcpc", "-f", "-n", "-R", "-t", "5",
+                             "-T", "1", "-s", str(script), "-i", link.client_if],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: env_out.exists() and "event=bound" in env_out.read_text(), 20)
+    finally:
+        log = stop_process(proc)
+        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
+        run(["ip", "-n", link.ns, "neigh", "del", VPP_ADDR4, "dev", link.client_if], check=False)
+    text = env_out.read_text() if env_out.exists() else ""
+    assert "unicasting a release" in log, log + text
+    m = re.search(r"event=bound ip=(\S+) subnet=255.255.255.0 serverid=" + re.escape(VPP_ADDR4), text)
+    assert m, text
+    # -R: released on exit.
+    assert wait_for(lambda: not [l for l in leases4(vpp) if " bound " in l], 5), (
+        str(leases4(vpp)) + log + text + str(vpp.counters("dhcp4-server")))
+    assert any(l.startswith(f"{m.group(1)}/32 free") for l in vpp.cli("show dhcp4-server leases all").splitlines())
 
 
 # ---------------------------------------------------------------- scapy
