@@ -328,3 +328,54 @@ def test_a_client_behind_dhcrelay_is_served_with_option_82_and_reserved_by_circu
         assert f"circuit-id:{relay_if.encode().hex()} address 198.51.100.7" in vpp.cli("show dhcp4-server reservations")
     finally:
         vpp.cli(f"dhcp4-server reservation del circuit-id-str:{relay_if}")
+
+
+# ---------------------------------------------------------------- load
+
+
+def parse_perfdhcp4(text):
+    """perfdhcp -4's final report: {(section, counter): value}, sections
+    DISCOVER-OFFER and REQUEST-ACK."""
+    from kit import parse_perfdhcp
+
+    return parse_perfdhcp(text)
+
+
+def test_perfdhcp_completes_thousands_of_four_message_exchanges(vpp, link):
+    """Kea's perfdhcp -4 acts as a relay from 10.20.0.2 (giaddr): thousands
+    of clients, each DISCOVER, OFFER, REQUEST, ACK, every one answered."""
+    n, rate = 3000, 500
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 10.20.0.1/16")
+    vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
+    vpp.cli_ok("dhcp4-server link 10.20.0.0/16")
+    vpp.cli_ok("dhcp4-server pool 10.20.0.0/16 addresses 10.20.1.0 - 10.20.255.254")
+    run(["ip", "-n", link.ns, "addr", "add", "10.20.0.2/16", "dev", link.client_if])
+    try:
+        before = vpp.counters("dhcp4-server")
+        r = run(["ip", "netns", "exec", link.ns, "perfdhcp", "-4", "-l", link.client_if, "-R", str(n), "-r",
+                 str(rate), "-n", str(n), "-p", str(n // rate + 10)], check=False, timeout=n // rate + 60)
+        after = vpp.counters("dhcp4-server")
+        stats = parse_perfdhcp4(r.stdout)
+        replies = after.get("replies sent", 0) - before.get("replies sent", 0)
+        refused = {k: v - before.get(k, 0) for k, v in after.items() if k != "replies sent" and v != before.get(k, 0)}
+        assert stats.get(("DISCOVER-OFFER", "sent packets"), 0) >= n, r.stdout + r.stderr
+        for section in ("DISCOVER-OFFER", "REQUEST-ACK"):
+            assert stats[(section, "rejected leases")] == 0, r.stdout
+            assert stats[(section, "non unique addresses")] == 0, r.stdout
+        assert not refused, refused
+        sent = stats[("DISCOVER-OFFER", "sent packets")] + stats[("REQUEST-ACK", "sent packets")]
+        assert sent * 0.99 <= replies <= sent, (replies, sent, r.stdout)
+        completed = stats[("REQUEST-ACK", "received packets")]
+        assert completed >= n - n // 200, r.stdout
+        print(f"perfdhcp -4: {stats}; VPP replies sent: {replies}")
+        bound = [l for l in vpp.cli("show dhcp4-server leases").splitlines() if " bound IPv4 " in l]
+        requests = stats[("REQUEST-ACK", "sent packets")]
+        assert requests * 0.99 <= len(bound) <= requests, (len(bound), requests)
+        addrs = [l.split()[0] for l in bound]
+        assert len(set(addrs)) == len(addrs), "an address bound twice"
+    finally:
+        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
+        vpp.cli("dhcp4-server link 10.20.0.0/16 del")
+        vpp.cli(f"dhcp4-server disable {link.vpp_if}")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
+        vpp.cli("clear dhcp6-server leases")
