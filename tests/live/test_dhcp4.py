@@ -379,3 +379,67 @@ def test_perfdhcp_completes_thousands_of_four_message_exchanges(vpp, link):
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
         vpp.cli("clear dhcp6-server leases")
+
+
+# ---------------------------------------------------------------- crash safety
+
+CONF4 = """dhcp4-server {
+  link 10.20.0.0/16 { lease-time 6000 }
+  pool 10.20.0.0/16 { addresses 10.20.1.0 - 10.20.255.254 }
+}"""
+
+
+def serve4(vpp, link):
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 10.20.0.1/16")
+    vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
+    run(["ip", "-n", link.ns, "addr", "replace", "10.20.0.2/16", "dev", link.client_if])
+
+
+def bound4(vpp):
+    """{address: client key (hex)} of the bound DHCPv4 leases."""
+    out = {}
+    for line in vpp.cli("show dhcp4-server leases").splitlines():
+        m = re.match(r"(\d+\.\d+\.\d+\.\d+)/32 bound IPv4 iaid 0 duid (\S+)", line)
+        if m:
+            assert m.group(1) not in out, f"{m.group(1)} bound twice"
+            out[m.group(1)] = m.group(2).replace(":", "")
+    return out
+
+
+@pytest.mark.parametrize("kill_after", [1.0, 3.0])
+def test_every_acknowledged_dhcpv4_lease_survives_kill_9(kill_after):
+    import os
+    import signal
+    import sys
+
+    from harness import Link, Vpp
+    from kit import clean_up
+
+    client = Path(__file__).resolve().parent / "dhcp4_client.py"
+    work = Path(tempfile.mkdtemp(prefix="crash4-"))
+    lease_file, log = work / "leases", work / "acked"
+    vpp = Vpp(extra_conf=CONF4, lease_file=str(lease_file))
+    link = None
+    try:
+        link = Link(vpp, 0)
+        serve4(vpp, link)
+        proc = subprocess.Popen(["ip", "netns", "exec", link.ns, sys.executable, str(client), "bind", "10.20.0.2",
+                                 "10.20.0.1", "100000", str(log)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        time.sleep(kill_after)
+        os.kill(vpp.proc.pid, signal.SIGKILL)
+        vpp.proc.wait(10)
+        out = proc.communicate(timeout=60)[0]
+        acked = [line.split() for line in log.read_text().splitlines()]
+        assert len(acked) > 50, out
+
+        vpp.cleanup()
+        vpp = Vpp(extra_conf=CONF4, lease_file=str(lease_file))
+        link.attach(vpp)
+        serve4(vpp, link)
+        bound = bound4(vpp)
+        missing = [(mac, a) for mac, a in acked if bound.get(a) != "01" + mac]
+        assert not missing, f"{len(missing)} of {len(acked)} acknowledged leases lost, e.g. {missing[:3]}"
+        print(f"kill after {kill_after}s: {len(acked)} acknowledged, {len(bound)} bound after restart, 0 lost")
+    finally:
+        clean_up(vpp, link)
