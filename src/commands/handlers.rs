@@ -268,16 +268,39 @@ fn absolute(what: &str, path: &str) -> Outcome {
 }
 
 pub fn leases_export(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    export_leases(ctl, a, out, Family::V6)
+}
+
+pub fn leases_import(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    import_leases(ctl, a, out, Family::V6)
+}
+
+pub fn leases_export4(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    export_leases(ctl, a, out, Family::V4)
+}
+
+pub fn leases_import4(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+    import_leases(ctl, a, out, Family::V4)
+}
+
+/// Writes a family's leases to a Kea memfile CSV (lease6 or lease4).
+fn export_leases(
+    ctl: &mut dyn Controller,
+    a: &Args,
+    out: &mut Vec<String>,
+    family: Family,
+) -> Outcome {
     use crate::leases::kea_csv;
     let path = a.text("path").unwrap_or("");
     absolute("export", path)?;
     let config = ctl.config().cloned().unwrap_or_default();
     let now = ctl.now();
-    let (csv, n) = kea_csv::export(
-        ctl.shard().leases().map(|(_, l)| l),
-        |l| config.subnet_id_of(l.resource, l.len),
-        now,
-    );
+    let leases = ctl.shard().leases().map(|(_, l)| l);
+    let subnet_of = |l: &crate::leases::LeaseView| config.subnet_id_of(l.resource, l.len);
+    let (csv, n) = match family {
+        Family::V6 => kea_csv::export(leases, subnet_of, now),
+        Family::V4 => kea_csv::export4(leases, subnet_of, now),
+    };
     let tmp = format!("{path}.tmp");
     std::fs::write(&tmp, csv)
         .and_then(|()| std::fs::rename(&tmp, path))
@@ -286,13 +309,22 @@ pub fn leases_export(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) 
     Ok(())
 }
 
-pub fn leases_import(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>) -> Outcome {
+/// Adds the valid leases of a Kea memfile CSV (lease6 or lease4).
+fn import_leases(
+    ctl: &mut dyn Controller,
+    a: &Args,
+    out: &mut Vec<String>,
+    family: Family,
+) -> Outcome {
     use crate::leases::kea_csv;
     let path = a.text("path").unwrap_or("");
     absolute("import", path)?;
     let csv = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let (leases, _left_out) =
-        kea_csv::import(&csv, ctl.now()).map_err(|e| format!("{path}: {e}"))?;
+    let read = match family {
+        Family::V6 => kea_csv::import(&csv, ctl.now()),
+        Family::V4 => kea_csv::import4(&csv, ctl.now()),
+    };
+    let (leases, _left_out) = read.map_err(|e| format!("{path}: {e}"))?;
     let shard = ctl.shard();
     let ok = leases.iter().filter(|l| shard.import_lease(l)).count();
     ctl.shard_changed();

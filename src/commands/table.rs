@@ -495,4 +495,20 @@ pub static COMMANDS: &[Command] = &[
         needs_some: false,
         run: show_reservations4,
     },
+    Command {
+        path: "dhcp4-server leases export",
+        help: "Writes the DHCPv4 leases to a Kea memfile lease4 CSV file.",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: leases_export4,
+    },
+    Command {
+        path: "dhcp4-server leases import",
+        help: "Adds the valid leases of a Kea memfile lease4 CSV file.",
+        fields: &[positional("path", PATH, "csv file")],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: leases_import4,
+    },
 ];

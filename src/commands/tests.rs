@@ -124,7 +124,10 @@ fn sample(command: &Command) -> &'static str {
         "dhcp6-server reservations load" => "/etc/dhcp6/reservations.csv",
         "dhcp6-server lease delete" => "2001:db8:1::100",
         "dhcp6-server lease-file" => "path /var/lib/x capacity 1000",
-        "dhcp6-server leases export" | "dhcp6-server leases import" => "/tmp/leases.csv",
+        "dhcp6-server leases export"
+        | "dhcp6-server leases import"
+        | "dhcp4-server leases export"
+        | "dhcp4-server leases import" => "/tmp/leases.csv",
         "show dhcp6-server interfaces" => "host-eth1",
         "show dhcp6-server leases" => "all interface host-eth0 duid 00:01",
         "dhcp4-server enable" | "dhcp4-server disable" => "host-eth0",

@@ -1,11 +1,16 @@
-//! Leases in the CSV format of Kea's memfile lease6 file, to move from Kea
-//! to this server and back.
+//! Leases in the CSV formats of Kea's memfile lease6 and lease4 files, to
+//! move from Kea to this server and back.
 //!
 //! Export writes Kea 2.2's columns. Import reads the columns by header name
 //! (older and newer Kea files differ in their trailing columns), and, like
 //! Kea's memfile, takes the last row of an address (the file is a log).
+//!
+//! A DHCPv4 client is known here by its Client Identifier, else by its
+//! hardware type and address (`01` and the MAC for Ethernet); Kea keeps
+//! both columns. A key that is `01` and six octets goes out as the hwaddr
+//! (and, as most clients send exactly that, as the client_id too).
 
-use core::net::Ipv6Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 use std::collections::HashMap;
 
 use crate::duid::Duid;
@@ -14,6 +19,9 @@ use crate::leases::{LeaseState, LeaseView, ResourceKind, Time};
 pub const HEADER: &str =
     "address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,\
 fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source";
+
+pub const HEADER4: &str =
+    "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context";
 
 /// Kea's lease_type column.
 const KEA_IA_NA: u32 = 0;
@@ -180,6 +188,128 @@ pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Stri
     Ok((out, left_out))
 }
 
+/// A lease4 file: the header and a row per bound or declined DHCPv4
+/// lease. Returns it and the rows.
+pub fn export4(
+    leases: impl Iterator<Item = LeaseView>,
+    subnet_of: impl Fn(&LeaseView) -> u32,
+    now: Time,
+) -> (String, u32) {
+    let mut text = String::from(HEADER4);
+    text.push('\n');
+    let mut rows = 0;
+    for l in leases.filter(|l| l.kind == ResourceKind::Ipv4) {
+        let state = match l.state {
+            LeaseState::Bound => KEA_DEFAULT,
+            LeaseState::Declined => KEA_DECLINED,
+            _ => continue,
+        };
+        let key = l.duid.as_ref().map_or(&[][..], |d| d.as_bytes());
+        let hex = |b: &[u8]| crate::views::mac(b);
+        let hwaddr = match key {
+            [1, mac @ ..] if mac.len() == 6 => hex(mac),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "{},{hwaddr},{},{},{},{},0,0,,{state},\n",
+            crate::leases::pool::ipv4_of(l.resource),
+            hex(key),
+            l.valid_until.saturating_sub(now),
+            l.valid_until,
+            subnet_of(&l),
+        ));
+        rows += 1;
+    }
+    (text, rows)
+}
+
+/// Reads a Kea lease4 CSV: the leases still valid at `now`, and how many
+/// rows were left out (deleted, declined, reclaimed, expired).
+pub fn import4(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines
+        .next()
+        .ok_or("empty file: expected Kea's lease4 header")?;
+    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    let col = |name: &str| {
+        cols.iter()
+            .position(|c| *c == name)
+            .ok_or(format!("line 1: no `{name}` column"))
+    };
+    let (c_addr, c_hw, c_valid, c_expire) = (
+        col("address")?,
+        col("hwaddr")?,
+        col("valid_lifetime")?,
+        col("expire")?,
+    );
+    let (c_client, c_state) = (col("client_id").ok(), col("state").ok());
+    let mut latest: HashMap<u128, Option<ImportedLease>> = HashMap::new();
+    let mut order = Vec::new();
+    let mut left_out = 0;
+    for (n, line) in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let at = |e: String| format!("line {}: {e}", n + 1);
+        let get = |c: usize| f.get(c).copied().unwrap_or("").trim();
+        let num = |c: usize, what: &str| -> Result<u64, String> {
+            get(c)
+                .parse::<u64>()
+                .map_err(|_| at(format!("{what} {:?} is not a number", get(c))))
+        };
+        let addr: Ipv4Addr = get(c_addr)
+            .parse()
+            .map_err(|_| at(format!("address {:?}", get(c_addr))))?;
+        let resource = crate::leases::pool::ipv4_resource(addr);
+        let (valid, expire) = (num(c_valid, "valid_lifetime")?, num(c_expire, "expire")?);
+        let state = match c_state.map(get).filter(|s| !s.is_empty()) {
+            None => 0,
+            Some(_) => num(c_state.unwrap_or(0), "state")?,
+        };
+        if !latest.contains_key(&resource) {
+            order.push(resource);
+        }
+        if valid == 0 || state != u64::from(KEA_DEFAULT) || expire <= u64::from(now) {
+            latest.insert(resource, None);
+            continue;
+        }
+        // The client's key: its Client Identifier, else 01 and its MAC.
+        let client = c_client.map(get).filter(|c| !c.is_empty());
+        let key = match client {
+            Some(id) => {
+                crate::views::parse_hex(id).ok_or_else(|| at(format!("client_id {id:?}")))?
+            }
+            None => {
+                let mac = crate::views::parse_hex(get(c_hw))
+                    .ok_or_else(|| at(format!("hwaddr {:?}", get(c_hw))))?;
+                [&[1u8][..], &mac].concat()
+            }
+        };
+        let duid = Duid::from_bytes(&key).map_err(|e| at(format!("client: {e}")))?;
+        latest.insert(
+            resource,
+            Some(ImportedLease {
+                duid,
+                iaid: 0,
+                kind: ResourceKind::Ipv4,
+                resource,
+                len: 32,
+                preferred_until: u32::try_from(expire).unwrap_or(u32::MAX),
+                valid_until: u32::try_from(expire).unwrap_or(u32::MAX),
+            }),
+        );
+    }
+    let mut out = Vec::new();
+    for key in order {
+        match latest.remove(&key).flatten() {
+            Some(l) => out.push(l),
+            None => left_out += 1,
+        }
+    }
+    Ok((out, left_out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +374,52 @@ mod tests {
         assert!(import("address,duid\n", 0)
             .unwrap_err()
             .contains("no `valid_lifetime` column"));
+    }
+
+    #[test]
+    fn lease4_export_then_import_round_trips_and_reads_kea_rows() {
+        let view = LeaseView {
+            duid: Some(Duid::from_bytes(&[1, 2, 0, 0, 0, 0, 9]).unwrap()),
+            iaid: 0,
+            kind: ResourceKind::Ipv4,
+            resource: crate::leases::pool::ipv4_resource("192.0.2.10".parse().unwrap()),
+            len: 32,
+            state: LeaseState::Bound,
+            preferred_until: 1_001_000,
+            valid_until: 1_001_000,
+            route: None,
+            sw_if_index: 1,
+        };
+        let (text, rows) = export4([view.clone()].into_iter(), |_| 2, 1_000_000);
+        assert_eq!(rows, 1);
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "192.0.2.10,02:00:00:00:00:09,01:02:00:00:00:00:09,1000,1001000,2,0,0,,0,"
+        );
+        let (leases, left_out) = import4(&text, 1_000_010).unwrap();
+        assert_eq!((leases.len(), left_out), (1, 0));
+        assert_eq!(leases[0].duid, view.duid.clone().unwrap());
+        assert_eq!(
+            (leases[0].resource, leases[0].valid_until),
+            (view.resource, 1_001_000)
+        );
+        // Kea's own rows: no client id (keyed by the MAC), a deleted one,
+        // an expired one, a later row winning.
+        let kea = format!(
+            "{HEADER4}\n\
+             192.0.2.20,02:00:00:00:00:20,,4000,9000,1,0,0,,0,\n\
+             192.0.2.21,02:00:00:00:00:21,,0,9000,1,0,0,,0,\n\
+             192.0.2.22,02:00:00:00:00:22,,4000,500,1,0,0,,0,\n\
+             192.0.2.20,02:00:00:00:00:20,,4000,9500,1,0,0,,0,\n"
+        );
+        let (leases, left_out) = import4(&kea, 1000).unwrap();
+        assert_eq!((leases.len(), left_out), (1, 2));
+        assert_eq!(leases[0].duid.as_bytes(), &[1, 2, 0, 0, 0, 0, 0x20]);
+        assert_eq!(leases[0].valid_until, 9500);
+        assert!(import4("address,client_id\n", 0)
+            .unwrap_err()
+            .contains("no `hwaddr` column"));
+        let bad = format!("{HEADER4}\n192.0.2.1,zz,,4000,9000,1,0,0,,0,\n");
+        assert!(import4(&bad, 0).unwrap_err().starts_with("line 2: hwaddr"));
     }
 }

@@ -443,3 +443,39 @@ def test_every_acknowledged_dhcpv4_lease_survives_kill_9(kill_after):
         print(f"kill after {kill_after}s: {len(acked)} acknowledged, {len(bound)} bound after restart, 0 lost")
     finally:
         clean_up(vpp, link)
+
+
+def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
+    work = Path(tempfile.mkdtemp(prefix="kea-csv4-"))
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok("dhcp4-server link 10.20.0.0/16 lease-time 6000")
+    vpp.cli_ok("dhcp4-server pool 10.20.0.0/16 addresses 10.20.1.0 - 10.20.255.254")
+    serve4(vpp, link)
+    try:
+        r = run(["ip", "netns", "exec", link.ns, "perfdhcp", "-4", "-l", link.client_if, "-R", "300", "-r", "300",
+                 "-n", "300", "-p", "10"], check=False, timeout=60)
+        before = bound4(vpp)
+        assert len(before) >= 295, r.stdout
+        export = work / "dhcp4.leases"
+        out = vpp.cli(f"dhcp4-server leases export {export}")
+        assert f"{len(before)} leases exported" in out, out
+        rows = export.read_text().splitlines()
+        assert rows[0] == "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context"
+        assert len(rows) == len(before) + 1
+        vpp.cli_ok("clear dhcp6-server leases")
+        assert bound4(vpp) == {}
+        out = vpp.cli(f"dhcp4-server leases import {export}")
+        assert f"{len(before)} leases imported, 0 refused" in out, out
+        assert bound4(vpp) == before
+        # Kea's own row (no client id: the MAC is the key), and a deleted one.
+        kea = work / "kea.leases"
+        kea.write_text(rows[0] + "\n10.20.0.77,02:00:00:00:77:01,,4000,4000000000,1,0,0,,0,\n"
+                       "10.20.0.78,02:00:00:00:78:01,,0,4000000000,1,0,0,,0,\n")
+        assert "1 leases imported" in vpp.cli(f"dhcp4-server leases import {kea}")
+        assert bound4(vpp).get("10.20.0.77") == "010200000077" + "01"
+    finally:
+        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
+        vpp.cli("dhcp4-server link 10.20.0.0/16 del")
+        vpp.cli(f"dhcp4-server disable {link.vpp_if}")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
+        vpp.cli("clear dhcp6-server leases")
