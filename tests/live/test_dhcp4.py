@@ -479,3 +479,115 @@ def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
         vpp.cli("clear dhcp6-server leases")
+
+
+# ---------------------------------------------------------------- floods
+
+
+def storm4_frames(rng, n):
+    """n DISCOVERs and n REQUESTs (selecting, naming VPP), each from its own
+    random MAC, as raw broadcast frames."""
+    from scapy.layers.dhcp import BOOTP, DHCP
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    frames = []
+    for i in range(2 * n):
+        mac = bytes([0x02]) + rng.randbytes(5)
+        if i % 2 == 0:
+            options = [("message-type", "discover"), "end"]
+        else:
+            options = [("message-type", "request"), ("server_id", "10.30.0.1"),
+                       ("requested_addr", f"10.30.1.{rng.randrange(256)}"), "end"]
+        frames.append(bytes(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
+                            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac, xid=rng.getrandbits(32), flags=0x8000)
+                            / DHCP(options=options)))
+    return frames
+
+
+class Dhclient4:
+    """dhclient -4 running in a link's namespace (own script, lease and pid
+    files); its script puts the address on the interface; `reasons()` lists
+    what it went through."""
+
+    def __init__(self, link):
+        self.link = link
+        self.work = Path(tempfile.mkdtemp(prefix="dhclient4-"))
+        self.env = self.work / "env"
+        script = self.work / "script.sh"
+        script.write_text(
+            "#!/bin/sh\n"
+            f"echo \"reason=$reason\" >> {self.env}\n"
+            'case "$reason" in BOUND|RENEW|REBIND|REBOOT)\n'
+            '  ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface";;\n'
+            "esac\n")
+        script.chmod(0o755)
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", link.ns, "dhclient", "-4", "-d", "-v", "-sf", str(script),
+             "-lf", str(self.work / "leases"), "-pf", str(self.work / "pid"), link.client_if],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def reasons(self):
+        return re.findall(r"reason=(\S+)", self.env.read_text() if self.env.exists() else "")
+
+    def stop(self):
+        out = stop_process(self.proc)
+        run(["ip", "-n", self.link.ns, "-4", "addr", "flush", "dev", self.link.client_if], check=False)
+        return out
+
+
+def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_client(vpp, link):
+    import os
+    import random
+    import sys
+
+    blast = Path(__file__).resolve().parent / "blast.py"
+    seconds, pool_size, cap = 15, 256, 128
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} 10.30.0.1/16")
+    vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
+    vpp.cli_ok("dhcp4-server link 10.30.0.0/16 lease-time 12 t1 2 t2 8")
+    vpp.cli_ok("dhcp4-server pool 10.30.0.0/16 addresses 10.30.1.0 - 10.30.1.255")
+    vpp.cli_ok("dhcp6-server hold offer 2")
+    vpp.cli_ok(f"dhcp6-server limits interface-rate 200 interface-burst 50 client-leases 4 interface-leases {cap}")
+    client, hex_file = None, None
+    try:
+        client = Dhclient4(link)
+        assert wait_for(lambda: "BOUND" in client.reasons(), 20), client.stop()
+        rng = random.Random(11)
+        with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
+            f.write("\n".join(fr.hex() for fr in storm4_frames(rng, 4096)))
+            hex_file = f.name
+        before = vpp.counters("dhcp4-server")
+        renews_before = client.reasons().count("RENEW")
+        storm = subprocess.Popen(
+            ["ip", "netns", "exec", link.ns, sys.executable, str(blast), link.client_if, hex_file, str(10**9),
+             str(seconds)], stdout=subprocess.PIPE, text=True, env={**os.environ, "BLAST_BURST": "0"})
+        peak = 0
+        deadline = time.time() + seconds - 2
+        while time.time() < deadline:
+            held = [l for l in vpp.cli("show dhcp4-server leases").splitlines() if " bound " in l or " offered " in l]
+            peak = max(peak, len(held))
+            time.sleep(0.5)
+        sent = int(storm.communicate(timeout=seconds + 30)[0].strip())
+        after = vpp.counters("dhcp4-server")
+        grew = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        print(f"storm: {sent} messages in {seconds} s ({sent / seconds:.0f}/s); peak held {peak} of {pool_size}; "
+              f"counters {grew}")
+        assert sent > 10_000, "the storm was not much of a storm"
+        assert grew.get("over the interface's rate limit", 0) > sent / 2, grew
+        assert 0 < peak <= cap + 1 < pool_size, f"pool ran out: {peak}"
+        renews = client.reasons().count("RENEW") - renews_before
+        assert renews >= 3, f"the bound client renewed {renews} times during the storm: {client.reasons()}"
+        assert vpp.alive()
+    finally:
+        if client:
+            client.stop()
+        if hex_file:
+            Path(hex_file).unlink()
+        vpp.cli("dhcp6-server limits interface-rate off client-leases 32 interface-leases off")
+        vpp.cli("dhcp6-server hold offer 60")
+        vpp.cli("dhcp4-server link 10.30.0.0/16 del")
+        vpp.cli(f"dhcp4-server disable {link.vpp_if}")
+        vpp.cli(f"set interface ip address del {link.vpp_if} 10.30.0.1/16")
+        vpp.cli("clear dhcp6-server leases")
