@@ -198,7 +198,8 @@ class Vpp(ServerProcess):
 
     label = "VPP"
 
-    def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M", packaged=False):
+    def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M", packaged=False,
+                 extra_plugins=()):
         run_dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         super().__init__("vpp", run_dir, run_dir / "vpp.log")
         self.cli_sock = self.dir / "cli.sock"
@@ -221,6 +222,7 @@ class Vpp(ServerProcess):
             extra_conf = extra_conf.replace("dhcp6-server {", "dhcp6-server { " + lease_item, 1)
         else:
             extra_conf += f"\ndhcp6-server {{ {lease_item} }}\n"
+        more_plugins = "".join(f"  plugin {p} {{ enable }}\n" for p in extra_plugins)
         conf = f"""
 unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
 api-segment {{ prefix {NAME_PREFIX}{os.getpid()} }}
@@ -236,7 +238,7 @@ plugins {{
   plugin af_packet_plugin.so {{ enable }}
   plugin ping_plugin.so {{ enable }}
   plugin {PLUGIN_NAME} {{ enable }}
-}}
+{more_plugins}}}
 """
         (self.dir / "startup.conf").write_text(conf)
         self.start(["vpp", "-c", str(self.dir / "startup.conf")], timeout=120)

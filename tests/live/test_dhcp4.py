@@ -591,3 +591,46 @@ def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_clie
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.30.0.1/16")
         vpp.cli("clear dhcp6-server leases")
+
+
+# ---------------------------------------------------------------- beside VPP's own DHCP
+
+
+def test_vpps_own_dhcp_client_works_beside_the_server():
+    """A router that is a DHCP client upstream and a server downstream: VPP's
+    DHCPv4 client (VPP's dhcp plugin, port 68) gets its address from busybox
+    udhcpd on one link while this plugin (port 67) serves the other."""
+    from harness import Link, Vpp
+
+    work = Path(tempfile.mkdtemp(prefix="udhcpd-"))
+    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
+    links, server = [], None
+    try:
+        links = [Link(vpp, 0), Link(vpp, 1)]
+        link, upstream = links
+        vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR4}/24")
+        vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
+        vpp.cli_ok(f"dhcp4-server link {SUBNET}")
+        vpp.cli_ok(f"dhcp4-server pool {SUBNET} addresses {POOL4[0]} - {POOL4[1]}")
+        conf = work / "udhcpd.conf"
+        conf.write_text(f"start 198.18.0.100\nend 198.18.0.110\ninterface {upstream.client_if}\n"
+                        f"lease_file {work}/leases\npidfile {work}/pid\noption subnet 255.255.255.0\n"
+                        "option router 198.18.0.1\n")
+        (work / "leases").touch()
+        run(["ip", "-n", upstream.ns, "addr", "add", "198.18.0.1/24", "dev", upstream.client_if])
+        server = subprocess.Popen(["ip", "netns", "exec", upstream.ns, "busybox", "udhcpd", "-f", str(conf)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        vpp.cli_ok(f"set dhcp client intfc {upstream.vpp_if}")
+        got = wait_for(lambda: re.search(r"addr 198\.18\.0\.1\d\d/24", vpp.cli("show dhcp client")), 20)
+        assert got, vpp.cli("show dhcp client") + vpp.cli("show errors")
+        # This plugin still serves the other link.
+        env, log = run_dhclient4(link, [], 20, until=lambda t: "reason=BOUND" in t)
+        assert "reason=BOUND" in env, log
+        assert re.search(r"new_ip_address=192\.0\.2\.1\d\d", env), env
+        assert re.search(r"addr 198\.18\.0\.1\d\d/24", vpp.cli("show dhcp client"))
+    finally:
+        if server:
+            print(stop_process(server))
+        vpp.cleanup()
+        for l in links:
+            l.close()
