@@ -32,7 +32,7 @@
 /**
  * Stats-segment counter slots (`crate::stats`), and per packet.
  */
-#define DHCP6_SERVER_N_STATS 67
+#define DHCP6_SERVER_N_STATS 124
 
 #define DHCP6_SERVER_STATS_PER_PACKET 4
 
@@ -45,6 +45,11 @@
  * Bytes of the client DUID kept for the packet trace.
  */
 #define DHCP6_SERVER_TRACE_DUID_LEN 32
+
+/**
+ * DHCPv4's: 0 "other", 1..=8 RFC 2132's.
+ */
+#define MSG_TYPES4 9
 
 
 

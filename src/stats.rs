@@ -1,11 +1,12 @@
-//! The node's stats-segment counters, per interface: messages received and
+//! The nodes' stats-segment counters, per interface: messages received and
 //! sent by type (`/dhcp6-server/rx/<type>`, `/dhcp6-server/tx/<type>`) and
-//! packets not answered by reason (`/dhcp6-server/drops/<reason>`), as one
-//! table of slots that the shim registers; each packet says which slots it
-//! counts in.
+//! packets not answered by reason (`/dhcp6-server/drops/<reason>`), and the
+//! same under `/dhcp4-server/` for DHCPv4, as one table of slots that the
+//! shim registers; each packet says which slots it counts in.
 
 use crate::counters::{Counter, COUNTER_COUNT};
 use crate::server::PacketSummary;
+use crate::wire::dhcpv4::MessageType as MessageType4;
 use crate::wire::dhcpv6::MessageType;
 
 /// Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's.
@@ -13,8 +14,13 @@ pub const MSG_TYPES: usize = 14;
 const RX: usize = 0;
 const TX: usize = MSG_TYPES;
 const DROPS: usize = 2 * MSG_TYPES;
-/// Slots in all (the drop slot of `ReplySent` is unused).
-pub const SLOTS: usize = DROPS + COUNTER_COUNT;
+/// DHCPv4's: 0 "other", 1..=8 RFC 2132's.
+pub const MSG_TYPES4: usize = 9;
+const RX4: usize = DROPS + COUNTER_COUNT;
+const TX4: usize = RX4 + MSG_TYPES4;
+const DROPS4: usize = TX4 + MSG_TYPES4;
+/// Slots in all (the drop slots of `ReplySent` are unused).
+pub const SLOTS: usize = DROPS4 + COUNTER_COUNT;
 /// Most slots one packet counts in.
 pub const PER_PACKET: usize = 4;
 /// An unused entry of a packet's slots.
@@ -42,12 +48,37 @@ fn type_name(t: u8) -> &'static str {
     }
 }
 
-/// The stats segment name of a slot; `None` for the unused one.
+fn type_name4(t: u8) -> &'static str {
+    match MessageType4::from_u8(t) {
+        Some(MessageType4::Discover) => "discover",
+        Some(MessageType4::Offer) => "offer",
+        Some(MessageType4::Request) => "request",
+        Some(MessageType4::Decline) => "decline",
+        Some(MessageType4::Ack) => "ack",
+        Some(MessageType4::Nak) => "nak",
+        Some(MessageType4::Release) => "release",
+        Some(MessageType4::Inform) => "inform",
+        None => "other",
+    }
+}
+
+/// The stats segment name of a slot; `None` for the unused ones.
 pub fn name(slot: usize) -> Option<String> {
     match slot {
+        s if s >= RX4 && s < TX4 => {
+            Some(format!("/dhcp4-server/rx/{}", type_name4((s - RX4) as u8)))
+        }
+        s if s >= TX4 && s < DROPS4 => {
+            Some(format!("/dhcp4-server/tx/{}", type_name4((s - TX4) as u8)))
+        }
+        s if s > DROPS4 && s < SLOTS => Some(format!(
+            "/dhcp4-server/drops/{}",
+            Counter::ALL[s - DROPS4].name()
+        )),
+        DROPS4 => None,
         s if s < TX => Some(format!("/dhcp6-server/rx/{}", type_name(s as u8))),
         s if s < DROPS => Some(format!("/dhcp6-server/tx/{}", type_name((s - TX) as u8))),
-        s if s < SLOTS && s > DROPS => Some(format!(
+        s if s < RX4 && s > DROPS => Some(format!(
             "/dhcp6-server/drops/{}",
             Counter::ALL[s - DROPS].name()
         )),
@@ -65,6 +96,20 @@ pub fn slots(summary: &PacketSummary, counter: Counter) -> [u8; PER_PACKET] {
         out[n] = slot as u8;
         n += 1;
     };
+    if summary.dhcpv4 {
+        // A relayed DHCPv4 message is one message; no envelope to count.
+        let kind = |t: u8| match usize::from(t) {
+            t if t < MSG_TYPES4 => t,
+            _ => 0,
+        };
+        push(RX4 + kind(summary.msg_type_in));
+        if counter == Counter::ReplySent {
+            push(TX4 + kind(summary.msg_type_out));
+        } else {
+            push(DROPS4 + counter as usize);
+        }
+        return out;
+    }
     let received = match summary.msg_type_in as usize {
         t if t < MSG_TYPES => t,
         _ => 0,
@@ -148,11 +193,38 @@ mod tests {
     #[test]
     fn every_slot_but_the_reply_sent_drop_has_a_unique_name() {
         let all: Vec<String> = (0..SLOTS).filter_map(name).collect();
-        assert_eq!(all.len(), SLOTS - 1);
+        assert_eq!(all.len(), SLOTS - 2);
         let mut unique = all.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
-        assert!(name(DROPS).is_none());
+        assert!(name(DROPS).is_none() && name(DROPS4).is_none());
+    }
+
+    #[test]
+    fn dhcpv4_packets_count_under_dhcp4_server() {
+        let s = PacketSummary {
+            msg_type_in: MessageType4::Discover as u8,
+            msg_type_out: MessageType4::Offer as u8,
+            relayed: true,
+            dhcpv4: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            names(&slots(&s, Counter::ReplySent)),
+            ["/dhcp4-server/rx/discover", "/dhcp4-server/tx/offer"]
+        );
+        let s = PacketSummary {
+            msg_type_in: 0,
+            dhcpv4: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            names(&slots(&s, Counter::BadMagicCookie)),
+            [
+                "/dhcp4-server/rx/other",
+                "/dhcp4-server/drops/bad_magic_cookie"
+            ]
+        );
     }
 }

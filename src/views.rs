@@ -113,7 +113,7 @@ pub fn links4(config: &ServerConfig) -> Vec<String> {
             } else {
                 ""
             };
-            out.push(format!("  pool {p}{auto} (stats /dhcp6-server/pool/{n})"));
+            out.push(format!("  pool {p}{auto} (stats /dhcp4-server/pool/{n})"));
         }
         for o in l.options.iter() {
             out.push(format!("  option {}", o.describe()));

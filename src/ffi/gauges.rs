@@ -11,7 +11,12 @@ pub(super) fn publish_pool_gauges(pools: &[PoolSpec], shard: &Shard) {
         .iter()
         .filter_map(|spec| {
             let (_, n) = shared.iter().find(|(s, _)| s == spec)?;
-            Some((u64::try_from(spec.size()).unwrap_or(u64::MAX), n.clone()))
+            let v4 = spec.kind() == crate::leases::ResourceKind::Ipv4;
+            Some((
+                v4,
+                u64::try_from(spec.size()).unwrap_or(u64::MAX),
+                n.clone(),
+            ))
         })
         .collect();
     *PLUGIN.pool_gauges.lock().unwrap_or_else(|p| p.into_inner()) = gauges;
@@ -25,22 +30,27 @@ pub extern "C" fn dhcp6_server_gauges_generation() -> u32 {
 }
 
 /// The gauges' names, lease file first, then `/dhcp6-server/pool/<i>/in-use`
-/// and `.../total` per pool (pool `i` is the i-th of `show dhcp6-server
-/// links`); made again when the generation changes.
+/// and `.../total` per pool (pool `i` as `show dhcp6-server links` and
+/// `show dhcp4-server` number it; `/dhcp4-server/pool/<i>/...` for a DHCPv4
+/// pool); made again when the generation changes.
 fn gauge_names() -> std::sync::MutexGuard<'static, (u32, Vec<CString>)> {
     static NAMES: std::sync::Mutex<(u32, Vec<CString>)> =
         std::sync::Mutex::new((u32::MAX, Vec::new()));
     let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
     let generation = dhcp6_server_gauges_generation();
     if names.0 != generation {
-        let pools = PLUGIN.pool_gauges.lock().map_or(0, |g| g.len());
+        let families: Vec<bool> = PLUGIN
+            .pool_gauges
+            .lock()
+            .map_or(Vec::new(), |g| g.iter().map(|(v4, _, _)| *v4).collect());
         let mut all: Vec<CString> = lease_store::LEASE_FILE_GAUGES
             .iter()
             .map(|n| (*n).to_owned())
             .collect();
-        for i in 0..pools {
+        for (i, v4) in families.into_iter().enumerate() {
+            let node = if v4 { "dhcp4-server" } else { "dhcp6-server" };
             for what in ["in-use", "total"] {
-                all.extend(CString::new(format!("/dhcp6-server/pool/{i}/{what}")));
+                all.extend(CString::new(format!("/{node}/pool/{i}/{what}")));
             }
         }
         *names = (generation, all);
@@ -73,7 +83,7 @@ pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
     boundary(0, || {
         let mut values: Vec<u64> = lease_store::lease_file_gauges().to_vec();
         if let Ok(pools) = PLUGIN.pool_gauges.lock() {
-            for (size, in_use) in pools.iter() {
+            for (_, size, in_use) in pools.iter() {
                 values.extend([in_use.load(Ordering::Relaxed), *size]);
             }
         }

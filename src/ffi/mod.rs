@@ -69,10 +69,11 @@ pub(super) struct Plugin {
     /// lease-file settings only change the config).
     store_status: std::sync::Mutex<String>,
     store_open_tried: AtomicBool,
-    /// Per configured pool (in `all_pools` order): its size and its in-use
-    /// count, shared with the owner thread; replaced on every configuration
-    /// change, and `gauges_generation` moved on.
-    pool_gauges: std::sync::Mutex<Vec<(u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>>,
+    /// Per configured pool (in `all_pools` order): whether it is DHCPv4's,
+    /// its size and its in-use count, shared with the owner thread;
+    /// replaced on every configuration change, and `gauges_generation`
+    /// moved on.
+    pool_gauges: std::sync::Mutex<PoolGauges>,
     gauges_generation: AtomicU32,
     /// The shim's side (interfaces), registered at init.
     host: std::sync::OnceLock<Dhcp6ServerHost>,
@@ -172,6 +173,8 @@ pub enum Dhcp6ServerStatus {
     /// A bug: a panic was caught; nothing was changed.
     InternalError = 3,
 }
+
+type PoolGauges = Vec<(bool, u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>;
 
 /// One received packet, in its VPP buffer, and (filled in by
 /// `dhcp6_server_handle_packets`) what became of it.

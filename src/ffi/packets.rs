@@ -185,13 +185,7 @@ pub extern "C" fn dhcp6_server_handle_packets(
         note_shard_state(shard);
     });
     for p in packets.iter_mut() {
-        // The stats segment's message slots are DHCPv6's; DHCPv4 packets
-        // count in the node's counters only.
-        p.stats = if p.dhcpv4 {
-            [DHCP6_SERVER_NO_STAT; DHCP6_SERVER_STATS_PER_PACKET]
-        } else {
-            crate::stats::slots(&p.summary, p.counter)
-        };
+        p.stats = crate::stats::slots(&p.summary, p.counter);
     }
 }
 
@@ -221,7 +215,7 @@ pub(super) fn describe_counter(
 }
 
 /// Stats-segment counter slots (`crate::stats`), and per packet.
-pub const DHCP6_SERVER_N_STATS: usize = 67;
+pub const DHCP6_SERVER_N_STATS: usize = 124;
 pub const DHCP6_SERVER_STATS_PER_PACKET: usize = 4;
 /// An unused entry of `Dhcp6ServerPacket::stats`.
 pub const DHCP6_SERVER_NO_STAT: u8 = 255;

@@ -52,6 +52,13 @@ def test_dhclient_gets_an_address_with_its_options_and_renews_it(vpp, link, serv
         assert any(l.startswith(f"{address}/32 bound IPv4") for l in leases4(vpp)), leases4(vpp)
         shown = vpp.cli("show dhcp4-server")
         assert link.vpp_if in shown and f"link {SUBNET}: lease-time 8 t1 2 t2 6" in shown, shown
+        # The stats segment: per interface by message type, per pool.
+        idx = vpp.sw_if_index(link.vpp_if)
+        stats = vpp.stats("/dhcp4-server/")
+        for name in ("rx/discover", "rx/request", "tx/offer", "tx/ack"):
+            assert stats.get((f"/dhcp4-server/{name}", idx), 0) >= 1, (name, stats)
+        pool = re.search(r"\(stats (/dhcp4-server/pool/\d+)\)", shown).group(1)
+        assert stats[(f"{pool}/in-use", None)] >= 1 and stats[(f"{pool}/total", None)] == 100, stats
     finally:
         vpp.cli(f"dhcp4-server option routers link {SUBNET} none")
         vpp.cli("dhcp4-server option dns-servers none")
