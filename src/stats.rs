@@ -65,13 +65,13 @@ fn type_name4(t: u8) -> &'static str {
 /// The stats segment name of a slot; `None` for the unused ones.
 pub fn name(slot: usize) -> Option<String> {
     match slot {
-        s if s >= RX4 && s < TX4 => {
+        s if (RX4..TX4).contains(&s) => {
             Some(format!("/dhcp4-server/rx/{}", type_name4((s - RX4) as u8)))
         }
-        s if s >= TX4 && s < DROPS4 => {
+        s if (TX4..DROPS4).contains(&s) => {
             Some(format!("/dhcp4-server/tx/{}", type_name4((s - TX4) as u8)))
         }
-        s if s > DROPS4 && s < SLOTS => Some(format!(
+        s if (DROPS4 + 1..SLOTS).contains(&s) => Some(format!(
             "/dhcp4-server/drops/{}",
             Counter::ALL[s - DROPS4].name()
         )),
