@@ -242,7 +242,15 @@ pub fn lease_delete(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> 
 }
 
 pub fn clear_leases(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
-    let n = ctl.shard().clear();
+    clear_kinds(ctl, out, &[ResourceKind::Na, ResourceKind::Pd])
+}
+
+pub fn clear_leases4(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    clear_kinds(ctl, out, &[ResourceKind::Ipv4])
+}
+
+fn clear_kinds(ctl: &mut dyn Controller, out: &mut Vec<String>, kinds: &[ResourceKind]) -> Outcome {
+    let n = ctl.shard().clear_kinds(kinds);
     ctl.shard_changed();
     out.push(format!("{n} leases deleted"));
     Ok(())

@@ -247,7 +247,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         path: "clear dhcp6-server leases",
-        help: "Deletes every lease.",
+        help: "Deletes every DHCPv6 lease.",
         fields: &[],
         startup: Startup::Not("an action on leases, which startup.conf does not hold"),
         needs_some: false,
@@ -510,5 +510,13 @@ pub static COMMANDS: &[Command] = &[
         startup: Startup::Not("an action on leases, which startup.conf does not hold"),
         needs_some: false,
         run: leases_import4,
+    },
+    Command {
+        path: "clear dhcp4-server leases",
+        help: "Deletes every DHCPv4 lease.",
+        fields: &[],
+        startup: Startup::Not("an action on leases, which startup.conf does not hold"),
+        needs_some: false,
+        run: clear_leases4,
     },
 ];

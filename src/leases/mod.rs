@@ -385,7 +385,16 @@ impl Shard {
 
     /// Deletes every lease (pools and their cursors stay).
     pub fn clear(&mut self) -> usize {
-        let in_use: Vec<u32> = self.leases().map(|(i, _)| i).collect();
+        self.clear_kinds(&ResourceKind::ALL)
+    }
+
+    /// Deletes every lease of these kinds (one protocol's).
+    pub fn clear_kinds(&mut self, kinds: &[ResourceKind]) -> usize {
+        let in_use: Vec<u32> = self
+            .leases()
+            .filter(|(_, l)| kinds.contains(&l.kind))
+            .map(|(i, _)| i)
+            .collect();
         for &i in &in_use {
             self.forget(i);
         }

@@ -19,11 +19,13 @@ POOL4 = ("192.0.2.100", "192.0.2.199")
 @pytest.fixture
 def served4(vpp, link):
     """The first link served DHCPv4 from 192.0.2.0/24."""
+    vpp.cli_ok("clear dhcp4-server leases")
     vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR4}/24")
     vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
     vpp.cli_ok(f"dhcp4-server link {SUBNET} lease-time 3600")
     vpp.cli_ok(f"dhcp4-server pool {SUBNET} addresses {POOL4[0]} - {POOL4[1]}")
     yield
+    vpp.cli("clear dhcp4-server leases")
     vpp.cli(f"dhcp4-server link {SUBNET} del")
     vpp.cli(f"dhcp4-server disable {link.vpp_if}")
     vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR4}/24")
@@ -385,7 +387,7 @@ def test_perfdhcp_completes_thousands_of_four_message_exchanges(vpp, link):
         vpp.cli("dhcp4-server link 10.20.0.0/16 del")
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
-        vpp.cli("clear dhcp6-server leases")
+        vpp.cli("clear dhcp4-server leases")
 
 
 # ---------------------------------------------------------------- crash safety
@@ -454,7 +456,7 @@ def test_every_acknowledged_dhcpv4_lease_survives_kill_9(kill_after):
 
 def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
     work = Path(tempfile.mkdtemp(prefix="kea-csv4-"))
-    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok("clear dhcp4-server leases")
     vpp.cli_ok("dhcp4-server link 10.20.0.0/16 lease-time 6000")
     vpp.cli_ok("dhcp4-server pool 10.20.0.0/16 addresses 10.20.1.0 - 10.20.255.254")
     serve4(vpp, link)
@@ -469,7 +471,7 @@ def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
         rows = export.read_text().splitlines()
         assert rows[0] == "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context"
         assert len(rows) == len(before) + 1
-        vpp.cli_ok("clear dhcp6-server leases")
+        vpp.cli_ok("clear dhcp4-server leases")
         assert bound4(vpp) == {}
         out = vpp.cli(f"dhcp4-server leases import {export}")
         assert f"{len(before)} leases imported, 0 refused" in out, out
@@ -485,7 +487,7 @@ def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
         vpp.cli("dhcp4-server link 10.20.0.0/16 del")
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.20.0.1/16")
-        vpp.cli("clear dhcp6-server leases")
+        vpp.cli("clear dhcp4-server leases")
 
 
 # ---------------------------------------------------------------- floods
@@ -550,7 +552,7 @@ def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_clie
 
     blast = Path(__file__).resolve().parent / "blast.py"
     seconds, pool_size, cap = 15, 256, 128
-    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok("clear dhcp4-server leases")
     vpp.cli_ok(f"set interface ip address {link.vpp_if} 10.30.0.1/16")
     vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
     vpp.cli_ok("dhcp4-server link 10.30.0.0/16 lease-time 12 t1 2 t2 8")
@@ -597,7 +599,7 @@ def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_clie
         vpp.cli("dhcp4-server link 10.30.0.0/16 del")
         vpp.cli(f"dhcp4-server disable {link.vpp_if}")
         vpp.cli(f"set interface ip address del {link.vpp_if} 10.30.0.1/16")
-        vpp.cli("clear dhcp6-server leases")
+        vpp.cli("clear dhcp4-server leases")
 
 
 # ---------------------------------------------------------------- beside VPP's own DHCP
