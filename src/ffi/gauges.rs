@@ -144,7 +144,7 @@ pub extern "C" fn dhcp6_server_events_drain(
                 kind: e.kind as u8,
                 is_prefix: e.ia == crate::leases::ResourceKind::Pd,
                 resource: e.resource.to_be_bytes(),
-                prefix_len: e.len,
+                prefix_len: api_prefix_len(e.ia, e.len),
                 iaid: e.iaid,
                 duid_len: e.duid_len,
                 duid: e.duid,

@@ -119,7 +119,7 @@ pub extern "C" fn dhcp6_server_leases_walk(
             }
             let mut record = Dhcp6ServerLease {
                 resource: l.resource.to_be_bytes(),
-                prefix_len: l.len,
+                prefix_len: api_prefix_len(l.kind, l.len),
                 is_prefix: l.kind == crate::leases::ResourceKind::Pd,
                 state: match l.state {
                     crate::leases::LeaseState::Offered => 1,

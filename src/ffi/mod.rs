@@ -174,6 +174,16 @@ pub enum Dhcp6ServerStatus {
     InternalError = 3,
 }
 
+/// A lease's prefix length on the binary API: a DHCPv4 address goes as
+/// its IPv4-mapped IPv6 address, /128.
+fn api_prefix_len(kind: crate::leases::ResourceKind, len: u8) -> u8 {
+    if kind == crate::leases::ResourceKind::Ipv4 {
+        128
+    } else {
+        len
+    }
+}
+
 type PoolGauges = Vec<(bool, u64, std::sync::Arc<std::sync::atomic::AtomicU64>)>;
 
 /// One received packet, in its VPP buffer, and (filled in by

@@ -54,6 +54,14 @@ def test_dhclient_gets_an_address_with_its_options_and_renews_it(vpp, link, serv
         assert any(l.startswith(f"{address}/32 bound IPv4") for l in leases4(vpp)), leases4(vpp)
         shown = vpp.cli("show dhcp4-server")
         assert link.vpp_if in shown and f"link {SUBNET}: lease-time 8 t1 2 t2 6" in shown, shown
+        # The management script's typed read.
+        import json
+
+        r = vpp.ctl("leases", "--dhcp4", "--json")
+        assert r.returncode == 0, r.stderr
+        rows = json.loads(r.stdout)
+        assert [(x["prefix"], x["type"], x["state"]) for x in rows] == [(f"{address}/32", "IPv4", "bound")], rows
+        assert all(row["type"] != "IPv4" for row in json.loads(vpp.ctl("leases", "--json").stdout))
         # The stats segment: per interface by message type, per pool.
         idx = vpp.sw_if_index(link.vpp_if)
         stats = vpp.stats("/dhcp4-server/")
@@ -240,6 +248,35 @@ def rewrapped(link, bootp):
 
     return bytes(Ether(src=link.client_mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
                  / UDP(sport=68, dport=67) / Raw(bootp))
+
+
+def test_dhcpv4_lease_events_reach_an_api_subscriber(vpp, link, served4):
+    import json
+    import sys
+
+    from harness import API_JSON, CTL, vpp_core_api_dir
+    from scapy.layers.dhcp import BOOTP
+
+    sub = subprocess.Popen(
+        [sys.executable, str(CTL), "--socket", str(vpp.api_sock), "--api-dir", vpp_core_api_dir(),
+         "--api-json", str(API_JSON), "events", "--count", "3", "--seconds", "20", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # subscribed
+        yiaddr = exchange4(link, [("message-type", "discover")])[BOOTP].yiaddr
+        exchange4(link, [("message-type", "request"), ("server_id", VPP_ADDR4), ("requested_addr", yiaddr)])
+        exchange4(link, [("message-type", "request")], ciaddr=yiaddr, src=yiaddr, dst=VPP_ADDR4)
+        exchange4(link, [("message-type", "release"), ("server_id", VPP_ADDR4)], ciaddr=yiaddr, src=yiaddr,
+                  dst=VPP_ADDR4, timeout=0.5)
+        out, err = sub.communicate(timeout=30)
+    finally:
+        if sub.poll() is None:
+            sub.kill()
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["event"], e["prefix"], e["type"]) for e in events] == [
+        ("bound", f"{yiaddr}/32", "IPv4"), ("renewed", f"{yiaddr}/32", "IPv4"), ("released", f"{yiaddr}/32", "IPv4"),
+    ], (events, err)
+    assert events[0]["duid"] == "01:" + link.client_mac and events[0]["interface"] == link.vpp_if
 
 
 def test_malformed_packets_are_dropped_and_counted_and_vpp_stays_up(vpp, link, served4):
