@@ -680,3 +680,48 @@ def test_vpps_own_dhcp_client_works_beside_the_server():
         vpp.cleanup()
         for l in links:
             l.close()
+
+
+# ---------------------------------------------------------------- startup.conf
+
+
+def test_startup_conf_dhcp4_server_section():
+    """startup.conf's dhcp4-server { } section: links, pools, options and
+    reservations; an interface that does not exist yet does not stop VPP
+    (the item waits for it)."""
+    from harness import Vpp
+
+    work = Path(tempfile.mkdtemp(prefix="startup4-"))
+    csv = work / "assignments4.csv"
+    csv.write_text("id,address\nhw-address:02:00:00:00:00:aa,192.0.2.170\n")
+    vpp = Vpp(extra_conf=f"""
+dhcp4-server {{
+  link 192.0.2.0/24 {{ lease-time 1800 t1 900 t2 1575 rapid-commit yes }}
+  pool 192.0.2.0/24 {{ addresses 192.0.2.100 - 192.0.2.199 }}
+  pool 198.51.100.0/24 auto
+  option routers link 192.0.2.0/24 {{ 192.0.2.1 }}
+  option code 150 ipv4-address {{ 192.0.2.9 }}
+  reservations {csv}
+  reservation hw-address:02:00:00:00:00:bb {{ address 192.0.2.187 }}
+  interface host-not-created-yet
+}}
+""")
+    try:
+        shown = vpp.cli("show dhcp4-server")
+        assert "link 192.0.2.0/24: lease-time 1800 t1 900 t2 1575 rapid-commit yes" in shown, shown
+        assert "pool addresses 192.0.2.100 - 192.0.2.199" in shown and "(placed by MAC hash)" in shown, shown
+        assert "option routers 192.0.2.1" in shown and "server-wide option code 150 ipv4-address 192.0.2.9" in shown
+        reservations = vpp.cli("show dhcp4-server reservations")
+        assert "hw-address:02:00:00:00:00:aa address 192.0.2.170" in reservations, reservations
+        assert "hw-address:02:00:00:00:00:bb address 192.0.2.187" in reservations, reservations
+        assert "0 interfaces enabled" in shown, shown
+    finally:
+        vpp.cleanup()
+    for bad, message in [
+        ("dhcp4-server { link 192.0.2.1/24 }", "no host bits set"),
+        ("dhcp4-server { pool 192.0.9.0/24 { addresses 192.0.9.1 - 192.0.9.2 } }", "no link 192.0.9.0/24"),
+        ("dhcp4-server { bogus 1 }", "dhcp4-server { ... }: unknown input `bogus'"),
+    ]:
+        with pytest.raises(RuntimeError) as failed:
+            Vpp(extra_conf=bad).cleanup()
+        assert message in str(failed.value), str(failed.value)[-2000:]
