@@ -45,6 +45,20 @@ impl InterfaceFacts4 {
     }
 }
 
+/// The hardware type and address of the BOOTREQUEST in `frame` (its UDP
+/// header at `l4_offset`): the lease engine's key of a client that sends
+/// no Client Identifier (or one made of them, as most do), read without
+/// parsing, to prefetch the client's records.
+pub fn client_key_hint(frame: &[u8], l4_offset: usize) -> Option<arrayvec::ArrayVec<u8, 17>> {
+    let bootp = frame.get(l4_offset + UDP_HEADER_LEN..)?;
+    let (htype, hlen) = (*bootp.get(1)?, usize::from(*bootp.get(2)?));
+    let chaddr = bootp.get(28..28 + hlen.min(16))?;
+    let mut key = arrayvec::ArrayVec::new();
+    key.push(htype);
+    key.try_extend_from_slice(chaddr).ok()?;
+    Some(key)
+}
+
 /// Handles one received DHCPv4 frame for interface `sw_if_index`.
 pub fn handle_frame4(
     config: &ServerConfig,

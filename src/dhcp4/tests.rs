@@ -563,3 +563,14 @@ fn what_cannot_be_served_is_dropped_and_counted() {
         Verdict::Drop(Counter::InterfaceNotEnabled)
     );
 }
+
+#[test]
+fn the_prefetch_hint_is_the_key_of_a_client_without_client_id() {
+    let m = bootrequest(9, &[DISCOVER]);
+    let mut frame = vec![0u8; 14 + IPV4_HEADER_LEN + UDP_HEADER_LEN];
+    frame.extend_from_slice(&m);
+    let hint = client_key_hint(&frame, 14 + IPV4_HEADER_LEN).unwrap();
+    let req = request::read_request(&Message::parse(&m).unwrap()).unwrap();
+    assert_eq!(hint.as_slice(), req.client_key().as_slice());
+    assert!(client_key_hint(&frame[..60], 14 + IPV4_HEADER_LEN).is_none());
+}

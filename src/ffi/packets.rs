@@ -34,11 +34,32 @@ pub(super) fn received(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
     Some(unsafe { std::slice::from_raw_parts(p.frame, p.frame_len as usize) })
 }
 
-pub(super) fn duid_hint(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
+/// The client's key in the lease engine, read cheaply from the received
+/// packet to prefetch its records: the DUID (DHCPv6), or the hardware
+/// type and address (DHCPv4; a client with a different Client Identifier
+/// only makes the prefetch miss).
+pub(super) fn client_hint(p: &Dhcp6ServerPacket) -> Option<ClientHint<'_>> {
+    let f = received(p)?;
+    let l4 = usize::from(p.l4_offset);
     if p.dhcpv4 {
-        return None;
+        crate::dhcp4::client_key_hint(f, l4).map(ClientHint::Key4)
+    } else {
+        client_duid_hint(f, l4).map(ClientHint::Duid)
     }
-    received(p).and_then(|f| client_duid_hint(f, usize::from(p.l4_offset)))
+}
+
+pub(super) enum ClientHint<'a> {
+    Duid(&'a [u8]),
+    Key4(arrayvec::ArrayVec<u8, 17>),
+}
+
+impl ClientHint<'_> {
+    pub(super) fn key(&self) -> &[u8] {
+        match self {
+            ClientHint::Duid(d) => d,
+            ClientHint::Key4(k) => k,
+        }
+    }
 }
 
 pub(super) fn serve_packet(
@@ -157,8 +178,8 @@ pub extern "C" fn dhcp6_server_handle_packets(
         let count = packets.len();
         // Prologue: the first packets get their early steps now.
         for (j, p) in packets.iter().enumerate().take(start) {
-            if let Some(duid) = duid_hint(p) {
-                prefetch(shard.lookahead_start(duid, &mut ahead[j % 8]));
+            if let Some(hint) = client_hint(p) {
+                prefetch(shard.lookahead_start(hint.key(), &mut ahead[j % 8]));
             }
         }
         for j in 0..second.min(count) {
@@ -170,8 +191,8 @@ pub extern "C" fn dhcp6_server_handle_packets(
         for i in 0..count {
             if let Some(p) = packets.get(i + start) {
                 ahead[(i + start) % 8] = Lookahead::default();
-                if let Some(duid) = duid_hint(p) {
-                    prefetch(shard.lookahead_start(duid, &mut ahead[(i + start) % 8]));
+                if let Some(hint) = client_hint(p) {
+                    prefetch(shard.lookahead_start(hint.key(), &mut ahead[(i + start) % 8]));
                 }
             }
             if i + second < count {

@@ -18,6 +18,13 @@ replies leave through pg0):
 `clear runtime` runs before each phase, so each line is that phase alone.
 Every phase checks that VPP answered every packet (the plugin's own
 counters).
+
+With --dhcp4 the same for the dhcp4-server node (10.0.0.0/8, pg0 at
+10.0.0.1), and beside it VPP's own nodes on the same path in the same run:
+  bind      one DISCOVER with Rapid Commit per client (--leases): ACK
+  request   REQUESTs (renewing: from the client's address, unicast to
+            10.0.0.1) of --packets bound clients drawn at random
+  discover  DISCOVERs (broadcast) from --packets new clients: OFFER
 """
 
 import argparse
@@ -112,14 +119,14 @@ def check_leases(vpp, phase, clients, state):
             sys.exit(f"{phase}: client {n} has no {state} lease: {out.strip()}\n{vpp.cli('show dhcp6-server')}")
 
 
-def node_runtime(vpp):
-    """Sum over threads of the dhcp6-server line of `show runtime`:
+def node_runtime(vpp, node="dhcp6-server"):
+    """Sum over threads of the node's line of `show runtime`:
     (calls, vectors, clocks per packet, vectors per call)."""
     calls = vectors = 0
     clocks_total = 0.0
     for line in cli(vpp, "show runtime").splitlines():
         f = line.split()
-        if f and f[0] == "dhcp6-server" and len(f) >= 7:
+        if f and f[0] == node and len(f) >= 7:
             c, v, clocks = int(f[2]), int(f[3]), float(f[5])
             calls += c
             vectors += v
@@ -140,18 +147,18 @@ def cli(vpp, command):
     raise RuntimeError(f"vppctl {command!r}: {r.stdout} {r.stderr}")
 
 
-def replies(vpp):
-    """The plugin's `replies sent`, summed over threads."""
-    return parse_errors(cli(vpp, "show errors")).get(("dhcp6-server", "replies sent"), 0)
+def replies(vpp, node="dhcp6-server"):
+    """The node's `replies sent`, summed over threads."""
+    return parse_errors(cli(vpp, "show errors")).get((node, "replies sent"), 0)
 
 
-def run_phase(vpp, work, name, frames, packets, worker, profile=None):
+def run_phase(vpp, work, name, frames, packets, worker, profile=None, node="dhcp6-server"):
     pcap = work / f"{name}.pcap"
     write_pcap(pcap, frames)
     cli(vpp, f"packet-generator delete {name}")
     vpp.cli_ok(f"packet-generator new {{ name {name} limit {packets} node ethernet-input "
                f"interface pg0 worker {worker} pcap {pcap} }}")
-    before = replies(vpp)
+    before = replies(vpp, node)
     cli(vpp, "clear runtime")
     perf = None
     if profile == name:
@@ -163,7 +170,7 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None):
     deadline = start + 600
     while time.time() < deadline:
         time.sleep(0.5)
-        if replies(vpp) - before >= packets:
+        if replies(vpp, node) - before >= packets:
             break
     elapsed = time.time() - start
     if perf:
@@ -173,12 +180,133 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None):
                                  "--percent-limit", "1", "-g", "none"], capture_output=True, text=True).stdout
         print("\n".join(line for line in report.splitlines() if "%" in line and not line.startswith("#")))
         print(f"(profile kept in {PERF_DATA})")
-    calls, vectors, clocks, per_call = node_runtime(vpp)
-    answered = replies(vpp) - before
+    calls, vectors, clocks, per_call = node_runtime(vpp, node)
+    answered = replies(vpp, node) - before
     cli(vpp, f"packet-generator disable-stream {name}")
     pcap.unlink()
     return {"phase": name, "packets": packets, "answered": answered, "vectors": vectors,
             "clocks": clocks, "per_call": per_call, "seconds": elapsed}
+
+
+# ------------------------------------------------------------------ DHCPv4
+
+LINK_CONF4 = (
+    "dhcp4-server { link 10.0.0.0/8 { lease-time 86400 rapid-commit yes } "
+    "pool 10.0.0.0/8 { addresses 10.1.0.0 - 10.255.255.254 } "
+    "option dns-servers { 10.0.0.53 } } "
+    "dhcp6-server { limits { client-rate 10000000 client-burst 10000000 } }"
+)
+POOL4_FIRST = 0x0A010000
+SERVER4 = bytes([10, 0, 0, 1])
+# VPP's nodes a DHCPv4 packet crosses, for the side-by-side cost.
+PATH4 = ("ethernet-input", "ip4-input", "ip4-input-no-checksum", "dhcp4-server-detect", "ip4-lookup",
+         "ip4-local", "ip4-receive", "ip4-udp-lookup", "dhcp4-server", "interface-output", "pg0-output", "pg0-tx")
+
+
+def ip4_checksum(header):
+    total = sum(struct.unpack("!10H", header))
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    return struct.pack("!H", ~total & 0xFFFF)
+
+
+def frame4(mac, src, dst, bootp):
+    """Ethernet (to broadcast), IPv4, UDP 68 -> 67 (checksum 0: none) and
+    `bootp`."""
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+    ip = struct.pack("!BBHHHBB2s4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, b"\0\0", src, dst)
+    ip = ip[:10] + ip4_checksum(ip) + ip[12:]
+    return b"\xff" * 6 + mac + b"\x08\x00" + ip + udp
+
+
+def bootrequest(n, options, ciaddr=bytes(4), flags=0x8000):
+    mac = mac_of(n)
+    fixed = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, n, 0, flags, ciaddr, bytes(4), bytes(4),
+                        bytes(4), mac + bytes(10), bytes(64), bytes(128))
+    return mac, fixed + bytes([99, 130, 83, 99]) + options + b"\xff"
+
+
+def bind4_frames(clients):
+    for n in clients:
+        mac, m = bootrequest(n, b"\x35\x01\x01\x50\x00\x37\x02\x01\x06")
+        yield frame4(mac, bytes(4), b"\xff" * 4, m)
+
+
+def request4_frames(clients):
+    for n in clients:
+        address = struct.pack("!I", POOL4_FIRST + n)
+        mac, m = bootrequest(n, b"\x35\x01\x03\x37\x02\x01\x06", ciaddr=address, flags=0)
+        yield frame4(mac, address, SERVER4, m)
+
+
+def discover4_frames(clients):
+    for n in clients:
+        mac, m = bootrequest(n, b"\x35\x01\x01\x37\x02\x01\x06")
+        yield frame4(mac, bytes(4), b"\xff" * 4, m)
+
+
+def check_leases4(vpp, phase, clients, state):
+    out = vpp.cli("show dhcp4-server leases all")
+    for n in clients:
+        key = "01:" + mac_of(n).hex(":")
+        if not any(f" {state} IPv4 " in line and key in line for line in out.splitlines()):
+            sys.exit(f"{phase}: client {n} has no {state} lease")
+
+
+def path_runtime(vpp):
+    """Clocks per packet of each node on the DHCPv4 path, summed over
+    threads (weighted by vectors)."""
+    seen = {}
+    for line in cli(vpp, "show runtime").splitlines():
+        f = line.split()
+        if f and f[0] in PATH4 and len(f) >= 7:
+            v, clocks = int(f[3]), float(f[5])
+            total, n = seen.get(f[0], (0.0, 0))
+            seen[f[0]] = (total + clocks * v, n + v)
+    return {name: total / n for name, (total, n) in seen.items() if n}
+
+
+def main4(a):
+    work = Path(tempfile.mkdtemp(prefix="node-clocks4-"))
+    heap = "4G" if a.leases > 100_000 else "1G"
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF4, capacity=a.leases + a.packets + 4096, heap=heap)
+    results = []
+    node = "dhcp4-server"
+    try:
+        vpp.cli_ok("create packet-generator interface pg0")
+        vpp.cli_ok("set interface state pg0 up")
+        vpp.cli_ok("set interface ip address pg0 10.0.0.1/8")
+        vpp.cli_ok("dhcp4-server enable pg0")
+        rng = random.Random(6)
+        bind = run_phase(vpp, work, "bind", bind4_frames(range(a.leases)), a.leases, 0, node=node)
+        results.append((bind, path_runtime(vpp)))
+        check_leases4(vpp, "bind", [0, a.leases - 1], "bound")
+        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+        request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, node=node)
+        results.append((request, path_runtime(vpp)))
+        new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
+        discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, node=node)
+        results.append((discover, path_runtime(vpp)))
+        check_leases4(vpp, "discover", [NEW_CLIENTS], "offered")
+        threads = "main thread only" if a.workers == 0 else "main + 1 worker"
+        print(f"VPP {threads}; {a.leases} DHCPv4 clients bound first; pcaps replayed by pg0")
+        print(f"{'phase':<9} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
+        for r, _ in results:
+            print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
+                  f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
+        print("clocks per packet of each node on the path, same runs:")
+        names = [n for n in PATH4 if any(n in p for _, p in results)]
+        print(f"{'phase':<9} " + " ".join(f"{n:>22}" for n in names))
+        for r, p in results:
+            print(f"{r['phase']:<9} " + " ".join(f"{p.get(n, 0):>22.0f}" for n in names))
+        if any(r["answered"] < r["packets"] for r, _ in results):
+            dropped = {k: v for k, v in parse_errors(cli(vpp, "show errors")).items() if k[0] == node}
+            sys.exit(f"not every packet was answered: see the table; the node's counters: {dropped}")
+    finally:
+        vpp.cleanup()
+        for f in work.glob("*"):
+            f.unlink()
+        work.rmdir()
 
 
 def main():
@@ -188,10 +316,13 @@ def main():
     p.add_argument("--workers", type=int, default=0, choices=(0, 1))
     p.add_argument("--profile", choices=("bind", "renew", "solicit"),
                    help="run perf record on VPP during this phase and print the top functions")
+    p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
     a = p.parse_args()
     reason = missing_requirements()
     if reason:
         sys.exit(f"cannot run: {reason}")
+    if a.dhcp4:
+        return main4(a)
     work = Path(tempfile.mkdtemp(prefix="node-clocks-"))
     heap = "4G" if a.leases > 100_000 else "1G"
     vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.packets + 4096, heap=heap)
