@@ -90,22 +90,120 @@ pub fn export_row(l: &LeaseView, subnet_id: u32, now: Time) -> Option<String> {
     ))
 }
 
+/// A memfile CSV, read by column name (Kea versions differ in their
+/// trailing columns).
+struct Memfile<'a> {
+    cols: Vec<&'a str>,
+    rows: Vec<(usize, &'a str)>,
+}
+
+impl<'a> Memfile<'a> {
+    fn parse(text: &'a str, what: &str) -> Result<Self, String> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines
+            .next()
+            .ok_or(format!("empty file: expected Kea's {what} header"))?;
+        Ok(Memfile {
+            cols: header.split(',').map(str::trim).collect(),
+            rows: lines.collect(),
+        })
+    }
+
+    fn col(&self, name: &str) -> Result<usize, String> {
+        self.cols
+            .iter()
+            .position(|c| *c == name)
+            .ok_or(format!("line 1: no `{name}` column"))
+    }
+
+    fn rows(&self) -> impl Iterator<Item = Row<'a>> + '_ {
+        self.rows.iter().map(|&(n, line)| Row {
+            n,
+            f: line.split(',').collect(),
+        })
+    }
+}
+
+/// One row: its fields, and errors that name its line.
+struct Row<'a> {
+    n: usize,
+    f: Vec<&'a str>,
+}
+
+impl Row<'_> {
+    fn at(&self, e: String) -> String {
+        format!("line {}: {e}", self.n + 1)
+    }
+
+    fn get(&self, c: usize) -> &str {
+        self.f.get(c).copied().unwrap_or("").trim()
+    }
+
+    fn num(&self, c: usize, what: &str) -> Result<u64, String> {
+        self.get(c)
+            .parse::<u64>()
+            .map_err(|_| self.at(format!("{what} {:?} is not a number", self.get(c))))
+    }
+
+    /// Whether the row ends its address's lease rather than giving one:
+    /// `valid_lifetime` 0 (how memfile records a delete), a state other
+    /// than default (declined, reclaimed), or expired at `now`.
+    fn ends_lease(
+        &self,
+        c_valid: usize,
+        c_expire: usize,
+        c_state: Option<usize>,
+        now: Time,
+    ) -> Result<bool, String> {
+        let (valid, expire) = (
+            self.num(c_valid, "valid_lifetime")?,
+            self.num(c_expire, "expire")?,
+        );
+        let state = match c_state.filter(|c| !self.get(*c).is_empty()) {
+            None => 0,
+            Some(c) => self.num(c, "state")?,
+        };
+        Ok(valid == 0 || state != u64::from(KEA_DEFAULT) || expire <= u64::from(now))
+    }
+}
+
+/// Memfile's log semantics: the last row of an address wins.
+#[derive(Default)]
+struct LastRowWins {
+    latest: HashMap<(ResourceKind, u128), Option<ImportedLease>>,
+    order: Vec<(ResourceKind, u128)>,
+    left_out: usize,
+}
+
+impl LastRowWins {
+    fn set(&mut self, key: (ResourceKind, u128), lease: Option<ImportedLease>) {
+        if self.latest.insert(key, lease).is_none() {
+            self.order.push(key);
+        }
+    }
+
+    /// The leases in force, in first-seen order, and how many rows (or
+    /// addresses) were left out.
+    fn finish(mut self) -> (Vec<ImportedLease>, usize) {
+        let mut out = Vec::new();
+        for key in std::mem::take(&mut self.order) {
+            match self.latest.remove(&key).flatten() {
+                Some(l) => out.push(l),
+                None => self.left_out += 1,
+            }
+        }
+        (out, self.left_out)
+    }
+}
+
 /// Reads a Kea lease6 CSV: the leases still valid at `now` (declined,
 /// reclaimed and expired ones are left out), and how many rows were left out.
 pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), String> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines
-        .next()
-        .ok_or("empty file: expected Kea's lease6 header")?;
-    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
-    let col = |name: &str| {
-        cols.iter()
-            .position(|c| *c == name)
-            .ok_or(format!("line 1: no `{name}` column"))
-    };
+    let file = Memfile::parse(text, "lease6")?;
+    let col = |name| file.col(name);
     let (c_addr, c_duid, c_valid, c_expire) = (
         col("address")?,
         col("duid")?,
@@ -114,62 +212,44 @@ pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Stri
     );
     let (c_type, c_iaid, c_plen) = (col("lease_type")?, col("iaid")?, col("prefix_len")?);
     let (c_pref, c_state) = (col("pref_lifetime").ok(), col("state").ok());
-
-    let mut latest: HashMap<(ResourceKind, u128), Option<ImportedLease>> = HashMap::new();
-    let mut order = Vec::new();
-    let mut left_out = 0;
-    for (n, line) in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let at = |e: String| format!("line {}: {e}", n + 1);
-        let get = |c: usize| f.get(c).copied().unwrap_or("").trim();
-        let num = |c: usize, what: &str| -> Result<u64, String> {
-            get(c)
-                .parse::<u64>()
-                .map_err(|_| at(format!("{what} {:?} is not a number", get(c))))
-        };
-        let addr: Ipv6Addr = get(c_addr)
+    let mut leases = LastRowWins::default();
+    for row in file.rows() {
+        let addr: Ipv6Addr = row
+            .get(c_addr)
             .parse()
-            .map_err(|_| at(format!("address {:?}", get(c_addr))))?;
-        let kind = match num(c_type, "lease_type")? as u32 {
+            .map_err(|_| row.at(format!("address {:?}", row.get(c_addr))))?;
+        let kind = match row.num(c_type, "lease_type")? as u32 {
             KEA_IA_NA => ResourceKind::Na,
             KEA_IA_PD => ResourceKind::Pd,
             _ => {
-                left_out += 1; // IA_TA: not served here
+                leases.left_out += 1; // IA_TA: not served here
                 continue;
             }
         };
         let len = if kind == ResourceKind::Na {
             128
         } else {
-            num(c_plen, "prefix_len")?.min(128) as u8
+            row.num(c_plen, "prefix_len")?.min(128) as u8
         };
-        let valid = num(c_valid, "valid_lifetime")?;
-        let expire = num(c_expire, "expire")?;
-        let state = c_state.map_or(Ok(0), |c| {
-            if get(c).is_empty() {
-                Ok(0)
-            } else {
-                num(c, "state")
-            }
-        })?;
         let key = (kind, u128::from_be_bytes(addr.octets()));
-        if !latest.contains_key(&key) {
-            order.push(key);
-        }
-        // valid_lifetime 0 is how memfile records a deleted lease.
-        if valid == 0 || state != u64::from(KEA_DEFAULT) || expire <= u64::from(now) {
-            latest.insert(key, None);
+        if row.ends_lease(c_valid, c_expire, c_state, now)? {
+            leases.set(key, None);
             continue;
         }
-        let duid = Duid::parse_hex(get(c_duid)).map_err(|e| at(format!("duid: {e}")))?;
+        let (valid, expire) = (
+            row.num(c_valid, "valid_lifetime")?,
+            row.num(c_expire, "expire")?,
+        );
+        let duid = Duid::parse_hex(row.get(c_duid)).map_err(|e| row.at(format!("duid: {e}")))?;
         let cltt = expire.saturating_sub(valid);
-        let preferred = c_pref.map_or(Ok(valid), |c| num(c, "pref_lifetime"))?;
-        latest.insert(
+        let preferred = c_pref.map_or(Ok(valid), |c| row.num(c, "pref_lifetime"))?;
+        let iaid = u32::try_from(row.num(c_iaid, "iaid")?)
+            .map_err(|_| row.at("iaid is 32 bits".into()))?;
+        leases.set(
             key,
             Some(ImportedLease {
                 duid,
-                iaid: u32::try_from(num(c_iaid, "iaid")?)
-                    .map_err(|_| at("iaid is 32 bits".into()))?,
+                iaid,
                 kind,
                 resource: key.1,
                 len,
@@ -178,14 +258,7 @@ pub fn import(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Stri
             }),
         );
     }
-    let mut out = Vec::new();
-    for key in order {
-        match latest.remove(&key).flatten() {
-            Some(l) => out.push(l),
-            None => left_out += 1,
-        }
-    }
-    Ok((out, left_out))
+    Ok(leases.finish())
 }
 
 /// A lease4 file: the header and a row per bound or declined DHCPv4
@@ -226,19 +299,8 @@ pub fn export4(
 /// Reads a Kea lease4 CSV: the leases still valid at `now`, and how many
 /// rows were left out (deleted, declined, reclaimed, expired).
 pub fn import4(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), String> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines
-        .next()
-        .ok_or("empty file: expected Kea's lease4 header")?;
-    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
-    let col = |name: &str| {
-        cols.iter()
-            .position(|c| *c == name)
-            .ok_or(format!("line 1: no `{name}` column"))
-    };
+    let file = Memfile::parse(text, "lease4")?;
+    let col = |name| file.col(name);
     let (c_addr, c_hw, c_valid, c_expire) = (
         col("address")?,
         col("hwaddr")?,
@@ -246,68 +308,44 @@ pub fn import4(text: &str, now: Time) -> Result<(Vec<ImportedLease>, usize), Str
         col("expire")?,
     );
     let (c_client, c_state) = (col("client_id").ok(), col("state").ok());
-    let mut latest: HashMap<u128, Option<ImportedLease>> = HashMap::new();
-    let mut order = Vec::new();
-    let mut left_out = 0;
-    for (n, line) in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let at = |e: String| format!("line {}: {e}", n + 1);
-        let get = |c: usize| f.get(c).copied().unwrap_or("").trim();
-        let num = |c: usize, what: &str| -> Result<u64, String> {
-            get(c)
-                .parse::<u64>()
-                .map_err(|_| at(format!("{what} {:?} is not a number", get(c))))
-        };
-        let addr: Ipv4Addr = get(c_addr)
+    let mut leases = LastRowWins::default();
+    for row in file.rows() {
+        let addr: Ipv4Addr = row
+            .get(c_addr)
             .parse()
-            .map_err(|_| at(format!("address {:?}", get(c_addr))))?;
-        let resource = crate::leases::pool::ipv4_resource(addr);
-        let (valid, expire) = (num(c_valid, "valid_lifetime")?, num(c_expire, "expire")?);
-        let state = match c_state.map(get).filter(|s| !s.is_empty()) {
-            None => 0,
-            Some(_) => num(c_state.unwrap_or(0), "state")?,
-        };
-        if !latest.contains_key(&resource) {
-            order.push(resource);
-        }
-        if valid == 0 || state != u64::from(KEA_DEFAULT) || expire <= u64::from(now) {
-            latest.insert(resource, None);
+            .map_err(|_| row.at(format!("address {:?}", row.get(c_addr))))?;
+        let key = (ResourceKind::Ipv4, crate::leases::pool::ipv4_resource(addr));
+        if row.ends_lease(c_valid, c_expire, c_state, now)? {
+            leases.set(key, None);
             continue;
         }
         // The client's key: its Client Identifier, else 01 and its MAC.
-        let client = c_client.map(get).filter(|c| !c.is_empty());
-        let key = match client {
+        let client = match c_client.map(|c| row.get(c)).filter(|c| !c.is_empty()) {
             Some(id) => {
-                crate::views::parse_hex(id).ok_or_else(|| at(format!("client_id {id:?}")))?
+                crate::views::parse_hex(id).ok_or_else(|| row.at(format!("client_id {id:?}")))?
             }
             None => {
-                let mac = crate::views::parse_hex(get(c_hw))
-                    .ok_or_else(|| at(format!("hwaddr {:?}", get(c_hw))))?;
+                let mac = crate::views::parse_hex(row.get(c_hw))
+                    .ok_or_else(|| row.at(format!("hwaddr {:?}", row.get(c_hw))))?;
                 [&[1u8][..], &mac].concat()
             }
         };
-        let duid = Duid::from_bytes(&key).map_err(|e| at(format!("client: {e}")))?;
-        latest.insert(
-            resource,
+        let duid = Duid::from_bytes(&client).map_err(|e| row.at(format!("client: {e}")))?;
+        let expire = u32::try_from(row.num(c_expire, "expire")?).unwrap_or(u32::MAX);
+        leases.set(
+            key,
             Some(ImportedLease {
                 duid,
                 iaid: 0,
                 kind: ResourceKind::Ipv4,
-                resource,
+                resource: key.1,
                 len: 32,
-                preferred_until: u32::try_from(expire).unwrap_or(u32::MAX),
-                valid_until: u32::try_from(expire).unwrap_or(u32::MAX),
+                preferred_until: expire,
+                valid_until: expire,
             }),
         );
     }
-    let mut out = Vec::new();
-    for key in order {
-        match latest.remove(&key).flatten() {
-            Some(l) => out.push(l),
-            None => left_out += 1,
-        }
-    }
-    Ok((out, left_out))
+    Ok(leases.finish())
 }
 
 #[cfg(test)]

@@ -140,23 +140,27 @@ def stop_process(proc, timeout=5):
         return proc.communicate()[0]
 
 
-def run_dhclient(link, args, seconds, until=None, conf=None):
-    """dhclient -6 (one try, `args` added, dhclient.conf `conf` if given) in
-    the namespace of `link` (anything with `ns` and `client_if`), with its
-    own script, lease and pid files (no host file is touched), for
-    `seconds` or until `until(env)` holds. Returns (env, log): env is what
-    its script saw (reason and new_ip6_/new_dhcp6_ variables, "----" after
-    each call)."""
+def run_dhclient(link, args, seconds, until=None, conf=None, ipv4=False):
+    """dhclient -6 (with `ipv4`: -4; one try, `args` added, dhclient.conf
+    `conf` if given) in the namespace of `link` (anything with `ns` and
+    `client_if`), with its own script, lease and pid files (no host file
+    is touched), for `seconds` or until `until(env)` holds. Returns (env,
+    log): env is what its script saw (reason and new_ variables, "----"
+    after each call). For -4 the script also puts the address it is given
+    on the namespace's interface (a renewing client sends from it)."""
     work = Path(tempfile.mkdtemp(prefix="dhclient-"))
     env_out = work / "env"
     script = work / "script.sh"
-    script.write_text(f"#!/bin/sh\n{{ env | grep -E '^(reason|new_ip6_|new_dhcp6_)'; echo ----; }} >> {env_out}\n")
+    configure = ('case "$reason" in BOUND|RENEW|REBIND|REBOOT)\n'
+                 '  ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface";;\n'
+                 "esac\n") if ipv4 else ""
+    script.write_text(f"#!/bin/sh\n{{ env | grep -E '^(reason|new_)'; echo ----; }} >> {env_out}\n{configure}")
     script.chmod(0o755)
     if conf is not None:
         (work / "dhclient.conf").write_text(conf)
         args = [*args, "-cf", str(work / "dhclient.conf")]
-    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-6", *args, "-d", "-v", "-1", "-sf", str(script),
-           "-lf", str(work / "leases"), "-pf", str(work / "pid"), link.client_if]
+    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-4" if ipv4 else "-6", *args, "-d", "-v", "-1", "-sf",
+           str(script), "-lf", str(work / "leases"), "-pf", str(work / "pid"), link.client_if]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + seconds
     try:
@@ -167,41 +171,14 @@ def run_dhclient(link, args, seconds, until=None, conf=None):
             time.sleep(0.2)
     finally:
         log = stop_process(proc)
+        if ipv4:
+            run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
     return (env_out.read_text() if env_out.exists() else ""), log
 
 
 def run_dhclient4(link, args, seconds, until=None):
-    """dhclient -4 (one try) in the namespace of `link`, with its own
-    script, lease and pid files (no host file is touched), for `seconds`
-    or until `until(env)` holds. Its script puts the address it is given
-    on the namespace's interface (a renewing client sends from it) and
-    logs the reason and new_* variables ("----" after each call). Returns
-    (env, log)."""
-    work = Path(tempfile.mkdtemp(prefix="dhclient4-"))
-    env_out = work / "env"
-    script = work / "script.sh"
-    script.write_text(
-        "#!/bin/sh\n"
-        f"{{ env | grep -E '^(reason|new_)'; echo ----; }} >> {env_out}\n"
-        'case "$reason" in BOUND|RENEW|REBIND|REBOOT)\n'
-        '  ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface";;\n'
-        "esac\n"
-    )
-    script.chmod(0o755)
-    cmd = ["ip", "netns", "exec", link.ns, "dhclient", "-4", *args, "-d", "-v", "-1", "-sf", str(script),
-           "-lf", str(work / "leases"), "-pf", str(work / "pid"), link.client_if]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + seconds
-    try:
-        while time.time() < deadline:
-            text = env_out.read_text() if env_out.exists() else ""
-            if until and until(text):
-                break
-            time.sleep(0.2)
-    finally:
-        log = stop_process(proc)
-        run(["ip", "-n", link.ns, "-4", "addr", "flush", "dev", link.client_if], check=False)
-    return (env_out.read_text() if env_out.exists() else ""), log
+    """run_dhclient with -4."""
+    return run_dhclient(link, args, seconds, until, ipv4=True)
 
 
 def dhcpcd_command(link, work, *flags, ipv4=False):
