@@ -301,7 +301,9 @@ def main4(a):
             print(f"{r['phase']:<9} " + " ".join(f"{p.get(n, 0):>22.0f}" for n in names))
         if any(r["answered"] < r["packets"] for r, _ in results):
             dropped = {k: v for k, v in parse_errors(cli(vpp, "show errors")).items() if k[0] == node}
-            sys.exit(f"not every packet was answered: see the table; the node's counters: {dropped}")
+            slots = [line.strip() for line in cli(vpp, "show dhcp6-server").splitlines() if "slots:" in line]
+            sys.exit(f"not every packet was answered: see the table; the node's counters: {dropped}; "
+                     f"lease file: {slots}")
     finally:
         vpp.cleanup()
         for f in work.glob("*"):

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """End to end against Kea: the same perfdhcp command against VPP with the
-plugin and against Debian's kea-dhcp6, on this machine, one after the other.
+plugin and against Debian's kea-dhcp6 (with --dhcp4: kea-dhcp4), on this
+machine, one after the other.
 
-  sudo python3 tests/bench/vs_kea.py [--quick] [--duration S] [--rates 500,1000,...]
+  sudo python3 tests/bench/vs_kea.py [--dhcp4] [--quick] [--duration S] [--rates 500,1000,...]
                                      [--vpp-rx-mode polling,interrupt] [--verbose]
 
 Each server gets a veth pair; perfdhcp runs in a network namespace at the
@@ -15,13 +16,19 @@ default, once more in interrupt mode. Kea: kea-dhcp6 (single-threaded, Kea
 temporary directory, the same pools and lifetimes, its pid and lock files in
 that directory too, logging warnings only.
 
+With --dhcp4 the same for DHCPv4: VPP serves 10.0.0.0/8 with 2^20
+addresses (10.1.0.0 - 10.16.255.255), Kea the same subnet and pool;
+perfdhcp -4 acts as a relay agent (giaddr 10.0.0.2, its interface's
+address), as Kea's own performance tests run it.
+
 For each server the rate of 4-message exchanges (Solicit, Advertise,
-Request, Reply; an address and a prefix in each) is doubled from 500/s until
+Request, Reply; an address and a prefix in each; DHCPv4: Discover, Offer,
+Request, Ack) is doubled from 500/s until
 2.5% or more of the exchanges are late or lost (ISC's criterion; perfdhcp's
 drops on the Solicit-Advertise and on the Request-Reply exchanges both
 count), then the gap between the last good rate and the first bad one is
 halved twice. Every step starts from an empty lease database (VPP: `clear
-dhcp6-server leases`; Kea: restarted on a fresh lease file). Reported: leases
+dhcp6-server leases` or `clear dhcp4-server leases`; Kea: restarted on a fresh lease file). Reported: leases
 per second (Replies to Requests received per second of the test period) at
 the highest good rate of each server, the ratio, and what limited each
 server, with the evidence (perfdhcp's CPU, the CPUs, the kernel's and VPP's
@@ -50,7 +57,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
 import harness  # noqa: E402
-from harness import PLUGIN_SO, REPO, Link, ServerProcess, Vpp, own_tag, run  # noqa: E402
+from harness import PLUGIN_SO, REPO, Link, Vpp, own_tag, run  # noqa: E402
+from kea import KeaServer  # noqa: E402
 from kit import parse_perfdhcp, perfdhcp_command  # noqa: E402
 
 # This benchmark's namespaces and veths are named "bd6t...", not the live
@@ -67,12 +75,31 @@ ADDR_FIRST, ADDR_LAST, ADDR_KEA = "2001:db8:1::10:0", "2001:db8:1::1f:ffff", "20
 # 15-second step at 8000/s hands out).
 PD_PREFIX, PD_LEN, PD_DELEGATED = "2001:db8:1000::", 36, 56
 PREFERRED, VALID, T1, T2 = 3600, 7200, 1800, 2880
+# DHCPv4: a /8 link, 2^20 addresses in its pool.
+LINK4, SERVER_ADDR4, CLIENT_ADDR4 = "10.0.0.0/8", "10.0.0.1", "10.0.0.2"
+ADDR4_FIRST, ADDR4_LAST = "10.1.0.0", "10.16.255.255"
 LOSS_LIMIT = 2.5  # percent of exchanges late or lost
 DROP_TIME = 1  # perfdhcp -d: an answer later than this (s) is a drop
 FOREIGN_QUIET = 15.0  # % of a CPU others may use before a step starts
 FOREIGN_NOISY = 10.0  # % of a CPU others used during a step that makes a failure suspect
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WORKDIR = None  # temporary directory of this run
+
+
+class Family:
+    """What differs between a DHCPv6 and a DHCPv4 run."""
+
+    def __init__(self, version, node, kea, first, second, asks):
+        self.version, self.node, self.kea = version, node, kea
+        # perfdhcp's report sections: the first exchange and the second.
+        self.first, self.second = first, second
+        self.asks = asks  # the message that starts an exchange
+        self.port = 547 if version == 6 else 67
+
+
+V6 = Family(6, "dhcp6-server", "kea-dhcp6", "SOLICIT-ADVERTISE", "REQUEST-REPLY", "Solicit")
+V4 = Family(4, "dhcp4-server", "kea-dhcp4", "DISCOVER-OFFER", "REQUEST-ACK", "Discover")
+FAM = V6  # this run's (main sets it)
 
 
 def die(msg, code=1):
@@ -95,8 +122,8 @@ def missing():
     """What is missing to run, as a list of sentences."""
     out = []
     if os.geteuid() != 0:
-        out.append("not root: run with sudo (namespaces, VPP and kea-dhcp6 need it)")
-    for tool, pkg in (("perfdhcp", "kea-admin"), ("kea-dhcp6", "kea-dhcp6-server"), ("vpp", "vpp"),
+        out.append(f"not root: run with sudo (namespaces, VPP and {FAM.kea} need it)")
+    for tool, pkg in (("perfdhcp", "kea-admin"), (FAM.kea, f"{FAM.kea}-server"), ("vpp", "vpp"),
                       ("vppctl", "vpp"), ("ip", "iproute2"), ("ss", "iproute2")):
         if not shutil.which(tool):
             out.append(f"`{tool}` not found (Debian package {pkg})")
@@ -241,14 +268,22 @@ def fmt_foreign(top, n=4):
     return ", ".join(f"{name}[{pid}] {pct:.0f}%" for pct, pid, name in top[:n]) or "none"
 
 
-def snmp6(ns):
-    """Udp6 counters of a namespace (/proc/net/snmp6 read inside it)."""
-    r = run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp6"], check=False)
+def udp_counters(ns):
+    """The UDP counters of a namespace for this run's IP version (from
+    /proc/net/snmp6 or /proc/net/snmp read inside it), named without their
+    prefix: InDatagrams, RcvbufErrors, OutDatagrams, ..."""
+    path = "/proc/net/snmp6" if FAM.version == 6 else "/proc/net/snmp"
+    lines = run(["ip", "netns", "exec", ns, "cat", path], check=False).stdout.splitlines()
     out = {}
-    for line in r.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].startswith("Udp6"):
-            out[parts[0]] = int(parts[1])
+    if FAM.version == 6:
+        for parts in (line.split() for line in lines):
+            if len(parts) == 2 and parts[0].startswith("Udp6"):
+                out[parts[0][4:]] = int(parts[1])
+        return out
+    # "Udp: InDatagrams NoPorts ..." then "Udp: 12 0 ...".
+    rows = [line.split()[1:] for line in lines if line.startswith("Udp:")]
+    if len(rows) >= 2:
+        out = {name: int(value) for name, value in zip(rows[0], rows[1]) if value.lstrip("-").isdigit()}
     return out
 
 
@@ -276,7 +311,8 @@ def perfdhcp_cmd(iface, rate, clients, duration):
     # -W: after the period, wait longer than the drop time for what is still
     # in flight, so every exchange ends answered or counted as a drop.
     wait_us = int((DROP_TIME + 0.5) * 1e6)
-    return perfdhcp_command(iface, rate, clients, duration, "-d", str(DROP_TIME), "-W", str(wait_us))
+    return perfdhcp_command(iface, rate, clients, duration, "-d", str(DROP_TIME), "-W", str(wait_us),
+                            ipv4=FAM.version == 4)
 
 
 class Step:
@@ -293,10 +329,10 @@ class Step:
         self.superseded = False  # a noisy failure that was run again
 
     def sa(self, key):
-        return self.stats.get(("SOLICIT-ADVERTISE", key), 0)
+        return self.stats.get((FAM.first, key), 0)
 
     def rr(self, key):
-        return self.stats.get(("REQUEST-REPLY", key), 0)
+        return self.stats.get((FAM.second, key), 0)
 
     @property
     def exchanges(self):
@@ -319,7 +355,7 @@ class Step:
 
     @property
     def generator_short(self):
-        """perfdhcp sent more than 3% fewer Solicits than asked."""
+        """perfdhcp started more than 3% fewer exchanges than asked."""
         return self.exchanges < 0.97 * self.rate * self.duration
 
     @property
@@ -442,25 +478,37 @@ def fib_56_routes(vpp):
     return int(m.group(1)) if m else 0
 
 
+def vpp_commands(vpp_if):
+    """The CLI that makes VPP serve this run's link on `vpp_if`."""
+    if FAM.version == 4:
+        return [f"set interface ip address {vpp_if} {SERVER_ADDR4}/8",
+                f"dhcp4-server enable {vpp_if}",
+                f"dhcp4-server link {LINK4} lease-time {VALID} t1 {T1} t2 {T2}",
+                f"dhcp4-server pool {LINK4} addresses {ADDR4_FIRST} - {ADDR4_LAST}"]
+    return [f"set interface ip address {vpp_if} {SERVER_ADDR}/64",
+            f"dhcp6-server enable {vpp_if}",
+            f"dhcp6-server link {LINK} preferred-lifetime {PREFERRED} valid-lifetime {VALID} t1 {T1} t2 {T2}",
+            f"dhcp6-server pool {LINK} addresses {ADDR_FIRST} - {ADDR_LAST}",
+            f"dhcp6-server pool {LINK} prefixes {PD_PREFIX}/{PD_LEN} delegated-length {PD_DELEGATED}"]
+
+
 def run_vpp(args, mode, steps_out):
     vpp = Vpp(workers=0, capacity=2 * args.clients + 65536, heap="2G")
     link = None
     try:
         link = Link(vpp, 0)
-        for c in (f"set interface ip address {link.vpp_if} {SERVER_ADDR}/64",
-                  f"dhcp6-server enable {link.vpp_if}",
-                  f"dhcp6-server link {LINK} preferred-lifetime {PREFERRED} valid-lifetime {VALID} t1 {T1} t2 {T2}",
-                  f"dhcp6-server pool {LINK} addresses {ADDR_FIRST} - {ADDR_LAST}",
-                  f"dhcp6-server pool {LINK} prefixes {PD_PREFIX}/{PD_LEN} delegated-length {PD_DELEGATED}",
-                  f"set interface rx-mode {link.vpp_if} {mode}"):
+        for c in vpp_commands(link.vpp_if) + [f"set interface rx-mode {link.vpp_if} {mode}"]:
             vpp.cli_ok(c)
+        if FAM.version == 4:
+            # perfdhcp -4 relays from this address (giaddr).
+            run(["ip", "-n", link.ns, "addr", "add", f"{CLIENT_ADDR4}/8", "dev", link.client_if])
         placement = " ".join(vpp.cli("show interface rx-placement").split())
         print(f"\nVPP {mode}: {vpp.cli('show version').strip()}, no workers; rx placement: {placement}", flush=True)
 
         def one(rate):
             step = Step(f"VPP {mode}", rate, args.duration)
             ev = step.evidence
-            ev["cleared"] = vpp.cli("clear dhcp6-server leases").strip()
+            ev["cleared"] = vpp.cli(f"clear {FAM.node} leases").strip()
             # The previous step's prefix routes go with their leases.
             deadline = time.time() + 30
             while fib_56_routes(vpp) and time.time() < deadline:
@@ -469,7 +517,7 @@ def run_vpp(args, mode, steps_out):
             ev["foreign_before"] = wait_quiet(vpp.proc.pid, args.quiet_wait)
             if_before = vpp.interface_counters(link.vpp_if)
             err_before = vpp.errors()
-            snmp_before = snmp6(link.ns)
+            snmp_before = udp_counters(link.ns)
             kc_before = link_stats(link.client_if, link.ns)
             kh_before = link_stats(link.host_if)
 
@@ -486,7 +534,7 @@ def run_vpp(args, mode, steps_out):
             step.stats = parse_perfdhcp(step.output)
             ev["if"] = diff(vpp.interface_counters(link.vpp_if), if_before)
             ev["errors"] = {k: v for k, v in diff(vpp.errors(), err_before).items() if v}
-            ev["snmp_client"] = diff(snmp6(link.ns), snmp_before)
+            ev["snmp_client"] = diff(udp_counters(link.ns), snmp_before)
             ev["kernel_client"] = diff(link_stats(link.client_if, link.ns), kc_before)
             ev["kernel_host"] = diff(link_stats(link.host_if), kh_before)
             ev["hw"] = vpp.cli(f"show hardware-interfaces {link.vpp_if}")
@@ -506,8 +554,8 @@ def run_vpp(args, mode, steps_out):
 
 
 class KeaLink:
-    """Two namespaces joined by a veth pair: kea-dhcp6 on `s0` in one,
-    perfdhcp on `c0` in the other."""
+    """Two namespaces joined by a veth pair: Kea on `s0` in one, perfdhcp
+    on `c0` in the other."""
 
     def __init__(self):
         tag = own_tag()
@@ -527,6 +575,9 @@ class KeaLink:
             run(["ip", "netns", "exec", ns, "ip", "link", "set", dev, "up"])
         run(["ip", "netns", "exec", self.server_ns, "ip", "-6", "addr", "add", f"{SERVER_ADDR}/64",
              "dev", self.server_if, "nodad"])
+        if FAM.version == 4:
+            run(["ip", "-n", self.server_ns, "addr", "add", f"{SERVER_ADDR4}/8", "dev", self.server_if])
+            run(["ip", "-n", self.ns, "addr", "add", f"{CLIENT_ADDR4}/8", "dev", self.client_if])
         for ns, dev in ((self.server_ns, self.server_if), (self.ns, self.client_if)):
             deadline = time.time() + 10
             while "fe80::" not in run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "show", "dev", dev,
@@ -540,53 +591,29 @@ class KeaLink:
         harness.delete_netns(self.server_ns)
 
 
-class Kea(ServerProcess):
-    """One kea-dhcp6 with its own config, lease file, pid and lock dirs
-    (nothing under /var or /run)."""
-
-    label = "kea-dhcp6"
-    ready_means = "listen on port 547"
-    output_tail = 4000
-
-    def __init__(self, link, index):
-        run_dir = Path(WORKDIR) / f"kea{index}"
-        run_dir.mkdir()
-        super().__init__("kea", run_dir, run_dir / "kea.log")
-        self.lease_file = self.dir / "leases6.csv"
-        conf = {
-            "Dhcp6": {
-                "interfaces-config": {"interfaces": [link.server_if]},
-                "data-directory": str(self.dir),
-                "server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0123456789ab",
-                              "persist": False},
-                # Memfile written as leases are given (lease file cleanup off:
-                # it would only run as a separate process after an hour).
-                "lease-database": {"type": "memfile", "persist": True, "name": str(self.lease_file),
-                                   "lfc-interval": 0},
-                "preferred-lifetime": PREFERRED, "valid-lifetime": VALID,
-                "renew-timer": T1, "rebind-timer": T2,
-                # No host reservations exist: do not look them up.
-                "reservations-global": False, "reservations-in-subnet": False,
-                "subnet6": [{
-                    "id": 1, "subnet": LINK, "interface": link.server_if,
-                    "pools": [{"pool": ADDR_KEA}],
-                    "pd-pools": [{"prefix": PD_PREFIX, "prefix-len": PD_LEN, "delegated-len": PD_DELEGATED}],
-                }],
-                # Kea logs every lease at INFO: warnings only, as the plugin.
-                "loggers": [{"name": "kea-dhcp6", "severity": "WARN",
-                             "output_options": [{"output": str(self.log)}]}],
-            }
-        }
-        self.conf = self.dir / "kea-dhcp6.conf"
-        self.conf.write_text(json.dumps(conf, indent=2))
-        env = dict(os.environ, KEA_PIDFILE_DIR=str(self.dir), KEA_LOCKFILE_DIR=str(self.dir))
-        self.ns = link.server_ns
-        # `ip netns exec` execs kea-dhcp6: this pid is Kea's.
-        self.start(["ip", "netns", "exec", self.ns, "kea-dhcp6", "-c", str(self.conf)], timeout=20, poll=0.1, env=env)
-        time.sleep(0.3)
-
-    def ready(self):
-        return bool(run(["ip", "netns", "exec", self.ns, "ss", "-Hlun", "sport = :547"], check=False).stdout.strip())
+def kea_conf(link):
+    """Kea's configuration for this run: the plugin's link and pools, the
+    same lifetimes."""
+    common = {
+        "interfaces-config": {"interfaces": [link.server_if]},
+        "valid-lifetime": VALID, "renew-timer": T1, "rebind-timer": T2,
+        # No host reservations exist: do not look them up.
+        "reservations-global": False, "reservations-in-subnet": False,
+    }
+    if FAM.version == 4:
+        # Relayed (giaddr 10.0.0.2): the subnet is found by the relay's address.
+        return {**common, "subnet4": [{"id": 1, "subnet": LINK4,
+                                       "pools": [{"pool": f"{ADDR4_FIRST} - {ADDR4_LAST}"}]}]}
+    return {
+        **common,
+        "server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0123456789ab", "persist": False},
+        "preferred-lifetime": PREFERRED,
+        "subnet6": [{
+            "id": 1, "subnet": LINK, "interface": link.server_if,
+            "pools": [{"pool": ADDR_KEA}],
+            "pd-pools": [{"prefix": PD_PREFIX, "prefix-len": PD_LEN, "delegated-len": PD_DELEGATED}],
+        }],
+    }
 
 
 def run_kea(args, steps_out):
@@ -594,32 +621,31 @@ def run_kea(args, steps_out):
     keas = []
     try:
         link = KeaLink()
-        version = run(["kea-dhcp6", "-v"], check=False).stdout.strip()
-        print(f"\nKea: kea-dhcp6 {version}, memfile with persist in a temporary directory, single-threaded, "
+        version = run([FAM.kea, "-v"], check=False).stdout.strip()
+        print(f"\nKea: {FAM.kea} {version}, memfile with persist in a temporary directory, single-threaded, "
               "log severity WARN", flush=True)
 
         def one(rate):
-            kea = Kea(link, len(keas))
+            kea = KeaServer(FAM.version, link.server_ns, Path(WORKDIR) / f"kea{len(keas)}", kea_conf(link))
             keas.append(kea)
             step = Step("Kea", rate, args.duration)
             ev = step.evidence
             try:
                 ev["foreign_before"] = wait_quiet(kea.proc.pid, args.quiet_wait)
-                snmp_c, snmp_s = snmp6(link.ns), snmp6(link.server_ns)
+                snmp_c, snmp_s = udp_counters(link.ns), udp_counters(link.server_ns)
                 kc = link_stats(link.client_if, link.ns)
                 ks = link_stats(link.server_if, link.server_ns)
                 step.rc, step.output, meas = run_perfdhcp(link.ns, link.client_if, rate, args.clients,
                                                           args.duration, kea.proc.pid)
                 ev.update(meas)
                 step.stats = parse_perfdhcp(step.output)
-                ev["snmp_client"] = diff(snmp6(link.ns), snmp_c)
-                ev["snmp_server"] = diff(snmp6(link.server_ns), snmp_s)
+                ev["snmp_client"] = diff(udp_counters(link.ns), snmp_c)
+                ev["snmp_server"] = diff(udp_counters(link.server_ns), snmp_s)
                 ev["kernel_client"] = diff(link_stats(link.client_if, link.ns), kc)
                 ev["kernel_server"] = diff(link_stats(link.server_if, link.server_ns), ks)
                 if kea.proc.poll() is not None:
-                    raise RuntimeError(f"kea-dhcp6 died during the run:\n{kea.output()}")
-                with open(kea.lease_file) as f:
-                    ev["lease_rows"] = sum(1 for _ in f) - 1
+                    raise RuntimeError(f"{FAM.kea} died during the run:\n{kea.output()}")
+                ev["lease_rows"] = kea.lease_rows()
             finally:
                 kea.cleanup()
             return step
@@ -718,7 +744,7 @@ def perfdhcp_lines(step):
     pth = ev.get("perfdhcp_threads", [])
     total = sum(p for p, _, _ in pth)
     busy = [f"{name}[{tid}] {p:.0f}%" for p, tid, name in pth if p >= 1]
-    return [f"  perfdhcp: sent {step.exchanges / step.duration:.0f} Solicits/s of {step.rate}/s asked; CPU "
+    return [f"  perfdhcp: sent {step.exchanges / step.duration:.0f} {FAM.asks}s/s of {step.rate}/s asked; CPU "
             f"{total:.0f}% of a core in all, by thread: {', '.join(busy) or 'none'}",
             f"  CPUs: {cpu_line(ev)}; other processes {step.foreign:.0f}% of a CPU "
             f"({fmt_foreign(ev.get('foreign', (0, []))[1])})"]
@@ -759,27 +785,27 @@ def analyse_vpp(steps):
     ev = bad.evidence
     rt = ev.get("runtime", {})
     nodes = rt.get("nodes", {})
-    node = nodes.get("dhcp6-server", {})
-    replies = ev.get("errors", {}).get(("dhcp6-server", "replies sent"), 0)
+    node = nodes.get(FAM.node, {})
+    replies = ev.get("errors", {}).get((FAM.node, "replies sent"), 0)
     to_server = bad.sa("sent packets") + bad.rr("sent packets")
     answers = bad.sa("received packets") + bad.rr("received packets")
     vif = ev.get("if", {})
     vpp_rx, vpp_tx, vpp_drops = vif.get("rx packets", 0), vif.get("tx packets", 0), vif.get("drops", 0)
     snmp, kc, kh = ev.get("snmp_client", {}), ev.get("kernel_client", {}), ev.get("kernel_host", {})
-    rcvbuf = snmp.get("Udp6RcvbufErrors", 0)
+    rcvbuf = snmp.get("RcvbufErrors", 0)
     other_errors = {f"{k[0]}: {k[1]}": v for k, v in ev.get("errors", {}).items()
-                    if k != ("dhcp6-server", "replies sent")}
+                    if k != (FAM.node, "replies sent")}
     lines = [f"{name}: limit between {f'{b.rate}/s (good)' if b else 'nothing (no rate passed)'} and {bad.rate}/s ({bad.loss_pct:.2f}% of "
-             f"{bad.exchanges} exchanges late or lost: Solicit-Advertise drops {bad.sa('drops')}, "
-             f"Request-Reply drops {bad.rr('drops')}); evidence from the {bad.rate}/s step:"]
+             f"{bad.exchanges} exchanges late or lost: {FAM.first} drops {bad.sa('drops')}, "
+             f"{FAM.second} drops {bad.rr('drops')}); evidence from the {bad.rate}/s step:"]
     lines += perfdhcp_lines(bad)
     cpu_us = bad.server_cpu_us_per_lease()
     lines.append(f"  VPP process CPU {ev.get('server_cpu', float('nan')):.0f}% of a core"
                  + (f" ({cpu_us:.0f} us per completed exchange)" if cpu_us else ""))
     lines.append(f"  path: perfdhcp sent {to_server} -> veth host end rx {kh.get('rx', 0)} (rx dropped "
-                 f"{kh.get('rx_dropped', 0)}) -> VPP interface rx {vpp_rx}, VPP drops {vpp_drops} -> dhcp6-server "
+                 f"{kh.get('rx_dropped', 0)}) -> VPP interface rx {vpp_rx}, VPP drops {vpp_drops} -> {FAM.node} "
                  f"replies sent {replies} -> VPP interface tx {vpp_tx} -> client veth rx {kc.get('rx', 0)} (rx dropped "
-                 f"{kc.get('rx_dropped', 0)}) -> perfdhcp's socket: received {snmp.get('Udp6InDatagrams', 0)}, "
+                 f"{kc.get('rx_dropped', 0)}) -> perfdhcp's socket: received {snmp.get('InDatagrams', 0)}, "
                  f"receive buffer full {rcvbuf} -> perfdhcp counted {answers} answers")
     lines.append(f"  VPP show errors in the step: replies sent {replies}; other: "
                  + (", ".join(f"{k} {v}" for k, v in other_errors.items()) or "none"))
@@ -787,7 +813,7 @@ def analyse_vpp(steps):
         afp = nodes.get("af-packet-input", {})
         tx = next((v for k, v in nodes.items() if k.endswith("-tx")), {})
         lines.append(f"  VPP show runtime (steady part of the step): vector rate in {rt.get('in', 0):.0f}/s, "
-                     f"{rt.get('loops', 0):.3g} main loops/s; clocks/packet: dhcp6-server {node['clocks']:.3g} at "
+                     f"{rt.get('loops', 0):.3g} main loops/s; clocks/packet: {FAM.node} {node['clocks']:.3g} at "
                      f"{node['vpc']:.1f} vectors/call, af-packet-input {afp.get('clocks', 0):.3g}, "
                      f"interface tx {tx.get('clocks', 0):.3g}")
     # The longest single calls: a node that held the only thread that long
@@ -847,26 +873,26 @@ def analyse_kea(steps):
     cpu = ev.get("server_cpu", float("nan"))
     cpu_us = bad.server_cpu_us_per_lease()
     lines = [f"Kea: limit between {f'{b.rate}/s (good)' if b else 'nothing (no rate passed)'} and {bad.rate}/s ({bad.loss_pct:.2f}% of "
-             f"{bad.exchanges} exchanges late or lost: Solicit-Advertise drops {bad.sa('drops')}, Request-Reply "
+             f"{bad.exchanges} exchanges late or lost: {FAM.first} drops {bad.sa('drops')}, {FAM.second} "
              f"drops {bad.rr('drops')}); evidence from the {bad.rate}/s step:"]
     lines += perfdhcp_lines(bad)
-    lines.append(f"  kea-dhcp6 CPU {cpu:.0f}% of a core" + (f" ({cpu_us:.0f} us per completed exchange)" if cpu_us else ""))
+    lines.append(f"  {FAM.kea} CPU {cpu:.0f}% of a core" + (f" ({cpu_us:.0f} us per completed exchange)" if cpu_us else ""))
     lines.append(f"  path: perfdhcp sent {to_server} -> Kea's veth rx {ks.get('rx', 0)} -> Kea's socket: received "
-                 f"{snmp_s.get('Udp6InDatagrams', 0)}, receive buffer full {snmp_s.get('Udp6RcvbufErrors', 0)} -> "
-                 f"Kea sent {snmp_s.get('Udp6OutDatagrams', 0)} -> perfdhcp's socket: received "
-                 f"{snmp_c.get('Udp6InDatagrams', 0)}, receive buffer full {snmp_c.get('Udp6RcvbufErrors', 0)} -> "
+                 f"{snmp_s.get('InDatagrams', 0)}, receive buffer full {snmp_s.get('RcvbufErrors', 0)} -> "
+                 f"Kea sent {snmp_s.get('OutDatagrams', 0)} -> perfdhcp's socket: received "
+                 f"{snmp_c.get('InDatagrams', 0)}, receive buffer full {snmp_c.get('RcvbufErrors', 0)} -> "
                  f"perfdhcp counted {answers} answers; lease file rows {ev.get('lease_rows', '?')}")
-    server_lost = snmp_s.get("Udp6RcvbufErrors", 0) + max(0, snmp_s.get("Udp6InDatagrams", 0)
-                                                             - snmp_s.get("Udp6OutDatagrams", 0))
+    server_lost = snmp_s.get("RcvbufErrors", 0) + max(0, snmp_s.get("InDatagrams", 0)
+                                                             - snmp_s.get("OutDatagrams", 0))
     server = []
-    if snmp_s.get("Udp6RcvbufErrors", 0):
-        server.append(f"Kea did not read its socket fast enough: {snmp_s['Udp6RcvbufErrors']} requests dropped by "
+    if snmp_s.get("RcvbufErrors", 0):
+        server.append(f"Kea did not read its socket fast enough: {snmp_s['RcvbufErrors']} requests dropped by "
                       "the kernel for a full receive buffer")
     if cpu >= 90:
-        server.append(f"kea-dhcp6 (one thread) used {cpu:.0f}% of a CPU")
-    client, client_lost = client_side(bad, snmp_c.get("Udp6RcvbufErrors", 0))
+        server.append(f"{FAM.kea} (one thread) used {cpu:.0f}% of a CPU")
+    client, client_lost = client_side(bad, snmp_c.get("RcvbufErrors", 0))
     if server_lost >= client_lost and server_lost:
-        lines.append("  => LIMIT: kea-dhcp6: " + "; ".join(server + client))
+        lines.append(f"  => LIMIT: {FAM.kea}: " + "; ".join(server + client))
     else:
         lines.append("  => LIMIT: the client side (perfdhcp on this 2-CPU machine): " + "; ".join(client + server))
     late = bad.lost - server_lost - client_lost
@@ -879,7 +905,7 @@ def analyse_kea(steps):
 
 
 def table(steps):
-    rows = ["| server | rate /s | Solicits sent | Replies received | late or lost | leases/s | server CPU "
+    rows = [f"| server | rate /s | {FAM.asks}s sent | {FAM.second.split('-')[1].title()}s received | late or lost | leases/s | server CPU "
             "| server CPU per lease | perfdhcp busiest thread | other processes | result |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for s in steps:
@@ -896,8 +922,9 @@ def table(steps):
 
 
 def main():
-    global WORKDIR
+    global WORKDIR, FAM
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dhcp4", action="store_true", help="DHCPv4: perfdhcp -4 against the plugin and kea-dhcp4")
     ap.add_argument("--quick", action="store_true", help="smoke test: 2 short steps per server, polling only")
     ap.add_argument("--duration", type=int, help="seconds per step (default 15, quick 3)")
     ap.add_argument("--clients", type=int, default=1_000_000, help="distinct clients (perfdhcp -R)")
@@ -912,6 +939,7 @@ def main():
                          "quick: polling)")
     ap.add_argument("--verbose", action="store_true", help="print perfdhcp's output and VPP's runtime per step")
     args = ap.parse_args()
+    FAM = V4 if args.dhcp4 else V6
     args.duration = args.duration or (3 if args.quick else 15)
     args.rates = [int(x) for x in args.rates.split(",")] if args.rates else ([500, 2000] if args.quick else [500])
     modes = (args.vpp_rx_mode or ("polling" if args.quick else "polling,interrupt")).split(",")

@@ -91,16 +91,19 @@ def exchange(link, message, unicast_to=None):
 # ------------------------------------------------------------------ perfdhcp
 
 
-def perfdhcp_command(iface, rate, clients, seconds, *extra):
-    """perfdhcp's 4-message exchanges (an address and a prefix each) from
-    `clients` distinct clients at `rate`/s for `seconds` s."""
-    return ["perfdhcp", "-6", "-l", iface, "-e", "address-and-prefix", "-R", str(clients), "-r", str(rate),
-            "-p", str(seconds), *extra]
+def perfdhcp_command(iface, rate, clients, seconds, *extra, ipv4=False):
+    """perfdhcp's 4-message exchanges from `clients` distinct clients at
+    `rate`/s for `seconds` s: DHCPv6 with an address and a prefix each, or
+    with `ipv4` DHCPv4 (perfdhcp -4 acts as a relay: giaddr is its
+    interface's address)."""
+    family = ["-4"] if ipv4 else ["-6", "-e", "address-and-prefix"]
+    return ["perfdhcp", *family, "-l", iface, "-R", str(clients), "-r", str(rate), "-p", str(seconds), *extra]
 
 
 def parse_perfdhcp(text):
     """perfdhcp's final report: {(section, counter): value}, sections
-    SOLICIT-ADVERTISE and REQUEST-REPLY; delays in ms."""
+    SOLICIT-ADVERTISE and REQUEST-REPLY (-4: DISCOVER-OFFER and
+    REQUEST-ACK); delays in ms."""
     stats = {}
     section = None
     for line in text.splitlines():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from harness import run
-from kit import dhcpcd_command, run_dhclient4, stop_process
+from kit import dhcpcd_command, parse_perfdhcp, perfdhcp_command, run_dhclient4, stop_process
 
 VPP_ADDR4 = "192.0.2.1"
 SUBNET = "192.0.2.0/24"
@@ -379,14 +379,6 @@ def test_a_client_behind_dhcrelay_is_served_with_option_82_and_reserved_by_circu
 # ---------------------------------------------------------------- load
 
 
-def parse_perfdhcp4(text):
-    """perfdhcp -4's final report: {(section, counter): value}, sections
-    DISCOVER-OFFER and REQUEST-ACK."""
-    from kit import parse_perfdhcp
-
-    return parse_perfdhcp(text)
-
-
 def test_perfdhcp_completes_thousands_of_four_message_exchanges(vpp, link):
     """Kea's perfdhcp -4 acts as a relay from 10.20.0.2 (giaddr): thousands
     of clients, each DISCOVER, OFFER, REQUEST, ACK, every one answered."""
@@ -398,10 +390,10 @@ def test_perfdhcp_completes_thousands_of_four_message_exchanges(vpp, link):
     run(["ip", "-n", link.ns, "addr", "add", "10.20.0.2/16", "dev", link.client_if])
     try:
         before = vpp.counters("dhcp4-server")
-        r = run(["ip", "netns", "exec", link.ns, "perfdhcp", "-4", "-l", link.client_if, "-R", str(n), "-r",
-                 str(rate), "-n", str(n), "-p", str(n // rate + 10)], check=False, timeout=n // rate + 60)
+        command = perfdhcp_command(link.client_if, rate, n, n // rate + 10, "-n", str(n), ipv4=True)
+        r = run(["ip", "netns", "exec", link.ns, *command], check=False, timeout=n // rate + 60)
         after = vpp.counters("dhcp4-server")
-        stats = parse_perfdhcp4(r.stdout)
+        stats = parse_perfdhcp(r.stdout)
         replies = after.get("replies sent", 0) - before.get("replies sent", 0)
         refused = {k: v - before.get(k, 0) for k, v in after.items() if k != "replies sent" and v != before.get(k, 0)}
         assert stats.get(("DISCOVER-OFFER", "sent packets"), 0) >= n, r.stdout + r.stderr
@@ -498,8 +490,8 @@ def test_kea_memfile_lease4_csv_export_and_import(vpp, link):
     vpp.cli_ok("dhcp4-server pool 10.20.0.0/16 addresses 10.20.1.0 - 10.20.255.254")
     serve4(vpp, link)
     try:
-        r = run(["ip", "netns", "exec", link.ns, "perfdhcp", "-4", "-l", link.client_if, "-R", "300", "-r", "300",
-                 "-n", "300", "-p", "10"], check=False, timeout=60)
+        command = perfdhcp_command(link.client_if, 300, 300, 10, "-n", "300", ipv4=True)
+        r = run(["ip", "netns", "exec", link.ns, *command], check=False, timeout=60)
         before = bound4(vpp)
         assert len(before) >= 295, r.stdout
         export = work / "dhcp4.leases"
@@ -677,6 +669,56 @@ def test_vpps_own_dhcp_client_works_beside_the_server():
     finally:
         if server:
             print(stop_process(server))
+        vpp.cleanup()
+        for l in links:
+            l.close()
+
+
+def test_vpps_own_dhcpv6_pd_client_works_beside_the_server():
+    """The same for DHCPv6: VPP's PD client (VPP's dhcp plugin, port 546) is
+    delegated a /48 by Debian's kea-dhcp6 upstream, into prefix group
+    `wan`, while this plugin (port 547) serves a DHCPv6 address on the
+    other link."""
+    from harness import Link, Vpp
+    from kea import KeaServer, missing_kea
+    from kit import LINK, POOL, VPP_ADDR, run_dhclient
+
+    if missing_kea(6):
+        pytest.skip(f"SKIPPED LOUDLY: {missing_kea(6)}: VPP's PD client beside the plugin is not tested")
+    work = Path(tempfile.mkdtemp(prefix="pd-upstream-"))
+    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
+    links, kea = [], None
+    try:
+        links = [Link(vpp, 0), Link(vpp, 1)]
+        link, upstream = links
+        vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
+        vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
+        vpp.cli_ok(f"dhcp6-server link {LINK}")
+        vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
+        run(["ip", "-n", upstream.ns, "-6", "addr", "add", "2001:db8:ff::1/64", "dev", upstream.client_if, "nodad"])
+        kea = KeaServer(6, upstream.ns, work, {
+            "interfaces-config": {"interfaces": [upstream.client_if]},
+            "preferred-lifetime": 3000, "valid-lifetime": 4000, "renew-timer": 1000, "rebind-timer": 2000,
+            "subnet6": [{"id": 1, "subnet": "2001:db8:ff::/64", "interface": upstream.client_if,
+                         "pd-pools": [{"prefix": "2001:db8:a000::", "prefix-len": 36, "delegated-len": 48}]}],
+        })
+        vpp.cli_ok(f"dhcp6 pd client {upstream.vpp_if} prefix group wan")
+
+        def delegated():
+            return re.search(r"prefix: (2001:db8:a[0-9a-f]{3}::)/48, prefix group: wan", vpp.cli("show ip6 prefixes"))
+
+        assert wait_for(delegated, 30), vpp.cli("show ip6 prefixes") + vpp.cli("show ip6 pd clients")
+        got = delegated()
+        rows = kea.lease_file.read_text()
+        assert f"{got.group(1)},".lower() in rows.lower(), rows
+        # This plugin still serves the other link.
+        env, log = run_dhclient(link, [], 20, until=lambda t: "reason=BOUND6" in t)
+        assert "reason=BOUND6" in env, log
+        assert re.search(r"new_ip6_address=2001:db8:1::1:", env), env
+        assert delegated(), vpp.cli("show ip6 prefixes")
+    finally:
+        if kea:
+            kea.cleanup()
         vpp.cleanup()
         for l in links:
             l.close()

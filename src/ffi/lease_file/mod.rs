@@ -38,6 +38,8 @@ const PAGE: usize = 4096;
 /// half of it is in use, so that a burst of new clients stays inside the
 /// reserved part.
 const STEP_SLOTS: usize = 16384;
+/// A step is reserved and made usable in chunks of this many bytes.
+const CHUNK_BYTES: usize = STEP_SLOTS * SLOT_LEN;
 /// How often the space thread looks at the reservation: every millisecond
 /// while new slots are being taken, every 10 ms while none are.
 const TICK_BUSY: Duration = Duration::from_millis(1);

@@ -19,11 +19,6 @@ pub(super) fn grow() {
     if reserved_slots.saturating_sub(used) >= headroom {
         return;
     }
-    let step = round_up(STEP_SLOTS.max(reserved_slots) * SLOT_LEN, PAGE).min(len - reserved);
-    let disk = lock(&DISK);
-    let Some(d) = disk.as_ref() else {
-        return;
-    };
     // Full: tried again every second, not every tick.
     static LAST_TRY: Mutex<Option<Instant>> = Mutex::new(None);
     if FULL.load(Ordering::Acquire)
@@ -32,26 +27,44 @@ pub(super) fn grow() {
         return;
     }
     *lock(&LAST_TRY) = Some(Instant::now());
-    match reserve_at_least(&d.file, &d.path, reserved, reserved, step) {
-        Ok(now) if now > reserved => {
-            lock_pages(MAP_PTR.load(Ordering::Acquire), reserved, now);
-            RESERVED.store(now, Ordering::Release);
-            if FULL.swap(false, Ordering::AcqRel) {
-                report(format!(
-                    "{}: disk space for the lease file reserved again: new leases are given",
-                    d.path.display()
-                ));
-            }
+    // The step is reserved and handed to the workers a chunk at a time: a
+    // burst of new clients (the benchmark binds 700,000 a second) takes the
+    // slots of each chunk while the next one is written, instead of
+    // waiting for the whole step (hundreds of megabytes at 1M leases).
+    let goal =
+        reserved + round_up(STEP_SLOTS.max(reserved_slots) * SLOT_LEN, PAGE).min(len - reserved);
+    loop {
+        let at = RESERVED.load(Ordering::Acquire);
+        if at >= goal {
+            return;
         }
-        _ => {
-            if !FULL.swap(true, Ordering::AcqRel) {
-                report(format!(
-                    "{}: cannot reserve disk space for more leases ({} bytes free there): new leases are refused, {} of {} slots in use",
-                    d.path.display(),
-                    free_space(&d.path).map_or("unknown".into(), |f| f.to_string()),
-                    used,
-                    reserved_slots
-                ));
+        // Taken per chunk: the main thread may need the file meanwhile.
+        let disk = lock(&DISK);
+        let Some(d) = disk.as_ref() else {
+            return;
+        };
+        match reserve_at_least(&d.file, &d.path, at, at, CHUNK_BYTES.min(goal - at)) {
+            Ok(now) if now > at => {
+                lock_pages(MAP_PTR.load(Ordering::Acquire), at, now);
+                RESERVED.store(now, Ordering::Release);
+                if FULL.swap(false, Ordering::AcqRel) {
+                    report(format!(
+                        "{}: disk space for the lease file reserved again: new leases are given",
+                        d.path.display()
+                    ));
+                }
+            }
+            _ => {
+                if !FULL.swap(true, Ordering::AcqRel) {
+                    report(format!(
+                        "{}: cannot reserve disk space for more leases ({} bytes free there): new leases are refused, {} of {} slots in use",
+                        d.path.display(),
+                        free_space(&d.path).map_or("unknown".into(), |f| f.to_string()),
+                        SLOTS_USED.load(Ordering::Acquire),
+                        store::capacity_of(at)
+                    ));
+                }
+                return;
             }
         }
     }
