@@ -37,8 +37,10 @@ class KeaServer(ServerProcess):
         super().__init__("kea", run_dir, run_dir / "kea.log")
         self.ns = ns
         self.lease_file = run_dir / f"leases{version}.csv"
-        full = {
-            "data-directory": str(run_dir),
+        # kea-dhcp6 keeps its server DUID in its data directory; kea-dhcp4
+        # has none.
+        full = {"data-directory": str(run_dir)} if version == 6 else {}
+        full |= {
             # Memfile written as leases are given (lease file cleanup off: it
             # would only run as a separate process after an hour).
             "lease-database": {"type": "memfile", "persist": True, "name": str(self.lease_file), "lfc-interval": 0},
