@@ -16,6 +16,7 @@ const SHIM_SOURCES: &[&str] = &[
     "vpp-shim/interface.c",
     "vpp-shim/cli.c",
     "vpp-shim/api.c",
+    "vpp-shim/router_adverts.c",
 ];
 const API_FILE: &str = "vpp-shim/dhcp6_server.api";
 

@@ -153,7 +153,30 @@ typedef struct {
   bool accept_multicast;
   bool accept_unicast;
   uint8_t server_unicast[16];
+  /**
+   * 0 unchanged, 1 managed, 2 other (see `dhcp6_server_ra_mode_name`).
+   */
+  uint8_t ra;
 } Dhcp6ServerInterfaceSettings;
+
+/**
+ * Whether an interface sends RAs, and their M and O flags.
+ */
+typedef struct {
+  bool send;
+  bool managed;
+  bool other;
+} Dhcp6ServerRaFlags;
+
+/**
+ * One Prefix Information option of an interface's RAs.
+ */
+typedef struct {
+  bool on_link;
+  bool autonomous;
+  uint32_t valid_lifetime;
+  uint32_t preferred_lifetime;
+} Dhcp6ServerRaPrefix;
 
 /**
  * What only the shim reaches: VPP's interface table and the VPP side of
@@ -184,6 +207,25 @@ typedef struct {
    * broadcasts on the interface) and Rust side together.
    */
   int32_t (*interface4_set)(uint32_t sw_if_index, bool enable, char *error, size_t error_len);
+  /**
+   * VPP's RA flags of the interface; false when it sends no RAs.
+   */
+  bool (*ra_flags_get)(uint32_t sw_if_index, Dhcp6ServerRaFlags *out);
+  bool (*ra_flags_set)(uint32_t sw_if_index, const Dhcp6ServerRaFlags *flags);
+  /**
+   * The prefix's option in the interface's RAs; false when there is none.
+   */
+  bool (*ra_prefix_get)(uint32_t sw_if_index,
+                        const uint8_t (*prefix)[16],
+                        uint8_t len,
+                        Dhcp6ServerRaPrefix *out);
+  /**
+   * Adds or changes the prefix's option, or with `info` NULL removes it.
+   */
+  bool (*ra_prefix_set)(uint32_t sw_if_index,
+                        const uint8_t (*prefix)[16],
+                        uint8_t len,
+                        const Dhcp6ServerRaPrefix *info);
 } Dhcp6ServerHost;
 
 /**
@@ -363,6 +405,8 @@ typedef struct {
    */
   uint8_t stats[DHCP6_SERVER_STATS_PER_PACKET];
 } Dhcp6ServerPacket;
+
+
 
 
 
@@ -627,6 +671,11 @@ void dhcp6_server_trace_text(const Dhcp6ServerPacketSummary *summary,
                              uint32_t indent,
                              char *out,
                              size_t len);
+
+/**
+ * The name of an `ra` setting's code (for the binary API's details).
+ */
+const char *dhcp6_server_ra_mode_name(uint8_t code);
 
 /**
  * Copies the DUID in force into `out` (130 bytes) and returns its length,

@@ -27,6 +27,7 @@ pub mod leases;
 pub mod limits;
 pub mod options;
 pub mod reservations;
+pub mod router_adverts;
 pub mod server;
 pub mod stats;
 pub mod views;

@@ -71,6 +71,7 @@ dhcp6_server_send_interface_details (vl_api_registration_t *reg, u32 context, u3
   rmp->accept_multicast = s.accept_multicast;
   rmp->accept_unicast = s.accept_unicast;
   clib_memcpy (rmp->server_unicast, s.server_unicast, 16);
+  strncpy ((char *) rmp->ra, dhcp6_server_ra_mode_name (s.ra), sizeof (rmp->ra) - 1);
   dhcp6_server_interface_effective (&s, &facts, (uint8_t (*)[16]) rmp->effective_reply_from,
 				    (uint8_t (*)[16]) rmp->effective_link_address);
   vl_api_send_msg (reg, (u8 *) rmp);

@@ -86,6 +86,15 @@ int dhcp6_server_interface_set (u32 sw_if_index, bool enable,
  * detection feature and the Rust side together); Dhcp6ServerStatus. */
 int dhcp4_server_interface_set (u32 sw_if_index, bool enable, char *error, size_t error_len);
 
+/* VPP's router advertisement settings of an interface (router_adverts.c):
+ * false when the interface sends no RAs or VPP refused. Main thread. */
+bool dhcp6_server_ra_flags_get (u32 sw_if_index, Dhcp6ServerRaFlags *out);
+bool dhcp6_server_ra_flags_set (u32 sw_if_index, const Dhcp6ServerRaFlags *flags);
+bool dhcp6_server_ra_prefix_get (u32 sw_if_index, const uint8_t (*prefix)[16], uint8_t len,
+				 Dhcp6ServerRaPrefix *out);
+bool dhcp6_server_ra_prefix_set (u32 sw_if_index, const uint8_t (*prefix)[16], uint8_t len,
+				 const Dhcp6ServerRaPrefix *info);
+
 /* Makes room in the per-interface stats counters for `sw_if_index`
  * (main thread, barrier held). */
 void dhcp6_server_stats_validate (u32 sw_if_index);

@@ -270,6 +270,10 @@ dhcp6_server_init (vlib_main_t *vm)
     .interface_facts = dhcp6_server_interface_facts,
     .interface_set = dhcp6_server_interface_set,
     .interface4_set = dhcp4_server_interface_set,
+    .ra_flags_get = dhcp6_server_ra_flags_get,
+    .ra_flags_set = dhcp6_server_ra_flags_set,
+    .ra_prefix_get = dhcp6_server_ra_prefix_get,
+    .ra_prefix_set = dhcp6_server_ra_prefix_set,
   };
 
   dhcp6_server_shim_main_t *sm = &dhcp6_server_shim_main;

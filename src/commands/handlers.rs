@@ -6,6 +6,7 @@ use crate::config::{ConfigError, DuidSource, InterfaceSettings, LinkParameters};
 use crate::duid::Duid;
 use crate::leases::{PoolSpec, ResourceKind};
 use crate::options::{Family, OptionValue};
+use crate::router_adverts::RaMode;
 use crate::views::hex;
 
 fn text(e: ConfigError) -> String {
@@ -29,6 +30,11 @@ pub fn enable(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcom
         accept_multicast: a.boolean("accept-multicast").unwrap_or(true),
         accept_unicast: a.boolean("accept-unicast").unwrap_or(true),
         server_unicast: a.ip6("server-unicast").filter(|x| !x.is_unspecified()),
+        ra: a
+            .text("ra")
+            .map(RaMode::parse)
+            .transpose()?
+            .unwrap_or_default(),
     };
     let sw_if_index = a.interface("interface").ok_or("interface name expected")?;
     ctl.set_interface(sw_if_index, Some(&settings))
@@ -423,6 +429,9 @@ pub fn show_interfaces(ctl: &mut dyn Controller, a: &Args, out: &mut Vec<String>
         ));
         if let Some(a) = s.server_unicast {
             out.push(format!("  server-unicast {a}"));
+        }
+        if s.ra != RaMode::Unchanged {
+            out.push(format!("  ra {}", s.ra.name()));
         }
     }
     Ok(())

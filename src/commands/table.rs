@@ -3,6 +3,7 @@
 
 use super::handlers::*;
 use super::{Command, Field, Kind, Startup};
+use crate::router_adverts::RaMode;
 
 const fn positional(name: &'static str, kind: Kind, help: &'static str) -> Field {
     Field {
@@ -80,6 +81,10 @@ pub static COMMANDS: &[Command] = &[
             defaults_to(keyword("accept-multicast", Kind::Bool, "yes|no"), "yes"),
             defaults_to(keyword("accept-unicast", Kind::Bool, "yes|no"), "yes"),
             keyword("server-unicast", Kind::Ip6, "ip6"),
+            defaults_to(
+                keyword("ra", Kind::Word { max: 9 }, RaMode::WORDS),
+                "unchanged",
+            ),
         ],
         startup: Startup::Item("interface"),
         needs_some: false,

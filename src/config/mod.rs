@@ -67,6 +67,8 @@ pub struct InterfaceSettings {
     /// (a link's own setting wins): unicast Request, Renew, Release and
     /// Decline to it are served.
     pub server_unicast: Option<Ipv6Addr>,
+    /// What VPP's router advertisements on the interface say of DHCPv6.
+    pub ra: crate::router_adverts::RaMode,
 }
 
 impl Default for InterfaceSettings {
@@ -77,6 +79,7 @@ impl Default for InterfaceSettings {
             accept_multicast: true,
             accept_unicast: true,
             server_unicast: None,
+            ra: Default::default(),
         }
     }
 }

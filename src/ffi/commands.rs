@@ -37,6 +37,28 @@ pub struct Dhcp6ServerHost {
     pub interface4_set: Option<
         extern "C" fn(sw_if_index: u32, enable: bool, error: *mut c_char, error_len: usize) -> i32,
     >,
+    /// VPP's RA flags of the interface; false when it sends no RAs.
+    pub ra_flags_get: Option<extern "C" fn(sw_if_index: u32, out: *mut Dhcp6ServerRaFlags) -> bool>,
+    pub ra_flags_set:
+        Option<extern "C" fn(sw_if_index: u32, flags: *const Dhcp6ServerRaFlags) -> bool>,
+    /// The prefix's option in the interface's RAs; false when there is none.
+    pub ra_prefix_get: Option<
+        extern "C" fn(
+            sw_if_index: u32,
+            prefix: *const [u8; 16],
+            len: u8,
+            out: *mut Dhcp6ServerRaPrefix,
+        ) -> bool,
+    >,
+    /// Adds or changes the prefix's option, or with `info` NULL removes it.
+    pub ra_prefix_set: Option<
+        extern "C" fn(
+            sw_if_index: u32,
+            prefix: *const [u8; 16],
+            len: u8,
+            info: *const Dhcp6ServerRaPrefix,
+        ) -> bool,
+    >,
 }
 
 /// Registers the shim's side (init, before any command runs).
@@ -46,6 +68,23 @@ pub extern "C" fn dhcp6_server_host_set(host: *const Dhcp6ServerHost) {
     if let Some(h) = unsafe { host.as_ref() } {
         let _ = PLUGIN.host.set(*h);
     }
+}
+
+/// What VPP knows of an interface, through the shim.
+pub(super) fn host_interface_facts(sw_if_index: u32) -> InterfaceFacts {
+    let mut facts = Dhcp6ServerInterfaceFacts {
+        mac: [0; 6],
+        has_mac: false,
+        link_local: [0; 16],
+        first_global: [0; 16],
+        fib_index: 0,
+        ip4_address: [0; 4],
+        ip4_prefix_len: 0,
+    };
+    if let Some(f) = PLUGIN.host.get().and_then(|h| h.interface_facts) {
+        f(sw_if_index, &mut facts);
+    }
+    (&facts).into()
 }
 
 /// The plugin's state as the command handlers see it.
@@ -85,19 +124,7 @@ impl Controller for PluginController {
     }
 
     fn interface_facts(&self, sw_if_index: u32) -> InterfaceFacts {
-        let mut facts = Dhcp6ServerInterfaceFacts {
-            mac: [0; 6],
-            has_mac: false,
-            link_local: [0; 16],
-            first_global: [0; 16],
-            fib_index: 0,
-            ip4_address: [0; 4],
-            ip4_prefix_len: 0,
-        };
-        if let Some(f) = PLUGIN.host.get().and_then(|h| h.interface_facts) {
-            f(sw_if_index, &mut facts);
-        }
-        (&facts).into()
+        host_interface_facts(sw_if_index)
     }
 
     fn set_interface(

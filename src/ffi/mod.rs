@@ -22,6 +22,7 @@ mod lease_store;
 mod leases;
 mod packets;
 mod registration;
+mod router_adverts;
 mod server_wide;
 mod shard_cell;
 mod show;
@@ -33,6 +34,7 @@ pub use interfaces::*;
 pub use lease_store::*;
 pub use leases::*;
 pub use packets::*;
+pub use router_adverts::*;
 pub use server_wide::*;
 pub use show::*;
 
@@ -45,6 +47,7 @@ use crate::config::{ConfigError, InterfaceSettings, ServerConfig};
 use crate::counters::{Counter, COUNTER_COUNT};
 use crate::duid::MAX_DUID_LEN;
 use crate::leases::{Lookahead, PoolSpec, PrefetchAddresses, Shard};
+use crate::router_adverts::RaMode;
 use crate::server::{
     client_duid_hint, handle_frame, Clock, Frame, InterfaceFacts, PacketSummary, Verdict,
 };
@@ -122,6 +125,7 @@ fn publish<R>(
             }
         }
         note_shard_state(shard);
+        router_adverts::sync(config);
     }
     Ok(result)
 }
@@ -249,6 +253,8 @@ pub struct Dhcp6ServerInterfaceSettings {
     pub accept_multicast: bool,
     pub accept_unicast: bool,
     pub server_unicast: [u8; 16],
+    /// 0 unchanged, 1 managed, 2 other (see `dhcp6_server_ra_mode_name`).
+    pub ra: u8,
 }
 
 fn optional_addr(octets: [u8; 16]) -> Option<Ipv6Addr> {
@@ -268,6 +274,7 @@ impl From<&Dhcp6ServerInterfaceSettings> for InterfaceSettings {
             accept_multicast: s.accept_multicast,
             accept_unicast: s.accept_unicast,
             server_unicast: optional_addr(s.server_unicast),
+            ra: RaMode::from_code(s.ra),
         }
     }
 }
@@ -280,6 +287,7 @@ impl From<&InterfaceSettings> for Dhcp6ServerInterfaceSettings {
             accept_multicast: s.accept_multicast,
             accept_unicast: s.accept_unicast,
             server_unicast: octets(s.server_unicast),
+            ra: s.ra.code(),
         }
     }
 }

@@ -388,7 +388,8 @@ impl Shard {
         self.clear_kinds(&ResourceKind::ALL)
     }
 
-    /// Deletes every lease of these kinds (one protocol's).
+    /// Deletes every lease of these kinds (one protocol's); their pools
+    /// are whole again, allocating from the start of their windows.
     pub fn clear_kinds(&mut self, kinds: &[ResourceKind]) -> usize {
         let in_use: Vec<u32> = self
             .leases()
@@ -397,6 +398,11 @@ impl Shard {
             .collect();
         for &i in &in_use {
             self.forget(i);
+        }
+        for a in &mut self.pools {
+            if kinds.contains(&a.spec.kind()) {
+                a.next = a.start;
+            }
         }
         in_use.len()
     }

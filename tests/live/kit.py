@@ -184,17 +184,20 @@ def run_dhclient4(link, args, seconds, until=None):
     return run_dhclient(link, args, seconds, until, ipv4=True)
 
 
-def dhcpcd_command(link, work, *flags, ipv4=False):
+def dhcpcd_command(link, work, *flags, ipv4=False, from_ra=False):
     """The command for dhcpcd -6 (`flags` added) on the link's client
     interface, asking for an address (IA_NA 1) and a prefix (IA_PD 2), or
-    with `ipv4` for dhcpcd -4 (an address), releasing them when stopped, no
-    resolv.conf hook. It runs in a private mount namespace in which its
+    with `from_ra` doing what the router advertisements say (nothing
+    forced), or with `ipv4` for dhcpcd -4 (an address); releasing them when
+    stopped, no resolv.conf hook. It runs in a private mount namespace in which its
     lease files and control socket are under `work` (not the host's
     /var/lib/dhcpcd and /run/dhcpcd)."""
     conf = work / "dhcpcd.conf"
     if ipv4:
         # IPv4 only, no ARP probing of the address, Release when stopped.
         conf.write_text("ipv4only\nnoarp\nrelease\nnohook resolv.conf\n")
+    elif from_ra:
+        conf.write_text("ipv6only\nrelease\nnohook resolv.conf\n")
     else:
         # IPv6 only, no RA wait, Release when stopped.
         conf.write_text("ipv6only\nnoipv6rs\nrelease\nnohook resolv.conf\n"

@@ -216,7 +216,8 @@ def ctl_json(vpp, *args):
 
 def test_papi_script_round_trips_every_interface_setting(vpp, link):
     r = vpp.ctl("enable", link.vpp_if, "--reply-from", "fe80::1234", "--link-address", "2001:db8:5::1",
-                "--accept-multicast", "no", "--accept-unicast", "no", "--server-unicast", "2001:db8:5::1")
+                "--accept-multicast", "no", "--accept-unicast", "no", "--server-unicast", "2001:db8:5::1",
+                "--ra", "managed")
     assert r.returncode == 0, r.stderr
     [row] = ctl_json(vpp, "interfaces")
     assert row == {
@@ -229,6 +230,7 @@ def test_papi_script_round_trips_every_interface_setting(vpp, link):
         "effective_reply_from": "fe80::1234",
         "effective_link_address": "2001:db8:5::1",
         "server_unicast": "2001:db8:5::1",
+        "ra": "managed",
     }
     # The CLI sees what the API set.
     out = vpp.cli("show dhcp6-server interfaces")
@@ -237,7 +239,7 @@ def test_papi_script_round_trips_every_interface_setting(vpp, link):
 
     assert vpp.ctl("enable", link.vpp_if).returncode == 0
     [row] = ctl_json(vpp, "interfaces")
-    assert (row["reply_from"], row["link_address"], row["server_unicast"]) == ("::", "::", "::")
+    assert (row["reply_from"], row["link_address"], row["server_unicast"], row["ra"]) == ("::", "::", "::", "unchanged")
     assert row["effective_reply_from"] == link.vpp_link_local()
     assert row["accept_multicast"] and row["accept_unicast"]
 
