@@ -125,7 +125,11 @@ def test_storm_of_random_clients_neither_exhausts_the_pool_nor_starves_real_clie
         assert 0 < peak <= INTERFACE_LEASES < POOL_SIZE, f"pool ran out: {peak}"
         renews = bound.events()[0].count("RENEW6") - renews_before
         assert renews >= 3, f"bound client renewed {renews} times during the storm: {bound.events()}"
-        assert newcomer.wait_for("BOUND6", timeout=5), newcomer.events()
+        # The blast from the other namespace can fill the kernel's per-CPU
+        # backlog that every veth shares, dropping the newcomer's first
+        # Solicits before VPP sees them; dhclient then backs off (1, 2, 4,
+        # 8, 16 s): give it one more round after the storm.
+        assert newcomer.wait_for("BOUND6", timeout=20), newcomer.events()
         assert newcomer.wait_for("RENEW6", timeout=10), newcomer.events()
         assert vpp.alive()
     finally:
