@@ -278,14 +278,14 @@ def main4(a):
         vpp.cli_ok("set interface ip address pg0 10.0.0.1/8")
         vpp.cli_ok("dhcp4-server enable pg0")
         rng = random.Random(6)
-        bind = run_phase(vpp, work, "bind", bind4_frames(range(a.leases)), a.leases, 0, node=node)
+        bind = run_phase(vpp, work, "bind", bind4_frames(range(a.leases)), a.leases, 0, a.profile, node=node)
         results.append((bind, path_runtime(vpp)))
         check_leases4(vpp, "bind", [0, a.leases - 1], "bound")
         sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
-        request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, node=node)
+        request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, a.profile, node=node)
         results.append((request, path_runtime(vpp)))
         new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
-        discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, node=node)
+        discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, a.profile, node=node)
         results.append((discover, path_runtime(vpp)))
         check_leases4(vpp, "discover", [NEW_CLIENTS], "offered")
         threads = "main thread only" if a.workers == 0 else "main + 1 worker"
@@ -316,7 +316,7 @@ def main():
     p.add_argument("--leases", type=int, default=1_000_000)
     p.add_argument("--packets", type=int, default=200_000)
     p.add_argument("--workers", type=int, default=0, choices=(0, 1))
-    p.add_argument("--profile", choices=("bind", "renew", "solicit"),
+    p.add_argument("--profile", choices=("bind", "renew", "solicit", "request", "discover"),
                    help="run perf record on VPP during this phase and print the top functions")
     p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
     a = p.parse_args()
