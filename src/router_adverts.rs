@@ -241,14 +241,24 @@ mod tests {
         other: false,
     };
 
-    #[test]
-    fn managed_sets_m_and_o_and_the_prefix_without_slaac_then_puts_everything_back() {
+    /// Interface 1 sending no RAs, then `ra managed` on it; the prefix
+    /// option `own` there before, if any.
+    fn managed(own: Option<PrefixInfo>) -> (FakeVpp, RaChanges) {
         let mut vpp = FakeVpp::default();
         vpp.flags.insert(1, NONE);
+        if let Some(own) = own {
+            vpp.prefixes.insert((1, LINK), own);
+        }
         let mut changes = RaChanges::default();
         changes
             .apply(&mut vpp, 1, RaMode::Managed, Some(LINK))
             .unwrap();
+        (vpp, changes)
+    }
+
+    #[test]
+    fn managed_sets_m_and_o_and_the_prefix_without_slaac_then_puts_everything_back() {
+        let (mut vpp, mut changes) = managed(None);
         assert_eq!(vpp.flags[&1], RaMode::Managed.flags().unwrap());
         assert_eq!(vpp.prefixes[&(1, LINK)], ANNOUNCED_PREFIX);
         changes.restore(&mut vpp, 1);
@@ -261,19 +271,13 @@ mod tests {
 
     #[test]
     fn a_prefix_the_operator_announced_gets_its_own_settings_back() {
-        let mut vpp = FakeVpp::default();
-        vpp.flags.insert(1, NONE);
         let own = PrefixInfo {
             on_link: true,
             autonomous: true,
             valid_lifetime: 9000,
             preferred_lifetime: 8000,
         };
-        vpp.prefixes.insert((1, LINK), own);
-        let mut changes = RaChanges::default();
-        changes
-            .apply(&mut vpp, 1, RaMode::Managed, Some(LINK))
-            .unwrap();
+        let (mut vpp, mut changes) = managed(Some(own));
         assert!(!vpp.prefixes[&(1, LINK)].autonomous);
         // managed -> other: the prefix goes back, O stays, M goes.
         changes
@@ -290,12 +294,7 @@ mod tests {
 
     #[test]
     fn the_same_mode_again_changes_nothing_and_a_new_link_moves_the_prefix() {
-        let mut vpp = FakeVpp::default();
-        vpp.flags.insert(1, NONE);
-        let mut changes = RaChanges::default();
-        changes
-            .apply(&mut vpp, 1, RaMode::Managed, Some(LINK))
-            .unwrap();
+        let (mut vpp, mut changes) = managed(None);
         // The operator changes a flag meanwhile: applying the same again
         // does not undo it.
         vpp.flags.insert(1, NONE);

@@ -634,18 +634,31 @@ def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_clie
 # ---------------------------------------------------------------- beside VPP's own DHCP
 
 
-def test_vpps_own_dhcp_client_works_beside_the_server():
+@pytest.fixture
+def router():
+    """A VPP of its own with VPP's dhcp plugin loaded too: (vpp, the link
+    this plugin serves, the upstream link)."""
+    from harness import Link, Vpp
+
+    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
+    links = []
+    try:
+        links = [Link(vpp, 0), Link(vpp, 1)]
+        yield vpp, links[0], links[1]
+    finally:
+        vpp.cleanup()
+        for l in links:
+            l.close()
+
+
+def test_vpps_own_dhcp_client_works_beside_the_server(router):
     """A router that is a DHCP client upstream and a server downstream: VPP's
     DHCPv4 client (VPP's dhcp plugin, port 68) gets its address from busybox
     udhcpd on one link while this plugin (port 67) serves the other."""
-    from harness import Link, Vpp
-
+    vpp, link, upstream = router
     work = Path(tempfile.mkdtemp(prefix="udhcpd-"))
-    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
-    links, server = [], None
+    server = None
     try:
-        links = [Link(vpp, 0), Link(vpp, 1)]
-        link, upstream = links
         vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR4}/24")
         vpp.cli_ok(f"dhcp4-server enable {link.vpp_if}")
         vpp.cli_ok(f"dhcp4-server link {SUBNET}")
@@ -669,30 +682,23 @@ def test_vpps_own_dhcp_client_works_beside_the_server():
     finally:
         if server:
             print(stop_process(server))
-        vpp.cleanup()
-        for l in links:
-            l.close()
 
 
-def test_vpps_own_dhcpv6_pd_client_works_beside_the_server():
+def test_vpps_own_dhcpv6_pd_client_works_beside_the_server(router):
     """The same for DHCPv6: VPP's PD client (VPP's dhcp plugin, port 546) is
     delegated a /48 by Debian's kea-dhcp6 upstream, into prefix group
     `wan`, while this plugin (port 547) serves a DHCPv6 address on the
     other link."""
-    from harness import Link, Vpp
     from kea import KeaServer, missing_kea
-    from kit import LINK, POOL, VPP_ADDR, run_dhclient
+    from kit import LINK, POOL, run_dhclient, serve_link
 
     if missing_kea(6):
         pytest.skip(f"SKIPPED LOUDLY: {missing_kea(6)}: VPP's PD client beside the plugin is not tested")
+    vpp, link, upstream = router
     work = Path(tempfile.mkdtemp(prefix="pd-upstream-"))
-    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
-    links, kea = [], None
+    kea = None
     try:
-        links = [Link(vpp, 0), Link(vpp, 1)]
-        link, upstream = links
-        vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
-        vpp.cli_ok(f"dhcp6-server enable {link.vpp_if}")
+        serve_link(vpp, link)
         vpp.cli_ok(f"dhcp6-server link {LINK}")
         vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
         run(["ip", "-n", upstream.ns, "-6", "addr", "add", "2001:db8:ff::1/64", "dev", upstream.client_if, "nodad"])
@@ -719,9 +725,6 @@ def test_vpps_own_dhcpv6_pd_client_works_beside_the_server():
     finally:
         if kea:
             kea.cleanup()
-        vpp.cleanup()
-        for l in links:
-            l.close()
 
 
 # ---------------------------------------------------------------- startup.conf
