@@ -877,9 +877,13 @@ def analyse_kea(steps):
              f"drops {bad.rr('drops')}); evidence from the {bad.rate}/s step:"]
     lines += perfdhcp_lines(bad)
     lines.append(f"  {FAM.kea} CPU {cpu:.0f}% of a core" + (f" ({cpu_us:.0f} us per completed exchange)" if cpu_us else ""))
-    lines.append(f"  path: perfdhcp sent {to_server} -> Kea's veth rx {ks.get('rx', 0)} -> Kea's socket: received "
-                 f"{snmp_s.get('InDatagrams', 0)}, receive buffer full {snmp_s.get('RcvbufErrors', 0)} -> "
-                 f"Kea sent {snmp_s.get('OutDatagrams', 0)} -> perfdhcp's socket: received "
+    # kea-dhcp4 reads and writes with a raw packet socket: the UDP counters
+    # of its namespace do not see it.
+    kea_socket = (f"Kea's socket: received {snmp_s.get('InDatagrams', 0)}, receive buffer full "
+                  f"{snmp_s.get('RcvbufErrors', 0)} -> Kea sent {snmp_s.get('OutDatagrams', 0)}"
+                  if FAM.version == 6 else "kea-dhcp4's raw socket (no UDP counters)")
+    lines.append(f"  path: perfdhcp sent {to_server} -> Kea's veth rx {ks.get('rx', 0)} -> {kea_socket} -> "
+                 f"perfdhcp's socket: received "
                  f"{snmp_c.get('InDatagrams', 0)}, receive buffer full {snmp_c.get('RcvbufErrors', 0)} -> "
                  f"perfdhcp counted {answers} answers; lease file rows {ev.get('lease_rows', '?')}")
     server_lost = snmp_s.get("RcvbufErrors", 0) + max(0, snmp_s.get("InDatagrams", 0)
