@@ -299,13 +299,20 @@ plugins {{
                 values[(m.group(2), None)] = int(float(m.group(1)))
         return values
 
+    def ctl_command(self, *args):
+        """The vpp_papi management script's command line against this VPP."""
+        return [sys.executable, str(CTL), "--socket", str(self.api_sock), "--api-dir", vpp_core_api_dir(),
+                "--api-json", str(API_JSON), "--stats-socket", str(self.stats_sock), *args]
+
     def ctl(self, *args):
         """Runs the vpp_papi management script against this VPP."""
-        return run(
-            [sys.executable, str(CTL), "--socket", str(self.api_sock), "--api-dir", vpp_core_api_dir(),
-             "--api-json", str(API_JSON), "--stats-socket", str(self.stats_sock), *args],
-            check=False,
-        )
+        return run(self.ctl_command(*args), check=False)
+
+    def ctl_start(self, *args):
+        """Starts the management script (e.g. `events`) and returns it
+        running, its output piped."""
+        return subprocess.Popen(self.ctl_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
 
 
 class Link:

@@ -252,15 +252,10 @@ def rewrapped(link, bootp):
 
 def test_dhcpv4_lease_events_reach_an_api_subscriber(vpp, link, served4):
     import json
-    import sys
 
-    from harness import API_JSON, CTL, vpp_core_api_dir
     from scapy.layers.dhcp import BOOTP
 
-    sub = subprocess.Popen(
-        [sys.executable, str(CTL), "--socket", str(vpp.api_sock), "--api-dir", vpp_core_api_dir(),
-         "--api-json", str(API_JSON), "events", "--count", "3", "--seconds", "20", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sub = vpp.ctl_start("events", "--count", "3", "--seconds", "20", "--json")
     try:
         time.sleep(2)  # subscribed
         yiaddr = exchange4(link, [("message-type", "discover")])[BOOTP].yiaddr

@@ -213,20 +213,14 @@ def test_demo_shows_the_tour_and_cleans_up_also_on_ctrl_c():
 
 def test_lease_events_reach_an_api_subscriber(vpp, link):
     import json
-    import subprocess
-    import sys
 
-    from harness import API_JSON, CTL, vpp_core_api_dir
     from scapy.layers.dhcp6 import DHCP6_Decline, DHCP6_Release, DHCP6_Renew, DHCP6OptIAAddress
 
     vpp.cli_ok("clear dhcp6-server leases")
     vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
     vpp.cli_ok(f"dhcp6-server link {LINK}")
     vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
-    sub = subprocess.Popen(
-        [sys.executable, str(CTL), "--socket", str(vpp.api_sock), "--api-dir", vpp_core_api_dir(),
-         "--api-json", str(API_JSON), "events", "--count", "5", "--seconds", "20", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sub = vpp.ctl_start("events", "--count", "5", "--seconds", "20", "--json")
     try:
         time.sleep(2)  # subscribed
         cid = scapy_client_id(link)
