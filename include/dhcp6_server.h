@@ -10,9 +10,15 @@
 #include <stdint.h>
 
 /**
+ * RFC 7341 section 6: the query's unicast flag (the top bit of its
+ * three flag octets).
+ */
+#define FLAG_UNICAST 128
+
+/**
  * Number of node error counters (the length of the counter table).
  */
-#define DHCP6_SERVER_N_COUNTERS 39
+#define DHCP6_SERVER_N_COUNTERS 40
 
 /**
  * Longest DUID in octets (type included).
@@ -32,7 +38,7 @@
 /**
  * Stats-segment counter slots (`crate::stats`), and per packet.
  */
-#define DHCP6_SERVER_N_STATS 124
+#define DHCP6_SERVER_N_STATS 130
 
 #define DHCP6_SERVER_STATS_PER_PACKET 4
 
@@ -54,6 +60,16 @@
 
 
 #define PD_EXCLUDE 67
+
+/**
+ * RFC 7341: the DHCPv4 message of a DHCPv4-query or -response.
+ */
+#define DHCPV4_MSG 87
+
+/**
+ * RFC 7341: the IPv6 addresses of DHCPv4-over-DHCPv6 servers.
+ */
+#define DHCP4_O_DHCP6_SERVER 88
 
 /**
  * Result of a configuration call.
@@ -120,6 +136,7 @@ enum Dhcp6ServerCounter
   DHCP6_SERVER_COUNTER_UNKNOWN_CLIENT,
   DHCP6_SERVER_COUNTER_NO_REPLY_NEEDED,
   DHCP6_SERVER_COUNTER_NO_SERVER_ADDRESS,
+  DHCP6_SERVER_COUNTER_NO_DHCPV4_MESSAGE,
   DHCP6_SERVER_COUNTER_INTERNAL_ERROR,
 };
 #if __STDC_VERSION__ >= 202311L
@@ -351,6 +368,13 @@ typedef struct {
    * A DHCPv4 packet: the types are DHCPv4's, the DUID its client key.
    */
   bool dhcpv4;
+  /**
+   * A DHCPv4-query (RFC 7341): the types of the DHCPv4 messages in it
+   * and in its response (0: none read or sent); the DUID is the DHCPv4
+   * client key.
+   */
+  uint8_t dhcpv4_in;
+  uint8_t dhcpv4_out;
   /**
    * Full length of the client DUID (only the first 32 octets are kept).
    */

@@ -44,6 +44,7 @@ pub enum Counter {
     UnknownClient,
     NoReplyNeeded,
     NoServerAddress,
+    NoDhcpv4Message,
     InternalError,
 }
 
@@ -100,6 +101,7 @@ impl Counter {
             UnknownClient,
             NoReplyNeeded,
             NoServerAddress,
+            NoDhcpv4Message,
             InternalError,
         ]
     };
@@ -230,7 +232,13 @@ impl Counter {
             ),
             NoServerAddress => (
                 "no_server_address\0",
-                "interface has no IPv4 address\0",
+                "no IPv4 address for Server ID\0",
+                Error,
+            ),
+            // RFC 7341: a DHCPv4-query carries one DHCPv4 Message option.
+            NoDhcpv4Message => (
+                "no_dhcpv4_message\0",
+                "DHCPv4-query without one DHCPv4 msg\0",
                 Error,
             ),
             InternalError => ("internal_error\0", "internal error (panic caught)\0", Error),

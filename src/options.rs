@@ -68,7 +68,7 @@ impl Family {
 
 /// Options DHCPv6 itself writes (identifiers, IAs, status, relay framing,
 /// Server Unicast).
-const PROTOCOL_OWNED: [u16; 19] = [
+const PROTOCOL_OWNED: [u16; 20] = [
     0,
     option_code::CLIENT_ID,
     option_code::SERVER_ID,
@@ -88,6 +88,7 @@ const PROTOCOL_OWNED: [u16; 19] = [
     20, // Reconfigure Accept
     option_code::IA_PD,
     option_code::IA_PREFIX,
+    option_code::DHCPV4_MSG,
 ];
 
 /// Options DHCPv4 itself writes (the subnet mask from the link, lease
@@ -130,6 +131,10 @@ pub enum Format {
     ServerAddresses,
     /// NTP server addresses as RFC 5908 sub-options (named only).
     NtpServers,
+    /// DHCPv4-over-DHCPv6 servers (RFC 7341 section 6.2): unicast
+    /// addresses, or `multicast` for none (the client then uses the
+    /// All_DHCP_Relay_Agents_and_Servers group) (named only).
+    Dhcp4o6Servers,
     /// A number from `min` to `max` in `octets` octets (named only).
     Bounded {
         min: u32,
@@ -197,6 +202,11 @@ impl Format {
                 .iter()
                 .flat_map(|a| a.octets())
                 .collect(),
+            Format::Dhcp4o6Servers if text.trim() == "multicast" => Vec::new(),
+            Format::Dhcp4o6Servers => addresses(text, true)?
+                .iter()
+                .flat_map(|a| a.octets())
+                .collect(),
             Format::NtpServers => {
                 let mut wire = Vec::new();
                 for a in addresses(text, true)? {
@@ -255,7 +265,7 @@ pub struct Named {
     pub unasked: bool,
 }
 
-pub const NAMED: [Named; 7] = [
+pub const NAMED: [Named; 8] = [
     Named {
         name: "dns-servers",
         code: option_code::DNS_SERVERS,
@@ -278,6 +288,12 @@ pub const NAMED: [Named; 7] = [
         name: "ntp-servers",
         code: option_code::NTP_SERVER,
         format: Format::NtpServers,
+        unasked: false,
+    },
+    Named {
+        name: "dhcp4o6-servers",
+        code: option_code::DHCP4_O_DHCP6_SERVER,
+        format: Format::Dhcp4o6Servers,
         unasked: false,
     },
     Named {

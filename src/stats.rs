@@ -9,8 +9,9 @@ use crate::server::PacketSummary;
 use crate::wire::dhcpv4::MessageType as MessageType4;
 use crate::wire::dhcpv6::MessageType;
 
-/// Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's.
-pub const MSG_TYPES: usize = 14;
+/// Message types counted: 0 is "other" (unknown types), 1..=13 RFC 8415's,
+/// 14 and 15 RFC 7341's DHCPv4-query (20) and DHCPv4-response (21).
+pub const MSG_TYPES: usize = 16;
 const RX: usize = 0;
 const TX: usize = MSG_TYPES;
 const DROPS: usize = 2 * MSG_TYPES;
@@ -27,9 +28,24 @@ pub const PER_PACKET: usize = 4;
 pub const NONE: u8 = u8::MAX;
 
 const _: () = assert!(SLOTS < NONE as usize);
-const _: () = assert!((MessageType::RelayReply as usize) < MSG_TYPES);
+const _: () = assert!((MessageType::RelayReply as usize) < MSG_TYPES - 2);
 
-fn type_name(t: u8) -> &'static str {
+/// The slot offset of a DHCPv6 message type.
+fn type_slot(t: u8) -> usize {
+    match MessageType::from_u8(t) {
+        Some(MessageType::Dhcpv4Query) => MSG_TYPES - 2,
+        Some(MessageType::Dhcpv4Response) => MSG_TYPES - 1,
+        Some(t) => t as usize,
+        None => 0,
+    }
+}
+
+fn type_name(slot: usize) -> &'static str {
+    let t = match slot {
+        s if s == MSG_TYPES - 2 => MessageType::Dhcpv4Query as u8,
+        s if s == MSG_TYPES - 1 => MessageType::Dhcpv4Response as u8,
+        s => s as u8,
+    };
     match MessageType::from_u8(t) {
         Some(MessageType::Solicit) => "solicit",
         Some(MessageType::Advertise) => "advertise",
@@ -44,6 +60,8 @@ fn type_name(t: u8) -> &'static str {
         Some(MessageType::InformationRequest) => "information-request",
         Some(MessageType::RelayForward) => "relay-forward",
         Some(MessageType::RelayReply) => "relay-reply",
+        Some(MessageType::Dhcpv4Query) => "dhcpv4-query",
+        Some(MessageType::Dhcpv4Response) => "dhcpv4-response",
         None => "other",
     }
 }
@@ -76,8 +94,8 @@ pub fn name(slot: usize) -> Option<String> {
             Counter::ALL[s - DROPS4].name()
         )),
         DROPS4 => None,
-        s if s < TX => Some(format!("/dhcp6-server/rx/{}", type_name(s as u8))),
-        s if s < DROPS => Some(format!("/dhcp6-server/tx/{}", type_name((s - TX) as u8))),
+        s if s < TX => Some(format!("/dhcp6-server/rx/{}", type_name(s))),
+        s if s < DROPS => Some(format!("/dhcp6-server/tx/{}", type_name(s - TX))),
         s if s < RX4 && s > DROPS => Some(format!(
             "/dhcp6-server/drops/{}",
             Counter::ALL[s - DROPS].name()
@@ -110,17 +128,14 @@ pub fn slots(summary: &PacketSummary, counter: Counter) -> [u8; PER_PACKET] {
         }
         return out;
     }
-    let received = match summary.msg_type_in as usize {
-        t if t < MSG_TYPES => t,
-        _ => 0,
-    };
+    let received = type_slot(summary.msg_type_in);
     let relay_forward = MessageType::RelayForward as usize;
     push(RX + received);
     if summary.relayed && received != relay_forward {
         push(RX + relay_forward);
     }
     if counter == Counter::ReplySent {
-        push(TX + usize::from(summary.msg_type_out).min(MSG_TYPES - 1));
+        push(TX + type_slot(summary.msg_type_out));
         if summary.relayed {
             push(TX + MessageType::RelayReply as usize);
         }

@@ -102,11 +102,18 @@ pub fn links4(config: &ServerConfig) -> Vec<String> {
     for l in config.links4() {
         let (t1, t2) = l.timers4();
         let subnet = crate::config::prefix_text(l.prefix, l.prefix_len);
-        out.push(format!(
+        let mut line = format!(
             "link {subnet}: lease-time {} t1 {t1} t2 {t2} rapid-commit {}",
             l.valid_lifetime,
             if l.rapid_commit { "yes" } else { "no" }
-        ));
+        );
+        if let Some(id) = l.server_id4 {
+            line.push_str(&format!(" server-id {id}"));
+        }
+        if let Some((p, len)) = l.dhcp4o6_link {
+            line.push_str(&format!(" dhcp4o6-link {p}/{len}"));
+        }
+        out.push(line);
         for (n, p) in l.pool_positions().zip(&l.pools) {
             let auto = if l.hashed.contains(p) {
                 " (placed by MAC hash)"
@@ -277,6 +284,18 @@ pub fn trace(s: &crate::server::PacketSummary, counter: Counter, indent: usize) 
             "dropped: {}",
             counter.describe().1.trim_end_matches('\0')
         )),
+    }
+    if s.msg_type_in == MessageType::Dhcpv4Query as u8 {
+        // RFC 7341: the DHCPv4 exchange inside, and its client's key.
+        use crate::wire::dhcpv4::MessageType as MessageType4;
+        let name4 = |t: u8| MessageType4::from_u8(t).map_or("(none)", MessageType4::name);
+        line.push_str(&format!(
+            "\n{:indent$}dhcpv4 {} -> {}",
+            "",
+            name4(s.dhcpv4_in),
+            name4(s.dhcpv4_out)
+        ));
+        return line + &client_line(s, "client", indent);
     }
     line + &client_line(s, "client-duid", indent)
 }

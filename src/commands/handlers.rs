@@ -509,7 +509,13 @@ pub fn link4(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome
         t1: a.number("t1"),
         t2: a.number("t2"),
         rapid_commit: a.boolean("rapid-commit"),
+        dhcp4o6_link: a.prefix6("dhcp4o6-link"),
+        no_dhcp4o6_link: a.flag("no-dhcp4o6-link"),
+        server_id: a.ip4("server-id"),
     };
+    if params.no_dhcp4o6_link && params.dhcp4o6_link.is_some() {
+        return Err("dhcp4o6-link and no-dhcp4o6-link: one or the other".into());
+    }
     configure(ctl, |c| c.set_link4(net, len, &params))
 }
 

@@ -376,13 +376,18 @@ pub static COMMANDS: &[Command] = &[
     Command {
         path: "dhcp4-server link",
         help: "Creates a DHCPv4 link (an IPv4 subnet: the receiving interface's, a relay's giaddr or \
-               link selection falls in it) or changes or removes it.",
+               link selection falls in it) or changes or removes it; dhcp4o6-link: it also serves the \
+               DHCPv4-over-DHCPv6 clients whose IPv6 link-address is in that prefix; server-id: its \
+               Server Identifier (0.0.0.0: the receiving interface's address).",
         fields: &[
             SUBNET,
             keyword("lease-time", SECONDS, "seconds"),
             keyword("t1", SECONDS, "seconds"),
             keyword("t2", SECONDS, "seconds"),
             keyword("rapid-commit", Kind::Bool, "yes|no"),
+            keyword("dhcp4o6-link", Kind::Prefix6, "ip6 prefix/len"),
+            flag("no-dhcp4o6-link"),
+            keyword("server-id", Kind::Ip4, "ip4"),
             flag("del"),
         ],
         startup: Startup::Item("link"),

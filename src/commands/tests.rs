@@ -49,6 +49,7 @@ impl Controller for Plain {
             mac: Some([2, 0, 0, 0, 0, 1]),
             link_local: Some("fe80::1".parse().unwrap()),
             first_global: Some("2001:db8:1::1".parse().unwrap()),
+            ipv4_address: None,
             fib_index: 0,
         }
     }

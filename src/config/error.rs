@@ -29,6 +29,9 @@ pub enum ConfigError {
     BadServerUnicast(Ipv6Addr),
     BadReservation(String),
     BadLimits(String),
+    BadDhcp4o6Link(Ipv6Addr, u8),
+    Dhcp4o6LinkTaken(String, String),
+    BadServerId(core::net::Ipv4Addr),
 }
 
 impl fmt::Display for ConfigError {
@@ -92,6 +95,16 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::BadReservation(why) => write!(f, "reservation: {why}"),
             ConfigError::BadLimits(why) => write!(f, "limits: {why}"),
+            ConfigError::BadDhcp4o6Link(p, l) => write!(
+                f,
+                "dhcp4o6-link {p}/{l}: must be an IPv6 prefix with no host bits set, outside ::ffff:0:0/96"
+            ),
+            ConfigError::Dhcp4o6LinkTaken(p, other) => {
+                write!(f, "dhcp4o6-link {p} is already link {other}'s")
+            }
+            ConfigError::BadServerId(a) => {
+                write!(f, "server-id {a}: must be a unicast address")
+            }
         }
     }
 }

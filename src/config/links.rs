@@ -32,6 +32,12 @@ pub struct LinkSettings {
     pub excludes: Vec<(PoolSpec, Ipv6Addr, u8)>,
     /// DHCPv4 pools whose clients are placed by a hash of their MAC.
     pub hashed: Vec<PoolSpec>,
+    /// A DHCPv4 link serves the DHCPv4-over-DHCPv6 clients (RFC 7341)
+    /// whose IPv6 link-address falls in this prefix.
+    pub dhcp4o6_link: Option<(Ipv6Addr, u8)>,
+    /// A DHCPv4 link's Server Identifier, over the receiving interface's
+    /// IPv4 address.
+    pub server_id4: Option<core::net::Ipv4Addr>,
     /// Index of this link's first pool in `ServerConfig::all_pools`.
     first_pool: usize,
 }
@@ -72,6 +78,8 @@ impl LinkSettings {
             server_unicast: None,
             excludes: Vec::new(),
             hashed: Vec::new(),
+            dhcp4o6_link: None,
+            server_id4: None,
             first_pool: 0,
         }
     }

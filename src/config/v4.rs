@@ -56,6 +56,12 @@ pub struct Link4Parameters {
     pub t1: Option<u32>,
     pub t2: Option<u32>,
     pub rapid_commit: Option<bool>,
+    /// The IPv6 prefix of the link's DHCPv4-over-DHCPv6 clients.
+    pub dhcp4o6_link: Option<(Ipv6Addr, u8)>,
+    /// The link serves no DHCPv4-over-DHCPv6 clients any more.
+    pub no_dhcp4o6_link: bool,
+    /// `0.0.0.0`: the receiving interface's address again.
+    pub server_id: Option<Ipv4Addr>,
 }
 
 impl LinkSettings {
@@ -155,9 +161,28 @@ impl ServerConfig {
             rapid_commit: p.rapid_commit,
             ..LinkParameters::default()
         };
+        if let Some((p6, l6)) = p.dhcp4o6_link {
+            self.check_dhcp4o6_link(prefix, plen, p6, l6)?;
+        }
+        if p.server_id
+            .is_some_and(|a| a.is_multicast() || a.is_broadcast())
+        {
+            return Err(ConfigError::BadServerId(
+                p.server_id.unwrap_or(Ipv4Addr::BROADCAST),
+            ));
+        }
         self.set_link_unchecked(prefix, plen, &params)?;
-        // T1 <= T2 <= lease time, with the DHCPv4 defaults.
         let link = self.link_mut(prefix, plen)?;
+        if p.no_dhcp4o6_link {
+            link.dhcp4o6_link = None;
+        }
+        if let Some(l) = p.dhcp4o6_link {
+            link.dhcp4o6_link = Some(l);
+        }
+        if let Some(id) = p.server_id {
+            link.server_id4 = Some(id).filter(|a| !a.is_unspecified());
+        }
+        // T1 <= T2 <= lease time, with the DHCPv4 defaults.
         let (t1, t2) = link.timers4();
         if t1 > t2 || t2 > link.valid_lifetime {
             let lease = link.valid_lifetime;
@@ -166,6 +191,46 @@ impl ServerConfig {
             )));
         }
         Ok(())
+    }
+
+    /// A DHCPv4-over-DHCPv6 prefix: a real prefix outside the DHCPv4
+    /// space, and no other DHCPv4 link's (which would make the choice of
+    /// pool for its clients arbitrary).
+    fn check_dhcp4o6_link(
+        &self,
+        link: Ipv6Addr,
+        link_len: u8,
+        prefix: Ipv6Addr,
+        len: u8,
+    ) -> Result<(), ConfigError> {
+        let bits = u128::from_be_bytes(prefix.octets());
+        if len > 128 || bits & !prefix_mask(len) != 0 || (len > 0 && overlaps_mapped(prefix, len)) {
+            return Err(ConfigError::BadDhcp4o6Link(prefix, len));
+        }
+        let taken = self.links4().find(|l| {
+            (l.prefix, l.prefix_len) != (link, link_len) && l.dhcp4o6_link == Some((prefix, len))
+        });
+        match taken {
+            Some(other) => Err(ConfigError::Dhcp4o6LinkTaken(
+                prefix_text(prefix, len),
+                prefix_text(other.prefix, other.prefix_len),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The DHCPv4 link of a DHCPv4-over-DHCPv6 client whose IPv6 link is
+    /// named by `link_address` (longest 4o6 prefix holding it).
+    pub fn link_for_4o6(&self, link_address: &Ipv6Addr) -> Option<&LinkSettings> {
+        let addr = u128::from_be_bytes(link_address.octets());
+        self.links4()
+            .filter_map(|l| {
+                let (p, len) = l.dhcp4o6_link?;
+                let inside = addr & prefix_mask(len) == u128::from_be_bytes(p.octets());
+                inside.then_some((len, l))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, l)| l)
     }
 
     pub fn remove_link4(&mut self, subnet: Ipv4Addr, len: u8) -> Result<(), ConfigError> {

@@ -6,6 +6,7 @@
 //! addressing here.
 
 mod exchange;
+pub mod over_dhcpv6;
 pub mod request;
 
 use core::net::Ipv4Addr;
@@ -118,32 +119,19 @@ fn serve(
     summary.relayed = request.relayed();
     summary.record_client_duid(&request.client_key());
 
-    // Flood protection, as for DHCPv6: clients the server holds nothing
-    // for share the interface's bucket; each client has its own.
-    let limits = config.limits();
-    let key = request.client_key();
-    if !shard.has_client(&key)
-        && !shard
-            .limiter
-            .admit_interface(limits.interface, sw_if_index, clock.ms)
-    {
-        return Err(Counter::InterfaceRateLimited);
-    }
-    if !shard.limiter.admit_client(limits.client, &key, clock.ms) {
-        return Err(Counter::ClientRateLimited);
-    }
-    shard.serving_interface = sw_if_index;
+    admit(config, shard, &request, sw_if_index, clock)?;
 
-    let (server_id, _) = facts.address.ok_or(Counter::NoServerAddress)?;
+    let (our_address, _) = facts.address.ok_or(Counter::NoServerAddress)?;
     let our_mac = facts.mac.ok_or(Counter::NoReplyAddress)?;
     // The link: for a relayed client the relay's link selection (RFC 3527)
     // or its giaddr, else the receiving interface's subnet.
     let link_address = if request.relayed() {
         request.link_selection().unwrap_or(request.giaddr)
     } else {
-        server_id
+        our_address
     };
     let link = config.link_for4(link_address);
+    let server_id = link.and_then(|l| l.server_id4).unwrap_or(our_address);
     let mut exchange = Exchange {
         config,
         shard,
@@ -167,14 +155,14 @@ fn serve(
     let datagram = buf
         .get_mut(l4_offset..l4_offset + udp_len)
         .ok_or(Counter::NoRoom)?;
-    finish_udp(datagram, &server_id, &to.ip, DHCPV4_SERVER_PORT, to.port);
+    finish_udp(datagram, &our_address, &to.ip, DHCPV4_SERVER_PORT, to.port);
     // The reply's IPv4 header has no options: the UDP datagram moves up
     // to right after it when the request's header had some.
     let l4_reply = l3_offset + IPV4_HEADER_LEN;
     buf.copy_within(l4_offset..l4_offset + udp_len, l4_reply);
     write_ipv4_header(
         &mut buf[l3_offset..],
-        &server_id,
+        &our_address,
         &to.ip,
         udp_len as u16,
         REPLY_TTL,
@@ -189,6 +177,31 @@ fn serve(
         }
         None => Ok(Verdict::Routed { frame_len }),
     }
+}
+
+/// Flood protection, as for DHCPv6: clients the server holds nothing for
+/// share the interface's bucket; each client has its own.
+fn admit(
+    config: &ServerConfig,
+    shard: &mut Shard,
+    request: &Request,
+    sw_if_index: u32,
+    clock: Clock,
+) -> Result<(), Counter> {
+    let limits = config.limits();
+    let key = request.client_key();
+    if !shard.has_client(&key)
+        && !shard
+            .limiter
+            .admit_interface(limits.interface, sw_if_index, clock.ms)
+    {
+        return Err(Counter::InterfaceRateLimited);
+    }
+    if !shard.limiter.admit_client(limits.client, &key, clock.ms) {
+        return Err(Counter::ClientRateLimited);
+    }
+    shard.serving_interface = sw_if_index;
+    Ok(())
 }
 
 /// Where a reply goes: IP destination and port, and the MAC when it is

@@ -152,7 +152,7 @@ fn note_shard_state(shard: &mut Shard) {
 }
 
 /// Number of node error counters (the length of the counter table).
-pub const DHCP6_SERVER_N_COUNTERS: u32 = 39;
+pub const DHCP6_SERVER_N_COUNTERS: u32 = 40;
 /// Longest DUID in octets (type included).
 pub const DHCP6_SERVER_MAX_DUID_LEN: usize = 130;
 /// Most DNS servers in option 23.
@@ -308,6 +308,7 @@ impl From<&Dhcp6ServerInterfaceFacts> for InterfaceFacts {
             mac: f.has_mac.then_some(f.mac),
             link_local: optional_addr(f.link_local),
             first_global: optional_addr(f.first_global),
+            ipv4_address: (f.ip4_prefix_len > 0).then(|| std::net::Ipv4Addr::from(f.ip4_address)),
             fib_index: f.fib_index,
         }
     }

@@ -236,7 +236,7 @@ pub(super) fn describe_counter(
 }
 
 /// Stats-segment counter slots (`crate::stats`), and per packet.
-pub const DHCP6_SERVER_N_STATS: usize = 124;
+pub const DHCP6_SERVER_N_STATS: usize = 130;
 pub const DHCP6_SERVER_STATS_PER_PACKET: usize = 4;
 /// An unused entry of `Dhcp6ServerPacket::stats`.
 pub const DHCP6_SERVER_NO_STAT: u8 = 255;

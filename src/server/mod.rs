@@ -36,6 +36,9 @@ pub struct InterfaceFacts {
     pub mac: Option<[u8; 6]>,
     pub link_local: Option<Ipv6Addr>,
     pub first_global: Option<Ipv6Addr>,
+    /// The interface's first IPv4 address (the Server Identifier of its
+    /// DHCPv4-over-DHCPv6 replies when their link sets none).
+    pub ipv4_address: Option<core::net::Ipv4Addr>,
     /// The interface's IPv6 FIB table (delegated prefixes are routed there).
     pub fib_index: u32,
 }
@@ -89,6 +92,11 @@ pub struct PacketSummary {
     pub relayed: bool,
     /// A DHCPv4 packet: the types are DHCPv4's, the DUID its client key.
     pub dhcpv4: bool,
+    /// A DHCPv4-query (RFC 7341): the types of the DHCPv4 messages in it
+    /// and in its response (0: none read or sent); the DUID is the DHCPv4
+    /// client key.
+    pub dhcpv4_in: u8,
+    pub dhcpv4_out: u8,
     /// Full length of the client DUID (only the first 32 octets are kept).
     pub client_duid_len: u8,
     pub client_duid: [u8; DHCP6_SERVER_TRACE_DUID_LEN],
@@ -101,6 +109,8 @@ impl Default for PacketSummary {
             msg_type_out: 0,
             relayed: false,
             dhcpv4: false,
+            dhcpv4_in: 0,
+            dhcpv4_out: 0,
             client_duid_len: 0,
             client_duid: [0; DHCP6_SERVER_TRACE_DUID_LEN],
         }
@@ -224,7 +234,6 @@ fn serve(
         return Err(Counter::MulticastNotAccepted);
     }
     let unicast_refused = !is_multicast && !settings.accept_unicast;
-    let now = clock.secs;
 
     let mut relays = RelayChain::new();
     let mut relay_ids = RelayIds::default();
@@ -243,110 +252,47 @@ fn serve(
         }
     }
     let message = Message::parse(inner)?;
-    let msg_type = match MessageType::from_u8(message.msg_type()) {
-        Some(
-            MessageType::Advertise
-            | MessageType::Reply
-            | MessageType::Reconfigure
-            | MessageType::RelayReply
-            | MessageType::RelayForward,
-        ) => return Err(Counter::ServerOnlyMessage),
-        Some(t) => t,
-        None => return Err(Counter::UnknownMessageType),
-    };
-    let mut request = ClientMessage::new(msg_type, message.transaction_id());
-    read_client_message(config, &message, summary, &mut request)?;
-    // Flood protection. The interface's bucket is for clients the server
-    // holds nothing for (a storm of made-up clients drains it); clients
-    // with leases pass, so they keep renewing through a storm. Each client
-    // has its own bucket besides.
-    let limits = config.limits();
-    let known = request
-        .client_id
-        .as_deref()
-        .is_some_and(|id| shard.has_client(id));
-    if !known
-        && !shard
-            .limiter
-            .admit_interface(limits.interface, sw_if_index, clock.ms)
-    {
-        return Err(Counter::InterfaceRateLimited);
-    }
-    if let Some(id) = &request.client_id {
-        if !shard.limiter.admit_client(limits.client, id, clock.ms) {
-            return Err(Counter::ClientRateLimited);
-        }
-    }
-    shard.serving_interface = sw_if_index;
-    let client_mac = relays
-        .is_empty()
-        .then(|| <[u8; 6]>::try_from(&received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]).ok())
-        .flatten();
-    let reservation = find_reservation(config, &request, &relays, &relay_ids, client_mac);
-
-    // The link: for a relayed client by its relay (Interface-ID, address)
-    // or the innermost relay's link-address that is set; else the
-    // receiving interface's.
+    // The client's IPv6 link: the innermost relay's link-address that is
+    // set, else the receiving interface's.
     let link_address = relays
         .iter()
         .rev()
         .map(|r| Ipv6Addr::from(r.link_address))
         .find(|a| !a.is_unspecified())
         .unwrap_or_else(|| facts.link_address(settings));
-    let link = match relays.last() {
-        None => config.link_for(&link_address),
-        Some(closest) => {
-            // The closest relay's address: the peer-address the relay
-            // outside it gives, or the packet's source.
-            let relay_address = match relays.len() {
-                1 => peer_addr,
-                n => Ipv6Addr::from(relays[n - 2].peer_address),
-            };
-            config.link_for_relayed(
-                closest.interface_id.as_deref(),
-                Some(relay_address),
-                &link_address,
-            )
-        }
-    };
-    // Server Unicast (option 12): the link's address, else the receiving
-    // interface's, offered only where unicast is taken.
-    let server_unicast = link
-        .and_then(|l| l.server_unicast)
-        .or(settings.server_unicast)
-        .filter(|_| settings.accept_unicast);
-    let delivery = if is_multicast || !relays.is_empty() {
-        Delivery::Multicast
-    } else if unicast_refused {
-        Delivery::RefusedUnicast
-    } else if server_unicast == Some(our_addr) {
-        Delivery::ToServerUnicast
-    } else {
-        Delivery::OtherUnicast
-    };
-    let mut exchange = Exchange {
+    let arrival = Arrival {
         config,
-        shard,
-        link,
-        now,
-        delivery,
-        server_unicast,
-        reservation,
+        settings,
+        clock,
         sw_if_index,
-        pd_exclude_wanted: request
-            .requested
-            .asked(crate::wire::dhcpv6::option_code::PD_EXCLUDE),
-        // Via the client's link-local on this interface, or via the relay
-        // (resolved recursively) when relayed.
-        route_via: RouteVia {
-            next_hop: u128::from_be_bytes(peer_addr.octets()),
-            sw_if_index: if relays.is_empty() {
-                sw_if_index
-            } else {
-                u32::MAX
-            },
-            fib_index: facts.fib_index,
-        },
+        facts,
+        peer_addr,
+        our_addr,
+        is_multicast,
+        unicast_refused,
+        relays: &relays,
+        relay_ids: &relay_ids,
+        client_mac: relays
+            .is_empty()
+            .then(|| <[u8; 6]>::try_from(&received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]).ok())
+            .flatten(),
+        link_address,
+    };
+    let query = if message.msg_type() == MessageType::Dhcpv4Query as u8 {
+        if unicast_refused {
+            return Err(Counter::UnicastNotAccepted);
+        }
+        let origin = crate::dhcp4::over_dhcpv6::Origin {
+            sw_if_index,
+            link_address,
+            interface_address: facts.ipv4_address,
+        };
+        Query::Dhcpv4(crate::dhcp4::over_dhcpv6::read_query(
+            config, shard, clock, origin, &message, summary,
+        )?)
+    } else {
+        let (exchange, request) = arrival.prepare(shard, &message, summary)?;
+        Query::Dhcpv6(exchange, request)
     };
 
     // Where an on-link reply comes from, known before any lease changes:
@@ -376,8 +322,18 @@ fn serve(
     // From here on the request's bytes are overwritten.
     let inner_start = payload_start + relay_overhead(&relays);
     let out = buf.get_mut(inner_start..).ok_or(Counter::NoRoom)?;
-    let (inner_len, reply_type) = exchange.respond(&request, out)?;
-    summary.msg_type_out = reply_type as u8;
+    let inner_len = match query {
+        Query::Dhcpv6(mut exchange, request) => {
+            let (len, reply_type) = exchange.respond(&request, out)?;
+            summary.msg_type_out = reply_type as u8;
+            len
+        }
+        Query::Dhcpv4(query) => {
+            let len = query.respond(out, summary)?;
+            summary.msg_type_out = MessageType::Dhcpv4Response as u8;
+            len
+        }
+    };
 
     if let Some((reply_from, our_mac)) = on_link_from {
         let udp_len = UDP_HEADER_LEN + inner_len;
@@ -427,6 +383,144 @@ fn serve(
     Ok(Verdict::Routed {
         frame_len: l4_offset + udp_len,
     })
+}
+
+/// A client message read and ready to answer.
+enum Query<'a> {
+    Dhcpv6(Exchange<'a>, ClientMessage),
+    Dhcpv4(crate::dhcp4::over_dhcpv6::Query<'a>),
+}
+
+/// What the envelope of a client message says: where it came from, how,
+/// and through which relays.
+struct Arrival<'a> {
+    config: &'a ServerConfig,
+    settings: &'a InterfaceSettings,
+    clock: Clock,
+    sw_if_index: u32,
+    facts: &'a InterfaceFacts,
+    peer_addr: Ipv6Addr,
+    our_addr: Ipv6Addr,
+    is_multicast: bool,
+    unicast_refused: bool,
+    relays: &'a RelayChain,
+    relay_ids: &'a RelayIds,
+    /// An on-link client's MAC (the frame's source).
+    client_mac: Option<[u8; 6]>,
+    link_address: Ipv6Addr,
+}
+
+impl<'a> Arrival<'a> {
+    /// Reads a DHCPv6 client message and sets up its exchange: the flood
+    /// limits, the client's reservation, link and Server Unicast.
+    fn prepare(
+        &self,
+        shard: &'a mut Shard,
+        message: &Message<'_>,
+        summary: &mut PacketSummary,
+    ) -> Result<(Exchange<'a>, ClientMessage), Counter> {
+        let config = self.config;
+        let msg_type = match MessageType::from_u8(message.msg_type()) {
+            Some(
+                MessageType::Advertise
+                | MessageType::Reply
+                | MessageType::Reconfigure
+                | MessageType::RelayReply
+                | MessageType::RelayForward
+                | MessageType::Dhcpv4Response,
+            ) => return Err(Counter::ServerOnlyMessage),
+            Some(MessageType::Dhcpv4Query) | None => return Err(Counter::UnknownMessageType),
+            Some(t) => t,
+        };
+        let mut request = ClientMessage::new(msg_type, message.transaction_id());
+        read_client_message(config, message, summary, &mut request)?;
+        // Flood protection. The interface's bucket is for clients the server
+        // holds nothing for (a storm of made-up clients drains it); clients
+        // with leases pass, so they keep renewing through a storm. Each
+        // client has its own bucket besides.
+        let limits = config.limits();
+        let known = request
+            .client_id
+            .as_deref()
+            .is_some_and(|id| shard.has_client(id));
+        let ms = self.clock.ms;
+        if !known
+            && !shard
+                .limiter
+                .admit_interface(limits.interface, self.sw_if_index, ms)
+        {
+            return Err(Counter::InterfaceRateLimited);
+        }
+        if let Some(id) = &request.client_id {
+            if !shard.limiter.admit_client(limits.client, id, ms) {
+                return Err(Counter::ClientRateLimited);
+            }
+        }
+        shard.serving_interface = self.sw_if_index;
+        let relays = self.relays;
+        let reservation =
+            find_reservation(config, &request, relays, self.relay_ids, self.client_mac);
+
+        // The link: for a relayed client by its relay (Interface-ID,
+        // address) or the link-address; else the receiving interface's.
+        let link = match relays.last() {
+            None => config.link_for(&self.link_address),
+            Some(closest) => {
+                // The closest relay's address: the peer-address the relay
+                // outside it gives, or the packet's source.
+                let relay_address = match relays.len() {
+                    1 => self.peer_addr,
+                    n => Ipv6Addr::from(relays[n - 2].peer_address),
+                };
+                config.link_for_relayed(
+                    closest.interface_id.as_deref(),
+                    Some(relay_address),
+                    &self.link_address,
+                )
+            }
+        };
+        let settings = self.settings;
+        // Server Unicast (option 12): the link's address, else the
+        // receiving interface's, offered only where unicast is taken.
+        let server_unicast = link
+            .and_then(|l| l.server_unicast)
+            .or(settings.server_unicast)
+            .filter(|_| settings.accept_unicast);
+        let delivery = if self.is_multicast || !relays.is_empty() {
+            Delivery::Multicast
+        } else if self.unicast_refused {
+            Delivery::RefusedUnicast
+        } else if server_unicast == Some(self.our_addr) {
+            Delivery::ToServerUnicast
+        } else {
+            Delivery::OtherUnicast
+        };
+        let exchange = Exchange {
+            config,
+            shard,
+            link,
+            now: self.clock.secs,
+            delivery,
+            server_unicast,
+            reservation,
+            sw_if_index: self.sw_if_index,
+            pd_exclude_wanted: request
+                .requested
+                .asked(crate::wire::dhcpv6::option_code::PD_EXCLUDE),
+            // Via the client's link-local on this interface, or via the
+            // relay (resolved recursively) when relayed.
+            route_via: RouteVia {
+                next_hop: u128::from_be_bytes(self.peer_addr.octets()),
+                sw_if_index: if relays.is_empty() {
+                    self.sw_if_index
+                } else {
+                    u32::MAX
+                },
+                fib_index: self.facts.fib_index,
+            },
+        };
+        Ok((exchange, request))
+    }
 }
 
 /// Whether a relay is a neighbor on the receiving interface: its address

@@ -21,6 +21,7 @@ fn facts() -> InterfaceFacts {
         mac: Some(SERVER_MAC),
         link_local: Some("fe80::5e:ff:fe00:2".parse().unwrap()),
         first_global: Some("2001:db8:1::1".parse().unwrap()),
+        ipv4_address: None,
         fib_index: 0,
     }
 }

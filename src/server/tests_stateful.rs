@@ -218,6 +218,7 @@ impl Server {
             mac: self.mac,
             link_local: Some(ip("fe80::2")),
             first_global: Some(ip("2001:db8:1::1")),
+            ipv4_address: None,
             fib_index: 0,
         }
     }

@@ -134,6 +134,7 @@ impl Bench {
             mac: Some(MAC),
             link_local: Some("fe80::2".parse().unwrap()),
             first_global: Some("2001:db8:1::1".parse().unwrap()),
+            ipv4_address: None,
             fib_index: 0,
         };
         (

@@ -23,6 +23,9 @@ pub enum MessageType {
     InformationRequest = 11,
     RelayForward = 12,
     RelayReply = 13,
+    /// RFC 7341: a DHCPv4 message from a client, carried in DHCPv6.
+    Dhcpv4Query = 20,
+    Dhcpv4Response = 21,
 }
 
 impl MessageType {
@@ -42,11 +45,13 @@ impl MessageType {
             11 => InformationRequest,
             12 => RelayForward,
             13 => RelayReply,
+            20 => Dhcpv4Query,
+            21 => Dhcpv4Response,
             _ => return None,
         })
     }
 
-    /// The name RFC 8415 gives the message type, NUL-terminated for C.
+    /// The name RFC 8415 (RFC 7341 for DHCPv4's) gives the message type, NUL-terminated for C.
     pub const fn name_nul(self) -> &'static str {
         use MessageType::*;
         match self {
@@ -63,10 +68,12 @@ impl MessageType {
             InformationRequest => "Information-request\0",
             RelayForward => "Relay-forward\0",
             RelayReply => "Relay-reply\0",
+            Dhcpv4Query => "DHCPv4-query\0",
+            Dhcpv4Response => "DHCPv4-response\0",
         }
     }
 
-    /// The name RFC 8415 gives the message type.
+    /// The name RFC 8415 (RFC 7341 for DHCPv4's) gives the message type.
     pub fn name(self) -> &'static str {
         self.name_nul().trim_end_matches('\0')
     }
@@ -106,6 +113,10 @@ pub mod option_code {
     pub const SOL_MAX_RT: u16 = 82;
     pub const INF_MAX_RT: u16 = 83;
     pub const PD_EXCLUDE: u16 = 67;
+    /// RFC 7341: the DHCPv4 message of a DHCPv4-query or -response.
+    pub const DHCPV4_MSG: u16 = 87;
+    /// RFC 7341: the IPv6 addresses of DHCPv4-over-DHCPv6 servers.
+    pub const DHCP4_O_DHCP6_SERVER: u16 = 88;
 }
 
 /// OPTION_PD_EXCLUDE's body (RFC 6603 section 4.2): the excluded prefix's
