@@ -398,6 +398,41 @@ mod tests {
     }
 
     #[test]
+    fn a_dhcp4o6_link_picks_the_link_of_its_clients() {
+        let mut c = ServerConfig::new();
+        let v6 = |s: &str| -> Ipv6Addr { s.parse().unwrap() };
+        let four_o_six = |p: &str, len| Link4Parameters {
+            dhcp4o6_link: Some((v6(p), len)),
+            ..Default::default()
+        };
+        c.set_link4(ip4("192.0.2.0"), 24, &four_o_six("2001:db8::", 32))
+            .unwrap();
+        c.set_link4(ip4("198.51.100.0"), 24, &four_o_six("2001:db8:5::", 48))
+            .unwrap();
+        let subnet = |c: &ServerConfig, a: &str| c.link_for_4o6(&v6(a)).and_then(|l| l.subnet4());
+        assert_eq!(subnet(&c, "2001:db8:5::1"), Some((ip4("198.51.100.0"), 24)));
+        assert_eq!(subnet(&c, "2001:db8:6::1"), Some((ip4("192.0.2.0"), 24)));
+        assert_eq!(subnet(&c, "2001:db9::1"), None);
+        // Another link's prefix, host bits, the DHCPv4 space: refused, and
+        // the link keeps its own; setting its own again is fine.
+        for (p, len) in [("2001:db8::", 32), ("2001:db8::1", 64), ("::ffff:0:0", 96)] {
+            let bad = c.set_link4(ip4("198.51.100.0"), 24, &four_o_six(p, len));
+            assert!(bad.is_err(), "{p}/{len}");
+        }
+        c.set_link4(ip4("198.51.100.0"), 24, &four_o_six("2001:db8:5::", 48))
+            .unwrap();
+        let off = Link4Parameters {
+            no_dhcp4o6_link: true,
+            server_id: Some(ip4("198.51.100.1")),
+            ..Default::default()
+        };
+        c.set_link4(ip4("198.51.100.0"), 24, &off).unwrap();
+        assert_eq!(subnet(&c, "2001:db8:5::1"), Some((ip4("192.0.2.0"), 24)));
+        let link = c.link_for4(ip4("198.51.100.1")).unwrap();
+        assert_eq!(link.server_id4, Some(ip4("198.51.100.1")));
+    }
+
+    #[test]
     fn interfaces_are_enabled_once() {
         let mut c = ServerConfig::new();
         c.enable_interface4(3).unwrap();

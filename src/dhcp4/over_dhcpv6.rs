@@ -80,10 +80,10 @@ pub fn read_query<'a>(
                 dhcpv4 = Some(o.data);
                 count += 1;
             }
-            option_code::SERVER_ID => {
-                if config.server_duid().map(|d| d.as_bytes()) != Some(o.data) {
-                    return Err(Counter::ServerIdMismatch);
-                }
+            option_code::SERVER_ID
+                if config.server_duid().map(|d| d.as_bytes()) != Some(o.data) =>
+            {
+                return Err(Counter::ServerIdMismatch);
             }
             _ => {}
         }

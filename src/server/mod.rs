@@ -385,7 +385,9 @@ fn serve(
     })
 }
 
-/// A client message read and ready to answer.
+/// A client message read and ready to answer. One lives on the stack per
+/// packet: boxing the larger variant would allocate on the fast path.
+#[allow(clippy::large_enum_variant)]
 enum Query<'a> {
     Dhcpv6(Exchange<'a>, ClientMessage),
     Dhcpv4(crate::dhcp4::over_dhcpv6::Query<'a>),
@@ -595,5 +597,7 @@ fn find_reservation<'a>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dhcp4o6;
 #[cfg(test)]
 mod tests_stateful;

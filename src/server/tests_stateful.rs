@@ -7,10 +7,10 @@ use crate::leases::{PoolSpec, Shard};
 use crate::wire::dhcpv6::{option_code, Options, StatusCode};
 use crate::wire::frame::ALL_DHCP_RELAY_AGENTS_AND_SERVERS;
 
-const SW_IF: u32 = 1;
+pub(super) const SW_IF: u32 = 1;
 const MAC: [u8; 6] = [2, 0x5e, 0, 0, 0, 2];
 
-fn ip(s: &str) -> Ipv6Addr {
+pub(super) fn ip(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
 }
 
@@ -18,7 +18,7 @@ fn bits(s: &str) -> u128 {
     u128::from_be_bytes(ip(s).octets())
 }
 
-fn opt(code: u16, data: &[u8]) -> Vec<u8> {
+pub(super) fn opt(code: u16, data: &[u8]) -> Vec<u8> {
     let mut v = code.to_be_bytes().to_vec();
     v.extend_from_slice(&(data.len() as u16).to_be_bytes());
     v.extend_from_slice(data);
@@ -52,7 +52,7 @@ fn ia_pd(iaid: u32, prefixes: &[(&str, u8)]) -> Vec<u8> {
     opt(option_code::IA_PD, &body)
 }
 
-fn msg(t: MessageType, options: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn msg(t: MessageType, options: &[Vec<u8>]) -> Vec<u8> {
     let mut m = vec![t as u8, 0xab, 0xcd, 0xef];
     for o in options {
         m.extend_from_slice(o);
@@ -60,7 +60,7 @@ fn msg(t: MessageType, options: &[Vec<u8>]) -> Vec<u8> {
     m
 }
 
-fn relay_forward(
+pub(super) fn relay_forward(
     hop: u8,
     link: &str,
     peer: &str,
@@ -78,14 +78,14 @@ fn relay_forward(
 }
 
 /// Options of a message (after the 4-byte header) or an option body.
-fn options(area: &[u8]) -> Vec<(u16, Vec<u8>)> {
+pub(super) fn options(area: &[u8]) -> Vec<(u16, Vec<u8>)> {
     Options::checked(area)
         .unwrap()
         .map(|o| (o.code, o.data.to_vec()))
         .collect()
 }
 
-fn find(opts: &[(u16, Vec<u8>)], code: u16) -> Option<Vec<u8>> {
+pub(super) fn find(opts: &[(u16, Vec<u8>)], code: u16) -> Option<Vec<u8>> {
     opts.iter()
         .find(|(c, _)| *c == code)
         .map(|(_, d)| d.clone())
@@ -141,15 +141,17 @@ fn ias(opts: &[(u16, Vec<u8>)]) -> Vec<Ia> {
         .collect()
 }
 
-struct Server {
-    config: ServerConfig,
-    shard: Shard,
-    now: Time,
+pub(super) struct Server {
+    pub(super) config: ServerConfig,
+    pub(super) shard: Shard,
+    pub(super) now: Time,
     /// The interface's MAC as VPP reports it (None: no Ethernet address).
     mac: Option<[u8; 6]>,
     /// The IPv6 source of the last reply sent, and its (destination,
     /// source) MACs.
-    last_source: Option<Ipv6Addr>,
+    pub(super) last_source: Option<Ipv6Addr>,
+    /// The interface's IPv4 address as VPP reports it.
+    pub(super) ipv4_address: Option<core::net::Ipv4Addr>,
     last_frame_macs: ([u8; 6], [u8; 6]),
 }
 
@@ -205,11 +207,12 @@ impl Server {
             now: 1_000,
             mac: Some(MAC),
             last_source: None,
+            ipv4_address: None,
             last_frame_macs: ([0; 6], [0; 6]),
         }
     }
 
-    fn default() -> Self {
+    pub(super) fn default() -> Self {
         Self::new(InterfaceSettings::default(), LinkParameters::default())
     }
 
@@ -218,12 +221,12 @@ impl Server {
             mac: self.mac,
             link_local: Some(ip("fe80::2")),
             first_global: Some(ip("2001:db8:1::1")),
-            ipv4_address: None,
+            ipv4_address: self.ipv4_address,
             fib_index: 0,
         }
     }
 
-    fn server_id(&self) -> Vec<u8> {
+    pub(super) fn server_id(&self) -> Vec<u8> {
         opt(
             option_code::SERVER_ID,
             Duid::link_layer_ethernet(MAC).as_bytes(),
@@ -232,7 +235,12 @@ impl Server {
 
     /// Sends `payload` from `src` to `dst`; returns the verdict and the
     /// reply's UDP payload.
-    fn send_from(&mut self, src: &str, dst: Ipv6Addr, payload: &[u8]) -> (Verdict, Vec<u8>) {
+    pub(super) fn send_from(
+        &mut self,
+        src: &str,
+        dst: Ipv6Addr,
+        payload: &[u8],
+    ) -> (Verdict, Vec<u8>) {
         let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 2, 0xc1, 0, 0, 0, 1, 0x86, 0xdd];
         let l3 = f.len();
         let udp_len = (UDP_HEADER_LEN + payload.len()) as u16;
@@ -274,7 +282,7 @@ impl Server {
         (v, out)
     }
 
-    fn send(&mut self, payload: &[u8]) -> (Verdict, Vec<u8>) {
+    pub(super) fn send(&mut self, payload: &[u8]) -> (Verdict, Vec<u8>) {
         self.send_from("fe80::c1", ALL_DHCP_RELAY_AGENTS_AND_SERVERS, payload)
     }
 
