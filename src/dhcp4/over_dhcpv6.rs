@@ -100,7 +100,10 @@ pub fn read_query<'a>(
     let server_id = link
         .and_then(|l| l.server_id4)
         .or(origin.interface_address)
-        .ok_or(Counter::NoServerAddress)?;
+        .ok_or(match link {
+            None => Counter::NoSubnet,
+            Some(_) => Counter::NoServerAddress,
+        })?;
     let exchange = Exchange {
         config,
         shard,

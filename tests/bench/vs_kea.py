@@ -867,7 +867,7 @@ def analyse_kea(steps):
         return [f"Kea: did not fail up to {b.rate if b else '?'}/s: no limit reached"]
     ev = bad.evidence
     snmp_s, snmp_c = ev.get("snmp_server", {}), ev.get("snmp_client", {})
-    ks, kc = ev.get("kernel_server", {}), ev.get("kernel_client", {})
+    ks = ev.get("kernel_server", {})
     to_server = bad.sa("sent packets") + bad.rr("sent packets")
     answers = bad.sa("received packets") + bad.rr("received packets")
     cpu = ev.get("server_cpu", float("nan"))

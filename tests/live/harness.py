@@ -341,7 +341,7 @@ class Link:
         self.exec(["ip", "link", "set", "lo", "up"])
         self.exec(["ip", "link", "set", self.client_if, "up"])
         self.client_mac = self.exec(["cat", f"/sys/class/net/{self.client_if}/address"]).stdout.strip()
-        self.client_ll = self._wait_link_local()
+        self.client_ll = wait_link_local(self.ns, self.client_if)
         self.attach(vpp)
 
     def attach(self, vpp):
@@ -354,16 +354,6 @@ class Link:
 
     def exec(self, cmd, check=True, timeout=30):
         return run(["ip", "netns", "exec", self.ns, *cmd], check=check, timeout=timeout)
-
-    def _wait_link_local(self, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            out = self.exec(["ip", "-6", "addr", "show", "dev", self.client_if, "scope", "link"]).stdout
-            m = re.search(r"inet6 (fe80::[0-9a-f:]+)/64 scope link(?! tentative)", out)
-            if m:
-                return m.group(1)
-            time.sleep(0.1)
-        raise RuntimeError(f"no link-local address on {self.client_if} in {self.ns}")
 
     def _vpp_mac(self):
         out = self.vpp.cli(f"show hardware-interfaces {self.vpp_if}")
@@ -379,19 +369,33 @@ class Link:
         return m.group(1) if m else None
 
     def probe(self, frame, timeout=2.0, count=1, dhcp4=False):
-        """Sends one raw frame (bytes) from the namespace and returns the
-        DHCPv6 client-port frames (`dhcp4`: DHCPv4 frames to port 68 or 67)
-        received within `timeout` (as bytes)."""
-        r = self.exec(
-            [sys.executable, str(PROBE), self.client_if, frame.hex(), str(timeout), str(count),
-             *(["dhcp4"] if dhcp4 else [])],
-            timeout=timeout + 20,
-        )
-        return [bytes.fromhex(h) for h in r.stdout.split()]
+        """Sends one raw frame from the client end (see `probe_in`)."""
+        return probe_in(self.ns, self.client_if, frame, timeout, count, dhcp4)
 
     def close(self):
         delete_netns(self.ns)
         run(["ip", "link", "del", self.host_if], check=False)
+
+
+def wait_link_local(ns, ifname, timeout=10):
+    """The link-local address of `ifname` in `ns`, once it is usable."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        out = run(["ip", "-n", ns, "-6", "addr", "show", "dev", ifname, "scope", "link"]).stdout
+        m = re.search(r"inet6 (fe80::[0-9a-f:]+)/64 scope link(?! tentative)", out)
+        if m:
+            return m.group(1)
+        time.sleep(0.1)
+    raise RuntimeError(f"no link-local address on {ifname} in {ns}")
+
+
+def probe_in(ns, ifname, frame, timeout=2.0, count=1, dhcp4=False):
+    """Sends one raw frame (bytes) out of `ifname` in `ns` and returns the
+    DHCPv6 client-port frames (`dhcp4`: DHCPv4 frames to port 68 or 67)
+    received within `timeout` (as bytes)."""
+    r = run(["ip", "netns", "exec", ns, sys.executable, str(PROBE), ifname, frame.hex(), str(timeout), str(count),
+             *(["dhcp4"] if dhcp4 else [])], timeout=timeout + 20)
+    return [bytes.fromhex(h) for h in r.stdout.split()]
 
 
 def delete_netns(name, seconds=15):

@@ -133,6 +133,15 @@ def perfdhcp(link, clients, rate):
 # ------------------------------------------------------------- real clients
 
 
+def counter_delta(vpp, action, node="dhcp6-server"):
+    """How each of `node`'s counters (by description) grew while `action` ran."""
+    before = vpp.counters(node)
+    action()
+    time.sleep(0.2)
+    after = vpp.counters(node)
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+
+
 def stop_process(proc, timeout=5):
     """SIGTERM, SIGKILL after `timeout` s; returns what it printed."""
     proc.terminate()

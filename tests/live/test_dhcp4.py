@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from harness import run
+from kit import counter_delta as kit_counter_delta
 from kit import dhcpcd_command, parse_perfdhcp, perfdhcp_command, run_dhclient4, stop_process
 
 VPP_ADDR4 = "192.0.2.1"
@@ -176,10 +177,7 @@ def dhcp_options(reply):
 
 
 def counter_delta(vpp, action):
-    before = vpp.counters("dhcp4-server")
-    action()
-    after = vpp.counters("dhcp4-server")
-    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+    return kit_counter_delta(vpp, action, "dhcp4-server")
 
 
 def test_every_message_type_with_scapy(vpp, link, served4):

@@ -4,23 +4,14 @@ configured by CLI and API, and Information-requests get complete replies."""
 import ipaddress
 import json
 import re
-import time
 
 import pytest
 from conftest import DNS_SERVERS, SEARCH, start_vpp_with_links, stop_vpp_with_links
 from dhcp6 import dns_names, duid_ll, options_of, udp_payload
-from kit import client_duid, info_request, link_frame, run_dhclient, scapy_client_id
+from kit import client_duid, counter_delta, info_request, link_frame, run_dhclient, scapy_client_id
 from scapy.layers.dhcp6 import DHCP6_InfoRequest, DHCP6_Solicit, DHCP6OptIA_NA
 from scapy.layers.inet6 import IPv6, UDP
 from scapy.layers.l2 import Ether
-
-
-def counter_delta(vpp, action):
-    before = vpp.counters()
-    action()
-    time.sleep(0.2)
-    after = vpp.counters()
-    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
 
 
 # ---------------------------------------------------------------- loading
