@@ -17,6 +17,7 @@ const SHIM_SOURCES: &[&str] = &[
     "vpp-shim/cli.c",
     "vpp-shim/api.c",
     "vpp-shim/router_adverts.c",
+    "vpp-shim/prefix_groups.c",
 ];
 const API_FILE: &str = "vpp-shim/dhcp6_server.api";
 

@@ -10,6 +10,11 @@
 #include <stdint.h>
 
 /**
+ * Longest prefix group name (VPP's CLI takes any word).
+ */
+#define MAX_GROUP_NAME 64
+
+/**
  * RFC 7341 section 6: the query's unicast flag (the top bit of its
  * three flag octets).
  */
@@ -695,6 +700,21 @@ void dhcp6_server_trace_text(const Dhcp6ServerPacketSummary *summary,
                              uint32_t indent,
                              char *out,
                              size_t len);
+
+/**
+ * Whether some pool follows a prefix group (the shim then reads VPP's
+ * prefix groups). Main thread.
+ */
+bool dhcp6_server_prefix_groups_wanted(void);
+
+/**
+ * `listing` (`len` bytes, not NUL-terminated): the output of VPP's `show
+ * ip6 prefixes`. Remakes the pools of each group whose prefix changed and
+ * withdraws what was routed from the old ones; writes the lines for VPP's
+ * log into `log` (`log_len` bytes, NUL-terminated, lines separated by
+ * '\n') and returns whether there are any. Main thread, barrier held.
+ */
+bool dhcp6_server_prefix_groups_update(const char *listing, size_t len, char *log, size_t log_len);
 
 /**
  * The name of an `ra` setting's code (for the binary API's details).

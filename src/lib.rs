@@ -26,6 +26,7 @@ pub mod ffi;
 pub mod leases;
 pub mod limits;
 pub mod options;
+pub mod prefix_groups;
 pub mod reservations;
 pub mod router_adverts;
 pub mod server;

@@ -76,8 +76,24 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
                 .find(|(s, _, _)| s == p)
                 .map(|(_, at, len)| format!(" exclude-prefix {at}/{len}"))
                 .unwrap_or_default();
+            let group = l
+                .group_pools
+                .iter()
+                .find(|g| g.spec().as_ref() == Some(p))
+                .map(|g| format!(" from prefix group {}", g.group))
+                .unwrap_or_default();
             out.push(format!(
-                "  pool {p}{exclude} (stats /dhcp6-server/pool/{n})"
+                "  pool {p}{exclude}{group} (stats /dhcp6-server/pool/{n})"
+            ));
+        }
+        for g in l.group_pools.iter().filter(|g| !g.pooled) {
+            let why = match g.current {
+                None => "it has no prefix".to_string(),
+                Some((p, len)) => format!("{p}/{len} makes no pool (see the log)"),
+            };
+            out.push(format!(
+                "  pool prefix-group {} delegated-length {}: {why}",
+                g.group, g.delegated_len
             ));
         }
         for o in l.options.iter() {

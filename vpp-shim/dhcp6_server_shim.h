@@ -95,6 +95,10 @@ bool dhcp6_server_ra_prefix_get (u32 sw_if_index, const uint8_t (*prefix)[16], u
 bool dhcp6_server_ra_prefix_set (u32 sw_if_index, const uint8_t (*prefix)[16], uint8_t len,
 				 const Dhcp6ServerRaPrefix *info);
 
+/* Looks at the prefix groups of VPP's DHCPv6 PD client now and then, for
+ * the pools that follow them (prefix_groups.c). Maintenance process. */
+void dhcp6_server_prefix_groups_poll (vlib_main_t *vm);
+
 /* Makes room in the per-interface stats counters for `sw_if_index`
  * (main thread, barrier held). */
 void dhcp6_server_stats_validate (u32 sw_if_index);

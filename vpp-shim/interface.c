@@ -394,6 +394,7 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       u32 now = dhcp6_server_now (vm);
       dhcp6_server_update_gauges ();
       dhcp6_server_send_lease_events (vm);
+      dhcp6_server_prefix_groups_poll (vm);
       /* startup.conf interfaces, once they exist (created by the startup
        * exec file, the CLI or the API). */
       if (dhcp6_server_startup_ready (now))

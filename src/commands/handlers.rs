@@ -88,6 +88,22 @@ pub fn link(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome 
 pub fn pool(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
     let (prefix, len) = a.prefix6("link").ok_or("link prefix expected")?;
     let usage = || format!("usage: {}", a.command.usage());
+    if let Some(group) = a.text("prefix-group") {
+        let dlen = match (
+            a.range("addresses"),
+            a.prefix6("prefixes"),
+            a.number("delegated-length"),
+        ) {
+            (None, None, Some(dlen)) => dlen as u8,
+            _ if a.flag("del") => 0,
+            _ => return Err(usage()),
+        };
+        return if a.flag("del") {
+            configure(ctl, |c| c.remove_group_pool(prefix, len, group).map(|_| ()))
+        } else {
+            configure(ctl, |c| c.add_group_pool(prefix, len, group, dlen))
+        };
+    }
     let spec = match (
         a.range("addresses"),
         a.prefix6("prefixes"),

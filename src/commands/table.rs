@@ -136,11 +136,14 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         path: "dhcp6-server pool",
-        help: "Adds (or with del removes) a pool of addresses or of delegated prefixes to a link.",
+        help: "Adds (or with del removes) a pool of addresses or of delegated prefixes to a link; \
+               prefix-group: prefixes delegated out of what VPP's DHCPv6 PD client holds in that \
+               prefix group, following it as it changes.",
         fields: &[
             LINK,
             keyword("addresses", Kind::Ip6Range, "ip6"),
             keyword("prefixes", Kind::Prefix6, "prefix/len"),
+            keyword("prefix-group", Kind::Word { max: 64 }, "name"),
             keyword(
                 "delegated-length",
                 Kind::Number {

@@ -32,6 +32,9 @@ pub struct LinkSettings {
     pub excludes: Vec<(PoolSpec, Ipv6Addr, u8)>,
     /// DHCPv4 pools whose clients are placed by a hash of their MAC.
     pub hashed: Vec<PoolSpec>,
+    /// Prefix pools made of a prefix group's prefix (the pool in force is
+    /// among `pools` too).
+    pub group_pools: Vec<super::GroupPool>,
     /// A DHCPv4 link serves the DHCPv4-over-DHCPv6 clients (RFC 7341)
     /// whose IPv6 link-address falls in this prefix.
     pub dhcp4o6_link: Option<(Ipv6Addr, u8)>,
@@ -78,6 +81,7 @@ impl LinkSettings {
             server_unicast: None,
             excludes: Vec::new(),
             hashed: Vec::new(),
+            group_pools: Vec::new(),
             dhcp4o6_link: None,
             server_id4: None,
             first_pool: 0,

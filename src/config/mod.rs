@@ -17,10 +17,12 @@ use crate::wire::dhcpv6::option_code;
 use crate::wire::domain::{DomainError, DomainName};
 
 mod error;
+mod groups;
 mod lease_store;
 mod links;
 mod v4;
 pub use error::ConfigError;
+pub use groups::{GroupChange, GroupPool, MAX_GROUP_NAME};
 pub use lease_store::LeaseStoreSettings;
 pub use links::{LinkParameters, LinkSettings};
 pub use v4::{mapped_prefix, prefix_text, subnet_of, Link4Parameters};

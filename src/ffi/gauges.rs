@@ -29,7 +29,8 @@ pub extern "C" fn dhcp6_server_gauges_generation() -> u32 {
     PLUGIN.gauges_generation.load(Ordering::Acquire)
 }
 
-/// The gauges' names, lease file first, then `/dhcp6-server/pool/<i>/in-use`
+/// The gauges' names, lease file first, then the delegated prefixes
+/// withdrawn with their prefix group's prefix, then `/dhcp6-server/pool/<i>/in-use`
 /// and `.../total` per pool (pool `i` as `show dhcp6-server links` and
 /// `show dhcp4-server` number it; `/dhcp4-server/pool/<i>/...` for a DHCPv4
 /// pool); made again when the generation changes.
@@ -47,6 +48,7 @@ fn gauge_names() -> std::sync::MutexGuard<'static, (u32, Vec<CString>)> {
             .iter()
             .map(|n| (*n).to_owned())
             .collect();
+        all.push(c"/dhcp6-server/prefix-groups/withdrawn".to_owned());
         for (i, v4) in families.into_iter().enumerate() {
             let node = if v4 { "dhcp4-server" } else { "dhcp6-server" };
             for what in ["in-use", "total"] {
@@ -82,6 +84,7 @@ pub extern "C" fn dhcp6_server_gauge_name(index: u32) -> *const c_char {
 pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
     boundary(0, || {
         let mut values: Vec<u64> = lease_store::lease_file_gauges().to_vec();
+        values.push(prefix_groups::withdrawn());
         if let Ok(pools) = PLUGIN.pool_gauges.lock() {
             for (_, size, in_use) in pools.iter() {
                 values.extend([in_use.load(Ordering::Relaxed), *size]);

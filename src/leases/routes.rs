@@ -92,8 +92,29 @@ impl Shard {
         }
     }
 
-    /// Queues a route change again, e.g. one whose interface does not exist
-    /// yet after a restart.
+    /// Withdraws the routes of the prefixes bound from `spec`'s pool, once
+    /// it is no longer configured (its prefix group's prefix went away):
+    /// the leases stay bound, so that a Renew or Rebind is told lifetimes 0
+    /// for them, but nothing is routed to them any more. Returns how many.
+    pub fn withdraw_routes_of(&mut self, spec: &PoolSpec) -> usize {
+        let gone: Vec<u32> = (0..self.pools.len() as u32)
+            .filter(|&id| {
+                let a = &self.pools[id as usize];
+                !a.active && a.spec == *spec
+            })
+            .collect();
+        let mut withdrawn = 0;
+        for index in 0..self.leases.len() as u32 {
+            let l = &self.leases[index as usize];
+            if l.kind == ResourceKind::Pd && l.route != NIL && gone.contains(&l.pool()) {
+                self.unroute(index);
+                self.persist(index);
+                withdrawn += 1;
+            }
+        }
+        withdrawn
+    }
+
     /// Hands every pending FIB change to `apply`, oldest first, and
     /// returns how many. `apply` returns false when the change could not be
     /// made (the next hop's interface does not exist yet): an add is then

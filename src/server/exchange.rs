@@ -432,8 +432,10 @@ impl Exchange<'_> {
                     shown.push(self.shown(index));
                 }
                 Some(index) => {
-                    // Bound on a pool this link no longer has: say it is
-                    // over; a Rebind gets an address from the right link.
+                    // Bound on a pool this link does not have (any more: a
+                    // prefix group's prefix changed, the client moved): say
+                    // it is over (RFC 8415 section 18.3.4) and give one of
+                    // the link's instead, as Kea does.
                     let l = self.shard.lease(index);
                     shown.push(IaResource {
                         resource: l.resource,
@@ -442,11 +444,9 @@ impl Exchange<'_> {
                         valid: 0,
                         exclude: None,
                     });
-                    if msg.msg_type == MessageType::Rebind {
-                        self.shard.release(index);
-                        if let Some(fresh) = self.bind_new(msg, kind, ia.iaid, &pools, None) {
-                            shown.push(fresh);
-                        }
+                    self.shard.release(index);
+                    if let Some(fresh) = self.bind_new(msg, kind, ia.iaid, &pools, None) {
+                        shown.push(fresh);
                     }
                 }
                 None => {

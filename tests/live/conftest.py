@@ -95,3 +95,18 @@ def baseline_config(request):
     vpp.cli_ok("dhcp6-server duid auto")
     yield
     assert vpp.alive(), f"VPP died:\n{vpp.output()}"
+
+
+@pytest.fixture
+def router():
+    """A VPP of its own with VPP's dhcp plugin loaded too: (vpp, the link
+    this plugin serves, the upstream link)."""
+    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
+    links = []
+    try:
+        links = [Link(vpp, 0), Link(vpp, 1)]
+        yield vpp, links[0], links[1]
+    finally:
+        vpp.cleanup()
+        for l in links:
+            l.close()

@@ -627,23 +627,6 @@ def test_storm_of_random_macs_neither_exhausts_the_pool_nor_starves_a_bound_clie
 # ---------------------------------------------------------------- beside VPP's own DHCP
 
 
-@pytest.fixture
-def router():
-    """A VPP of its own with VPP's dhcp plugin loaded too: (vpp, the link
-    this plugin serves, the upstream link)."""
-    from harness import Link, Vpp
-
-    vpp = Vpp(extra_plugins=["dhcp_plugin.so"])
-    links = []
-    try:
-        links = [Link(vpp, 0), Link(vpp, 1)]
-        yield vpp, links[0], links[1]
-    finally:
-        vpp.cleanup()
-        for l in links:
-            l.close()
-
-
 def test_vpps_own_dhcp_client_works_beside_the_server(router):
     """A router that is a DHCP client upstream and a server downstream: VPP's
     DHCPv4 client (VPP's dhcp plugin, port 68) gets its address from busybox
