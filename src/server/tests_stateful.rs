@@ -1660,3 +1660,60 @@ fn an_unanswerable_request_changes_no_lease() {
     assert_eq!(v, Verdict::Drop(Counter::NoReplyAddress));
     assert_eq!(s.shard.leases().count(), 0, "nothing bound");
 }
+
+#[test]
+fn a_prefix_from_a_pool_the_link_lost_is_withdrawn_then_moved_at_renew() {
+    // The link's prefix pool is replaced (its prefix group got another
+    // prefix): the bound prefix's route is withdrawn at once; its Renew is
+    // told lifetimes 0 for it and gets one of the new pool.
+    let mut s = Server::default();
+    let sid = s.server_id();
+    s.reply(&msg(
+        MessageType::Request,
+        &[client_id(1), sid.clone(), ia_pd(1, &[])],
+    ));
+    assert_eq!(s.shard.take_route_ops().count(), 1);
+    let old = PoolSpec::Prefixes {
+        prefix: ip("2001:db8:100::"),
+        len: 46,
+        delegated_len: 48,
+    };
+    s.config.remove_pool(ip(LINK), 64, &old).unwrap();
+    let new = PoolSpec::Prefixes {
+        prefix: ip("2001:db8:200::"),
+        len: 46,
+        delegated_len: 48,
+    };
+    s.config.add_pool(ip(LINK), 64, new).unwrap();
+    s.shard
+        .sync_pools(&s.config.all_pools().copied().collect::<Vec<_>>(), 0, 1);
+    assert_eq!(s.shard.withdraw_routes_of(&old), 1);
+    assert_eq!(s.shard.withdraw_routes_of(&old), 0, "once");
+    let ops: Vec<_> = s
+        .shard
+        .take_route_ops()
+        .map(|o| (o.add, o.prefix))
+        .collect();
+    assert_eq!(ops, [(false, bits("2001:db8:100::"))]);
+
+    let (_, opts) = s.reply(&msg(
+        MessageType::Renew,
+        &[client_id(1), sid, ia_pd(1, &[("2001:db8:100::", 48)])],
+    ));
+    let ia = &ias(&opts)[0];
+    let got: Vec<(u128, u32)> = ia.resources.iter().map(|r| (r.0, r.3)).collect();
+    assert_eq!(
+        got,
+        [(bits("2001:db8:100::"), 0), (bits("2001:db8:200::"), 7200)]
+    );
+    let ops: Vec<_> = s
+        .shard
+        .take_route_ops()
+        .map(|o| (o.add, o.prefix))
+        .collect();
+    assert_eq!(
+        ops,
+        [(true, bits("2001:db8:200::"))],
+        "only the new one is routed"
+    );
+}
