@@ -92,8 +92,8 @@ pub fn links(config: &ServerConfig) -> Vec<String> {
                 Some((p, len)) => format!("{p}/{len} makes no pool (see the log)"),
             };
             out.push(format!(
-                "  pool prefix-group {} delegated-length {}: {why}",
-                g.group, g.delegated_len
+                "  pool prefix-group {} {}: {why}",
+                g.group, g.shape
             ));
         }
         for o in l.options.iter() {

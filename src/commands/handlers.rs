@@ -89,19 +89,26 @@ pub fn pool(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome 
     let (prefix, len) = a.prefix6("link").ok_or("link prefix expected")?;
     let usage = || format!("usage: {}", a.command.usage());
     if let Some(group) = a.text("prefix-group") {
-        let dlen = match (
+        use crate::config::GroupShape;
+        let shape = match (
             a.range("addresses"),
             a.prefix6("prefixes"),
             a.number("delegated-length"),
         ) {
-            (None, None, Some(dlen)) => dlen as u8,
-            _ if a.flag("del") => 0,
+            (None, within, Some(dlen)) => Some(GroupShape::Prefixes {
+                delegated_len: dlen as u8,
+                within,
+            }),
+            (Some((first, last)), None, None) => Some(GroupShape::Addresses { first, last }),
+            (None, None, None) if a.flag("del") => None,
             _ => return Err(usage()),
         };
-        return if a.flag("del") {
-            configure(ctl, |c| c.remove_group_pool(prefix, len, group).map(|_| ()))
-        } else {
-            configure(ctl, |c| c.add_group_pool(prefix, len, group, dlen))
+        return match (shape, a.flag("del")) {
+            (Some(shape), false) => configure(ctl, |c| c.add_group_pool(prefix, len, group, shape)),
+            (shape, _) => {
+                let addresses = shape.map(|s| matches!(s, GroupShape::Addresses { .. }));
+                configure(ctl, |c| c.remove_group_pools(prefix, len, group, addresses))
+            }
         };
     }
     let spec = match (

@@ -137,8 +137,10 @@ pub static COMMANDS: &[Command] = &[
     Command {
         path: "dhcp6-server pool",
         help: "Adds (or with del removes) a pool of addresses or of delegated prefixes to a link; \
-               prefix-group: prefixes delegated out of what VPP's DHCPv6 PD client holds in that \
-               prefix group, following it as it changes.",
+               prefix-group: made of what VPP's DHCPv6 PD client holds in that prefix group, \
+               following it as it changes: prefixes at the delegated-length (out of the part of \
+               it prefixes names), or addresses; their leading bits are the group's prefix, as \
+               VPP writes an address of a group.",
         fields: &[
             LINK,
             keyword("addresses", Kind::Ip6Range, "ip6"),

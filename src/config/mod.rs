@@ -22,7 +22,7 @@ mod lease_store;
 mod links;
 mod v4;
 pub use error::ConfigError;
-pub use groups::{GroupChange, GroupPool, MAX_GROUP_NAME};
+pub use groups::{GroupChange, GroupPool, GroupShape, MAX_GROUP_NAME};
 pub use lease_store::LeaseStoreSettings;
 pub use links::{LinkParameters, LinkSettings};
 pub use v4::{mapped_prefix, prefix_text, subnet_of, Link4Parameters};

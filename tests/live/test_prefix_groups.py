@@ -1,9 +1,9 @@
 """Issue 15: a router that is itself delegated a prefix (vppdhc's CPE case).
 VPP's own DHCPv6 PD client is delegated a /48 by Debian's kea-dhcp6
-upstream into prefix group `wan`; a pool following the group delegates /60s
-of it to a dhcpcd client on the LAN, routed in the FIB; when the upstream
-delegates another /48, the LAN client's next Renew moves it there and the
-old route goes."""
+upstream into prefix group `wan`; pools following the group give a dhcpcd
+client on the LAN an address of its subnet 1 and a /60 of its upper half,
+routed in the FIB; when the upstream delegates another /48, the client's
+next Renew moves both there and the old route goes."""
 
 import re
 import subprocess
@@ -51,6 +51,10 @@ def bound_pd(vpp):
     return [l.split()[0] for l in vpp.cli("show dhcp6-server leases").splitlines() if " bound IA_PD " in l]
 
 
+def bound_na(vpp):
+    return [l.split()[0] for l in vpp.cli("show dhcp6-server leases").splitlines() if " bound IA_NA " in l]
+
+
 def fib_has(vpp, prefix):
     return f"\n{prefix} fib:" in "\n" + vpp.cli(f"show ip6 fib {prefix}")
 
@@ -73,23 +77,30 @@ def test_a_pool_follows_the_prefix_vpps_pd_client_is_delegated(router):
         vpp.cli_ok(f"enable ip6 interface {lan.vpp_if}")
         vpp.cli_ok(f"dhcp6-server enable {lan.vpp_if} link-address {LAN_LINK_ADDRESS}")
         vpp.cli_ok(f"dhcp6-server link {LAN_LINK} preferred-lifetime 20 valid-lifetime 30 t1 4 t2 6")
-        vpp.cli_ok(f"dhcp6-server pool {LAN_LINK} addresses fd00:1::100 - fd00:1::1ff")
-        vpp.cli_ok(f"dhcp6-server pool {LAN_LINK} prefix-group wan delegated-length 60")
-        assert "prefix-group wan delegated-length 60: it has no prefix" in vpp.cli("show dhcp6-server links")
+        # Addresses from the group's subnet 1 (VPP gives the LAN interface
+        # its ::1 there), /60s from its upper half.
+        vpp.cli_ok(f"set ip6 address {lan.vpp_if} prefix group wan ::1:0:0:0:1/64")
+        vpp.cli_ok(f"dhcp6-server pool {LAN_LINK} prefix-group wan addresses ::1:0:0:0:100 - ::1:0:0:0:1ff")
+        vpp.cli_ok(f"dhcp6-server pool {LAN_LINK} prefix-group wan prefixes 0:0:0:8000::/49 delegated-length 60")
+        links = vpp.cli("show dhcp6-server links")
+        assert "prefix-group wan prefixes 0:0:0:8000::/49 delegated-length 60: it has no prefix" in links, links
 
         first = wait_for(lambda: group_prefix(vpp, "a"), 30)
         assert first, vpp.cli("show ip6 prefixes") + vpp.cli("show ip6 pd clients")
         assert wait_for(lambda: "from prefix group wan" in vpp.cli("show dhcp6-server links"), 5), \
             vpp.cli("show dhcp6-server links")
-        assert f"pool prefixes {first}/48 delegated-length 60 from prefix group wan" in vpp.cli(
-            "show dhcp6-server links"), vpp.cli("show dhcp6-server links")
+        links = vpp.cli("show dhcp6-server links")
+        assert f"pool prefixes {first[:-1]}8000::/49 delegated-length 60 from prefix group wan" in links, links
+        assert f"pool addresses {first[:-1]}1::100 - {first[:-1]}1::1ff from prefix group wan" in links, links
 
         (work / "dhcpcd").mkdir()
         dhcpcd = subprocess.Popen(dhcpcd_command(lan, work / "dhcpcd", "-d"), stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)
-        old = wait_for(lambda: [p for p in bound_pd(vpp) if p.startswith(first[:-1])], 30)
+        old = wait_for(lambda: [p for p in bound_pd(vpp) if p.startswith(first[:-1] + "8")], 30)
         assert old and old[0].endswith("/60"), vpp.cli("show dhcp6-server leases")
         old = old[0]
+        old_na = wait_for(lambda: [a for a in bound_na(vpp) if a.startswith(first[:-1] + "1::1")], 10)
+        assert old_na, vpp.cli("show dhcp6-server leases")
         assert wait_for(lambda: fib_has(vpp, old), 5), vpp.cli(f"show ip6 fib {old}")
 
         # The upstream now delegates from another /36: VPP's PD client's
@@ -102,20 +113,23 @@ def test_a_pool_follows_the_prefix_vpps_pd_client_is_delegated(router):
         assert wait_for(lambda: group_prefix(vpp, "a") is None, 45), vpp.cli("show ip6 prefixes")
         # The pool follows; the old /60's route is withdrawn at once, the
         # lease kept until the client's next Renew moves it.
-        assert wait_for(lambda: f"pool prefixes {second}/48 delegated-length 60 from prefix group wan"
+        assert wait_for(lambda: f"pool prefixes {second[:-1]}8000::/49 delegated-length 60 from prefix group wan"
                         in vpp.cli("show dhcp6-server links"), 5), vpp.cli("show dhcp6-server links")
         assert wait_for(lambda: not fib_has(vpp, old), 5), vpp.cli(f"show ip6 fib {old}")
-        moved = wait_for(lambda: [p for p in bound_pd(vpp) if p.startswith(second[:-1])], 20)
+        moved = wait_for(lambda: [p for p in bound_pd(vpp) if p.startswith(second[:-1] + "8")], 20)
         assert moved and moved[0].endswith("/60"), vpp.cli("show dhcp6-server leases")
+        moved_na = wait_for(lambda: [a for a in bound_na(vpp) if a.startswith(second[:-1] + "1::1")], 10)
+        assert moved_na, vpp.cli("show dhcp6-server leases")
+        assert old_na[0] not in bound_na(vpp), vpp.cli("show dhcp6-server leases")
         assert wait_for(lambda: fib_has(vpp, moved[0]), 5), vpp.cli(f"show ip6 fib {moved[0]}")
         assert old not in bound_pd(vpp), vpp.cli("show dhcp6-server leases")
         # Counted and logged.
         gauges = vpp.stats("/dhcp6-server/prefix-groups/withdrawn")
         assert gauges.get(("/dhcp6-server/prefix-groups/withdrawn", None), 0) >= 1, gauges
         log = vpp.cli("show logging")
-        assert re.search(rf"prefix group wan: link {LAN_LINK} delegates /60 out of {second}/48", log), log
+        assert f"prefix group wan: link {LAN_LINK} has pool prefixes {second[:-1]}8000::/49" in log, log
         assert "delegated prefixes no longer routed" in log, log
-        print(f"group wan: {first}/48 -> {second}/48; LAN client {old} -> {moved[0]}")
+        print(f"group wan: {first}/48 -> {second}/48; LAN client {old} -> {moved[0]}, {old_na[0]} -> {moved_na[0]}")
     finally:
         if dhcpcd:
             print(stop_process(dhcpcd, timeout=10)[-3000:])
