@@ -46,6 +46,7 @@ def served4o6(vpp, link):
     vpp.cli("dhcp6-server option dhcp4o6-servers none")
     for subnet in (SUBNET_DIRECT, SUBNET_RELAYED):
         vpp.cli(f"dhcp4-server link {subnet} del")
+    vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")
 
 
 # ------------------------------------------------------------------ messages
@@ -104,24 +105,40 @@ class Client:
         frames = probe_in(self.ns, self.ifname, frame(payload, self.mac, self.ll, dst, dst_mac), timeout)
         return [udp_payload(f) for f in frames]
 
-    def exchange(self, server_addr):
-        """DISCOVER, REQUEST, RENEW (unicast, U flag), RELEASE (unicast):
-        the reply to each (None: none came), as (DHCPv6 payload, fields)."""
+    def exchange(self, server_addr, mac=None, relays=()):
+        """DISCOVER, REQUEST, RENEW (U flag; unicast to `server_addr` when
+        direct), RELEASE: the DHCPv4-response to each (None: none came).
+        `relays`: the Relay-forwards around each query, innermost first, as
+        (link-address, Interface-ID); their Relay-replies are checked and
+        taken off."""
+        mac = mac or self.mac
         xid = 0x4f360000
-        out = {}
-        got = self.send(dhcpv4_query(bootrequest(self.mac, "discover", xid, flags=0x8000)))
-        out["discover"] = got[0] if got else None
-        offered = fields(response(got[0])[1])["yiaddr"] if got else "0.0.0.0"
-        server_id = fields(response(got[0])[1])["options"].get("server_id") if got else "0.0.0.0"
-        got = self.send(dhcpv4_query(bootrequest(self.mac, "request", xid + 1, options=[
-            ("server_id", server_id), ("requested_addr", offered)])))
-        out["request"] = got[0] if got else None
-        got = self.send(dhcpv4_query(bootrequest(self.mac, "request", xid + 2, ciaddr=offered), UNICAST_FLAG),
-                        unicast_to=server_addr)
-        out["renew"] = got[0] if got else None
-        got = self.send(dhcpv4_query(bootrequest(self.mac, "release", xid + 3, ciaddr=offered, options=[
-            ("server_id", server_id)]), UNICAST_FLAG), unicast_to=server_addr, timeout=0.7)
-        out["release"] = got[0] if got else None
+
+        def send(query, unicast, timeout=2.0):
+            payload = query
+            for hop, (link_address, interface_id) in enumerate(relays):
+                # Each relay's peer: the client, then the relay inside.
+                payload = relay_forward(payload, opt(OPT_INTERFACE_ID, interface_id), hop=hop,
+                                        link_address=link_address, peer_address=f"fe80::4f36:{hop + 1}")
+            got = self.send(payload, unicast_to=server_addr if unicast and not relays else None, timeout=timeout)
+            if not got:
+                return None
+            msg = got[0]
+            for link_address, interface_id in reversed(relays):
+                assert msg[0] == RELAY_REPL, msg.hex()
+                opts = dict(parse_options(msg[34:]))
+                assert opts[OPT_INTERFACE_ID] == interface_id, opts
+                msg = opts[OPT_RELAY_MSG]
+            return msg
+
+        out = {"discover": send(dhcpv4_query(bootrequest(mac, "discover", xid, flags=0x8000)), False)}
+        f = fields(response(out["discover"])[1]) if out["discover"] else {"yiaddr": "0.0.0.0", "options": {}}
+        offered, server_id = f["yiaddr"], f["options"].get("server_id", "0.0.0.0")
+        out["request"] = send(dhcpv4_query(bootrequest(mac, "request", xid + 1, options=[
+            ("server_id", server_id), ("requested_addr", offered)])), False)
+        out["renew"] = send(dhcpv4_query(bootrequest(mac, "request", xid + 2, ciaddr=offered), UNICAST_FLAG), True)
+        out["release"] = send(dhcpv4_query(bootrequest(mac, "release", xid + 3, ciaddr=offered, options=[
+            ("server_id", server_id)]), UNICAST_FLAG), True, timeout=0.7)
         return out
 
 
@@ -173,33 +190,25 @@ def test_direct_queries_are_answered_field_by_field(vpp, link, served4o6):
 
 
 def test_relayed_queries_once_and_twice_get_relay_replies(vpp, link, served4o6):
-    """A relay on the link (the namespace) forwards the client's query; the
-    client's link is the innermost relay's link-address."""
+    """A relay on the link (the namespace) forwards the client's queries,
+    alone or behind a second relay; the client's link is the innermost
+    relay's link-address, and every step of the exchange works through
+    them."""
     client = client_of(link)
-    mac = "02:00:00:4f:36:02"
-    inner = dhcpv4_query(bootrequest(mac, "discover", 0x4f36aa01))
-    once = relay_forward(inner, opt(OPT_INTERFACE_ID, b"port-2"), link_address=f"{RELAYED_LINK}1",
-                         peer_address="fe80::4f36:2")
-    twice = relay_forward(once, opt(OPT_INTERFACE_ID, b"agg-1"), hop=1, link_address="::",
-                          peer_address=link.client_ll)
-    for relayed, depth in ((once, 1), (twice, 2)):
-        replies = client.send(relayed)
-        assert replies, f"no Relay-reply at depth {depth}"
-        msg, ids = replies[0], []
-        for _ in range(depth):
-            assert msg[0] == RELAY_REPL, msg.hex()
-            opts = dict(parse_relay_options(msg))
-            ids.append(opts[OPT_INTERFACE_ID])
-            msg = opts[OPT_RELAY_MSG]
-        assert ids == [b"port-2"] if depth == 1 else [b"agg-1", b"port-2"], ids
-        flags, bootp = response(msg)
+    for depth, relays in ((1, [(f"{RELAYED_LINK}1", b"port-2")]),
+                          (2, [(f"{RELAYED_LINK}1", b"port-2"), ("::", b"agg-1")])):
+        mac = f"02:00:00:4f:36:a{depth}"
+        seen = client.exchange(VPP_ADDR, mac=mac, relays=relays)
+        assert seen["discover"] and seen["request"] and seen["renew"], (depth, seen)
+        flags, bootp = response(seen["discover"])
         f = fields(bootp)
         assert flags == 0 and f["options"]["message-type"] == 2 and f["chaddr"] == mac, f
         assert in_pool(f["yiaddr"], POOL_RELAYED) and f["options"]["server_id"] == SERVER_ID_RELAYED, f
-
-
-def parse_relay_options(msg):
-    return parse_options(msg[34:])
+        assert fields(response(seen["request"])[1])["options"]["message-type"] == 5
+        renewed = fields(response(seen["renew"])[1])
+        assert (renewed["options"]["message-type"], renewed["ciaddr"]) == (5, f["yiaddr"]), renewed
+        assert seen["release"] is None
+        assert not any(l.startswith(f"{f['yiaddr']}/32 bound") for l in leases4(vpp)), leases4(vpp)
 
 
 def test_bad_queries_are_dropped_counted_and_vpp_keeps_serving(vpp, link, served4o6):
