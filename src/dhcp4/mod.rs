@@ -132,15 +132,7 @@ fn serve(
     };
     let link = config.link_for4(link_address);
     let server_id = link.and_then(|l| l.server_id4).unwrap_or(our_address);
-    let mut exchange = Exchange {
-        config,
-        shard,
-        link,
-        now: clock.secs,
-        server_id,
-        reservation: find_reservation(config, &request),
-        sw_if_index,
-    };
+    let mut exchange = exchange_for(config, shard, link, clock, server_id, &request, sw_if_index);
     let client_mac: [u8; 6] = received[ETHERNET_ADDR_LEN..ETHERNET_ADDRS_LEN]
         .try_into()
         .map_err(|_| Counter::Truncated)?;
@@ -176,6 +168,27 @@ fn serve(
             Ok(Verdict::Reply { frame_len })
         }
         None => Ok(Verdict::Routed { frame_len }),
+    }
+}
+
+/// The exchange of `request` on `link`, with the client's reservation.
+fn exchange_for<'a>(
+    config: &'a ServerConfig,
+    shard: &'a mut Shard,
+    link: Option<&'a crate::config::LinkSettings>,
+    clock: Clock,
+    server_id: Ipv4Addr,
+    request: &Request,
+    sw_if_index: u32,
+) -> Exchange<'a> {
+    Exchange {
+        config,
+        shard,
+        link,
+        now: clock.secs,
+        server_id,
+        reservation: find_reservation(config, request),
+        sw_if_index,
     }
 }
 

@@ -26,7 +26,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 
 use super::exchange::Exchange;
 use super::request::{read_request, Request};
-use super::{admit, find_reservation};
+use super::{admit, exchange_for};
 use crate::config::ServerConfig;
 use crate::counters::Counter;
 use crate::leases::Shard;
@@ -104,15 +104,15 @@ pub fn read_query<'a>(
             None => Counter::NoSubnet,
             Some(_) => Counter::NoServerAddress,
         })?;
-    let exchange = Exchange {
+    let exchange = exchange_for(
         config,
         shard,
         link,
-        now: clock.secs,
+        clock,
         server_id,
-        reservation: find_reservation(config, &request),
-        sw_if_index: origin.sw_if_index,
-    };
+        &request,
+        origin.sw_if_index,
+    );
     Ok(Query { exchange, request })
 }
 

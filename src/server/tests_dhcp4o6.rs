@@ -227,25 +227,16 @@ fn what_cannot_be_served_is_dropped_and_counted() {
     }
     // A client on a link no DHCPv4 link serves; one whose link has no
     // Server Identifier on an interface without IPv4.
-    let relayed = relay_forward(
-        0,
-        "2001:db8:3::1",
-        "fe80::c3",
-        None,
-        &query(MULTICAST, &discover, &[]),
-    );
-    let (v, _) = s.send_from("2001:db8:1::99", ip("2001:db8:1::1"), &relayed);
-    assert_eq!(v, Verdict::Drop(Counter::NoSubnet));
-    s.ipv4_address = None;
-    let relayed = relay_forward(
-        0,
-        "2001:db8:2::1",
-        "fe80::c3",
-        None,
-        &query(MULTICAST, &discover, &[]),
-    );
-    let (v, _) = s.send_from("2001:db8:1::99", ip("2001:db8:1::1"), &relayed);
-    assert_eq!(v, Verdict::Drop(Counter::NoServerAddress));
+    for (link_address, ipv4, want) in [
+        ("2001:db8:3::1", s.ipv4_address, Counter::NoSubnet),
+        ("2001:db8:2::1", None, Counter::NoServerAddress),
+    ] {
+        s.ipv4_address = ipv4;
+        let inner = query(MULTICAST, &discover, &[]);
+        let relayed = relay_forward(0, link_address, "fe80::c3", None, &inner);
+        let (v, _) = s.send_from("2001:db8:1::99", ip("2001:db8:1::1"), &relayed);
+        assert_eq!(v, Verdict::Drop(want));
+    }
     assert!(lease_of(&s, 3).is_none(), "nothing was bound");
 }
 
