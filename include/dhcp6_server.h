@@ -40,6 +40,24 @@
  */
 #define DHCP6_SERVER_NO_INTERFACE UINT32_MAX
 
+#define PRODUCER 0
+
+#define PARTITION_UA -1
+
+#define MSG_F_COPY 2
+
+#define CONF_OK 0
+
+#define ERR_QUEUE_FULL -184
+
+#define ERR_ALL_BROKERS_DOWN -187
+
+/**
+ * Bytes a slot holds: the message received and the reply (each at most
+ * a packet buffer: chained buffers are refused before).
+ */
+#define SLOT_BYTES 4096
+
 /**
  * Stats-segment counter slots (`crate::stats`), and per packet.
  */
@@ -51,6 +69,16 @@
  * An unused entry of `Dhcp6ServerPacket::stats`.
  */
 #define DHCP6_SERVER_NO_STAT 255
+
+/**
+ * Transactions buffered between the packet path and the broker.
+ */
+#define DEFAULT_QUEUE 4096
+
+/**
+ * The longest server name a record holds (its length is one octet).
+ */
+#define MAX_SERVER_NAME 255
 
 /**
  * Bytes of the client DUID kept for the packet trace.
@@ -654,8 +682,9 @@ uint32_t dhcp6_server_leases_walk(uint32_t now,
 /**
  * Handles the `n` packets of a frame, in order, filling in each one's
  * outcome (a packet with a NULL `frame` was refused by the shim: only its
- * summary is cleared). `now` is wall-clock seconds (lease times are kept
- * in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
+ * summary is cleared). `wall` is wall-clock seconds (lease times are kept
+ * in whole ones; the looking glass stamps transactions with it), `now_ms`
+ * milliseconds of VPP's monotonic clock (rate limits).
  * While a packet is served, the lease-engine memory of the packets a few
  * places behind it is prefetched (VPP's dual/quad-loop idea, across the
  * lookups of the lease engine).
@@ -666,7 +695,7 @@ uint32_t dhcp6_server_leases_walk(uint32_t now,
  */
 void dhcp6_server_handle_packets(Dhcp6ServerPacket *packets,
                                  uint32_t n,
-                                 uint32_t now,
+                                 double wall,
                                  uint64_t now_ms);
 
 /**

@@ -43,6 +43,8 @@
   _ (35, dhcp6_server_show_dhcp4_reservations, DHCP6_SERVER_SHOW_DHCP4_RESERVATIONS) \
   _ (36, dhcp6_server_dhcp4_leases_export, DHCP6_SERVER_DHCP4_LEASES_EXPORT) \
   _ (37, dhcp6_server_dhcp4_leases_import, DHCP6_SERVER_DHCP4_LEASES_IMPORT) \
-  _ (38, dhcp6_server_clear_dhcp4_leases, DHCP6_SERVER_CLEAR_DHCP4_LEASES)
+  _ (38, dhcp6_server_clear_dhcp4_leases, DHCP6_SERVER_CLEAR_DHCP4_LEASES) \
+  _ (39, dhcp6_server_looking_glass, DHCP6_SERVER_LOOKING_GLASS) \
+  _ (40, dhcp6_server_show_looking_glass, DHCP6_SERVER_SHOW_LOOKING_GLASS)
 
 #endif /* DHCP6_SERVER_COMMANDS_H */

@@ -25,6 +25,7 @@ pub mod duid;
 pub mod ffi;
 pub mod leases;
 pub mod limits;
+pub mod looking_glass;
 pub mod options;
 pub mod prefix_groups;
 pub mod reservations;

@@ -671,3 +671,47 @@ pub fn show_reservations4(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<Stri
     }
     Ok(())
 }
+
+pub fn looking_glass(ctl: &mut dyn Controller, a: &Args, _: &mut Vec<String>) -> Outcome {
+    use crate::looking_glass::{Settings, Transactions};
+    if a.flag("off") {
+        return configure(ctl, |c| c.set_looking_glass(None));
+    }
+    let current = ctl.config().and_then(|c| c.looking_glass()).cloned();
+    let mut s = match (current, a.text("brokers")) {
+        (Some(s), Some(b)) => Settings {
+            brokers: b.to_string(),
+            ..s
+        },
+        (None, Some(b)) => Settings::new(b),
+        (Some(s), None) => s,
+        (None, None) => return Err("looking-glass: brokers <host:port,...> first".into()),
+    };
+    if let Some(t) = a.text("topic") {
+        s.topic = t.to_string();
+    }
+    if let Some(t) = a.text("lease-topic") {
+        s.lease_topic = (t != "none").then(|| t.to_string());
+    }
+    if let Some(n) = a.text("server-name") {
+        s.server_name = Some(n.to_string());
+    }
+    if let Some(w) = a.text("transactions") {
+        s.transactions = Transactions::from_word(w).ok_or_else(|| {
+            format!(
+                "transactions {w:?}: one of {}",
+                Transactions::WORDS.join(", ")
+            )
+        })?;
+    }
+    if let Some(q) = a.number("queue") {
+        s.queue = q;
+    }
+    configure(ctl, |c| c.set_looking_glass(Some(s.clone())))
+}
+
+pub fn show_looking_glass(ctl: &mut dyn Controller, _: &Args, out: &mut Vec<String>) -> Outcome {
+    let settings = ctl.config().and_then(|c| c.looking_glass()).cloned();
+    out.extend(ctl.looking_glass_status().lines(settings.as_ref()));
+    Ok(())
+}

@@ -319,6 +319,8 @@ pub trait Controller {
     fn lease_store_lines(&mut self) -> Vec<String>;
     /// API clients subscribed to lease events, and events dropped.
     fn event_subscribers(&self) -> (u32, u64);
+    /// What the looking glass's producer has done.
+    fn looking_glass_status(&self) -> crate::looking_glass::Status;
 }
 
 /// Runs one command line (the words after the command's path).

@@ -534,4 +534,36 @@ pub static COMMANDS: &[Command] = &[
         needs_some: false,
         run: clear_leases4,
     },
+    Command {
+        path: "dhcp6-server looking-glass",
+        help: "Publishes each transaction (DHCPKit's Kafka record) and each lease change to Kafka \
+               brokers (topic and lease-topic; lease-topic none: no lease stream), or stops (off).",
+        fields: &[
+            keyword("brokers", Kind::Word { max: 512 }, "host:port[,host:port...]"),
+            keyword("topic", Kind::Word { max: 249 }, "name"),
+            keyword("lease-topic", Kind::Word { max: 249 }, "name|none"),
+            keyword("server-name", Kind::Word { max: 255 }, "name"),
+            keyword("transactions", Kind::Word { max: 8 }, "all|answered|none"),
+            keyword(
+                "queue",
+                Kind::Number {
+                    max: 1 << 20,
+                    off: false,
+                },
+                "records",
+            ),
+            flag("off"),
+        ],
+        startup: Startup::Item("looking-glass"),
+        needs_some: true,
+        run: looking_glass,
+    },
+    Command {
+        path: "show dhcp6-server looking-glass",
+        help: "The looking glass: its settings, the broker connection, records sent, queued and dropped.",
+        fields: &[],
+        startup: Startup::Not("a view"),
+        needs_some: false,
+        run: show_looking_glass,
+    },
 ];

@@ -101,6 +101,9 @@ impl Controller for Plain {
     fn lease_store_lines(&mut self) -> Vec<String> {
         vec!["  lease file: none".into()]
     }
+    fn looking_glass_status(&self) -> crate::looking_glass::Status {
+        crate::looking_glass::Status::default()
+    }
     fn event_subscribers(&self) -> (u32, u64) {
         (1, 0)
     }
@@ -140,6 +143,9 @@ fn sample(command: &Command) -> &'static str {
         "dhcp4-server reservation del" => "hw-address:02:00:00:00:00:01",
         "dhcp4-server reservations load" => "/etc/dhcp4/reservations.csv",
         "show dhcp4-server leases" => "all interface host-eth0 client 01:02",
+        "dhcp6-server looking-glass" => {
+            "brokers 127.0.0.1:9092,[::1]:9092 lease-topic none transactions answered queue 64"
+        }
         _ => "",
     }
 }

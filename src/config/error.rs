@@ -32,6 +32,7 @@ pub enum ConfigError {
     BadDhcp4o6Link(Ipv6Addr, u8),
     Dhcp4o6LinkTaken(String, String),
     BadServerId(core::net::Ipv4Addr),
+    BadLookingGlass(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -102,6 +103,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Dhcp4o6LinkTaken(p, other) => {
                 write!(f, "dhcp4o6-link {p} is already link {other}'s")
             }
+            ConfigError::BadLookingGlass(why) => write!(f, "looking-glass: {why}"),
             ConfigError::BadServerId(a) => {
                 write!(f, "server-id {a}: must be a unicast address")
             }

@@ -156,11 +156,29 @@ pub struct ServerConfig {
     reservations4_file: Option<String>,
     lease_store: LeaseStoreSettings,
     limits: Limits,
+    /// The Kafka looking glass and lease stream (None: off).
+    looking_glass: Option<crate::looking_glass::Settings>,
 }
 
 impl ServerConfig {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn looking_glass(&self) -> Option<&crate::looking_glass::Settings> {
+        self.looking_glass.as_ref()
+    }
+
+    /// Turns the looking glass on with `settings` (checked), or off.
+    pub fn set_looking_glass(
+        &mut self,
+        settings: Option<crate::looking_glass::Settings>,
+    ) -> Result<(), ConfigError> {
+        if let Some(s) = &settings {
+            s.validate().map_err(ConfigError::BadLookingGlass)?;
+        }
+        self.looking_glass = settings;
+        Ok(())
     }
 
     pub fn interface(&self, sw_if_index: u32) -> Option<&InterfaceSettings> {

@@ -198,6 +198,10 @@ impl Controller for PluginController {
         lease_store::lines()
     }
 
+    fn looking_glass_status(&self) -> crate::looking_glass::Status {
+        looking_glass::status()
+    }
+
     fn event_subscribers(&self) -> (u32, u64) {
         (
             PLUGIN.subscribers.load(Ordering::Relaxed),

@@ -49,6 +49,7 @@ fn gauge_names() -> std::sync::MutexGuard<'static, (u32, Vec<CString>)> {
             .map(|n| (*n).to_owned())
             .collect();
         all.push(c"/dhcp6-server/prefix-groups/withdrawn".to_owned());
+        all.extend(looking_glass::GAUGES.iter().map(|n| (*n).to_owned()));
         for (i, v4) in families.into_iter().enumerate() {
             let node = if v4 { "dhcp4-server" } else { "dhcp6-server" };
             for what in ["in-use", "total"] {
@@ -85,6 +86,7 @@ pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
     boundary(0, || {
         let mut values: Vec<u64> = lease_store::lease_file_gauges().to_vec();
         values.push(prefix_groups::withdrawn());
+        values.extend(looking_glass::gauges());
         if let Ok(pools) = PLUGIN.pool_gauges.lock() {
             for (_, size, in_use) in pools.iter() {
                 values.extend([in_use.load(Ordering::Relaxed), *size]);
@@ -128,7 +130,11 @@ pub extern "C" fn dhcp6_server_events_want(subscribers: u32) {
         event_ring();
         PLUGIN.subscribers.store(subscribers, Ordering::Relaxed);
         // SAFETY: API handlers run on the main thread with the barrier held.
-        unsafe { PLUGIN.shard.owner() }.events_wanted = subscribers > 0;
+        unsafe { PLUGIN.shard.owner() }.events_wanted = subscribers > 0
+            || PLUGIN
+                .config
+                .load()
+                .is_some_and(looking_glass::wants_lease_events);
     })
 }
 
@@ -143,6 +149,7 @@ pub extern "C" fn dhcp6_server_events_drain(
     boundary(0, || {
         let mut n = 0;
         while let Some(e) = event_ring().pop() {
+            looking_glass::lease_event(&e);
             let c = Dhcp6ServerLeaseEvent {
                 kind: e.kind as u8,
                 is_prefix: e.ia == crate::leases::ResourceKind::Pd,

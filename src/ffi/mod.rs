@@ -20,6 +20,7 @@ mod interfaces;
 mod lease_file;
 mod lease_store;
 mod leases;
+mod looking_glass;
 mod packets;
 mod prefix_groups;
 mod registration;
@@ -126,6 +127,9 @@ fn publish<R>(
                 crate::leases::store::set_header_duid(bytes, duid);
             }
         }
+        looking_glass::sync(config);
+        shard.events_wanted = PLUGIN.subscribers.load(Ordering::Relaxed) > 0
+            || looking_glass::wants_lease_events(config);
         note_shard_state(shard);
         router_adverts::sync(config);
     }

@@ -26,12 +26,17 @@ pub(super) fn prefetch(addresses: PrefetchAddresses) {
 /// The received bytes of a packet (to read a hint from; None if the
 /// descriptor is unusable, which `serve_packet` then reports).
 pub(super) fn received(p: &Dhcp6ServerPacket) -> Option<&[u8]> {
-    if p.frame.is_null() || p.frame_len > p.capacity {
+    frame_bytes(p, p.frame_len as usize)
+}
+
+/// The first `len` bytes of the packet's buffer (None past its capacity).
+pub(super) fn frame_bytes(p: &Dhcp6ServerPacket, len: usize) -> Option<&[u8]> {
+    if p.frame.is_null() || len > p.capacity as usize {
         return None;
     }
-    // SAFETY: `frame` points at `capacity` >= `frame_len` bytes of the
-    // packet buffer, which the node owns while it runs.
-    Some(unsafe { std::slice::from_raw_parts(p.frame, p.frame_len as usize) })
+    // SAFETY: `frame` points at `capacity` >= `len` bytes of the packet
+    // buffer, which the node owns while it runs.
+    Some(unsafe { std::slice::from_raw_parts(p.frame, len) })
 }
 
 /// The client's key in the lease engine, read cheaply from the received
@@ -130,8 +135,9 @@ pub(super) fn serve_packet(
 
 /// Handles the `n` packets of a frame, in order, filling in each one's
 /// outcome (a packet with a NULL `frame` was refused by the shim: only its
-/// summary is cleared). `now` is wall-clock seconds (lease times are kept
-/// in them), `now_ms` milliseconds of VPP's monotonic clock (rate limits).
+/// summary is cleared). `wall` is wall-clock seconds (lease times are kept
+/// in whole ones; the looking glass stamps transactions with it), `now_ms`
+/// milliseconds of VPP's monotonic clock (rate limits).
 /// While a packet is served, the lease-engine memory of the packets a few
 /// places behind it is prefetched (VPP's dual/quad-loop idea, across the
 /// lookups of the lease engine).
@@ -143,9 +149,10 @@ pub(super) fn serve_packet(
 pub extern "C" fn dhcp6_server_handle_packets(
     packets: *mut Dhcp6ServerPacket,
     n: u32,
-    now: u32,
+    wall: f64,
     now_ms: u64,
 ) {
+    let now = wall as u32;
     let clock = Clock {
         secs: now,
         ms: now_ms,
@@ -201,7 +208,11 @@ pub extern "C" fn dhcp6_server_handle_packets(
             if i + third < count {
                 prefetch(shard.lookahead_next(&mut ahead[(i + third) % 8]));
             }
+            let capture = looking_glass::begin(&packets[i], wall);
             serve_packet(config, shard, clock, &mut packets[i]);
+            if let Some(c) = capture {
+                looking_glass::finish(c, &packets[i]);
+            }
         }
         note_shard_state(shard);
     });
