@@ -92,7 +92,8 @@ struct PluginController {
     now: u32,
 }
 
-fn read_c_buffer(buf: &[c_char]) -> String {
+/// A NUL-terminated C string in a caller's buffer, as text.
+pub(super) fn read_c_buffer(buf: &[c_char]) -> String {
     let bytes: Vec<u8> = buf
         .iter()
         .take_while(|c| **c != 0)

@@ -192,7 +192,7 @@ pub(super) fn status() -> Status {
         return Status::default();
     };
     let text = |m: &Mutex<Option<String>>| m.lock().map(|g| g.clone()).unwrap_or_default();
-    let status = Status {
+    Status {
         running: !thread.is_finished(),
         connected: s.connected.load(Ordering::Relaxed),
         server_name: s.server_name.lock().map(|g| g.clone()).unwrap_or_default(),
@@ -201,8 +201,7 @@ pub(super) fn status() -> Status {
         dropped: s.dropped.load(Ordering::Relaxed) + s.transactions.dropped.load(Ordering::Relaxed),
         lease_records: s.lease_records.load(Ordering::Relaxed),
         last_error: text(&s.last_error),
-    };
-    status
+    }
 }
 
 /// The stats segment's gauges of the looking glass, and their values.
@@ -325,7 +324,7 @@ impl Producer {
                 unsafe { (api.conf_destroy)(conf) };
                 return Err(format!(
                     "librdkafka refused {name}={value}: {}",
-                    c_text(&err)
+                    super::commands::read_c_buffer(&err)
                 ));
             }
         }
@@ -344,7 +343,10 @@ impl Producer {
         if rk.is_null() {
             // SAFETY: rd_kafka_new failed: the conf is still ours.
             unsafe { (api.conf_destroy)(conf) };
-            return Err(format!("no Kafka producer: {}", c_text(&err)));
+            return Err(format!(
+                "no Kafka producer: {}",
+                super::commands::read_c_buffer(&err)
+            ));
         }
         let topic_of = |name: &str| {
             let n = cstring(name);
@@ -473,15 +475,6 @@ fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', "")).unwrap_or_default()
 }
 
-fn c_text(buf: &[c_char]) -> String {
-    let bytes: Vec<u8> = buf
-        .iter()
-        .take_while(|c| **c != 0)
-        .map(|c| *c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
 fn wall_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -497,7 +490,7 @@ fn host_name() -> String {
     if unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len() - 1) } != 0 {
         return "localhost".into();
     }
-    let short = c_text(&buf);
+    let short = super::commands::read_c_buffer(&buf);
     let hints = libc::addrinfo {
         ai_flags: libc::AI_CANONNAME,
         ai_family: libc::AF_UNSPEC,
