@@ -294,7 +294,7 @@ typedef void (*Dhcp6ServerReplyFn)(void *ctx, int32_t retval, const uint8_t *tex
  */
 typedef struct {
   /**
-   * 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
+   * 1 bound, 2 renewed, 3 released, 4 expired, 5 declined, 6 deleted.
    */
   uint8_t kind;
   bool is_prefix;

@@ -24,8 +24,8 @@ Package: dhcp6-server-vpp-plugin
 Version: ${version}+vpp${vpp_version//-/.}
 Architecture: ${arch}
 Maintainer: dhcp6-server developers <dhcp6-server@example.invalid>
-Depends: vpp (= ${vpp_version})
-Recommends: python3
+Depends: vpp (= ${vpp_version}), librdkafka1
+Recommends: python3, kcat
 Section: net
 Priority: optional
 Description: DHCPv6 server inside the VPP dataplane

@@ -107,7 +107,7 @@ pub extern "C" fn dhcp6_server_gauge_values(out: *mut u64, max: u32) -> u32 {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct Dhcp6ServerLeaseEvent {
-    /// 1 bound, 2 renewed, 3 released, 4 expired, 5 declined.
+    /// 1 bound, 2 renewed, 3 released, 4 expired, 5 declined, 6 deleted.
     pub kind: u8,
     pub is_prefix: bool,
     pub resource: [u8; 16],

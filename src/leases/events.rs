@@ -12,6 +12,8 @@ pub enum LeaseEventKind {
     Released = 3,
     Expired = 4,
     Declined = 5,
+    /// Removed by the operator (`dhcp6-server lease delete`, `clear`).
+    Deleted = 6,
 }
 
 /// One lease event (Copy: it crosses threads through a ring).
@@ -58,6 +60,17 @@ impl Shard {
             e.duid_len = d.len() as u8;
         }
         self.events.push(e);
+    }
+
+    /// An event about lease `index` if it holds its resource (bound or
+    /// declined): a lease that only was offered or is free was never told.
+    pub(super) fn event_if_held(&mut self, index: u32, kind: LeaseEventKind) {
+        if matches!(
+            self.leases[index as usize].state,
+            LeaseState::Bound | LeaseState::Declined
+        ) {
+            self.event(index, kind);
+        }
     }
 
     /// Hands the recorded events over, with the number dropped since the

@@ -87,6 +87,7 @@ impl Shard {
         {
             return false;
         }
+        self.event_if_held(index, LeaseEventKind::Deleted);
         self.unbind(index);
         self.free(index);
         true
@@ -122,7 +123,10 @@ impl Shard {
     pub(super) fn end_of_hold_or_lifetime(&mut self, index: u32) {
         self.leases[index as usize].set_queue(Queue::None);
         match self.leases[index as usize].state {
-            LeaseState::Declined => self.unbind(index),
+            LeaseState::Declined => {
+                self.event(index, LeaseEventKind::Expired);
+                self.unbind(index);
+            }
             LeaseState::Bound => self.event(index, LeaseEventKind::Expired),
             _ => {}
         }

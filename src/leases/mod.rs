@@ -397,6 +397,7 @@ impl Shard {
             .map(|(i, _)| i)
             .collect();
         for &i in &in_use {
+            self.event_if_held(i, LeaseEventKind::Deleted);
             self.forget(i);
         }
         for a in &mut self.pools {

@@ -1159,3 +1159,36 @@ fn delegated_prefixes_of_any_length_up_to_128() {
         assert_eq!(spec.index_of(a(second), dlen), Some(1));
     }
 }
+
+#[test]
+fn every_change_of_a_held_resource_is_an_event_so_the_stream_ends_in_the_table() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::4")]);
+    s.events_wanted = true;
+    let mut held: Vec<u32> = (1..=4)
+        .map(|c| {
+            bind(&mut s, c, 1, &ids, 0).unwrap();
+            s.find(&duid(c), ResourceKind::Na, 1).unwrap()
+        })
+        .collect();
+    s.decline(held.remove(0), 0, 50);
+    s.delete(held.remove(0));
+    assert_eq!(s.expire(50), 1, "the decline's hold is over");
+    s.clear();
+    let kinds: Vec<(u128, LeaseEventKind)> =
+        s.take_events().0.map(|e| (e.resource, e.kind)).collect();
+    use LeaseEventKind::*;
+    assert_eq!(
+        kinds,
+        [
+            (a("2001:db8::1"), Bound),
+            (a("2001:db8::2"), Bound),
+            (a("2001:db8::3"), Bound),
+            (a("2001:db8::4"), Bound),
+            (a("2001:db8::1"), Declined),
+            (a("2001:db8::2"), Deleted),
+            (a("2001:db8::1"), Expired),
+            (a("2001:db8::3"), Deleted),
+            (a("2001:db8::4"), Deleted),
+        ]
+    );
+}

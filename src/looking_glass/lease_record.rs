@@ -6,7 +6,8 @@
 //! "client":"000300010a0b0c0d0e0f","iaid":1,"valid_until":1764000000,
 //! "sw_if_index":1,"server":"vpp1.example","time":1764000000.25}`
 //!
-//! `state` is bound, renewed, released, expired or declined; `client` the
+//! `state` is bound, renewed, released, expired (also the end of a
+//! decline's hold), declined or deleted (by the operator); `client` the
 //! DUID in hex (DHCPv4: the client key, hardware type and address or the
 //! Client Identifier); `valid_until` Unix seconds. The last record of a key
 //! is the resource's state: a compacted topic read from the start gives the
@@ -32,6 +33,7 @@ pub fn state(kind: LeaseEventKind) -> &'static str {
         LeaseEventKind::Released => "released",
         LeaseEventKind::Expired => "expired",
         LeaseEventKind::Declined => "declined",
+        LeaseEventKind::Deleted => "deleted",
     }
 }
 

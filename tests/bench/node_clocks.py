@@ -5,6 +5,7 @@ generator from pcaps of N distinct clients.
 
   sudo python3 tests/bench/node_clocks.py [--leases 1000000] [--workers 0|1]
                                           [--packets 200000] [--profile PHASE]
+                                          [--looking-glass]
 
 Phases, each a pcap replayed through pg0 into the plugin (ethernet-input,
 ip6-input, multicast lookup, ip6-local, ip6-udp-lookup, dhcp6-server;
@@ -15,6 +16,11 @@ replies leave through pg0):
            (cycled when there are fewer clients than packets)
   solicit  Solicits from --packets new clients: a new allocation each,
            offered (Advertise)
+With --looking-glass, then renew and solicit again with the looking glass
+publishing every transaction and lease change to a Kafka-protocol broker
+(librdkafka's mock cluster, tests/live/kafka.py; queue big enough for every
+record), and renew once more with it off, all in the same VPP: the lines
+`renew+lg` and `solicit+lg` against `renew` and `solicit`.
 `clear runtime` runs before each phase, so each line is that phase alone.
 Every phase checks that VPP answered every packet (the plugin's own
 counters).
@@ -311,6 +317,36 @@ def main4(a):
         work.rmdir()
 
 
+def looking_glass_phases(vpp, work, a, rng):
+    """renew and solicit with the looking glass on, then renew with it off."""
+    from kafka import KafkaBroker, missing_kafka
+
+    reason = missing_kafka()
+    if reason:
+        sys.exit(f"--looking-glass: {reason}")
+    broker = KafkaBroker("dhcpkit.messages", "dhcp6-server.leases")
+    out = []
+    try:
+        vpp.cli_ok(f"dhcp6-server looking-glass brokers {broker.bootstrap} queue {a.packets + 4096}")
+        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+        out.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
+        out[-1]["phase"] = "renew+lg"
+        new = range(2 * NEW_CLIENTS, 2 * NEW_CLIENTS + a.packets)
+        out.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
+        out[-1]["phase"] = "solicit+lg"
+        deadline = time.time() + 120
+        while "queued 0," not in cli(vpp, "show dhcp6-server looking-glass") and time.time() < deadline:
+            time.sleep(0.5)
+        print(cli(vpp, "show dhcp6-server looking-glass").rstrip())
+        vpp.cli_ok("dhcp6-server looking-glass off")
+        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+        out.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
+        out[-1]["phase"] = "renew-again"
+    finally:
+        broker.close()
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--leases", type=int, default=1_000_000)
@@ -319,6 +355,8 @@ def main():
     p.add_argument("--profile", choices=("bind", "renew", "solicit", "request", "discover"),
                    help="run perf record on VPP during this phase and print the top functions")
     p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
+    p.add_argument("--looking-glass", action="store_true",
+                   help="renew and solicit again with the looking glass on (a Kafka mock broker)")
     a = p.parse_args()
     reason = missing_requirements()
     if reason:
@@ -342,12 +380,18 @@ def main():
         new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
         results.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
         check_leases(vpp, "solicit", [NEW_CLIENTS, NEW_CLIENTS + a.packets - 1], "offered")
+        if a.looking_glass:
+            results += looking_glass_phases(vpp, work, a, rng)
         threads = "main thread only" if a.workers == 0 else "main + 1 worker (pg and the node on the worker)"
         print(f"VPP {threads}; {a.leases} clients bound first; pcaps replayed by pg0")
         print(f"{'phase':<9} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
         for r in results:
             print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
                   f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
+        for on, off in (("renew+lg", "renew"), ("solicit+lg", "solicit"), ("renew-again", "renew")):
+            by = {r["phase"]: r for r in results}
+            if on in by:
+                print(f"{on} / {off}: {by[on]['clocks'] / by[off]['clocks']:.2f}x")
         if any(r["answered"] < r["packets"] for r in results):
             sys.exit("not every packet was answered: see the table")
     except Exception:

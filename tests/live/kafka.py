@@ -1,6 +1,7 @@
 """A Kafka-protocol broker for the live tests (librdkafka's mock cluster,
 see kafka_broker.c), and reading its topics with Debian's kcat."""
 
+import importlib.util
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +19,8 @@ def missing_kafka():
             return f"`{tool}` not found (Debian package {package})"
     if not Path("/usr/include/librdkafka/rdkafka_mock.h").exists():
         return "librdkafka's headers not found (Debian package librdkafka-dev)"
+    if importlib.util.find_spec("dhcpkit_kafka") is None:
+        return "DHCPKit's Kafka decoder not found (PyPI packages dhcpkit, dhcpkit-kafka)"
     return None
 
 
