@@ -264,6 +264,7 @@ def test_under_load_records_sent_plus_dropped_equal_transactions(vpp, link, serv
     s = settled(vpp)
     sent, dropped = s["sent"] - base["sent"], s["dropped"] - base["dropped"]
     assert sent + dropped == received and s["queued"] == 0, (sent, dropped, received)
+    print(f"broker up: {received} transactions, {replies} replies, records sent {sent}, dropped {dropped}")
     assert len(records_until(glass, TOPIC, s["sent"])) == s["sent"]
 
 
@@ -278,6 +279,8 @@ def test_a_full_queue_drops_and_counts_but_never_stops_serving(vpp, link, served
         broker.rtt(0)
         s = settled(vpp)
         assert s["dropped"] > 0 and s["sent"] + s["dropped"] == received, (s, received)
+        print(f"slow broker, queue 64: {received} transactions, {replies} replies, "
+              f"records sent {s['sent']}, dropped {s['dropped']}")
         assert vpp.stats("/dhcp6-server/looking-glass/")[("/dhcp6-server/looking-glass/dropped", None)] == s["dropped"]
         assert len(records_until(broker, TOPIC, s["sent"])) == s["sent"]
     finally:
@@ -305,6 +308,8 @@ def test_broker_killed_mid_load_vpp_answers_everything_and_delivery_resumes(vpp,
         s = settled(vpp)
         assert s["connected"] and s["queued"] == 0, s["text"]
         assert s["dropped"] > 0 and s["sent"] + s["dropped"] == received, (s, received)
+        print(f"broker down 3 s mid-load, queue 512: {received} transactions, {replies} replies, "
+              f"records sent {s['sent']}, dropped {s['dropped']}; while down: {down['text']!r}")
         times = [parse_record(v)[2] for v in records_until(broker, TOPIC, s["sent"])]
         assert len(times) == s["sent"]
         assert any(t < marks["down"] for t in times) and any(t > marks["up"] for t in times), marks
@@ -359,6 +364,7 @@ def test_the_lease_stream_rebuilds_the_lease_table(vpp, link, served, glass):
         time.sleep(0.5)
     assert got == expected, (len(got), len(expected), sorted(got ^ expected)[:6])
     assert len(expected) == len(table) - 3 - len(released) and len(released) == 2
+    print(f"lease stream: {len(got)} leases rebuilt == the lease table's {len(expected)}")
     text = vpp.ctl("lease-stream", "--brokers", glass.bootstrap, "--topic", LEASE_TOPIC)
     assert text.returncode == 0 and text.stdout.strip().endswith(f"{len(expected)} leases"), text.stdout[-300:]
 
