@@ -5,69 +5,97 @@
 //! the consumer is the main thread. A full ring drops and counts, it never
 //! makes the producer wait.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use super::OwnLine;
 use crate::leases::LeaseEvent;
 
 pub const CAPACITY: usize = 4096;
 
 pub struct EventRing {
     slots: Box<[UnsafeCell<Option<LeaseEvent>>]>,
-    /// Next slot to read (consumer) and to write (producer); they only grow.
-    head: AtomicUsize,
-    tail: AtomicUsize,
+    producer: OwnLine<Side>,
+    consumer: OwnLine<Side>,
+}
+
+/// One side's index (it only grows), the other side's as last read (read
+/// again only when the ring looks full or empty), and the producer's drop
+/// count: each side writes only its own line.
+struct Side {
+    index: AtomicUsize,
+    other_seen: Cell<usize>,
     dropped: AtomicU64,
 }
 
-// SAFETY: one producer and one consumer at a time (module comment); a slot
-// is written only while outside [head, tail) and read only inside it, with
-// the Release/Acquire pairs on `tail` and `head` ordering the accesses.
+impl Side {
+    fn new() -> OwnLine<Side> {
+        OwnLine(Side {
+            index: AtomicUsize::new(0),
+            other_seen: Cell::new(0),
+            dropped: AtomicU64::new(0),
+        })
+    }
+}
+
+// SAFETY: one producer and one consumer at a time (module comment), each
+// touching only its own side's Cell; a slot is written only while outside
+// [head, tail) and read only inside it, with the Release/Acquire pairs on
+// the indices ordering the accesses.
 unsafe impl Sync for EventRing {}
 
 impl EventRing {
     pub fn new() -> Self {
         EventRing {
             slots: (0..CAPACITY).map(|_| UnsafeCell::new(None)).collect(),
-            head: AtomicUsize::new(0),
-            tail: AtomicUsize::new(0),
-            dropped: AtomicU64::new(0),
+            producer: Side::new(),
+            consumer: Side::new(),
         }
     }
 
     /// Producer side. False (and counted) when full.
     pub fn push(&self, event: LeaseEvent) -> bool {
-        let tail = self.tail.load(Ordering::Relaxed);
-        if tail - self.head.load(Ordering::Acquire) == CAPACITY {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
+        let p = &self.producer;
+        let tail = p.index.load(Ordering::Relaxed);
+        if tail - p.other_seen.get() == CAPACITY {
+            p.other_seen
+                .set(self.consumer.index.load(Ordering::Acquire));
+            if tail - p.other_seen.get() == CAPACITY {
+                p.dropped.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
         }
         // SAFETY: the slot is outside [head, tail): the consumer does not
         // touch it until `tail` is published below.
         unsafe { *self.slots[tail % CAPACITY].get() = Some(event) };
-        self.tail.store(tail + 1, Ordering::Release);
+        p.index.store(tail + 1, Ordering::Release);
         true
     }
 
     pub fn count_dropped(&self, n: u64) {
-        self.dropped.fetch_add(n, Ordering::Relaxed);
+        self.producer.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Consumer side.
     pub fn pop(&self) -> Option<LeaseEvent> {
-        let head = self.head.load(Ordering::Relaxed);
-        if head == self.tail.load(Ordering::Acquire) {
-            return None;
+        let c = &self.consumer;
+        let head = c.index.load(Ordering::Relaxed);
+        if head == c.other_seen.get() {
+            c.other_seen
+                .set(self.producer.index.load(Ordering::Acquire));
+            if head == c.other_seen.get() {
+                return None;
+            }
         }
         // SAFETY: the slot is inside [head, tail): the producer finished it
         // (Acquire above) and will not reuse it until `head` moves past.
         let event = unsafe { (*self.slots[head % CAPACITY].get()).take() };
-        self.head.store(head + 1, Ordering::Release);
+        c.index.store(head + 1, Ordering::Release);
         event
     }
 
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.producer.dropped.load(Ordering::Relaxed)
     }
 }
 

@@ -149,7 +149,6 @@ pub extern "C" fn dhcp6_server_events_drain(
     boundary(0, || {
         let mut n = 0;
         while let Some(e) = event_ring().pop() {
-            looking_glass::lease_event(&e);
             let c = Dhcp6ServerLeaseEvent {
                 kind: e.kind as u8,
                 is_prefix: e.ia == crate::leases::ResourceKind::Pd,

@@ -29,6 +29,7 @@ mod server_wide;
 mod shard_cell;
 mod show;
 mod snapshot;
+mod threads;
 
 pub use commands::*;
 pub use gauges::*;
@@ -136,6 +137,19 @@ fn publish<R>(
     Ok(result)
 }
 
+/// A value on cache lines of its own (two: the adjacent-line prefetcher
+/// pairs them), so that what one core keeps writing never shares a line
+/// with what another reads on the packet path.
+#[repr(align(128))]
+pub(crate) struct OwnLine<T>(pub T);
+
+impl<T> core::ops::Deref for OwnLine<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 fn event_ring() -> &'static events::EventRing {
     PLUGIN.events.get_or_init(events::EventRing::new)
 }
@@ -144,11 +158,18 @@ fn event_ring() -> &'static events::EventRing {
 /// hands its lease events to the ring).
 fn note_shard_state(shard: &mut Shard) {
     let ring = event_ring();
+    let subscribed = PLUGIN.subscribers.load(Ordering::Relaxed) > 0;
     let (events, dropped) = shard.take_events();
     for e in events {
-        ring.push(e);
+        looking_glass::lease_event(&e);
+        if subscribed {
+            ring.push(e);
+        }
     }
-    ring.count_dropped(dropped);
+    if dropped > 0 {
+        ring.count_dropped(dropped);
+        looking_glass::lease_events_lost(dropped);
+    }
     PLUGIN
         .routes_pending
         .store(shard.has_route_ops(), Ordering::Release);

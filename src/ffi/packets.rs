@@ -214,6 +214,7 @@ pub extern "C" fn dhcp6_server_handle_packets(
                 looking_glass::finish(c, &packets[i]);
             }
         }
+        looking_glass::end_of_frame();
         note_shard_state(shard);
     });
     for p in packets.iter_mut() {

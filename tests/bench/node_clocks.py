@@ -16,11 +16,12 @@ replies leave through pg0):
            (cycled when there are fewer clients than packets)
   solicit  Solicits from --packets new clients: a new allocation each,
            offered (Advertise)
-With --looking-glass, then renew and solicit again with the looking glass
-publishing every transaction and lease change to a Kafka-protocol broker
-(librdkafka's mock cluster, tests/live/kafka.py; queue big enough for every
-record), and renew once more with it off, all in the same VPP: the lines
-`renew+lg` and `solicit+lg` against `renew` and `solicit`.
+With --looking-glass, then --rounds times: renew and solicit with the
+looking glass off, then on (publishing every transaction and lease change
+to a Kafka-protocol broker, librdkafka's mock cluster from
+tests/live/kafka.py, its threads moved off VPP's cores; queue big enough for
+every transaction), all in the same VPP; printed: the medians and ranges of
+`renew-off`/`renew+lg` and `solicit-off`/`solicit+lg`, and their ratio.
 `clear runtime` runs before each phase, so each line is that phase alone.
 Every phase checks that VPP answered every packet (the plugin's own
 counters).
@@ -34,7 +35,9 @@ With --dhcp4 the same for the dhcp4-server node (10.0.0.0/8, pg0 at
 """
 
 import argparse
+import os
 import random
+import statistics
 import signal
 import struct
 import subprocess
@@ -317,8 +320,29 @@ def main4(a):
         work.rmdir()
 
 
+def vpp_cores(vpp):
+    """The CPUs VPP's main and worker threads are pinned to."""
+    cores = set()
+    for task in Path(f"/proc/{vpp.proc.pid}/task").iterdir():
+        comm = (task / "comm").read_text().strip()
+        if comm == "vpp_main" or comm.startswith("vpp_wk_"):
+            cores |= os.sched_getaffinity(int(task.name))
+    return cores
+
+
+def keep_off_vpp_cores(vpp, pid):
+    """Moves every thread of process `pid` (the broker: on a real network it
+    is not on the router) off VPP's cores, as the plugin's own threads are."""
+    others = set(range(os.cpu_count())) - vpp_cores(vpp)
+    if others:
+        run(["taskset", "-a", "-cp", ",".join(map(str, sorted(others))), str(pid)])
+        print(f"broker on CPUs {sorted(others)}, VPP on {sorted(vpp_cores(vpp))}")
+
+
 def looking_glass_phases(vpp, work, a, rng):
-    """renew and solicit with the looking glass on, then renew with it off."""
+    """renew and solicit, --rounds times each with the looking glass off
+    and on (a mock broker kept off VPP's cores), alternating; returns the
+    phases, named renew/solicit with -off or +lg."""
     from kafka import KafkaBroker, missing_kafka
 
     reason = missing_kafka()
@@ -326,25 +350,43 @@ def looking_glass_phases(vpp, work, a, rng):
         sys.exit(f"--looking-glass: {reason}")
     broker = KafkaBroker("dhcpkit.messages", "dhcp6-server.leases")
     out = []
+    next_client = 2 * NEW_CLIENTS
     try:
-        vpp.cli_ok(f"dhcp6-server looking-glass brokers {broker.bootstrap} queue {a.packets + 4096}")
-        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
-        out.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
-        out[-1]["phase"] = "renew+lg"
-        new = range(2 * NEW_CLIENTS, 2 * NEW_CLIENTS + a.packets)
-        out.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
-        out[-1]["phase"] = "solicit+lg"
-        deadline = time.time() + 120
-        while "queued 0," not in cli(vpp, "show dhcp6-server looking-glass") and time.time() < deadline:
-            time.sleep(0.5)
-        print(cli(vpp, "show dhcp6-server looking-glass").rstrip())
-        vpp.cli_ok("dhcp6-server looking-glass off")
-        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
-        out.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
-        out[-1]["phase"] = "renew-again"
+        keep_off_vpp_cores(vpp, broker.proc.pid)
+        for _ in range(a.rounds):
+            for on in (False, True):
+                if on:
+                    vpp.cli_ok(f"dhcp6-server looking-glass brokers {broker.bootstrap} queue {a.packets + 4096}")
+                sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+                renew = run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile)
+                new = range(next_client, next_client + a.packets)
+                next_client += a.packets
+                solicit = run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile)
+                for r in (renew, solicit):
+                    r["phase"] += "+lg" if on else "-off"
+                    out.append(r)
+                if on:
+                    deadline = time.time() + 120
+                    while "queued 0," not in cli(vpp, "show dhcp6-server looking-glass") and time.time() < deadline:
+                        time.sleep(0.5)
+                    print(cli(vpp, "show dhcp6-server looking-glass").splitlines()[2].strip())
+                    vpp.cli_ok("dhcp6-server looking-glass off")
     finally:
         broker.close()
     return out
+
+
+def print_looking_glass_ratios(results):
+    def clocks(name):
+        return sorted(r["clocks"] for r in results if r["phase"] == name)
+
+    for phase in ("renew", "solicit"):
+        off, on = clocks(phase + "-off"), clocks(phase + "+lg")
+        if off and on:
+            median_off, median_on = statistics.median(off), statistics.median(on)
+            print(f"{phase}: looking glass off {median_off:.0f} clk/pkt (range {off[0]:.0f}-{off[-1]:.0f}), "
+                  f"on {median_on:.0f} ({on[0]:.0f}-{on[-1]:.0f}): {median_on / median_off:.2f}x "
+                  f"({len(off)} runs each)")
 
 
 def main():
@@ -356,7 +398,8 @@ def main():
                    help="run perf record on VPP during this phase and print the top functions")
     p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
     p.add_argument("--looking-glass", action="store_true",
-                   help="renew and solicit again with the looking glass on (a Kafka mock broker)")
+                   help="renew and solicit again with the looking glass off and on (a Kafka mock broker)")
+    p.add_argument("--rounds", type=int, default=3, help="with --looking-glass: off/on rounds")
     a = p.parse_args()
     reason = missing_requirements()
     if reason:
@@ -365,7 +408,8 @@ def main():
         return main4(a)
     work = Path(tempfile.mkdtemp(prefix="node-clocks-"))
     heap = "4G" if a.leases > 100_000 else "1G"
-    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.packets + 4096, heap=heap)
+    extra = 2 * a.rounds * a.packets if a.looking_glass else 0
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.packets + extra + 4096, heap=heap)
     results = []
     try:
         vpp.cli_ok("create packet-generator interface pg0")
@@ -388,10 +432,7 @@ def main():
         for r in results:
             print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
                   f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
-        for on, off in (("renew+lg", "renew"), ("solicit+lg", "solicit"), ("renew-again", "renew")):
-            by = {r["phase"]: r for r in results}
-            if on in by:
-                print(f"{on} / {off}: {by[on]['clocks'] / by[off]['clocks']:.2f}x")
+        print_looking_glass_ratios(results)
         if any(r["answered"] < r["packets"] for r in results):
             sys.exit("not every packet was answered: see the table")
     except Exception:

@@ -110,9 +110,7 @@ pub(super) static THREADS: std::sync::Once = std::sync::Once::new();
 /// space must still be reserved: hence two threads.
 pub fn start_threads(interval: impl Fn() -> u32 + Send + 'static) {
     THREADS.call_once(|| {
-        let space = std::thread::Builder::new()
-            .name("dhcp6-lease-space".into())
-            .spawn(|| {
+        let space = crate::ffi::threads::spawn("dhcp6-lease-space", || {
                 let mut checked = Instant::now();
                 let mut used = 0;
                 loop {
@@ -127,12 +125,10 @@ pub fn start_threads(interval: impl Fn() -> u32 + Send + 'static) {
                     }
                 }
             });
-        let sync = std::thread::Builder::new()
-            .name("dhcp6-lease-sync".into())
-            .spawn(move || loop {
-                std::thread::sleep(Duration::from_secs(u64::from(interval().max(1))));
-                flush_counted();
-            });
+        let sync = crate::ffi::threads::spawn("dhcp6-lease-sync", move || loop {
+            std::thread::sleep(Duration::from_secs(u64::from(interval().max(1))));
+            flush_counted();
+        });
         if let Err(e) = space.and(sync) {
             report(format!(
                 "a lease file thread could not start ({e}): space is not reserved ahead or the file not written back to disk (but by the kernel's own writeback)"

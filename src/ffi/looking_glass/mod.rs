@@ -1,7 +1,7 @@
 //! The looking glass's producer: librdkafka (`rdkafka`) on a thread of
 //! the plugin's own, fed by the transaction ring (`ring`) that the packet
-//! path fills without waiting, and by the lease events the main thread
-//! forwards. Started, reconfigured and stopped from `publish` (main thread,
+//! path fills without waiting, and by the lease events the lease owner
+//! thread hands over after each frame. Started, reconfigured and stopped from `publish` (main thread,
 //! barrier held); the packet path sees the running one through one atomic
 //! pointer, swapped only while it is parked at the barrier.
 
@@ -20,7 +20,7 @@ use crate::looking_glass::{lease_record, Settings, Status, Transactions};
 use ring::TransactionRing;
 
 use super::events::EventRing;
-use super::{Dhcp6ServerPacket, PacketSummary};
+use super::{Dhcp6ServerPacket, OwnLine, PacketSummary};
 
 /// What the producer thread, the packet path and the main thread share.
 struct Shared {
@@ -28,14 +28,21 @@ struct Shared {
     transactions: TransactionRing,
     leases: EventRing,
     stop: AtomicBool,
+    /// Written by the producer thread for every record: off the lines the
+    /// packet path reads.
+    counters: OwnLine<Counters>,
+    last_error: Mutex<Option<String>>,
+    server_name: Mutex<String>,
+}
+
+struct Counters {
     sent: AtomicU64,
-    /// Dropped past the ring: librdkafka's queue full, delivery failed.
+    /// Dropped past the ring: librdkafka's queue full, delivery failed,
+    /// lease events lost.
     dropped: AtomicU64,
     lease_records: AtomicU64,
     in_flight: AtomicU64,
     connected: AtomicBool,
-    last_error: Mutex<Option<String>>,
-    server_name: Mutex<String>,
 }
 
 impl Shared {
@@ -74,19 +81,18 @@ pub(super) fn sync(config: &ServerConfig) {
         leases: EventRing::new(),
         settings,
         stop: AtomicBool::new(false),
-        sent: AtomicU64::new(0),
-        dropped: AtomicU64::new(0),
-        lease_records: AtomicU64::new(0),
-        in_flight: AtomicU64::new(0),
-        connected: AtomicBool::new(false),
+        counters: OwnLine(Counters {
+            sent: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            lease_records: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            connected: AtomicBool::new(false),
+        }),
         last_error: Mutex::new(None),
         server_name: Mutex::new(String::new()),
     });
     let for_thread = shared.clone();
-    match std::thread::Builder::new()
-        .name("dhcp6-kafka".into())
-        .spawn(move || produce(&for_thread))
-    {
+    match super::threads::spawn("dhcp6-kafka", move || produce(&for_thread)) {
         Ok(thread) => {
             ACTIVE.store(Arc::as_ptr(&shared).cast_mut(), Ordering::Release);
             *running = Some((shared, thread));
@@ -153,7 +159,15 @@ pub(super) fn finish(capture: Capture, p: &Dhcp6ServerPacket) {
         None if shared.settings.transactions == Transactions::Answered => return,
         None => slot.set_out(&[]),
     }
-    shared.transactions.publish();
+    shared.transactions.commit();
+}
+
+/// Packet path, after the frame: the frame's transactions go to the
+/// producer thread together (one write of a shared line per frame).
+pub(super) fn end_of_frame() {
+    if let Some(shared) = active() {
+        shared.transactions.publish();
+    }
 }
 
 fn record_type(s: &PacketSummary) -> RecordType {
@@ -177,11 +191,22 @@ fn udp_payload(p: &Dhcp6ServerPacket, l4: usize, len: usize) -> Option<&[u8]> {
     frame.get(l4 + 8..l4 + udp_len)
 }
 
-/// Main thread: a lease event for the lease stream (dropped, counted, when
-/// the stream's ring is full).
+/// A lease event for the lease stream (dropped, counted, when the stream's
+/// ring is full). The lease owner thread, or the main thread while the
+/// owner is parked at the barrier: one producer at a time.
 pub(super) fn lease_event(e: &LeaseEvent) {
     if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
-        shared.leases.push(*e);
+        if !shared.leases.push(*e) {
+            shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Lease events the shard could not keep (more than it holds between two
+/// hand-overs): lease records lost, counted as dropped.
+pub(super) fn lease_events_lost(n: u64) {
+    if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
+        shared.counters.dropped.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -194,12 +219,12 @@ pub(super) fn status() -> Status {
     let text = |m: &Mutex<Option<String>>| m.lock().map(|g| g.clone()).unwrap_or_default();
     Status {
         running: !thread.is_finished(),
-        connected: s.connected.load(Ordering::Relaxed),
+        connected: s.counters.connected.load(Ordering::Relaxed),
         server_name: s.server_name.lock().map(|g| g.clone()).unwrap_or_default(),
-        sent: s.sent.load(Ordering::Relaxed),
-        queued: s.transactions.len() as u64 + s.in_flight.load(Ordering::Relaxed),
-        dropped: s.dropped.load(Ordering::Relaxed) + s.transactions.dropped.load(Ordering::Relaxed),
-        lease_records: s.lease_records.load(Ordering::Relaxed),
+        sent: s.counters.sent.load(Ordering::Relaxed),
+        queued: s.transactions.len() as u64 + s.counters.in_flight.load(Ordering::Relaxed),
+        dropped: s.counters.dropped.load(Ordering::Relaxed) + s.transactions.dropped(),
+        lease_records: s.counters.lease_records.load(Ordering::Relaxed),
         last_error: text(&s.last_error),
     }
 }
@@ -370,7 +395,7 @@ impl Producer {
     /// Hands one record to librdkafka (copied), or counts it dropped.
     fn send(&self, topic: *mut rdkafka::Topic, value: &[u8], key: Option<&[u8]>, what: usize) {
         if topic.is_null() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let (k, klen) = key.map_or((std::ptr::null(), 0), |k| {
@@ -391,10 +416,13 @@ impl Producer {
             )
         };
         if rc == 0 {
-            self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .in_flight
+                .fetch_add(1, Ordering::Relaxed);
             return;
         }
-        self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
         // SAFETY: no preconditions.
         let err = unsafe { (self.api.last_error)() };
         if err != rdkafka::ERR_QUEUE_FULL {
@@ -432,14 +460,14 @@ extern "C" fn on_delivery(_: *mut rdkafka::Kafka, m: *const rdkafka::Message, op
         let (Some(s), Some(m)) = (callback_target(opaque), unsafe { m.as_ref() }) else {
             return;
         };
-        s.in_flight.fetch_sub(1, Ordering::Relaxed);
+        s.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         let counter = match (m.err, m.opaque as usize) {
-            (0, LEASE) => &s.lease_records,
-            (0, _) => &s.sent,
-            _ => &s.dropped,
+            (0, LEASE) => &s.counters.lease_records,
+            (0, _) => &s.counters.sent,
+            _ => &s.counters.dropped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        s.connected.store(m.err == 0, Ordering::Relaxed);
+        s.counters.connected.store(m.err == 0, Ordering::Relaxed);
         if m.err != 0 {
             if let Ok(api) = rdkafka::api() {
                 s.note_error(format!("delivery: {}", rdkafka::describe(api, m.err)));
@@ -459,7 +487,7 @@ extern "C" fn on_error(
             return;
         };
         if err == rdkafka::ERR_ALL_BROKERS_DOWN {
-            s.connected.store(false, Ordering::Relaxed);
+            s.counters.connected.store(false, Ordering::Relaxed);
         }
         if !reason.is_null() {
             // SAFETY: librdkafka passes a NUL-terminated reason.

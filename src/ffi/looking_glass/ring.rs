@@ -5,8 +5,10 @@
 //! at the tail and publishes it; a full ring drops and counts, it never
 //! makes the packet path wait or allocate.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use crate::ffi::OwnLine;
 
 /// Bytes a slot holds: the message received and the reply (each at most
 /// a packet buffer: chained buffers are refused before).
@@ -58,70 +60,129 @@ impl Slot {
 
 pub struct TransactionRing {
     slots: Box<[UnsafeCell<Slot>]>,
-    head: AtomicUsize,
-    tail: AtomicUsize,
-    pub dropped: AtomicU64,
+    producer: OwnLine<ProducerSide>,
+    consumer: OwnLine<ConsumerSide>,
 }
 
-// SAFETY: one producer and one consumer (module comment); a slot is
-// written only while outside [head, tail) and read only inside it, the
-// Release/Acquire pairs on `tail` and `head` ordering the accesses.
+/// The packet path's indices, on a cache line the consumer only reads
+/// (`tail`, once per frame) so that serving a packet touches no line the
+/// other core keeps writing.
+struct ProducerSide {
+    /// Slots published (seen by the consumer).
+    tail: AtomicUsize,
+    /// Slots committed, published at the end of the frame.
+    next: Cell<usize>,
+    /// The consumer's head as last read: read again only when the ring
+    /// looks full.
+    head_seen: Cell<usize>,
+    dropped: AtomicU64,
+}
+
+struct ConsumerSide {
+    head: AtomicUsize,
+    tail_seen: Cell<usize>,
+}
+
+// SAFETY: one producer and one consumer (module comment); each side's
+// Cells are touched only by its own thread; a slot is written only while
+// outside [head, tail) and read only inside it, the Release/Acquire pairs
+// on `tail` and `head` ordering the accesses.
 unsafe impl Sync for TransactionRing {}
 
 impl TransactionRing {
     pub fn new(capacity: usize) -> Self {
+        let mut slots: Box<[UnsafeCell<Slot>]> = (0..capacity.max(1))
+            .map(|_| UnsafeCell::new(Slot::EMPTY))
+            .collect();
+        // Every page written now, not at the first record it holds: the
+        // allocator may hand out zeroed pages not yet mapped, and the first
+        // write to each would be a page fault on the packet path.
+        for cell in slots.iter_mut() {
+            // SAFETY: a valid slot, borrowed exclusively.
+            unsafe { std::ptr::write_volatile(cell.get_mut(), Slot::EMPTY) };
+        }
         TransactionRing {
-            slots: (0..capacity.max(1))
-                .map(|_| UnsafeCell::new(Slot::EMPTY))
-                .collect(),
-            head: AtomicUsize::new(0),
-            tail: AtomicUsize::new(0),
-            dropped: AtomicU64::new(0),
+            slots,
+            producer: OwnLine(ProducerSide {
+                tail: AtomicUsize::new(0),
+                next: Cell::new(0),
+                head_seen: Cell::new(0),
+                dropped: AtomicU64::new(0),
+            }),
+            consumer: OwnLine(ConsumerSide {
+                head: AtomicUsize::new(0),
+                tail_seen: Cell::new(0),
+            }),
         }
     }
 
+    /// Published slots not yet taken (any thread).
     pub fn len(&self) -> usize {
-        self.tail.load(Ordering::Acquire) - self.head.load(Ordering::Acquire)
+        let head = self.consumer.0.head.load(Ordering::Acquire);
+        self.producer.0.tail.load(Ordering::Acquire) - head
     }
 
-    /// Producer: the free slot at the tail (None, counted, when full). It
-    /// becomes the consumer's only at `publish`; reserving again before
-    /// that gives the same slot.
+    /// Slots dropped because the ring was full (any thread).
+    pub fn dropped(&self) -> u64 {
+        self.producer.0.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Producer: the free slot after the committed ones (None, counted,
+    /// when full). Reserving again before `commit` gives the same slot.
     #[allow(clippy::mut_from_ref)]
     pub fn reserve(&self) -> Option<&mut Slot> {
-        let tail = self.tail.load(Ordering::Relaxed);
-        if tail - self.head.load(Ordering::Acquire) == self.slots.len() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return None;
+        let p = &self.producer.0;
+        let next = p.next.get();
+        if next - p.head_seen.get() == self.slots.len() {
+            p.head_seen
+                .set(self.consumer.0.head.load(Ordering::Acquire));
+            if next - p.head_seen.get() == self.slots.len() {
+                p.dropped.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
         }
-        // SAFETY: the slot is outside [head, tail): the consumer does not
-        // touch it until `publish` moves the tail past it, and the one
-        // producer holds this reference only until then.
-        Some(unsafe { &mut *self.slots[tail % self.slots.len()].get() })
+        // SAFETY: the slot is outside [head, tail) and not committed: the
+        // consumer does not touch it until `publish` moves the tail past
+        // it, and the one producer holds this reference only until then.
+        Some(unsafe { &mut *self.slots[next % self.slots.len()].get() })
     }
 
-    /// Producer: hands the reserved slot over.
+    /// Producer: the reserved slot is done; it goes with the next `publish`.
+    pub fn commit(&self) {
+        let p = &self.producer.0;
+        p.next.set(p.next.get() + 1);
+    }
+
+    /// Producer: hands every committed slot over (once per frame).
     pub fn publish(&self) {
-        let tail = self.tail.load(Ordering::Relaxed);
-        self.tail.store(tail + 1, Ordering::Release);
+        let p = &self.producer.0;
+        if p.tail.load(Ordering::Relaxed) != p.next.get() {
+            p.tail.store(p.next.get(), Ordering::Release);
+        }
     }
 
     /// Consumer: the oldest published slot.
     pub fn front(&self) -> Option<&Slot> {
-        let head = self.head.load(Ordering::Relaxed);
-        if head == self.tail.load(Ordering::Acquire) {
-            return None;
+        let c = &self.consumer.0;
+        let head = c.head.load(Ordering::Relaxed);
+        if head == c.tail_seen.get() {
+            c.tail_seen
+                .set(self.producer.0.tail.load(Ordering::Acquire));
+            if head == c.tail_seen.get() {
+                return None;
+            }
         }
         // SAFETY: the slot is inside [head, tail): the producer finished it
         // (Acquire above) and will not reuse it until `pop` moves the head.
         Some(unsafe { &*self.slots[head % self.slots.len()].get() })
     }
 
-    /// Consumer: done with the front slot.
+    /// Consumer: done with the front slot (after `front` gave one).
     pub fn pop(&self) {
-        let head = self.head.load(Ordering::Relaxed);
-        if head != self.tail.load(Ordering::Acquire) {
-            self.head.store(head + 1, Ordering::Release);
+        let c = &self.consumer.0;
+        let head = c.head.load(Ordering::Relaxed);
+        if head != c.tail_seen.get() {
+            c.head.store(head + 1, Ordering::Release);
         }
     }
 }
@@ -137,10 +198,12 @@ mod tests {
             if let Some(s) = ring.reserve() {
                 s.set_in(&[n; 10]);
                 s.set_out(&[n; 5]);
-                ring.publish();
+                ring.commit();
             }
         }
-        assert_eq!(ring.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(ring.len(), 0, "nothing seen before the frame's end");
+        ring.publish();
+        assert_eq!(ring.dropped(), 1);
         assert_eq!(ring.len(), 2);
         let s = ring.front().unwrap();
         assert_eq!(
@@ -168,12 +231,17 @@ mod tests {
                     loop {
                         if let Some(s) = ring.reserve() {
                             s.set_in(&n.to_be_bytes());
-                            ring.publish();
+                            ring.commit();
+                            if n % 7 == 0 {
+                                ring.publish();
+                            }
                             break;
                         }
+                        ring.publish();
                         std::thread::yield_now();
                     }
                 }
+                ring.publish();
             })
         };
         let mut next = 0u32;
