@@ -151,6 +151,9 @@ pub struct Status {
     /// was full, or delivery failed for good.
     pub dropped: u64,
     pub lease_records: u64,
+    /// Lease records lost (a ring or librdkafka's queue full, delivery
+    /// failed).
+    pub lease_dropped: u64,
     pub last_error: Option<String>,
 }
 
@@ -171,8 +174,8 @@ impl Status {
             self.server_name
         ));
         out.push(format!(
-            "  records sent {}, queued {}, dropped {}, lease records {}",
-            self.sent, self.queued, self.dropped, self.lease_records
+            "  records sent {}, queued {}, dropped {}, lease records {} (dropped {})",
+            self.sent, self.queued, self.dropped, self.lease_records, self.lease_dropped
         ));
         if let Some(e) = &self.last_error {
             out.push(format!("  last error: {e}"));

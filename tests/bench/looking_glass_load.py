@@ -34,6 +34,8 @@ def step(vpp, link, rate, seconds):
     command = perfdhcp_command(link.client_if, rate, 10_000_000, seconds)
     r = run(["ip", "netns", "exec", link.ns, *command], check=False, timeout=seconds + 60)
     stats = parse_perfdhcp(r.stdout)
+    if not stats.get(("REQUEST-REPLY", "received packets")):
+        print(r.stdout[-2500:], r.stderr[-500:])
     _, vectors, clocks, per_call = node_runtime(vpp)
     replies = stats.get(("REQUEST-REPLY", "received packets"), 0)
     drops = stats.get(("SOLICIT-ADVERTISE", "drops"), 0) + stats.get(("REQUEST-REPLY", "drops"), 0)
@@ -65,7 +67,7 @@ def main():
         serve_link(vpp, link)
         vpp.cli_ok(f"dhcp6-server link {LINK}")
         vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
-        vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:100::/36 delegated-length 56")
+        vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes 2001:db8:1000::/36 delegated-length 56")
         vpp.cli_ok("dhcp6-server limits client-rate 10000000 client-burst 10000000")
         broker = KafkaBroker("dhcpkit.messages", "dhcp6-server.leases")
         for _ in range(a.rounds):

@@ -37,12 +37,27 @@ struct Shared {
 
 struct Counters {
     sent: AtomicU64,
-    /// Dropped past the ring: librdkafka's queue full, delivery failed,
-    /// lease events lost.
+    /// Transactions dropped past the ring: librdkafka's queue full,
+    /// delivery failed.
     dropped: AtomicU64,
     lease_records: AtomicU64,
+    /// Lease records lost: the shard's or the stream's ring full,
+    /// librdkafka's queue full, delivery failed.
+    lease_dropped: AtomicU64,
     in_flight: AtomicU64,
     connected: AtomicBool,
+}
+
+impl Counters {
+    /// Where a record of kind `what` (TRANSACTION, LEASE) is counted when
+    /// it is lost.
+    fn dropped_counter(&self, what: usize) -> &AtomicU64 {
+        if what == LEASE {
+            &self.lease_dropped
+        } else {
+            &self.dropped
+        }
+    }
 }
 
 impl Shared {
@@ -85,6 +100,7 @@ pub(super) fn sync(config: &ServerConfig) {
             sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             lease_records: AtomicU64::new(0),
+            lease_dropped: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             connected: AtomicBool::new(false),
         }),
@@ -197,16 +213,22 @@ fn udp_payload(p: &Dhcp6ServerPacket, l4: usize, len: usize) -> Option<&[u8]> {
 pub(super) fn lease_event(e: &LeaseEvent) {
     if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
         if !shared.leases.push(*e) {
-            shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            shared
+                .counters
+                .lease_dropped
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
 /// Lease events the shard could not keep (more than it holds between two
-/// hand-overs): lease records lost, counted as dropped.
+/// hand-overs): lease records lost, counted.
 pub(super) fn lease_events_lost(n: u64) {
     if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
-        shared.counters.dropped.fetch_add(n, Ordering::Relaxed);
+        shared
+            .counters
+            .lease_dropped
+            .fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -225,21 +247,29 @@ pub(super) fn status() -> Status {
         queued: s.transactions.len() as u64 + s.counters.in_flight.load(Ordering::Relaxed),
         dropped: s.counters.dropped.load(Ordering::Relaxed) + s.transactions.dropped(),
         lease_records: s.counters.lease_records.load(Ordering::Relaxed),
+        lease_dropped: s.counters.lease_dropped.load(Ordering::Relaxed),
         last_error: text(&s.last_error),
     }
 }
 
 /// The stats segment's gauges of the looking glass, and their values.
-pub(super) const GAUGES: [&CStr; 4] = [
+pub(super) const GAUGES: [&CStr; 5] = [
     c"/dhcp6-server/looking-glass/sent",
     c"/dhcp6-server/looking-glass/queued",
     c"/dhcp6-server/looking-glass/dropped",
     c"/dhcp6-server/looking-glass/lease-records",
+    c"/dhcp6-server/looking-glass/lease-records-dropped",
 ];
 
-pub(super) fn gauges() -> [u64; 4] {
+pub(super) fn gauges() -> [u64; 5] {
     let s = status();
-    [s.sent, s.queued, s.dropped, s.lease_records]
+    [
+        s.sent,
+        s.queued,
+        s.dropped,
+        s.lease_records,
+        s.lease_dropped,
+    ]
 }
 
 // ------------------------------------------------------------ the thread
@@ -395,7 +425,7 @@ impl Producer {
     /// Hands one record to librdkafka (copied), or counts it dropped.
     fn send(&self, topic: *mut rdkafka::Topic, value: &[u8], key: Option<&[u8]>, what: usize) {
         if topic.is_null() {
-            self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped(what).fetch_add(1, Ordering::Relaxed);
             return;
         }
         let (k, klen) = key.map_or((std::ptr::null(), 0), |k| {
@@ -422,12 +452,16 @@ impl Producer {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         }
-        self.shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        self.dropped(what).fetch_add(1, Ordering::Relaxed);
         // SAFETY: no preconditions.
         let err = unsafe { (self.api.last_error)() };
         if err != rdkafka::ERR_QUEUE_FULL {
             self.shared.note_error(rdkafka::describe(self.api, err));
         }
+    }
+
+    fn dropped(&self, what: usize) -> &AtomicU64 {
+        self.shared.counters.dropped_counter(what)
     }
 }
 
@@ -464,7 +498,7 @@ extern "C" fn on_delivery(_: *mut rdkafka::Kafka, m: *const rdkafka::Message, op
         let counter = match (m.err, m.opaque as usize) {
             (0, LEASE) => &s.counters.lease_records,
             (0, _) => &s.counters.sent,
-            _ => &s.counters.dropped,
+            (_, what) => s.counters.dropped_counter(what),
         };
         counter.fetch_add(1, Ordering::Relaxed);
         s.counters.connected.store(m.err == 0, Ordering::Relaxed);
