@@ -50,6 +50,10 @@ class KafkaBroker:
     def rtt(self, ms):
         self.command(f"rtt {ms}")
 
+    def refuse(self, requests):
+        """The next `requests` Produce requests fail: topic authorization."""
+        self.command(f"refuse {requests}")
+
     def values(self, topic, timeout=20):
         """Every record's value in `topic`, oldest first (kcat writes each
         length-prefixed: values are binary)."""

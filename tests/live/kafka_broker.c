@@ -5,6 +5,8 @@
  *   down | up      the broker stops or starts answering (a broker that
  *                  went away and came back: its clients reconnect)
  *   rtt <ms>       every answer is that late (a slow broker)
+ *   refuse <n>     the next n Produce requests are refused: topic
+ *                  authorization failed (a topic the broker will not take)
  * and stops at end of input.
  *
  * Why not tansu: tansu 0.6.0's ApiVersions reply carries tagged fields
@@ -47,6 +49,11 @@ main (int argc, char **argv)
 	rd_kafka_mock_broker_set_up (mc, 1);
       else if (!strncmp (line, "rtt ", 4))
 	rd_kafka_mock_broker_set_rtt (mc, 1, atoi (line + 4));
+      else if (!strncmp (line, "refuse ", 7))
+	for (int n = atoi (line + 7); n > 0; n--)
+	  rd_kafka_mock_push_request_errors (
+	    mc, 0 /* Produce */, 1,
+	    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
       else
 	{
 	  printf ("unknown command\n");

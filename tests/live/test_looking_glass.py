@@ -335,6 +335,39 @@ def test_broker_absent_at_start_records_wait_and_go_when_it_comes(vpp, link, ser
         vpp.cli_ok("dhcp6-server looking-glass off")
 
 
+def test_a_topic_the_broker_refuses_is_counted_shown_and_delivery_goes_on(vpp, link, served, glass):
+    def ask(n, first):
+        for i in range(n):
+            frame = link_frame(link, message(INFORMATION_REQUEST, client_id(client_duid(link)), elapsed_time(),
+                                             xid=first + i))
+            assert link.probe(frame), f"no Reply to Information-request {i}"
+            time.sleep(0.05)
+
+    base = settled(vpp)
+    glass.refuse(3)
+    ask(10, 0x600)
+    s = settled(vpp)
+    sent, dropped = s["sent"] - base["sent"], s["dropped"] - base["dropped"]
+    assert dropped >= 1 and sent + dropped == 10, s["text"]
+    assert "authorization" in s["text"].lower(), s["text"]
+    # The broker takes the topic again: within librdkafka's next look at
+    # the topic (5 s), a record goes through, and from then on every one.
+    deadline = time.time() + 20
+    n = 0
+    while status(vpp)["sent"] == s["sent"] and time.time() < deadline:
+        ask(1, 0x700 + n)
+        n += 1
+        time.sleep(0.5)
+        settled(vpp)
+    recovered = status(vpp)
+    assert recovered["sent"] > s["sent"], recovered["text"]
+    ask(10, 0x800)
+    after = settled(vpp)
+    assert after["sent"] - recovered["sent"] == 10 and after["dropped"] == recovered["dropped"], after["text"]
+    print(f"topic refused for 3 requests: of 10 records {sent} sent, {dropped} dropped; delivery back after "
+          f"{n} more, then 10 of 10 sent")
+
+
 # ---------------------------------------------------------------- lease stream
 
 

@@ -365,6 +365,10 @@ impl Producer {
             ("message.timeout.ms", "0"),
             ("linger.ms", "5"),
             ("reconnect.backoff.max.ms", "1000"),
+            // A topic the broker refused (not authorized, unknown) is
+            // asked about again every 5 s, not librdkafka's 5 min: once the
+            // broker takes it, records go again.
+            ("topic.metadata.refresh.interval.ms", "5000"),
         ];
         for (name, value) in settings {
             let mut err = [0 as c_char; 256];
