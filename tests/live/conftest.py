@@ -6,6 +6,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import Link, Vpp, missing_requirements, sweep_leftovers  # noqa: E402
+from kit import LINK, PD_POOL, POOL, VPP_ADDR  # noqa: E402
 
 MISSING = missing_requirements()
 
@@ -110,3 +111,17 @@ def router():
         vpp.cleanup()
         for l in links:
             l.close()
+
+
+@pytest.fixture
+def served(vpp, link):
+    """The first link served from 2001:db8:1::/64 with address and prefix pools."""
+    vpp.cli_ok("clear dhcp6-server leases")
+    vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
+    vpp.cli_ok(f"dhcp6-server link {LINK}")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
+    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56")
+    yield
+    vpp.cli(f"dhcp6-server link {LINK} del")
+    vpp.cli("clear dhcp6-server leases")
+    vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")

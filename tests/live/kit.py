@@ -19,6 +19,8 @@ from harness import run
 LINK = "2001:db8:1::/64"
 VPP_ADDR = "2001:db8:1::1"
 POOL = ("2001:db8:1::1:0", "2001:db8:1::1:ffff")
+# The prefix pool of the `served` fixture (conftest.py): /56s.
+PD_POOL = "2001:db8:100::/40"
 
 
 def serve_link(vpp, link):

@@ -19,14 +19,13 @@ import pytest
 from dhcp6 import (INFORMATION_REQUEST, OPT_DNS_SERVERS, RELEASE, client_id, elapsed_time, ia_address, ia_na, message,
                    opt, oro, relay_forward, server_id, udp_payload)
 from kafka import KafkaBroker, missing_kafka
-from kit import LINK, POOL, VPP_ADDR, client_duid, link_frame, perfdhcp_command, run_dhclient, run_dhclient4, serve_link
+from kit import LINK, VPP_ADDR, client_duid, link_frame, perfdhcp_command, run_dhclient, run_dhclient4
 
 MISSING_KAFKA = missing_kafka()
 pytestmark = pytest.mark.skipif(MISSING_KAFKA is not None, reason=f"Kafka tests: {MISSING_KAFKA}")
 
 TOPIC, LEASE_TOPIC = "dhcpkit.messages", "dhcp6-server.leases"
 SERVER_NAME = "vpp-lg.test"
-PD_POOL = "2001:db8:100::/40"
 VPP_ADDR4, SUBNET4, POOL4 = "192.0.2.1", "192.0.2.0/24", ("192.0.2.100", "192.0.2.199")
 SUBNET_4O6 = "10.64.0.0/24"
 
@@ -71,19 +70,6 @@ def glass(vpp, broker):
     vpp.cli_ok(f"dhcp6-server looking-glass brokers {broker.bootstrap} server-name {SERVER_NAME}")
     yield broker
     vpp.cli_ok("dhcp6-server looking-glass off")
-
-
-@pytest.fixture
-def served(vpp, link):
-    vpp.cli_ok("clear dhcp6-server leases")
-    serve_link(vpp, link)
-    vpp.cli_ok(f"dhcp6-server link {LINK}")
-    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
-    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56")
-    yield
-    vpp.cli(f"dhcp6-server link {LINK} del")
-    vpp.cli("clear dhcp6-server leases")
-    vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")
 
 
 def status(vpp):

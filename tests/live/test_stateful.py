@@ -12,6 +12,7 @@ from dhcp6 import NO_ADDRS_AVAIL, NO_BINDING, NO_PREFIX_AVAIL, NOT_ON_LINK, SUCC
 from harness import NAME_PREFIX, claim, run
 from kit import (
     LINK,
+    PD_POOL,
     POOL,
     VPP_ADDR,
     client_duid,
@@ -40,21 +41,6 @@ from scapy.layers.dhcp6 import (
     DUID_LL,
 )
 
-PD_POOL = "2001:db8:100::/40"
-
-
-@pytest.fixture
-def served(vpp, link):
-    """The first link served from 2001:db8:1::/64 with address and prefix pools."""
-    vpp.cli_ok("clear dhcp6-server leases")
-    vpp.cli_ok(f"set interface ip address {link.vpp_if} {VPP_ADDR}/64")
-    vpp.cli_ok(f"dhcp6-server link {LINK}")
-    vpp.cli_ok(f"dhcp6-server pool {LINK} addresses {POOL[0]} - {POOL[1]}")
-    vpp.cli_ok(f"dhcp6-server pool {LINK} prefixes {PD_POOL} delegated-length 56")
-    yield
-    vpp.cli(f"dhcp6-server link {LINK} del")
-    vpp.cli("clear dhcp6-server leases")
-    vpp.cli(f"set interface ip address del {link.vpp_if} {VPP_ADDR}/64")
 
 
 def leases(vpp, all=False):
