@@ -12,6 +12,7 @@ ip6-input, multicast lookup, ip6-local, ip6-udp-lookup, dhcp6-server;
 replies leave through pg0):
   bind     one Solicit with Rapid Commit per client (--leases clients):
            each allocates an address and writes it to the lease file
+  inforeq  Information-requests of --packets clients (stateless: DNS servers)
   renew    Renews of --packets clients drawn at random from the bound ones
            (cycled when there are fewer clients than packets)
   solicit  Solicits from --packets new clients: a new allocation each,
@@ -23,6 +24,9 @@ tests/live/kafka.py, its threads moved off VPP's cores; queue big enough for
 every transaction), all in the same VPP; printed: the medians and ranges of
 `renew-off`/`renew+lg` and `solicit-off`/`solicit+lg`, and their ratio.
 `clear runtime` runs before each phase, so each line is that phase alone.
+For each phase the script prints the clocks per packet of every node on the
+path, and the plugin's nodes' cost over VPP's own nodes' (the inbound path up
+to ip6-udp-lookup / ip4-udp-lookup) with issue 17's target for the phase.
 Every phase checks that VPP answered every packet (the plugin's own
 counters).
 
@@ -48,6 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
 from dhcp6 import (  # noqa: E402
+    INFORMATION_REQUEST,
     OPT_DNS_SERVERS,
     RENEW,
     SOLICIT,
@@ -113,6 +118,12 @@ def renew_frames(clients):
                                       ia_na(1, ia_address(POOL_FIRST + n)), oro(OPT_DNS_SERVERS), xid=n))
 
 
+def inforeq_frames(clients):
+    for n in clients:
+        yield client_frame(n, message(INFORMATION_REQUEST, client_id(duid_of(n)), elapsed_time(),
+                                      oro(OPT_DNS_SERVERS), xid=n))
+
+
 def solicit_frames(clients):
     for n in clients:
         yield client_frame(n, message(SOLICIT, client_id(duid_of(n)), elapsed_time(), ia_na(1),
@@ -126,6 +137,54 @@ def check_leases(vpp, phase, clients, state):
         out = vpp.cli(f"show dhcp6-server leases duid {duid_of(n).hex()}")
         if f" {state} IA_NA" not in out:
             sys.exit(f"{phase}: client {n} has no {state} lease: {out.strip()}\n{vpp.cli('show dhcp6-server')}")
+
+
+# VPP's own nodes a request crosses before the plugin's, for the ratio.
+VPP_PATH6 = ("ethernet-input", "ip6-input", "ip6-mfib-forward-lookup", "ip6-mfib-forward-rpf", "ip6-replication",
+             "ip6-local", "ip6-receive", "ip6-udp-lookup")
+VPP_PATH4 = ("ethernet-input", "ip4-input", "ip4-input-no-checksum", "ip4-lookup", "ip4-local", "ip4-receive",
+             "ip4-udp-lookup")
+# The plugin's nodes on each path (dhcp4-server-detect picks DHCPv4 off ip4-unicast).
+OWN_PATH6 = ("dhcp6-server",)
+OWN_PATH4 = ("dhcp4-server-detect", "dhcp4-server")
+# Issue 17's targets: the plugin's clocks over VPP's own path's, per phase.
+TARGETS = {"inforeq": 1.0, "renew": 2.0, "solicit": 2.5, "request": 2.0, "discover": 2.5}
+
+
+def path_runtime(vpp, names):
+    """Clocks per packet of each node in `names` (those that ran), summed
+    over threads, weighted by vectors."""
+    seen = {}
+    for line in cli(vpp, "show runtime").splitlines():
+        f = line.split()
+        if f and f[0] in names and len(f) >= 7:
+            v, clocks = int(f[3]), float(f[5])
+            total, n = seen.get(f[0], (0.0, 0))
+            seen[f[0]] = (total + clocks * v, n + v)
+    return {name: total / n for name, (total, n) in seen.items() if n}
+
+
+def print_results(results, vpp_path, own_path):
+    """The phases, each node's clocks on the path, and the plugin's cost as
+    a ratio to VPP's own nodes in the same phase, against the targets."""
+    print(f"{'phase':<12} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
+    for r in results:
+        print(f"{r['phase']:<12} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
+              f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
+    names = [n for n in vpp_path + own_path if any(n in r["path"] for r in results)]
+    print("clocks per packet of each node on the path, same runs:")
+    print(f"{'phase':<12} " + " ".join(f"{n:>23}" for n in names))
+    for r in results:
+        print(f"{r['phase']:<12} " + " ".join(f"{r['path'].get(n, 0):>23.0f}" for n in names))
+    print("the plugin's nodes over VPP's own nodes on the path (same phase):")
+    for r in results:
+        vpp_clocks = sum(v for n, v in r["path"].items() if n in vpp_path)
+        own = sum(v for n, v in r["path"].items() if n in own_path)
+        if not vpp_clocks:
+            continue
+        target = TARGETS.get(r["phase"])
+        verdict = "" if target is None else f"  (target <= {target}x: {'met' if own / vpp_clocks <= target else 'not met'})"
+        print(f"{r['phase']:<12} {own:>7.0f} / {vpp_clocks:>5.0f} = {own / vpp_clocks:5.2f}x{verdict}")
 
 
 def node_runtime(vpp, node="dhcp6-server"):
@@ -162,6 +221,8 @@ def replies(vpp, node="dhcp6-server"):
 
 
 def run_phase(vpp, work, name, frames, packets, worker, profile=None, node="dhcp6-server"):
+    """Replays `frames` (`packets` of them) and reads the runtime: the
+    node's line, and every node on the path of the node's family."""
     pcap = work / f"{name}.pcap"
     write_pcap(pcap, frames)
     cli(vpp, f"packet-generator delete {name}")
@@ -190,11 +251,12 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None, node="dhcp
         print("\n".join(line for line in report.splitlines() if "%" in line and not line.startswith("#")))
         print(f"(profile kept in {PERF_DATA})")
     calls, vectors, clocks, per_call = node_runtime(vpp, node)
+    path = path_runtime(vpp, VPP_PATH4 + OWN_PATH4 if node == "dhcp4-server" else VPP_PATH6 + OWN_PATH6)
     answered = replies(vpp, node) - before
     cli(vpp, f"packet-generator disable-stream {name}")
     pcap.unlink()
     return {"phase": name, "packets": packets, "answered": answered, "vectors": vectors,
-            "clocks": clocks, "per_call": per_call, "seconds": elapsed}
+            "clocks": clocks, "per_call": per_call, "seconds": elapsed, "path": path}
 
 
 # ------------------------------------------------------------------ DHCPv4
@@ -207,10 +269,6 @@ LINK_CONF4 = (
 )
 POOL4_FIRST = 0x0A010000
 SERVER4 = bytes([10, 0, 0, 1])
-# VPP's nodes a DHCPv4 packet crosses, for the side-by-side cost.
-PATH4 = ("ethernet-input", "ip4-input", "ip4-input-no-checksum", "dhcp4-server-detect", "ip4-lookup",
-         "ip4-local", "ip4-receive", "ip4-udp-lookup", "dhcp4-server", "interface-output", "pg0-output", "pg0-tx")
-
 
 def ip4_checksum(header):
     total = sum(struct.unpack("!10H", header))
@@ -262,19 +320,6 @@ def check_leases4(vpp, phase, clients, state):
             sys.exit(f"{phase}: client {n} has no {state} lease")
 
 
-def path_runtime(vpp):
-    """Clocks per packet of each node on the DHCPv4 path, summed over
-    threads (weighted by vectors)."""
-    seen = {}
-    for line in cli(vpp, "show runtime").splitlines():
-        f = line.split()
-        if f and f[0] in PATH4 and len(f) >= 7:
-            v, clocks = int(f[3]), float(f[5])
-            total, n = seen.get(f[0], (0.0, 0))
-            seen[f[0]] = (total + clocks * v, n + v)
-    return {name: total / n for name, (total, n) in seen.items() if n}
-
-
 def main4(a):
     work = Path(tempfile.mkdtemp(prefix="node-clocks4-"))
     heap = "4G" if a.leases > 100_000 else "1G"
@@ -288,27 +333,19 @@ def main4(a):
         vpp.cli_ok("dhcp4-server enable pg0")
         rng = random.Random(6)
         bind = run_phase(vpp, work, "bind", bind4_frames(range(a.leases)), a.leases, 0, a.profile, node=node)
-        results.append((bind, path_runtime(vpp)))
+        results.append(bind)
         check_leases4(vpp, "bind", [0, a.leases - 1], "bound")
         sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
         request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, a.profile, node=node)
-        results.append((request, path_runtime(vpp)))
+        results.append(request)
         new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
         discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, a.profile, node=node)
-        results.append((discover, path_runtime(vpp)))
+        results.append(discover)
         check_leases4(vpp, "discover", [NEW_CLIENTS], "offered")
         threads = "main thread only" if a.workers == 0 else "main + 1 worker"
         print(f"VPP {threads}; {a.leases} DHCPv4 clients bound first; pcaps replayed by pg0")
-        print(f"{'phase':<9} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
-        for r, _ in results:
-            print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
-                  f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
-        print("clocks per packet of each node on the path, same runs:")
-        names = [n for n in PATH4 if any(n in p for _, p in results)]
-        print(f"{'phase':<9} " + " ".join(f"{n:>22}" for n in names))
-        for r, p in results:
-            print(f"{r['phase']:<9} " + " ".join(f"{p.get(n, 0):>22.0f}" for n in names))
-        if any(r["answered"] < r["packets"] for r, _ in results):
+        print_results(results, VPP_PATH4, OWN_PATH4)
+        if any(r["answered"] < r["packets"] for r in results):
             dropped = {k: v for k, v in parse_errors(cli(vpp, "show errors")).items() if k[0] == node}
             slots = [line.strip() for line in cli(vpp, "show dhcp6-server").splitlines() if "slots:" in line]
             sys.exit(f"not every packet was answered: see the table; the node's counters: {dropped}; "
@@ -418,6 +455,7 @@ def main():
         rng = random.Random(6)
         results.append(run_phase(vpp, work, "bind", bind_frames(range(a.leases)), a.leases, 0, a.profile))
         check_leases(vpp, "bind", [0, a.leases // 2, a.leases - 1], "bound")
+        results.append(run_phase(vpp, work, "inforeq", inforeq_frames(range(a.packets)), a.packets, 0, a.profile))
         sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
         results.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
         check_leases(vpp, "renew", sample[:3], "bound")
@@ -428,10 +466,7 @@ def main():
             results += looking_glass_phases(vpp, work, a, rng)
         threads = "main thread only" if a.workers == 0 else "main + 1 worker (pg and the node on the worker)"
         print(f"VPP {threads}; {a.leases} clients bound first; pcaps replayed by pg0")
-        print(f"{'phase':<9} {'packets':>9} {'answered':>9} {'clocks/pkt':>11} {'vectors/call':>13} {'s':>6}")
-        for r in results:
-            print(f"{r['phase']:<9} {r['packets']:>9} {r['answered']:>9} {r['clocks']:>11.0f} "
-                  f"{r['per_call']:>13.1f} {r['seconds']:>6.1f}")
+        print_results(results, VPP_PATH6, OWN_PATH6)
         print_looking_glass_ratios(results)
         if any(r["answered"] < r["packets"] for r in results):
             sys.exit("not every packet was answered: see the table")
