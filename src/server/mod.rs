@@ -278,6 +278,8 @@ fn serve(
             .flatten(),
         link_address,
     };
+    // Filled by `prepare` in place (its type and transaction ID too).
+    let mut request = ClientMessage::new(MessageType::InformationRequest, [0; 3]);
     let query = if message.msg_type() == MessageType::Dhcpv4Query as u8 {
         if unicast_refused {
             return Err(Counter::UnicastNotAccepted);
@@ -291,8 +293,7 @@ fn serve(
             config, shard, clock, origin, &message, summary,
         )?)
     } else {
-        let (exchange, request) = arrival.prepare(shard, &message, summary)?;
-        Query::Dhcpv6(exchange, request)
+        Query::Dhcpv6(arrival.prepare(shard, &message, &mut request, summary)?)
     };
 
     // Where an on-link reply comes from, known before any lease changes:
@@ -323,7 +324,7 @@ fn serve(
     let inner_start = payload_start + relay_overhead(&relays);
     let out = buf.get_mut(inner_start..).ok_or(Counter::NoRoom)?;
     let inner_len = match query {
-        Query::Dhcpv6(mut exchange, request) => {
+        Query::Dhcpv6(mut exchange) => {
             let (len, reply_type) = exchange.respond(&request, out)?;
             summary.msg_type_out = reply_type as u8;
             len
@@ -385,11 +386,11 @@ fn serve(
     })
 }
 
-/// A client message read and ready to answer. One lives on the stack per
-/// packet: boxing the larger variant would allocate on the fast path.
+/// A client message read and ready to answer (a DHCPv6 one's request is
+/// `serve`'s: over a kilobyte, filled in place and never moved).
 #[allow(clippy::large_enum_variant)]
 enum Query<'a> {
-    Dhcpv6(Exchange<'a>, ClientMessage),
+    Dhcpv6(Exchange<'a>),
     Dhcpv4(crate::dhcp4::over_dhcpv6::Query<'a>),
 }
 
@@ -419,8 +420,9 @@ impl<'a> Arrival<'a> {
         &self,
         shard: &'a mut Shard,
         message: &Message<'_>,
+        request: &mut ClientMessage,
         summary: &mut PacketSummary,
-    ) -> Result<(Exchange<'a>, ClientMessage), Counter> {
+    ) -> Result<Exchange<'a>, Counter> {
         let config = self.config;
         let msg_type = match MessageType::from_u8(message.msg_type()) {
             Some(
@@ -434,8 +436,9 @@ impl<'a> Arrival<'a> {
             Some(MessageType::Dhcpv4Query) | None => return Err(Counter::UnknownMessageType),
             Some(t) => t,
         };
-        let mut request = ClientMessage::new(msg_type, message.transaction_id());
-        read_client_message(config, message, summary, &mut request)?;
+        request.msg_type = msg_type;
+        request.transaction_id = message.transaction_id();
+        read_client_message(config, message, summary, request)?;
         // Flood protection. The interface's bucket is for clients the server
         // holds nothing for (a storm of made-up clients drains it); clients
         // with leases pass, so they keep renewing through a storm. Each
@@ -497,7 +500,7 @@ impl<'a> Arrival<'a> {
         } else {
             Delivery::OtherUnicast
         };
-        let exchange = Exchange {
+        Ok(Exchange {
             config,
             shard,
             link,
@@ -520,8 +523,7 @@ impl<'a> Arrival<'a> {
                 },
                 fib_index: self.facts.fib_index,
             },
-        };
-        Ok((exchange, request))
+        })
     }
 }
 

@@ -431,7 +431,7 @@ def main():
     p.add_argument("--leases", type=int, default=1_000_000)
     p.add_argument("--packets", type=int, default=200_000)
     p.add_argument("--workers", type=int, default=0, choices=(0, 1))
-    p.add_argument("--profile", choices=("bind", "renew", "solicit", "request", "discover"),
+    p.add_argument("--profile", choices=("bind", "inforeq", "renew", "solicit", "request", "discover"),
                    help="run perf record on VPP during this phase and print the top functions")
     p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
     p.add_argument("--looking-glass", action="store_true",
