@@ -10,8 +10,10 @@
 
 use crate::leases::index::KeyedHash;
 
-/// Buckets in the client table.
+/// Buckets in the client table (a power of two: a mask, not a division,
+/// picks the bucket on the packet path).
 const CLIENT_BUCKETS: usize = 4096;
+const _: () = assert!(CLIENT_BUCKETS.is_power_of_two());
 /// Most messages per second a bucket can be set to.
 pub const MAX_RATE: u32 = 10_000_000;
 /// Most leases a cap can be set to.
@@ -170,7 +172,7 @@ impl Limiter {
         if !limit.is_set() {
             return true;
         }
-        let at = self.hash.bytes(duid) as usize % self.clients.len();
+        let at = self.hash.bytes(duid) as usize & (CLIENT_BUCKETS - 1);
         self.clients[at].take(limit, now_ms)
     }
 }
