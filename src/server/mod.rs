@@ -464,7 +464,7 @@ impl<'a> Arrival<'a> {
         shard.serving_interface = self.sw_if_index;
         let relays = self.relays;
         let reservation =
-            find_reservation(config, &request, relays, self.relay_ids, self.client_mac);
+            find_reservation(config, request, relays, self.relay_ids, self.client_mac);
 
         // The link: for a relayed client by its relay (Interface-ID,
         // address) or the link-address; else the receiving interface's.
