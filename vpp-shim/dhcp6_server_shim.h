@@ -32,6 +32,9 @@ typedef struct
   u32 frame_queue_index4;
   /* Added to vlib_time_now () gives wall-clock seconds. */
   f64 unix_time_offset;
+  /* The same, set again each maintenance pass: wall times of records (the
+   * lease clock keeps its own, so that it never goes back). */
+  f64 wall_time_offset;
   /* FIB source of the delegated-prefix routes ("dhcp6-server"). */
   u32 fib_source;
   /* Stats segment, per interface: the slots of dhcp6_server_stat_name. */

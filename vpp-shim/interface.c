@@ -311,6 +311,7 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
     dhcp6_server_stats_validate (i);
   sm->stats_ready = true;
   sm->unix_time_offset = unix_time_now () - vlib_time_now (vm);
+  sm->wall_time_offset = sm->unix_time_offset;
   /* Leases of the previous run, before the first packet is served. */
   f64 started = vlib_time_now (vm);
   restored = dhcp6_server_lease_store_open (dhcp6_server_now (vm), error, sizeof (error));
@@ -391,6 +392,9 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
     {
       vlib_process_wait_for_event_or_clock (vm, 0.2);
       vlib_process_get_events (vm, 0);
+      /* VPP's clock drifts from the system's (seen: 5 ms within minutes);
+       * wall times (the looking glass's records) follow the system's. */
+      dhcp6_server_shim_main.wall_time_offset = unix_time_now () - vlib_time_now (vm);
       u32 now = dhcp6_server_now (vm);
       dhcp6_server_update_gauges ();
       dhcp6_server_send_lease_events (vm);

@@ -205,7 +205,7 @@ dhcp_server_inline (vlib_main_t *vm, vlib_node_runtime_t *node, vlib_frame_t *fr
 	}
       dhcp6_server_describe (vm, bufs[i], p, &facts[f], is_ip4);
     }
-  dhcp6_server_handle_packets (packets, n_left, vlib_time_now (vm) + dhcp6_server_shim_main.unix_time_offset,
+  dhcp6_server_handle_packets (packets, n_left, vlib_time_now (vm) + dhcp6_server_shim_main.wall_time_offset,
 			       (u64) (vlib_time_now (vm) * 1e3));
   for (u32 i = 0; i < n_left; i++)
     dhcp6_server_finish_one (vm, node, bufs[i], &packets[i], &nexts[i], &n_replies, is_ip4);
