@@ -5,97 +5,60 @@
 //! the consumer is the main thread. A full ring drops and counts, it never
 //! makes the producer wait.
 
-use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::UnsafeCell;
 
-use super::OwnLine;
+use super::spsc::Indices;
 use crate::leases::LeaseEvent;
 
 pub const CAPACITY: usize = 4096;
 
 pub struct EventRing {
     slots: Box<[UnsafeCell<Option<LeaseEvent>>]>,
-    producer: OwnLine<Side>,
-    consumer: OwnLine<Side>,
+    indices: Indices,
 }
 
-/// One side's index (it only grows), the other side's as last read (read
-/// again only when the ring looks full or empty), and the producer's drop
-/// count: each side writes only its own line.
-struct Side {
-    index: AtomicUsize,
-    other_seen: Cell<usize>,
-    dropped: AtomicU64,
-}
-
-impl Side {
-    fn new() -> OwnLine<Side> {
-        OwnLine(Side {
-            index: AtomicUsize::new(0),
-            other_seen: Cell::new(0),
-            dropped: AtomicU64::new(0),
-        })
-    }
-}
-
-// SAFETY: one producer and one consumer at a time (module comment), each
-// touching only its own side's Cell; a slot is written only while outside
-// [head, tail) and read only inside it, with the Release/Acquire pairs on
-// the indices ordering the accesses.
+// SAFETY: one producer and one consumer at a time (module comment); a slot
+// is written only while `Indices` gives it to the producer and read only
+// while it gives it to the consumer.
 unsafe impl Sync for EventRing {}
 
 impl EventRing {
     pub fn new() -> Self {
         EventRing {
             slots: (0..CAPACITY).map(|_| UnsafeCell::new(None)).collect(),
-            producer: Side::new(),
-            consumer: Side::new(),
+            indices: Indices::new(CAPACITY),
         }
     }
 
     /// Producer side. False (and counted) when full.
     pub fn push(&self, event: LeaseEvent) -> bool {
-        let p = &self.producer;
-        let tail = p.index.load(Ordering::Relaxed);
-        if tail - p.other_seen.get() == CAPACITY {
-            p.other_seen
-                .set(self.consumer.index.load(Ordering::Acquire));
-            if tail - p.other_seen.get() == CAPACITY {
-                p.dropped.fetch_add(1, Ordering::Relaxed);
-                return false;
-            }
-        }
-        // SAFETY: the slot is outside [head, tail): the consumer does not
-        // touch it until `tail` is published below.
-        unsafe { *self.slots[tail % CAPACITY].get() = Some(event) };
-        p.index.store(tail + 1, Ordering::Release);
+        let Some(at) = self.indices.free_slot() else {
+            return false;
+        };
+        // SAFETY: a free slot: the consumer does not touch it until
+        // `publish` hands it over.
+        unsafe { *self.slots[at].get() = Some(event) };
+        self.indices.commit();
+        self.indices.publish();
         true
     }
 
     pub fn count_dropped(&self, n: u64) {
-        self.producer.dropped.fetch_add(n, Ordering::Relaxed);
+        self.indices.count_dropped(n);
     }
 
     /// Consumer side.
     pub fn pop(&self) -> Option<LeaseEvent> {
-        let c = &self.consumer;
-        let head = c.index.load(Ordering::Relaxed);
-        if head == c.other_seen.get() {
-            c.other_seen
-                .set(self.producer.index.load(Ordering::Acquire));
-            if head == c.other_seen.get() {
-                return None;
-            }
-        }
-        // SAFETY: the slot is inside [head, tail): the producer finished it
-        // (Acquire above) and will not reuse it until `head` moves past.
-        let event = unsafe { (*self.slots[head % CAPACITY].get()).take() };
-        c.index.store(head + 1, Ordering::Release);
+        let at = self.indices.oldest()?;
+        // SAFETY: a published slot: the producer finished it (Acquire in
+        // `oldest`) and will not reuse it until it is released.
+        let event = unsafe { (*self.slots[at].get()).take() };
+        self.indices.release();
         event
     }
 
     pub fn dropped(&self) -> u64 {
-        self.producer.dropped.load(Ordering::Relaxed)
+        self.indices.dropped()
     }
 }
 

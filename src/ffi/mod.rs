@@ -29,6 +29,7 @@ mod server_wide;
 mod shard_cell;
 mod show;
 mod snapshot;
+mod spsc;
 mod threads;
 
 pub use commands::*;

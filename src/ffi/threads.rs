@@ -26,15 +26,16 @@ where
 
 /// Moves the calling thread to the CPUs VPP's threads are not pinned to.
 fn leave_dataplane_cores() {
-    let Some(online) = affinity(0) else {
+    let Some(current) = affinity(0) else {
         return;
     };
-    let mut free = all_cpus();
+    let all = all_cpus();
+    let mut free = all;
     for tid in dataplane_threads() {
         let Some(taken) = affinity(tid) else {
             continue;
         };
-        if count(&taken) == count(&free) && count(&taken) > 1 {
+        if count(&taken) == count(&all) && count(&taken) > 1 {
             continue; // not pinned: it does not claim a core
         }
         for cpu in 0..libc::CPU_SETSIZE as usize {
@@ -45,7 +46,7 @@ fn leave_dataplane_cores() {
             }
         }
     }
-    if count(&free) == 0 || same(&free, &online) {
+    if count(&free) == 0 || same(&free, &current) {
         return;
     }
     // SAFETY: a valid set of the size given, for the calling thread (0).

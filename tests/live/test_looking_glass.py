@@ -19,7 +19,7 @@ import pytest
 from dhcp6 import (INFORMATION_REQUEST, OPT_DNS_SERVERS, RELEASE, client_id, elapsed_time, ia_address, ia_na, message,
                    opt, oro, relay_forward, server_id, udp_payload)
 from kafka import KafkaBroker, missing_kafka
-from kit import LINK, VPP_ADDR, client_duid, link_frame, perfdhcp_command, run_dhclient, run_dhclient4
+from kit import LINK, VPP_ADDR, bound_leases, client_duid, link_frame, perfdhcp_command, run_dhclient, run_dhclient4
 
 MISSING_KAFKA = missing_kafka()
 pytestmark = pytest.mark.skipif(MISSING_KAFKA is not None, reason=f"Kafka tests: {MISSING_KAFKA}")
@@ -191,13 +191,13 @@ def test_dhcpv4_and_4o6_transactions_get_record_types_2_and_3(vpp, link, served,
         # know, and does not fail.
         length, decoded = KafkaMessage.parse(value)
         assert length == len(value) and type(decoded).__name__ == "UnknownKafkaMessage"
-    v4 = [(DHCP_type(m_in), DHCP_type(m_out)) for kind, name, _, m_in, _, m_out in records if kind == 2]
+    v4 = [(dhcp4_message_type(m_in), dhcp4_message_type(m_out)) for kind, name, _, m_in, _, m_out in records if kind == 2]
     assert (1, 2) in v4 and (3, 5) in v4, v4  # DISCOVER->OFFER, REQUEST->ACK
     [over] = [r for r in records if r[0] == 3]
     assert over[1] == SERVER_NAME and over[3] == query and over[5] == udp_payload(answers[0])
 
 
-def DHCP_type(bootp):
+def dhcp4_message_type(bootp):
     from scapy.layers.dhcp import BOOTP, DHCP
 
     return dict(o for o in BOOTP(bootp)[DHCP].options if isinstance(o, tuple) and len(o) == 2)["message-type"]
@@ -363,7 +363,7 @@ def test_a_topic_the_broker_refuses_is_counted_shown_and_delivery_goes_on(vpp, l
 def test_the_lease_stream_rebuilds_the_lease_table(vpp, link, served, glass):
     received, replies, refused = serve_under_load(vpp, link, 300, 300)
     assert not refused, refused
-    table = bound(vpp)
+    table = bound_leases(vpp)
     assert len(table) >= 2 * 300 * 0.99, len(table)
     # Some leave the table: deleted by the operator, released by a client.
     for row in table[:3]:
@@ -376,7 +376,7 @@ def test_the_lease_stream_rebuilds_the_lease_table(vpp, link, served, glass):
         assert link.probe(link_frame(link, release)), "no Reply to the Release"
     deadline = time.time() + 20
     while True:
-        expected = {(r["prefix"], r["type"], r["duid"].replace(":", ""), r["iaid"]) for r in bound(vpp)}
+        expected = {(r["prefix"], r["type"], r["duid"].replace(":", ""), r["iaid"]) for r in bound_leases(vpp)}
         rebuilt = vpp.ctl("lease-stream", "--brokers", glass.bootstrap, "--topic", LEASE_TOPIC, "--server",
                           SERVER_NAME, "--json")
         assert rebuilt.returncode == 0, rebuilt.stderr
@@ -390,8 +390,3 @@ def test_the_lease_stream_rebuilds_the_lease_table(vpp, link, served, glass):
     text = vpp.ctl("lease-stream", "--brokers", glass.bootstrap, "--topic", LEASE_TOPIC)
     assert text.returncode == 0 and text.stdout.strip().endswith(f"{len(expected)} leases"), text.stdout[-300:]
 
-
-def bound(vpp):
-    r = vpp.ctl("leases", "--json")
-    assert r.returncode == 0, r.stderr
-    return [row for row in json.loads(r.stdout) if row["state"] == "bound"]

@@ -41,7 +41,7 @@ struct Counters {
     /// delivery failed.
     dropped: AtomicU64,
     lease_records: AtomicU64,
-    /// Lease records lost: the shard's or the stream's ring full,
+    /// Lease records lost past the stream's ring (which counts its own):
     /// librdkafka's queue full, delivery failed.
     lease_dropped: AtomicU64,
     in_flight: AtomicU64,
@@ -212,12 +212,7 @@ fn udp_payload(p: &Dhcp6ServerPacket, l4: usize, len: usize) -> Option<&[u8]> {
 /// owner is parked at the barrier: one producer at a time.
 pub(super) fn lease_event(e: &LeaseEvent) {
     if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
-        if !shared.leases.push(*e) {
-            shared
-                .counters
-                .lease_dropped
-                .fetch_add(1, Ordering::Relaxed);
-        }
+        shared.leases.push(*e);
     }
 }
 
@@ -225,10 +220,7 @@ pub(super) fn lease_event(e: &LeaseEvent) {
 /// hand-overs): lease records lost, counted.
 pub(super) fn lease_events_lost(n: u64) {
     if let Some(shared) = active().filter(|s| s.settings.lease_topic.is_some()) {
-        shared
-            .counters
-            .lease_dropped
-            .fetch_add(n, Ordering::Relaxed);
+        shared.leases.count_dropped(n);
     }
 }
 
@@ -247,7 +239,7 @@ pub(super) fn status() -> Status {
         queued: s.transactions.len() as u64 + s.counters.in_flight.load(Ordering::Relaxed),
         dropped: s.counters.dropped.load(Ordering::Relaxed) + s.transactions.dropped(),
         lease_records: s.counters.lease_records.load(Ordering::Relaxed),
-        lease_dropped: s.counters.lease_dropped.load(Ordering::Relaxed),
+        lease_dropped: s.counters.lease_dropped.load(Ordering::Relaxed) + s.leases.dropped(),
         last_error: text(&s.last_error),
     }
 }

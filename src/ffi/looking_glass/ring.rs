@@ -5,10 +5,9 @@
 //! at the tail and publishes it; a full ring drops and counts, it never
 //! makes the packet path wait or allocate.
 
-use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::UnsafeCell;
 
-use crate::ffi::OwnLine;
+use crate::ffi::spsc::Indices;
 
 /// Bytes a slot holds: the message received and the reply (each at most
 /// a packet buffer: chained buffers are refused before).
@@ -60,33 +59,13 @@ impl Slot {
 
 pub struct TransactionRing {
     slots: Box<[UnsafeCell<Slot>]>,
-    producer: OwnLine<ProducerSide>,
-    consumer: OwnLine<ConsumerSide>,
+    /// Published once per frame by the packet path (`publish`).
+    indices: Indices,
 }
 
-/// The packet path's indices, on a cache line the consumer only reads
-/// (`tail`, once per frame) so that serving a packet touches no line the
-/// other core keeps writing.
-struct ProducerSide {
-    /// Slots published (seen by the consumer).
-    tail: AtomicUsize,
-    /// Slots committed, published at the end of the frame.
-    next: Cell<usize>,
-    /// The consumer's head as last read: read again only when the ring
-    /// looks full.
-    head_seen: Cell<usize>,
-    dropped: AtomicU64,
-}
-
-struct ConsumerSide {
-    head: AtomicUsize,
-    tail_seen: Cell<usize>,
-}
-
-// SAFETY: one producer and one consumer (module comment); each side's
-// Cells are touched only by its own thread; a slot is written only while
-// outside [head, tail) and read only inside it, the Release/Acquire pairs
-// on `tail` and `head` ordering the accesses.
+// SAFETY: one producer and one consumer (module comment); a slot is
+// written only while `Indices` gives it to the producer (free, not yet
+// published) and read only while it gives it to the consumer.
 unsafe impl Sync for TransactionRing {}
 
 impl TransactionRing {
@@ -101,89 +80,52 @@ impl TransactionRing {
             // SAFETY: a valid slot, borrowed exclusively.
             unsafe { std::ptr::write_volatile(cell.get_mut(), Slot::EMPTY) };
         }
-        TransactionRing {
-            slots,
-            producer: OwnLine(ProducerSide {
-                tail: AtomicUsize::new(0),
-                next: Cell::new(0),
-                head_seen: Cell::new(0),
-                dropped: AtomicU64::new(0),
-            }),
-            consumer: OwnLine(ConsumerSide {
-                head: AtomicUsize::new(0),
-                tail_seen: Cell::new(0),
-            }),
-        }
+        let indices = Indices::new(slots.len());
+        TransactionRing { slots, indices }
     }
 
     /// Published slots not yet taken (any thread).
     pub fn len(&self) -> usize {
-        let head = self.consumer.0.head.load(Ordering::Acquire);
-        self.producer.0.tail.load(Ordering::Acquire) - head
+        self.indices.len()
     }
 
     /// Slots dropped because the ring was full (any thread).
     pub fn dropped(&self) -> u64 {
-        self.producer.0.dropped.load(Ordering::Relaxed)
+        self.indices.dropped()
     }
 
     /// Producer: the free slot after the committed ones (None, counted,
     /// when full). Reserving again before `commit` gives the same slot.
     #[allow(clippy::mut_from_ref)]
     pub fn reserve(&self) -> Option<&mut Slot> {
-        let p = &self.producer.0;
-        let next = p.next.get();
-        if next - p.head_seen.get() == self.slots.len() {
-            p.head_seen
-                .set(self.consumer.0.head.load(Ordering::Acquire));
-            if next - p.head_seen.get() == self.slots.len() {
-                p.dropped.fetch_add(1, Ordering::Relaxed);
-                return None;
-            }
-        }
-        // SAFETY: the slot is outside [head, tail) and not committed: the
-        // consumer does not touch it until `publish` moves the tail past
-        // it, and the one producer holds this reference only until then.
-        Some(unsafe { &mut *self.slots[next % self.slots.len()].get() })
+        let at = self.indices.free_slot()?;
+        // SAFETY: a free slot, not committed: the consumer does not touch
+        // it until `publish` hands it over, and the one producer holds this
+        // reference only until then.
+        Some(unsafe { &mut *self.slots[at].get() })
     }
 
     /// Producer: the reserved slot is done; it goes with the next `publish`.
     pub fn commit(&self) {
-        let p = &self.producer.0;
-        p.next.set(p.next.get() + 1);
+        self.indices.commit();
     }
 
     /// Producer: hands every committed slot over (once per frame).
     pub fn publish(&self) {
-        let p = &self.producer.0;
-        if p.tail.load(Ordering::Relaxed) != p.next.get() {
-            p.tail.store(p.next.get(), Ordering::Release);
-        }
+        self.indices.publish();
     }
 
     /// Consumer: the oldest published slot.
     pub fn front(&self) -> Option<&Slot> {
-        let c = &self.consumer.0;
-        let head = c.head.load(Ordering::Relaxed);
-        if head == c.tail_seen.get() {
-            c.tail_seen
-                .set(self.producer.0.tail.load(Ordering::Acquire));
-            if head == c.tail_seen.get() {
-                return None;
-            }
-        }
-        // SAFETY: the slot is inside [head, tail): the producer finished it
-        // (Acquire above) and will not reuse it until `pop` moves the head.
-        Some(unsafe { &*self.slots[head % self.slots.len()].get() })
+        let at = self.indices.oldest()?;
+        // SAFETY: a published slot: the producer finished it (Acquire in
+        // `oldest`) and will not reuse it until `pop` releases it.
+        Some(unsafe { &*self.slots[at].get() })
     }
 
-    /// Consumer: done with the front slot (after `front` gave one).
+    /// Consumer: done with the front slot.
     pub fn pop(&self) {
-        let c = &self.consumer.0;
-        let head = c.head.load(Ordering::Relaxed);
-        if head != c.tail_seen.get() {
-            c.head.store(head + 1, Ordering::Release);
-        }
+        self.indices.release();
     }
 }
 
