@@ -647,6 +647,13 @@ void dhcp6_server_interface_effective(const Dhcp6ServerInterfaceSettings *settin
 int64_t dhcp6_server_lease_store_open(uint32_t now, char *error, size_t error_len);
 
 /**
+ * At VPP's exit, workers stopped: the lease file gets the working copy's
+ * last pages and the copy goes (its memory with it). False, with the
+ * reason in `error`, when the copy had to be kept.
+ */
+bool dhcp6_server_lease_store_close(char *error, size_t error_len);
+
+/**
  * The lease file's next line for VPP's log (space, flushes, path), false
  * when there is none. Main thread, each maintenance pass.
  */

@@ -325,6 +325,21 @@ dhcp6_server_main_loop_enter (vlib_main_t *vm)
 
 VLIB_MAIN_LOOP_ENTER_FUNCTION (dhcp6_server_main_loop_enter);
 
+/* At exit, with the workers held (none may write a lease after), the
+ * lease file gets what its working copy in memory holds. */
+static clib_error_t *
+dhcp6_server_main_loop_exit (vlib_main_t *vm)
+{
+  char error[256] = "";
+
+  vlib_worker_thread_barrier_sync (vm);
+  if (!dhcp6_server_lease_store_close (error, sizeof (error)))
+    dhcp6_server_log_err ("%s", error);
+  return 0;
+}
+
+VLIB_MAIN_LOOP_EXIT_FUNCTION (dhcp6_server_main_loop_exit);
+
 VLIB_INIT_FUNCTION (dhcp6_server_init) = {
   .runs_after = VLIB_INITS ("ip6_lookup_init", "udp_local_init"),
 };

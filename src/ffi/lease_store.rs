@@ -98,7 +98,7 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
     // An earlier run's server DUID, unless one is configured.
     if let Some(duid) = shard
         .store_bytes()
-        .and_then(|b| crate::leases::store::header_duid(b))
+        .and_then(crate::leases::store::header_duid)
     {
         let _ = PLUGIN.config.update(|c| {
             if c.server_duid_source() != Some(crate::config::DuidSource::Configured) {
@@ -145,6 +145,23 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
             ))
         }
     }
+}
+
+/// At VPP's exit, workers stopped: the lease file gets the working copy's
+/// last pages and the copy goes (its memory with it). False, with the
+/// reason in `error`, when the copy had to be kept.
+#[no_mangle]
+pub extern "C" fn dhcp6_server_lease_store_close(error: *mut c_char, error_len: usize) -> bool {
+    let err = ErrorBuffer::new(error, error_len);
+    boundary(false, || match lease_file::close_working_copy() {
+        Ok(()) => true,
+        Err(e) => {
+            err.write(&format!(
+                "lease file working copy kept (taken over at the next start): {e}"
+            ));
+            false
+        }
+    })
 }
 
 /// The lease file's next line for VPP's log (space, flushes, path), false
@@ -221,6 +238,13 @@ pub(super) fn lines() -> Vec<String> {
         shard.store_refusals(),
         s.flush_failures
     ));
+    out.push(match &s.working_copy {
+        Some(copy) => format!(
+            "    working copy in memory: {} (written to the file at each flush)",
+            copy.display()
+        ),
+        None => "    no working copy: the file itself is mapped".into(),
+    });
     if s.full {
         out.push(
             "    FULL: no disk space for more leases: new leases are refused, bound ones renew"

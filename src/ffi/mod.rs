@@ -122,12 +122,9 @@ fn publish<R>(
         shard.sync_reserved(config.reservations().reserved_set());
         shard.sync_limits(config.limits(), config.max_sw_if_index());
         publish_pool_gauges(&pools, shard);
-        // The server DUID in force goes into the lease file, to be the same
-        // after a restart even if it was derived from an interface address.
-        if let (Some(duid), Some(bytes)) = (config.server_duid(), shard.store_bytes()) {
-            if crate::leases::store::header_duid(bytes).as_ref() != Some(duid) {
-                crate::leases::store::set_header_duid(bytes, duid);
-            }
+        // The server DUID in force goes into the lease file.
+        if let Some(duid) = config.server_duid() {
+            shard.keep_server_duid(duid);
         }
         looking_glass::sync(config);
         shard.events_wanted = PLUGIN.subscribers.load(Ordering::Relaxed) > 0

@@ -168,7 +168,7 @@ impl Shard {
         self.dequeue(index);
         self.unroute(index);
         if let Some(region) = self.store.as_mut() {
-            store::write(region.bytes(), index, None);
+            persist::write_slot(region.as_mut(), index, None);
         }
         self.unbind(index);
         self.unindex_resource(index);

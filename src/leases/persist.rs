@@ -17,6 +17,20 @@ pub trait StoreRegion: Send {
     fn note_slots_used(&self, _slots: usize) {}
     /// Where the bytes start (to prefetch a slot; never read through).
     fn base(&self) -> *const u8;
+    /// Tells the region that `range` of `bytes` was written: a region
+    /// kept in memory writes those pages back to the file.
+    fn wrote(&self, _range: core::ops::Range<usize>) {}
+}
+
+/// Writes slot `index` of the lease file (a tombstone for `None`) and tells
+/// the region which bytes changed.
+pub(super) fn write_slot(
+    region: &mut dyn StoreRegion,
+    index: u32,
+    record: Option<&store::RecordRef<'_>>,
+) {
+    store::write(region.bytes(), index, record);
+    region.wrote(store::slot_range(index));
 }
 
 impl StoreRegion for Vec<u8> {
@@ -105,7 +119,7 @@ impl Shard {
                 route,
             },
         );
-        store::write(region.bytes(), index, record.as_ref());
+        write_slot(region.as_mut(), index, record.as_ref());
     }
 
     /// Attaches the lease file and rebuilds the leases it holds that are
@@ -143,7 +157,7 @@ impl Shard {
                 Ok(None) => continue,
                 Err(store::Damaged) => {
                     report.damaged += 1;
-                    store::write(region.bytes(), index, None);
+                    write_slot(region.as_mut(), index, None);
                     continue;
                 }
             };
@@ -152,7 +166,7 @@ impl Shard {
                 _ => rec.expires > now,
             };
             if !alive || self.holder(rec.kind, rec.resource).is_some() {
-                store::write(region.bytes(), index, None);
+                write_slot(region.as_mut(), index, None);
                 continue;
             }
             while self.leases.len() <= index as usize {
@@ -203,6 +217,9 @@ impl Shard {
             self.leases[index as usize].set_queue(Queue::Irregular);
         }
         region.note_slots_used(self.leases.len());
+        // The header may be new, and scrubbing rewrites torn copies.
+        let restored_len = region.bytes().len();
+        region.wrote(0..restored_len);
         self.store = Some(region);
         self.store_required = false;
         report.restored = restored.len();
@@ -260,8 +277,21 @@ impl Shard {
     }
 
     /// The lease file's bytes (export, tests).
-    pub fn store_bytes(&mut self) -> Option<&mut [u8]> {
-        self.store.as_mut().map(|r| r.bytes())
+    pub fn store_bytes(&mut self) -> Option<&[u8]> {
+        self.store.as_mut().map(|r| &*r.bytes())
+    }
+
+    /// Keeps `duid` as the server DUID in the lease file's header, to be
+    /// the same after a restart even if it was derived from an interface.
+    pub fn keep_server_duid(&mut self, duid: &crate::duid::Duid) {
+        let Some(region) = self.store.as_mut() else {
+            return;
+        };
+        let bytes = region.bytes();
+        if store::header_duid(bytes).as_ref() != Some(duid) {
+            store::set_header_duid(bytes, duid);
+            region.wrote(0..store::HEADER_LEN);
+        }
     }
 
     pub fn has_store(&self) -> bool {

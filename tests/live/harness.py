@@ -2,11 +2,13 @@
 network namespaces over veth pairs. Everything started here is torn down by
 the fixtures in conftest.py, also when a test fails."""
 
+import contextlib
 import ctypes
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -193,6 +195,18 @@ class ServerProcess:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def remove_working_copies(directory):
+    """Removes the plugin's working copies in memory
+    (/dev/shm/dhcp6-server-leases-<dev>-<inode>) of the lease files under
+    `directory`: a VPP killed, or one that could not write its copy back at
+    exit, leaves its copy for the next start to take over."""
+    for path in Path(directory).rglob("*"):
+        with contextlib.suppress(OSError):
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode):
+                Path(f"/dev/shm/dhcp6-server-leases-{st.st_dev:x}-{st.st_ino:x}").unlink(missing_ok=True)
+
+
 class Vpp(ServerProcess):
     """One VPP process with its own sockets, plugin dir and logs."""
 
@@ -242,6 +256,13 @@ plugins {{
 """
         (self.dir / "startup.conf").write_text(conf)
         self.start(["vpp", "-c", str(self.dir / "startup.conf")], timeout=120)
+
+    def cleanup(self):
+        # A lease file of its own is removed with its working copy; one
+        # passed in (a restart test's) keeps it for the next VPP.
+        self.stop()
+        remove_working_copies(self.dir)
+        super().cleanup()
 
     def ready(self):
         if self.cli_sock.exists() and self.api_sock.exists():

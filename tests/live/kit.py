@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import dhcp6
-from harness import run
+from harness import remove_working_copies, run
 
 # The link most tests serve: its prefix, VPP's address on it, an address pool.
 LINK = "2001:db8:1::/64"
@@ -45,6 +45,7 @@ def clean_up(vpp, link, work=None):
     if link:
         link.close()
     if work:
+        remove_working_copies(work)
         run(["rm", "-rf", str(work)], check=False)
 
 

@@ -473,7 +473,7 @@ def test_every_acknowledged_dhcpv4_lease_survives_kill_9(kill_after):
         assert not missing, f"{len(missing)} of {len(acked)} acknowledged leases lost, e.g. {missing[:3]}"
         print(f"kill after {kill_after}s: {len(acked)} acknowledged, {len(bound)} bound after restart, 0 lost")
     finally:
-        clean_up(vpp, link)
+        clean_up(vpp, link, work)
 
 
 def test_kea_memfile_lease4_csv_export_and_import(vpp, link):

@@ -65,7 +65,7 @@ def test_every_acknowledged_lease_survives_kill_9(kill_after):
             capture_output=True, text=True, timeout=120)
         assert "lost 0" in r.stdout, r.stdout + r.stderr
     finally:
-        clean_up(vpp, link)
+        clean_up(vpp, link, work)
 
 
 @pytest.mark.parametrize("receive_on", ["worker", "main"])
@@ -172,4 +172,4 @@ def test_derived_server_duid_is_kept_across_restarts():
         assert again == first, (first, again, mac_before, link.vpp_mac)
         assert "kept in the lease file" in vpp.cli("show dhcp6-server")
     finally:
-        clean_up(vpp, link)
+        clean_up(vpp, link, work)

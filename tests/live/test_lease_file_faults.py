@@ -1,7 +1,7 @@
 """Issue 11: lease-file faults never take VPP down. A disk that fills up
 under load, a tmpfs too small at start, a read-only filesystem, a directory
 nobody may write, a damaged or cut-short file, the file deleted or replaced
-while VPP runs, and write-back (msync) failing. Each filesystem is a small
+while VPP runs, and write-back failing. Each filesystem is a small
 tmpfs or loop-mounted ext4 image made and removed by the test itself."""
 
 import contextlib
@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness import Link, Vpp, run
+from harness import Link, Vpp, remove_working_copies, run
 from kit import bound_leases, clean_up, info_request, perfdhcp, serve_link
 
 SERVER_DUID = "00020000ab1100000043"
@@ -43,6 +43,7 @@ def small_fs(kind, size_mb, journal=True):
         yield mnt
     finally:
         run(["chattr", "-R", "-i", str(mnt)], check=False)
+        remove_working_copies(mnt)
         for _ in range(20):
             if run(["umount", str(mnt)], check=False).returncode == 0 or not os.path.ismount(mnt):
                 break
@@ -313,8 +314,9 @@ def punch_out(image, lease_file):
 def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
     """The ext4 image lives on a tmpfs: the image's blocks under the lease
     file are freed and the tmpfs filled, so the loop device can no longer
-    write them and the kernel's write-back of the lease file fails (msync
-    returns EIO), while the pages stay mapped and locked in memory."""
+    write them and the write-back of the lease file fails (fdatasync of the
+    working copy's pages, or msync of the mapped file, returns EIO), while
+    the pages stay mapped and locked in memory."""
     vpp = link = None
     with small_fs("tmpfs", 48) as backing:
         image, mnt = backing / "image", backing / "mnt"
@@ -346,4 +348,5 @@ def test_failing_write_back_is_logged_and_counted_and_serving_goes_on():
             assert answers_information_requests(vpp, link)
         finally:
             clean_up(vpp, link)
+            remove_working_copies(mnt)  # kept at exit: it could not be written back
             run(["umount", "-l", str(mnt)], check=False)

@@ -22,13 +22,14 @@ use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::leases::store::{self, FileKind, HEADER_LEN, SLOT_LEN};
 use crate::leases::StoreRegion;
 
+mod shadow;
 mod upkeep;
 pub use upkeep::{is_lost, rehome_if_lost, start_threads};
 
@@ -51,6 +52,9 @@ const PATH_CHECK: Duration = Duration::from_secs(1);
 pub struct MappedFile {
     ptr: *mut u8,
     len: usize,
+    /// Where the working copy's pages written since the last pass are
+    /// marked (None: the lease file itself is mapped).
+    dirty: Option<Arc<shadow::Dirty>>,
 }
 
 // SAFETY: the mapping lives until the process ends; the shard that holds
@@ -63,6 +67,8 @@ struct Disk {
     path: PathBuf,
     dev: u64,
     ino: u64,
+    /// The working copy the dataplane maps, if any.
+    shadow: Option<shadow::Shadow>,
 }
 
 static DISK: Mutex<Option<Disk>> = Mutex::new(None);
@@ -239,9 +245,9 @@ fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
     Ok(file)
 }
 
-/// Maps `len` bytes of `file` shared and read-write, at `at` if not null
-/// (replacing what is mapped there).
-fn map(file: &File, len: usize, at: *mut u8) -> Result<*mut u8, String> {
+/// Maps `len` bytes of `file` from `offset` on, shared and read-write, at
+/// `at` if not null (replacing what is mapped there).
+fn map(file: &File, offset: usize, len: usize, at: *mut u8) -> Result<*mut u8, String> {
     let fixed = if at.is_null() { 0 } else { libc::MAP_FIXED };
     // SAFETY: mapping a descriptor we own; with MAP_FIXED, `at` is our own
     // mapping of the same length, replaced whole. Checked for MAP_FAILED.
@@ -252,7 +258,7 @@ fn map(file: &File, len: usize, at: *mut u8) -> Result<*mut u8, String> {
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_SHARED | fixed,
             file.as_raw_fd(),
-            0,
+            offset as libc::off_t,
         )
     };
     if ptr == libc::MAP_FAILED {
@@ -282,10 +288,18 @@ fn identity(file: &File) -> Result<(u64, u64), String> {
     Ok((m.dev(), m.ino()))
 }
 
-/// Makes `file` (at `path`, mapped at `ptr`, `reserved` bytes reserved) the
-/// lease file the threads watch.
-fn install(file: File, path: &Path, ptr: *mut u8, len: usize, reserved: usize) -> MappedFile {
+/// Makes `file` (at `path`, `reserved` bytes reserved, mapped at `ptr`
+/// itself or through its working copy) the lease file the threads watch.
+fn install(
+    file: File,
+    path: &Path,
+    ptr: *mut u8,
+    len: usize,
+    reserved: usize,
+    shadow: Option<shadow::Shadow>,
+) -> MappedFile {
     let (dev, ino) = identity(&file).unwrap_or((0, 0));
+    let dirty = shadow.as_ref().map(|c| c.dirty.clone());
     lock_pages(ptr, 0, reserved);
     RESERVED.store(reserved, Ordering::Release);
     MAP_LEN.store(len, Ordering::Release);
@@ -295,8 +309,9 @@ fn install(file: File, path: &Path, ptr: *mut u8, len: usize, reserved: usize) -
         path: path.to_path_buf(),
         dev,
         ino,
+        shadow,
     });
-    MappedFile { ptr, len }
+    MappedFile { ptr, len, dirty }
 }
 
 /// Opens (creating it and its directory if needed) and maps `path`, with
@@ -315,7 +330,11 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
     let mut head = [0u8; 24];
     let got = file.read_at(&mut head, 0).unwrap_or(0);
     match store::file_kind(&head[..got]) {
-        FileKind::Legacy => return migrate(path, &file, len),
+        FileKind::Legacy => {
+            migrate(path, &file, len)?;
+            drop(file);
+            return open(path, len);
+        }
         // Not ours (or its header is cut short): left as it is.
         FileKind::Foreign => {
             return Err(format!(
@@ -327,6 +346,12 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
     }
     let current = file.metadata().map_err(|e| e.to_string())?.len() as usize;
     let len = round_up(len.max(current), PAGE);
+    // Looked for before the file is changed below: a copy is only taken
+    // over if the file is as VPP last wrote it.
+    let found = shadow::find(&file, path, len).unwrap_or_else(|e| {
+        no_working_copy(path, &e);
+        None
+    });
     if current < len {
         // No blocks yet: they are reserved below, as far as needed.
         file.set_len(len as u64)
@@ -336,13 +361,31 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
     let first = STEP_SLOTS.max(store::capacity_of(len) / 16);
     let extra = round_up(first * SLOT_LEN, PAGE).min(len - needed);
     let reserved = reserve_at_least(&file, path, 0, needed, extra)?;
-    let ptr = map(&file, len, std::ptr::null_mut())?;
-    Ok(install(file, path, ptr, len, reserved))
+    if let Some((mut copy, taken_over)) = found {
+        let mapped = shadow::ready(&mut copy, taken_over, &file, len, reserved)
+            .and_then(|()| map(&copy.file, shadow::IMAGE_AT, len, std::ptr::null_mut()));
+        match mapped {
+            Ok(ptr) => return Ok(install(file, path, ptr, len, reserved, Some(copy))),
+            Err(e) => {
+                no_working_copy(path, &e);
+                let _ = std::fs::remove_file(&copy.path);
+            }
+        }
+    }
+    let ptr = map(&file, 0, len, std::ptr::null_mut())?;
+    Ok(install(file, path, ptr, len, reserved, None))
+}
+
+fn no_working_copy(path: &Path, why: &str) {
+    report(format!(
+        "{}: no working copy in memory ({why}): the lease file is mapped itself, and a write after each write-back takes a page fault",
+        path.display()
+    ));
 }
 
 /// Rewrites a version 1 or 2 file (512-byte slots) as the current version
 /// beside it, then renames it over. Records keep their slots.
-fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
+fn migrate(path: &Path, old: &File, len: usize) -> Result<(), String> {
     let show = path.display();
     let old_len = old.metadata().map_err(|e| e.to_string())?.len() as usize;
     let old_end = data_end(old, old_len);
@@ -357,7 +400,7 @@ fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
         .map_err(|e| format!("{show}: {e}"))?;
     let needed = round_up(store::file_len(used), PAGE).min(len);
     let reserved = reserve_at_least(&file, path, 0, needed, 0)?;
-    let ptr = map(&file, len, std::ptr::null_mut())?;
+    let ptr = map(&file, 0, len, std::ptr::null_mut())?;
     // SAFETY: `reserved` bytes of the new mapping; nothing else uses it yet.
     let region = unsafe { std::slice::from_raw_parts_mut(ptr, reserved) };
     let mut header = vec![0u8; HEADER_LEN];
@@ -383,14 +426,18 @@ fn migrate(path: &Path, old: &File, len: usize) -> Result<MappedFile, String> {
             _ => left += 1,
         }
     }
-    // SAFETY: msync of the mapping made above.
-    unsafe { libc::msync(ptr.cast(), reserved, libc::MS_SYNC) };
+    // SAFETY: msync and unmapping of the mapping made above; `region`
+    // is not used after.
+    unsafe {
+        libc::msync(ptr.cast(), reserved, libc::MS_SYNC);
+        libc::munmap(ptr.cast(), len);
+    }
     std::fs::rename(&tmp, path).map_err(|e| format!("{show}: {e}"))?;
     report(format!(
         "{show}: lease file of version 1/2 rewritten as version 3: {carried} records carried over, {left} could not be (unreadable, or a DUID longer than {} octets)",
         store::MAX_STORED_DUID
     ));
-    Ok(install(file, path, ptr, len, reserved))
+    Ok(())
 }
 
 /// What `show dhcp6-server` and the stats segment say about the file.
@@ -402,6 +449,8 @@ pub struct Status {
     pub flush_failures: u64,
     pub full: bool,
     pub last_error: String,
+    /// The working copy in memory, if the dataplane maps one.
+    pub working_copy: Option<PathBuf>,
 }
 
 pub fn status() -> Status {
@@ -412,6 +461,9 @@ pub fn status() -> Status {
         flush_failures: FLUSH_FAILURES.load(Ordering::Acquire),
         full: FULL.load(Ordering::Acquire),
         last_error: lock(&LAST_ERROR).clone(),
+        working_copy: lock(&DISK)
+            .as_ref()
+            .and_then(|d| d.shadow.as_ref().map(|c| c.path.clone())),
     }
 }
 
@@ -435,12 +487,31 @@ impl StoreRegion for MappedFile {
     fn base(&self) -> *const u8 {
         self.ptr
     }
+
+    fn wrote(&self, range: std::ops::Range<usize>) {
+        if let Some(dirty) = &self.dirty {
+            dirty.mark(range);
+        }
+    }
+}
+
+/// At VPP's exit (workers stopped): writes the working copy's last pages
+/// to the lease file and removes the copy, giving its memory back. A copy
+/// that could not be written is kept, to be taken over at the next start.
+pub fn close_working_copy() -> Result<(), String> {
+    upkeep::flush()?;
+    let mut disk = lock(&DISK);
+    if let Some(copy) = disk.as_mut().and_then(|d| d.shadow.take()) {
+        std::fs::remove_file(&copy.path).map_err(|e| format!("{}: {e}", copy.path.display()))?;
+    }
+    Ok(())
 }
 
 impl Drop for MappedFile {
     /// Only when the file is refused after opening (the lease engine keeps
     /// an attached file for the life of the process).
     fn drop(&mut self) {
+        let _ = close_working_copy();
         MAP_PTR.store(std::ptr::null_mut(), Ordering::Release);
         RESERVED.store(0, Ordering::Release);
         MAP_LEN.store(0, Ordering::Release);
@@ -455,6 +526,82 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::leases::{LeaseState, ResourceKind};
+
+    /// What a kill -9 leaves: the working copy, and the lease file as the
+    /// last write-back left it (no flush, no close).
+    fn kill() {
+        MAP_PTR.store(std::ptr::null_mut(), Ordering::Release);
+        *lock(&DISK) = None;
+    }
+
+    fn on_disk(path: &Path, index: u32) -> Option<store::StoredLease> {
+        store::read(&std::fs::read(path).unwrap(), index).unwrap()
+    }
+
+    fn working_copy_is_taken_over_after_a_kill_and_dropped_for_a_changed_file(
+        dir: &Path,
+        rec: &store::StoredLease,
+    ) {
+        let path = dir.join("copied");
+        let f = open(&path, store::file_len(64)).unwrap();
+        let Some(copy) = status().working_copy else {
+            eprintln!(
+                "NOTE: no working copy here (/dev/shm is not a tmpfs): its checks are skipped"
+            );
+            return;
+        };
+        let mut f = f;
+        assert!(copy.exists());
+        store::write(f.bytes(), 3, Some(&rec.as_record()));
+        f.wrote(store::slot_range(3));
+        assert_eq!(on_disk(&path, 3), None, "not on disk before a write-back");
+        upkeep::flush().unwrap();
+        assert_eq!(on_disk(&path, 3).as_ref(), Some(rec), "written back");
+
+        // Written after the last write-back, then killed: the copy holds it.
+        store::write(f.bytes(), 4, Some(&rec.as_record()));
+        f.wrote(store::slot_range(4));
+        std::mem::forget(f);
+        kill();
+        let mut f = open(&path, store::file_len(64)).unwrap();
+        assert_eq!(
+            store::read(f.bytes(), 4).unwrap().as_ref(),
+            Some(rec),
+            "taken over"
+        );
+        assert_eq!(on_disk(&path, 4), None);
+        upkeep::flush().unwrap();
+        assert_eq!(
+            on_disk(&path, 4).as_ref(),
+            Some(rec),
+            "every page written at the first pass"
+        );
+
+        // Killed again, then the lease file is restored from a backup
+        // without slot 4: the file wins and the copy is made anew.
+        let backup = std::fs::read(&path).unwrap();
+        store::write(f.bytes(), 4, None);
+        f.wrote(store::slot_range(4));
+        upkeep::flush().unwrap();
+        std::mem::forget(f);
+        kill();
+        std::fs::write(&path, &backup).unwrap();
+        let mut f = open(&path, store::file_len(64)).unwrap();
+        assert!(take_message().is_some_and(|m| m.contains("working copy dropped")));
+        assert_eq!(
+            store::read(f.bytes(), 4).unwrap().as_ref(),
+            Some(rec),
+            "read from the file"
+        );
+
+        // A clean exit writes the copy back and removes it.
+        store::write(f.bytes(), 5, Some(&rec.as_record()));
+        f.wrote(store::slot_range(5));
+        close_working_copy().unwrap();
+        assert!(!copy.exists() && status().working_copy.is_none());
+        assert_eq!(on_disk(&path, 5).as_ref(), Some(rec));
+        drop(f);
+    }
 
     /// One test: the file's state is the process's (one lease file).
     #[test]
@@ -506,7 +653,7 @@ mod tests {
         store::legacy::write_v2(&mut old[at..at + store::legacy::SLOT_LEN], &rec);
         std::fs::write(&path, &old).unwrap();
         let mut f = open(&path, store::file_len(8)).unwrap();
-        assert_eq!(store::read(f.bytes(), 5), Ok(Some(rec)));
+        assert_eq!(store::read(f.bytes(), 5), Ok(Some(rec.clone())));
         assert_eq!(store::file_kind(&f.bytes()[..24]), FileKind::Current);
         assert!(take_message().is_some_and(|m| m.contains("1 records carried over")));
         drop(f);
@@ -516,6 +663,8 @@ mod tests {
             .read_exact_at(&mut head, 0)
             .unwrap();
         assert_eq!(store::file_kind(&head), FileKind::Current, "renamed over");
+
+        working_copy_is_taken_over_after_a_kill_and_dropped_for_a_changed_file(&dir, &rec);
 
         // Not ours: refused, not extended.
         let path = dir.join("foreign");

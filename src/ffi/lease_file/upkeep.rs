@@ -39,11 +39,11 @@ pub(super) fn grow() {
             return;
         }
         // Taken per chunk: the main thread may need the file meanwhile.
-        let disk = lock(&DISK);
-        let Some(d) = disk.as_ref() else {
+        let mut disk = lock(&DISK);
+        let Some(d) = disk.as_mut() else {
             return;
         };
-        match reserve_at_least(&d.file, &d.path, at, at, CHUNK_BYTES.min(goal - at)) {
+        match reserve_chunk(d, at, CHUNK_BYTES.min(goal - at)) {
             Ok(now) if now > at => {
                 lock_pages(MAP_PTR.load(Ordering::Acquire), at, now);
                 RESERVED.store(now, Ordering::Release);
@@ -70,19 +70,79 @@ pub(super) fn grow() {
     }
 }
 
-/// Writes the mapped lease file back to disk and waits for it (workers
-/// keep writing records meanwhile, which is fine).
+/// Reserves up to `extra` bytes more of the lease file from `at` on, and
+/// the same part of its working copy; returns where the reserved part ends.
+fn reserve_chunk(d: &mut Disk, at: usize, extra: usize) -> Result<usize, String> {
+    let Some(copy) = d.shadow.as_mut() else {
+        return reserve_at_least(&d.file, &d.path, at, at, extra);
+    };
+    copy.begin_change()?;
+    let reserved = reserve_at_least(&d.file, &d.path, at, at, extra).and_then(|now| {
+        shadow::reserve(&copy.file, at, now)
+            .map(|()| now)
+            .map_err(|e| format!("{}: {e}", copy.path.display()))
+    });
+    let stamped = copy.end_change(&d.file);
+    let now = reserved?;
+    stamped.map(|()| now)
+}
+
+/// Writes the lease file back to disk and waits for it (workers keep
+/// writing records meanwhile, which is fine): the working copy's dirty
+/// pages, or the mapped file itself.
 pub(super) fn flush() -> Result<(), String> {
     let ptr = MAP_PTR.load(Ordering::Acquire);
     if ptr.is_null() {
         return Ok(());
     }
     let reserved = RESERVED.load(Ordering::Acquire);
-    // SAFETY: the mapping lives until the process ends.
-    if unsafe { libc::msync(ptr.cast(), reserved, libc::MS_SYNC) } != 0 {
-        return Err(format!("msync: {}", std::io::Error::last_os_error()));
+    let (disk, pages, generation) = {
+        let mut guard = lock(&DISK);
+        let Some(d) = guard.as_mut() else {
+            return Ok(());
+        };
+        let Some(copy) = d.shadow.as_mut() else {
+            drop(guard);
+            // SAFETY: the mapping lives until the process ends.
+            if unsafe { libc::msync(ptr.cast(), reserved, libc::MS_SYNC) } != 0 {
+                return Err(format!("msync: {}", std::io::Error::last_os_error()));
+            }
+            return Ok(());
+        };
+        let pages = copy.dirty.take();
+        if pages.is_empty() {
+            return Ok(());
+        }
+        let disk = copy
+            .begin_change()
+            .and_then(|()| d.file.try_clone().map_err(|e| e.to_string()));
+        match disk {
+            Ok(disk) => (disk, pages, copy.generation),
+            Err(e) => {
+                copy.dirty.put_back(&pages);
+                return Err(e);
+            }
+        }
+    };
+    // Written without the lock: the space thread and the main thread may
+    // need the file meanwhile.
+    let written = shadow::write_pages(&disk, &pages, ptr, reserved);
+    let mut guard = lock(&DISK);
+    let Some(d) = guard.as_mut() else {
+        return written;
+    };
+    let Some(copy) = d.shadow.as_mut() else {
+        return written;
+    };
+    if written.is_err() {
+        copy.dirty.put_back(&pages);
     }
-    Ok(())
+    if copy.generation != generation {
+        // Written to a file since replaced: the new one gets every page.
+        copy.dirty.mark_all();
+    }
+    let stamped = copy.end_change(&d.file);
+    written.and(stamped)
 }
 
 /// Whether the path still names the mapped file.
@@ -184,6 +244,9 @@ pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
     let len = MAP_LEN.load(Ordering::Acquire);
     let reserved = RESERVED.load(Ordering::Acquire);
     let tmp = PathBuf::from(format!("{}.new", d.path.display()));
+    if let Some(copy) = d.shadow.as_mut() {
+        copy.begin_change()?;
+    }
     let file = open_locked(&tmp, true)?;
     file.set_len(len as u64).map_err(|e| e.to_string())?;
     // Writing every reserved byte allocates (and reserves) its blocks: a
@@ -206,9 +269,21 @@ pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
         ));
     }
     std::fs::rename(&tmp, &d.path).map_err(|e| e.to_string())?;
-    map(&file, len, ptr)?;
-    lock_pages(ptr, 0, reserved);
     let (dev, ino) = identity(&file)?;
+    match d.shadow.as_mut() {
+        Some(copy) => {
+            // The copy follows the new file; it is mapped already.
+            let to = shadow::path_for(dev, ino);
+            std::fs::rename(&copy.path, &to).map_err(|e| e.to_string())?;
+            copy.path = to;
+            copy.generation += 1;
+            copy.end_change(&file)?;
+        }
+        None => {
+            map(&file, 0, len, ptr)?;
+            lock_pages(ptr, 0, reserved);
+        }
+    }
     // The old file's descriptor closes here (and its lock goes with it).
     d.file = file;
     d.dev = dev;

@@ -208,9 +208,14 @@ pub fn init_header(region: &mut [u8]) -> Result<(), String> {
     }
 }
 
-fn slot(region: &mut [u8], index: u32) -> Option<&mut [u8]> {
+/// Where slot `index` lies in the file.
+pub fn slot_range(index: u32) -> core::ops::Range<usize> {
     let at = HEADER_LEN + index as usize * SLOT_LEN;
-    region.get_mut(at..at + SLOT_LEN)
+    at..at + SLOT_LEN
+}
+
+fn slot(region: &mut [u8], index: u32) -> Option<&mut [u8]> {
+    region.get_mut(slot_range(index))
 }
 
 /// The whole copy with the newest sequence number.
