@@ -5,7 +5,7 @@ generator from pcaps of N distinct clients.
 
   sudo python3 tests/bench/node_clocks.py [--leases 1000000] [--workers 0|1]
                                           [--packets 200000] [--profile PHASE]
-                                          [--looking-glass]
+                                          [--looking-glass] [--runs N]
 
 Phases, each a pcap replayed through pg0 into the plugin (ethernet-input,
 ip6-input, multicast lookup, ip6-local, ip6-udp-lookup, dhcp6-server;
@@ -23,6 +23,9 @@ to a Kafka-protocol broker, librdkafka's mock cluster from
 tests/live/kafka.py, its threads moved off VPP's cores; queue big enough for
 every transaction), all in the same VPP; printed: the medians and ranges of
 `renew-off`/`renew+lg` and `solicit-off`/`solicit+lg`, and their ratio.
+With --runs N, the phases after bind run N times (new clients each time),
+and each phase's median and range (clocks, and the ratio of each run) are
+printed too.
 `clear runtime` runs before each phase, so each line is that phase alone.
 For each phase the script prints the clocks per packet of every node on the
 path, and the plugin's nodes' cost over VPP's own nodes' (the inbound path up
@@ -178,13 +181,37 @@ def print_results(results, vpp_path, own_path):
         print(f"{r['phase']:<12} " + " ".join(f"{r['path'].get(n, 0):>23.0f}" for n in names))
     print("the plugin's nodes over VPP's own nodes on the path (same phase):")
     for r in results:
-        vpp_clocks = sum(v for n, v in r["path"].items() if n in vpp_path)
-        own = sum(v for n, v in r["path"].items() if n in own_path)
-        if not vpp_clocks:
+        x = ratio(r, vpp_path, own_path)
+        if x is None:
             continue
+        vpp_clocks = sum(v for n, v in r["path"].items() if n in vpp_path)
         target = TARGETS.get(r["phase"])
-        verdict = "" if target is None else f"  (target <= {target}x: {'met' if own / vpp_clocks <= target else 'not met'})"
-        print(f"{r['phase']:<12} {own:>7.0f} / {vpp_clocks:>5.0f} = {own / vpp_clocks:5.2f}x{verdict}")
+        verdict = "" if target is None else f"  (target <= {target}x: {'met' if x <= target else 'not met'})"
+        print(f"{r['phase']:<12} {x * vpp_clocks:>7.0f} / {vpp_clocks:>5.0f} = {x:5.2f}x{verdict}")
+
+
+def ratio(r, vpp_path, own_path):
+    """The plugin's clocks over VPP's own on the path, in phase `r`."""
+    vpp_clocks = sum(v for n, v in r["path"].items() if n in vpp_path)
+    own = sum(v for n, v in r["path"].items() if n in own_path)
+    return own / vpp_clocks if vpp_clocks else None
+
+
+def print_medians(results, vpp_path, own_path):
+    """With --runs: each phase's median and range over its runs, clocks and
+    ratio (the ratio of each run taken in that run)."""
+    phases = dict.fromkeys(r["phase"] for r in results)
+    print("over the runs (median, range):")
+    for phase in phases:
+        runs = [r for r in results if r["phase"] == phase]
+        if len(runs) < 2:
+            continue
+        clocks = sorted(r["clocks"] for r in runs)
+        ratios = sorted(x for x in (ratio(r, vpp_path, own_path) for r in runs) if x is not None)
+        target = TARGETS.get(phase)
+        verdict = "" if target is None else f"  (target <= {target}x: {'met' if statistics.median(ratios) <= target else 'not met'})"
+        print(f"{phase:<12} {len(runs)} runs: {statistics.median(clocks):.0f} clk/pkt ({clocks[0]:.0f}-{clocks[-1]:.0f}), "
+              f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f}){verdict}")
 
 
 def node_runtime(vpp, node="dhcp6-server"):
@@ -323,7 +350,7 @@ def check_leases4(vpp, phase, clients, state):
 def main4(a):
     work = Path(tempfile.mkdtemp(prefix="node-clocks4-"))
     heap = "4G" if a.leases > 100_000 else "1G"
-    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF4, capacity=a.leases + a.packets + 4096, heap=heap)
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF4, capacity=a.leases + a.runs * a.packets + 4096, heap=heap)
     results = []
     node = "dhcp4-server"
     try:
@@ -335,16 +362,19 @@ def main4(a):
         bind = run_phase(vpp, work, "bind", bind4_frames(range(a.leases)), a.leases, 0, a.profile, node=node)
         results.append(bind)
         check_leases4(vpp, "bind", [0, a.leases - 1], "bound")
-        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
-        request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, a.profile, node=node)
-        results.append(request)
-        new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
-        discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, a.profile, node=node)
-        results.append(discover)
-        check_leases4(vpp, "discover", [NEW_CLIENTS], "offered")
+        for run_no in range(a.runs):
+            sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+            request = run_phase(vpp, work, "request", request4_frames(sample), a.packets, 0, a.profile, node=node)
+            results.append(request)
+            first = NEW_CLIENTS + run_no * a.packets
+            new = range(first, first + a.packets)
+            discover = run_phase(vpp, work, "discover", discover4_frames(new), a.packets, 0, a.profile, node=node)
+            results.append(discover)
+            check_leases4(vpp, "discover", [first], "offered")
         threads = "main thread only" if a.workers == 0 else "main + 1 worker"
         print(f"VPP {threads}; {a.leases} DHCPv4 clients bound first; pcaps replayed by pg0")
         print_results(results, VPP_PATH4, OWN_PATH4)
+        print_medians(results, VPP_PATH4, OWN_PATH4)
         if any(r["answered"] < r["packets"] for r in results):
             dropped = {k: v for k, v in parse_errors(cli(vpp, "show errors")).items() if k[0] == node}
             slots = [line.strip() for line in cli(vpp, "show dhcp6-server").splitlines() if "slots:" in line]
@@ -437,6 +467,9 @@ def main():
     p.add_argument("--looking-glass", action="store_true",
                    help="renew and solicit again with the looking glass off and on (a Kafka mock broker)")
     p.add_argument("--rounds", type=int, default=3, help="with --looking-glass: off/on rounds")
+    p.add_argument("--runs", type=int, default=1,
+                   help="run the phases after bind this many times (new clients each time) and print "
+                        "each phase's median and range")
     a = p.parse_args()
     reason = missing_requirements()
     if reason:
@@ -446,7 +479,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="node-clocks-"))
     heap = "4G" if a.leases > 100_000 else "1G"
     extra = 2 * a.rounds * a.packets if a.looking_glass else 0
-    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.packets + extra + 4096, heap=heap)
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.runs * a.packets + extra + 4096,
+              heap=heap)
     results = []
     try:
         vpp.cli_ok("create packet-generator interface pg0")
@@ -455,18 +489,22 @@ def main():
         rng = random.Random(6)
         results.append(run_phase(vpp, work, "bind", bind_frames(range(a.leases)), a.leases, 0, a.profile))
         check_leases(vpp, "bind", [0, a.leases // 2, a.leases - 1], "bound")
-        results.append(run_phase(vpp, work, "inforeq", inforeq_frames(range(a.packets)), a.packets, 0, a.profile))
-        sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
-        results.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
-        check_leases(vpp, "renew", sample[:3], "bound")
-        new = range(NEW_CLIENTS, NEW_CLIENTS + a.packets)
-        results.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
-        check_leases(vpp, "solicit", [NEW_CLIENTS, NEW_CLIENTS + a.packets - 1], "offered")
+        for run_no in range(a.runs):
+            results.append(run_phase(vpp, work, "inforeq", inforeq_frames(range(a.packets)), a.packets, 0,
+                                     a.profile))
+            sample = [rng.randrange(a.leases) for _ in range(min(a.packets, a.leases))]
+            results.append(run_phase(vpp, work, "renew", renew_frames(sample), a.packets, 0, a.profile))
+            check_leases(vpp, "renew", sample[:3], "bound")
+            first = NEW_CLIENTS + run_no * a.packets
+            new = range(first, first + a.packets)
+            results.append(run_phase(vpp, work, "solicit", solicit_frames(new), a.packets, 0, a.profile))
+            check_leases(vpp, "solicit", [first, first + a.packets - 1], "offered")
         if a.looking_glass:
             results += looking_glass_phases(vpp, work, a, rng)
         threads = "main thread only" if a.workers == 0 else "main + 1 worker (pg and the node on the worker)"
         print(f"VPP {threads}; {a.leases} clients bound first; pcaps replayed by pg0")
         print_results(results, VPP_PATH6, OWN_PATH6)
+        print_medians(results, VPP_PATH6, OWN_PATH6)
         print_looking_glass_ratios(results)
         if any(r["answered"] < r["packets"] for r in results):
             sys.exit("not every packet was answered: see the table")

@@ -239,7 +239,7 @@ class Vpp(ServerProcess):
         more_plugins = "".join(f"  plugin {p} {{ enable }}\n" for p in extra_plugins)
         conf = f"""
 unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
-api-segment {{ prefix {NAME_PREFIX}{os.getpid()} }}
+api-segment {{ prefix {NAME_PREFIX}{os.getpid()}-{run_dir.name[-8:]} }}
 socksvr {{ socket-name {self.api_sock} }}
 statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
 memory {{ main-heap-size {heap} main-heap-page-size 4k }}
