@@ -83,6 +83,8 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
         .unwrap_or_default();
     // SAFETY: main thread before the workers run, or barrier held.
     let shard = unsafe { PLUGIN.shard.owner() };
+    // The capacity bounds the leases with or without a file to keep them.
+    shard.presize(settings.capacity as usize);
     let Some(path) = settings.path else {
         shard.forgo_store();
         set_store_status("none: leases are not persisted".into());

@@ -86,6 +86,9 @@ static FULL: AtomicBool = AtomicBool::new(false);
 /// Lines for VPP's log, written by any thread, taken by the main thread.
 static MESSAGES: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
 static LAST_ERROR: Mutex<String> = Mutex::new(String::new());
+/// The working copy's path, for `status` (the main thread must not wait
+/// for `DISK`, which the lease file's threads hold across disk writes).
+static WORKING_COPY: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -300,6 +303,7 @@ fn install(
 ) -> MappedFile {
     let (dev, ino) = identity(&file).unwrap_or((0, 0));
     let dirty = shadow.as_ref().map(|c| c.dirty.clone());
+    *lock(&WORKING_COPY) = shadow.as_ref().map(|c| c.path.clone());
     lock_pages(ptr, 0, reserved);
     RESERVED.store(reserved, Ordering::Release);
     MAP_LEN.store(len, Ordering::Release);
@@ -461,9 +465,7 @@ pub fn status() -> Status {
         flush_failures: FLUSH_FAILURES.load(Ordering::Acquire),
         full: FULL.load(Ordering::Acquire),
         last_error: lock(&LAST_ERROR).clone(),
-        working_copy: lock(&DISK)
-            .as_ref()
-            .and_then(|d| d.shadow.as_ref().map(|c| c.path.clone())),
+        working_copy: lock(&WORKING_COPY).clone(),
     }
 }
 
@@ -502,6 +504,7 @@ pub fn close_working_copy() -> Result<(), String> {
     upkeep::flush()?;
     let mut disk = lock(&DISK);
     if let Some(copy) = disk.as_mut().and_then(|d| d.shadow.take()) {
+        *lock(&WORKING_COPY) = None;
         std::fs::remove_file(&copy.path).map_err(|e| format!("{}: {e}", copy.path.display()))?;
     }
     Ok(())
@@ -512,6 +515,7 @@ impl Drop for MappedFile {
     /// an attached file for the life of the process).
     fn drop(&mut self) {
         let _ = close_working_copy();
+        *lock(&WORKING_COPY) = None;
         MAP_PTR.store(std::ptr::null_mut(), Ordering::Release);
         RESERVED.store(0, Ordering::Release);
         MAP_LEN.store(0, Ordering::Release);

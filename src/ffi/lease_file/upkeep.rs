@@ -275,6 +275,7 @@ pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
             // The copy follows the new file; it is mapped already.
             let to = shadow::path_for(dev, ino);
             std::fs::rename(&copy.path, &to).map_err(|e| e.to_string())?;
+            *lock(&WORKING_COPY) = Some(to.clone());
             copy.path = to;
             copy.generation += 1;
             copy.end_change(&file)?;
