@@ -85,6 +85,7 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
     let shard = unsafe { PLUGIN.shard.owner() };
     // The capacity bounds the leases with or without a file to keep them.
     shard.presize(settings.capacity as usize);
+    let huge_mib = super::huge_pages::advise(&shard.table_memory()) >> 20;
     let Some(path) = settings.path else {
         shard.forgo_store();
         set_store_status("none: leases are not persisted".into());
@@ -127,7 +128,7 @@ pub(super) fn open_lease_store(now: u32) -> Result<usize, String> {
                 ));
             }
             set_store_status(format!(
-                "{path} (capacity {}, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
+                "{path} (capacity {}, tables on huge pages: {huge_mib} MiB, flushed every {}s; at start: {} leases restored in {:.3} s, {} damaged records cleared, {} torn copies)",
                 settings.capacity,
                 settings.flush_interval,
                 report.restored,

@@ -16,6 +16,7 @@
 mod commands;
 mod events;
 mod gauges;
+mod huge_pages;
 mod interfaces;
 mod lease_file;
 mod lease_store;

@@ -300,19 +300,21 @@ impl Shard {
     /// barrier held or no workers.
     pub fn presize(&mut self, leases: usize) {
         let leases = leases.min(index::MAX_ENTRIES);
+        self.reserve_indexes(leases);
         let _ = self
             .leases
             .try_reserve(leases.saturating_sub(self.leases.len()));
-        let _ = self
-            .clients
-            .try_reserve(leases.saturating_sub(self.clients.len()));
-        let (slab, hash) = (&self.leases, &self.hash);
-        let _ = self
-            .by_resource
-            .try_reserve(leases.saturating_sub(self.by_resource.len()), |e| {
-                let l = &slab[e as usize];
-                resource_hash(hash, l.kind, l.resource)
-            });
+    }
+
+    /// Where the big tables are (address, bytes): leases, clients, the
+    /// client index and the resource index.
+    pub fn table_memory(&self) -> [(usize, usize); 4] {
+        let [clients, client_index] = self.clients.memory();
+        let leases = (
+            self.leases.as_ptr() as usize,
+            self.leases.capacity() * size_of::<Lease>(),
+        );
+        [leases, clients, client_index, self.by_resource.memory()]
     }
 
     /// Whether the tables have room for one more lease: growing them may

@@ -79,6 +79,15 @@ impl Clients {
         }
     }
 
+    /// Where the records and their index are (address, bytes).
+    pub fn memory(&self) -> [(usize, usize); 2] {
+        let slab = (
+            self.slab.as_ptr() as usize,
+            self.slab.capacity() * size_of::<Client>(),
+        );
+        [slab, self.index.memory()]
+    }
+
     /// Room for `additional` more clients without allocating (best effort:
     /// false if memory could not be had).
     pub fn try_reserve(&mut self, additional: usize) -> bool {

@@ -98,6 +98,11 @@ impl IndexTable {
         self.len
     }
 
+    /// Where the table's slots are (address, bytes), for memory advice.
+    pub fn memory(&self) -> (usize, usize) {
+        (self.slots.as_ptr() as usize, self.slots.capacity() * 4)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
