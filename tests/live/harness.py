@@ -217,6 +217,8 @@ class Vpp(ServerProcess):
         run_dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         super().__init__("vpp", run_dir, run_dir / "vpp.log")
         self.cli_sock = self.dir / "cli.sock"
+        # VPP's shared-memory segments (/dev/shm/<prefix>-*), one set per VPP.
+        self.api_prefix = f"{NAME_PREFIX}{os.getpid()}-{run_dir.name[-8:]}"
         self.api_sock = self.dir / "api.sock"
         self.stats_sock = self.dir / "stats.sock"
         plugins = self.dir / "plugins"
@@ -239,7 +241,7 @@ class Vpp(ServerProcess):
         more_plugins = "".join(f"  plugin {p} {{ enable }}\n" for p in extra_plugins)
         conf = f"""
 unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
-api-segment {{ prefix {NAME_PREFIX}{os.getpid()}-{run_dir.name[-8:]} }}
+api-segment {{ prefix {self.api_prefix} }}
 socksvr {{ socket-name {self.api_sock} }}
 statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
 memory {{ main-heap-size {heap} main-heap-page-size 4k }}
@@ -262,6 +264,8 @@ plugins {{
         # passed in (a restart test's) keeps it for the next VPP.
         self.stop()
         remove_working_copies(self.dir)
+        for segment in Path("/dev/shm").glob(f"{self.api_prefix}-*"):
+            segment.unlink(missing_ok=True)
         super().cleanup()
 
     def ready(self):
