@@ -210,6 +210,7 @@ pub extern "C" fn dhcp6_server_handle_packets(
             }
             let capture = looking_glass::begin(&packets[i], wall);
             serve_packet(config, shard, clock, &mut packets[i]);
+            prefetch(shard.next_allocation_prefetch());
             if let Some(c) = capture {
                 looking_glass::finish(c, &packets[i]);
             }

@@ -287,9 +287,30 @@ impl Shard {
             // Skip what a hint already took ahead of the cursor, and what
             // is reserved for someone.
             if self.holder(kind, resource).is_none() && !self.is_reserved(kind, resource) {
+                self.note_next_candidate(pool);
                 return Some(resource);
             }
         }
+    }
+
+    fn note_next_candidate(&mut self, pool: u32) {
+        let a = &self.pools[pool as usize];
+        self.next_candidate_slot = if a.next < a.end {
+            let hash = resource_hash(&self.hash, a.spec.kind(), a.spec.resource(a.next));
+            self.by_resource.slot_address(hash) as usize
+        } else {
+            0
+        };
+    }
+
+    /// The resource-index slot the next new allocation from the same pool
+    /// will read (null: none), to prefetch while other packets are served.
+    pub fn next_allocation_prefetch(&self) -> PrefetchAddresses {
+        [
+            self.next_candidate_slot as *const u8,
+            std::ptr::null(),
+            std::ptr::null(),
+        ]
     }
 
     /// Sizes the tables for `leases` leases (and as many clients) now, off

@@ -268,6 +268,10 @@ pub struct Shard {
     pub events_wanted: bool,
     events: Vec<LeaseEvent>,
     events_dropped: u64,
+    /// Where the resource index keeps the slot of the last-used pool's next
+    /// never-used candidate (an address, for prefetching: a new allocation
+    /// asks the index whether it is free, and at scale that read misses).
+    next_candidate_slot: usize,
 }
 
 /// Hash of a lease's (kind, resource) key.
