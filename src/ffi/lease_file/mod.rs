@@ -231,16 +231,21 @@ fn data_end(file: &File, len: usize) -> usize {
     data_extents(file, 0, len).map_or(len, |d| d.last().map_or(0, |e| e.1))
 }
 
-fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
-    let show = path.display();
-    let file = OpenOptions::new()
+/// Opens `path` read-write, created (owner only) if missing.
+fn open_rw(path: &Path, truncate: bool) -> std::io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(truncate)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("{show}: cannot open the lease file: {e}"))?;
+}
+
+fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
+    let show = path.display();
+    let file =
+        open_rw(path, truncate).map_err(|e| format!("{show}: cannot open the lease file: {e}"))?;
     // SAFETY: flock on a descriptor we own.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         return Err(format!("{show}: in use by another process"));

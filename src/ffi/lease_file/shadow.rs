@@ -47,7 +47,6 @@ pub(super) struct Shadow {
 impl Shadow {
     /// Before the lease file is changed by us.
     pub fn begin_change(&mut self) -> Result<(), String> {
-        self.busy += 1;
         write_stamp(
             &self.file,
             &Stamp {
@@ -55,7 +54,10 @@ impl Shadow {
                 file: [0; 5],
             },
         )
-        .map_err(|e| format!("{}: {e}", self.path.display()))
+        .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        // Counted once the copy says so: a failed begin needs no end.
+        self.busy += 1;
+        Ok(())
     }
 
     /// After: the copy records the lease file as it is now.
@@ -130,22 +132,18 @@ impl Dirty {
     }
 }
 
-fn on_tmpfs(path: &Path) -> Option<bool> {
+/// Whether the filesystem holding `path` is a tmpfs, and the bytes free
+/// on it (None where it cannot be told).
+fn filesystem(path: &Path) -> Option<(bool, usize)> {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     // SAFETY: statfs fills the struct we pass; `c` is a valid C string.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     let found = unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0;
-    found.then_some(st.f_type as i64 == TMPFS_MAGIC)
-}
-
-fn free_bytes(path: &Path) -> Option<usize> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
-    // SAFETY: statvfs fills the struct we pass; `c` is a valid C string.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let found = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
-    found.then_some(st.f_bavail as usize * st.f_frsize as usize)
+    found.then_some((
+        st.f_type as i64 == TMPFS_MAGIC,
+        st.f_bavail as usize * st.f_bsize as usize,
+    ))
 }
 
 /// Where the working copy of the lease file `(dev, ino)` lives.
@@ -221,18 +219,17 @@ pub(super) fn reserve(copy: &File, from: usize, to: usize) -> std::io::Result<()
 /// over (and marked as under change: the start may change the file);
 /// any other is emptied.
 pub(super) fn find(disk: &File, path: &Path, len: usize) -> Result<Option<(Shadow, bool)>, String> {
-    if on_tmpfs(path.parent().unwrap_or(Path::new("/"))) != Some(false) {
+    if filesystem(path.parent().unwrap_or(Path::new("/"))).is_none_or(|(tmpfs, _)| tmpfs) {
         return Ok(None);
     }
-    if on_tmpfs(Path::new(DIR)) != Some(true) {
+    let Some((true, free)) = filesystem(Path::new(DIR)) else {
         return Err(format!("{DIR} is not a tmpfs"));
-    }
+    };
     let (dev, ino) = identity(disk)?;
     let at = path_for(dev, ino);
     // Room for the whole file, or the copy could fill up before the disk
     // (a copy taken over already holds its part).
     let held = std::fs::metadata(&at).map_or(0, |m| m.blocks() as usize * 512);
-    let free = free_bytes(Path::new(DIR)).unwrap_or(0);
     if free + held < IMAGE_AT + len {
         return Err(format!(
             "{DIR} has {} MiB free, a copy of a lease file of this capacity may need {} MiB",
@@ -241,14 +238,7 @@ pub(super) fn find(disk: &File, path: &Path, len: usize) -> Result<Option<(Shado
         ));
     }
     let show = at.display();
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&at)
-        .map_err(|e| format!("{show}: {e}"))?;
+    let file = open_rw(&at, false).map_err(|e| format!("{show}: {e}"))?;
     let found = read_stamp(&file);
     let taken_over = found
         .as_ref()

@@ -113,9 +113,10 @@ pub(super) fn flush() -> Result<(), String> {
         if pages.is_empty() {
             return Ok(());
         }
-        let disk = copy
-            .begin_change()
-            .and_then(|()| d.file.try_clone().map_err(|e| e.to_string()));
+        let disk = match d.file.try_clone() {
+            Ok(disk) => copy.begin_change().map(|()| disk),
+            Err(e) => Err(e.to_string()),
+        };
         match disk {
             Ok(disk) => (disk, pages, copy.generation),
             Err(e) => {
@@ -239,14 +240,28 @@ pub fn rehome_if_lost() {
     }
 }
 
+/// Writes the lease file anew (`write_anew`), the working copy marked as
+/// under change meanwhile and stamped after, whether it worked or not.
 pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
+    if let Some(copy) = d.shadow.as_mut() {
+        copy.begin_change()?;
+    }
+    let written = write_anew(d);
+    match d.shadow.as_mut() {
+        // Stamped with the file in force: the new one if it worked.
+        Some(copy) => written.and(copy.end_change(&d.file)),
+        None => written,
+    }
+}
+
+/// `rehome`'s work: the leases in memory written to a new file at the path,
+/// which then becomes `d`'s file (the copy follows it, or the new file is
+/// mapped in place of the old).
+fn write_anew(d: &mut Disk) -> Result<(), String> {
     let ptr = MAP_PTR.load(Ordering::Acquire);
     let len = MAP_LEN.load(Ordering::Acquire);
     let reserved = RESERVED.load(Ordering::Acquire);
     let tmp = PathBuf::from(format!("{}.new", d.path.display()));
-    if let Some(copy) = d.shadow.as_mut() {
-        copy.begin_change()?;
-    }
     let file = open_locked(&tmp, true)?;
     file.set_len(len as u64).map_err(|e| e.to_string())?;
     // Writing every reserved byte allocates (and reserves) its blocks: a
@@ -278,7 +293,6 @@ pub(super) fn rehome(d: &mut Disk) -> Result<(), String> {
             *lock(&WORKING_COPY) = Some(to.clone());
             copy.path = to;
             copy.generation += 1;
-            copy.end_change(&file)?;
         }
         None => {
             map(&file, 0, len, ptr)?;
