@@ -203,7 +203,8 @@ fn admit(
 ) -> Result<(), Counter> {
     let limits = config.limits();
     let key = request.client_key();
-    if !shard.has_client(&key)
+    if limits.interface.is_set()
+        && !shard.has_client(&key)
         && !shard
             .limiter
             .admit_interface(limits.interface, sw_if_index, clock.ms)

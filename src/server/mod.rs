@@ -443,13 +443,15 @@ impl<'a> Arrival<'a> {
         // holds nothing for (a storm of made-up clients drains it); clients
         // with leases pass, so they keep renewing through a storm. Each
         // client has its own bucket besides.
+        // Whether the client is known is only looked up when an interface
+        // limit is set (off by default).
         let limits = config.limits();
-        let known = request
-            .client_id
-            .as_deref()
-            .is_some_and(|id| shard.has_client(id));
         let ms = self.clock.ms;
-        if !known
+        if limits.interface.is_set()
+            && !request
+                .client_id
+                .as_deref()
+                .is_some_and(|id| shard.has_client(id))
             && !shard
                 .limiter
                 .admit_interface(limits.interface, self.sw_if_index, ms)
@@ -550,7 +552,11 @@ const HINT_OPTIONS: usize = 8;
 /// a hint only, the real parse comes later.
 pub fn client_duid_hint(frame: &[u8], l4_offset: usize) -> Option<&[u8]> {
     let payload = frame.get(l4_offset + UDP_HEADER_LEN..)?;
-    if *payload.first()? == MessageType::RelayForward as u8 {
+    // Stateless service reads no lease: nothing to prefetch.
+    let msg_type = *payload.first()?;
+    if msg_type == MessageType::RelayForward as u8
+        || msg_type == MessageType::InformationRequest as u8
+    {
         return None;
     }
     let options = payload.get(crate::wire::dhcpv6::MESSAGE_HEADER_LEN..)?;

@@ -303,7 +303,7 @@ def main():
     server = client = None
     try:
         server = Vpp(extra_conf=LINK_CONF + "\ncpu { main-core 1 }", extra_plugins=("memif_plugin.so",),
-                     capacity=a.clients + 4096, heap="4G")
+                     capacity=a.clients + 4096, heap="4G", disk_reserved=True)
         client = Vpp(extra_conf="cpu { main-core 0 }", extra_plugins=("memif_plugin.so",), heap="4G")
         for vpp, role in ((server, "master"), (client, "slave")):
             vpp.cli_ok(f"create memif socket id {SOCKET_ID} filename {sock}")

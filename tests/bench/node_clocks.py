@@ -350,7 +350,8 @@ def check_leases4(vpp, phase, clients, state):
 def main4(a):
     work = Path(tempfile.mkdtemp(prefix="node-clocks4-"))
     heap = "4G" if a.leases > 100_000 else "1G"
-    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF4, capacity=a.leases + a.runs * a.packets + 4096, heap=heap)
+    vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF4, capacity=a.leases + a.runs * a.packets + 4096, heap=heap,
+              disk_reserved=True)
     results = []
     node = "dhcp4-server"
     try:
@@ -480,7 +481,7 @@ def main():
     heap = "4G" if a.leases > 100_000 else "1G"
     extra = 2 * a.rounds * a.packets if a.looking_glass else 0
     vpp = Vpp(workers=a.workers, extra_conf=LINK_CONF, capacity=a.leases + a.runs * a.packets + extra + 4096,
-              heap=heap)
+              heap=heap, disk_reserved=True)
     results = []
     try:
         vpp.cli_ok("create packet-generator interface pg0")
