@@ -667,13 +667,18 @@ bool dhcp6_server_lease_store_message(char *buf, size_t len);
 bool dhcp6_server_maintenance_due(uint32_t now);
 
 /**
- * The maintenance pass: ends what is due at `now`, hands every pending
- * route change to `apply` (one that fails is retried at later passes, see
+ * The maintenance pass: ends leases due at `now`, hands pending route
+ * changes to `apply` (one that fails is retried at later passes, see
  * `Shard::apply_route_ops`), and writes the lease file anew if it was
- * deleted or replaced. Main thread, worker barrier held. Returns the
- * number of route changes.
+ * deleted or replaced, each a bounded amount at a time. Main thread,
+ * worker barrier held. Returns the seconds to wait before the next pass.
  */
-uint32_t dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
+double dhcp6_server_maintain(uint32_t now, Dhcp6ServerRouteFn apply, void *ctx);
+
+/**
+ * Seconds the maintenance process waits for its first pass.
+ */
+double dhcp6_server_maintenance_pace(void);
 
 /**
  * Hands every lease (of one interface and/or one DUID when given) to

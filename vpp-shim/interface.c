@@ -402,10 +402,12 @@ static uword
 dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_frame_t *f)
 {
   char message[512];
+  f64 wait = dhcp6_server_maintenance_pace ();
 
   while (1)
     {
-      vlib_process_wait_for_event_or_clock (vm, 0.2);
+      vlib_process_wait_for_event_or_clock (vm, wait);
+      wait = dhcp6_server_maintenance_pace ();
       vlib_process_get_events (vm, 0);
       /* VPP's clock drifts from the system's (seen: 5 ms within minutes);
        * wall times (the looking glass's records) follow the system's. */
@@ -428,7 +430,7 @@ dhcp6_server_maintenance_fn (vlib_main_t *vm, vlib_node_runtime_t *rt, vlib_fram
       if (!dhcp6_server_maintenance_due (now))
 	continue;
       vlib_worker_thread_barrier_sync (vm);
-      dhcp6_server_maintain (now, dhcp6_server_apply_route, 0);
+      wait = dhcp6_server_maintain (now, dhcp6_server_apply_route, 0);
       vlib_worker_thread_barrier_release (vm);
     }
   return 0;

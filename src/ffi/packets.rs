@@ -179,7 +179,7 @@ pub extern "C" fn dhcp6_server_handle_packets(
         };
         // SAFETY: only the owner thread gets here (see the function doc).
         let shard = unsafe { PLUGIN.shard.owner() };
-        shard.expire(now);
+        shard.expire_some(now, super::leases::EXPIRIES_PER_CALL);
         let mut ahead = [Lookahead::default(); 8];
         let [start, second, third] = LOOKAHEAD;
         let count = packets.len();

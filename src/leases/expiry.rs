@@ -96,9 +96,15 @@ impl Shard {
     /// Ends every hold and lifetime that is over at `now`; returns how many
     /// leases changed state. O(1) per expired lease.
     pub fn expire(&mut self, now: Time) -> usize {
+        self.expire_some(now, usize::MAX)
+    }
+
+    /// `expire`, for at most `max` leases (the oldest first within each
+    /// queue): the rest are due still, for a later call.
+    pub fn expire_some(&mut self, now: Time, max: usize) -> usize {
         let mut n = 0;
         while let Some(&(expires, index)) = self.irregular.first() {
-            if expires > now {
+            if expires > now || n >= max {
                 break;
             }
             self.irregular.pop_first();
@@ -108,7 +114,7 @@ impl Shard {
         for q in 0..self.expiry.len() {
             loop {
                 let head = self.expiry[q].1.head;
-                if head == NIL || self.leases[head as usize].expires > now {
+                if head == NIL || self.leases[head as usize].expires > now || n >= max {
                     break;
                 }
                 self.expiry[q].1.unlink(&mut self.leases, head);

@@ -242,7 +242,7 @@ pub struct Shard {
     /// Pool id of each entry of the configuration's pool list.
     config_pool_ids: Vec<u32>,
     /// FIB changes waiting for the main thread.
-    route_ops: Vec<RouteOp>,
+    route_ops: std::collections::VecDeque<RouteOp>,
     /// Resources reserved for particular clients: never allocated to others.
     reserved: HashSet<(ResourceKind, u128)>,
     /// The lease file, when one is attached: slot i holds lease i.

@@ -202,7 +202,7 @@ impl Shard {
             if let Some(via) = rec.route {
                 self.leases[index as usize].route = self.routes.len() as u32;
                 self.routes.push(via);
-                self.route_ops.push(RouteOp {
+                self.route_ops.push_back(RouteOp {
                     add: true,
                     prefix: rec.resource,
                     len: rec.len,

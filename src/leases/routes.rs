@@ -66,7 +66,7 @@ impl Shard {
         };
         let lease = &mut self.leases[index as usize];
         lease.route = slot;
-        self.route_ops.push(RouteOp {
+        self.route_ops.push_back(RouteOp {
             add: true,
             prefix: lease.resource,
             len: lease.len,
@@ -82,7 +82,7 @@ impl Shard {
         if slot != NIL {
             let via = self.routes[slot as usize];
             self.unused_routes.push(slot);
-            self.route_ops.push(RouteOp {
+            self.route_ops.push_back(RouteOp {
                 add: false,
                 prefix: lease.resource,
                 len: lease.len,
@@ -115,32 +115,47 @@ impl Shard {
         withdrawn
     }
 
-    /// Hands every pending FIB change to `apply`, oldest first, and
-    /// returns how many. `apply` returns false when the change could not be
-    /// made (the next hop's interface does not exist yet): an add is then
-    /// kept for the next pass, for `ROUTE_ADD_PASSES` passes in all, unless
-    /// a later change removes the same route; a removal is not kept (there
-    /// is nothing to remove).
-    pub fn apply_route_ops(&mut self, mut apply: impl FnMut(&RouteOp) -> bool) -> u32 {
-        let ops: Vec<RouteOp> = self.route_ops.drain(..).collect();
-        for (i, op) in ops.iter().enumerate() {
-            let removed_later = || {
-                ops[i + 1..]
-                    .iter()
+    /// Hands pending FIB changes to `apply`, oldest first, while `more`
+    /// (told how many were handed so far) says so, and returns how many.
+    /// `apply` returns false when the change could not be made (the next
+    /// hop's interface does not exist yet): an add is then kept for a later
+    /// pass, for `ROUTE_ADD_PASSES` passes in all, unless a later change
+    /// removes the same route; a removal is not kept (there is nothing to
+    /// remove).
+    pub fn apply_route_ops(
+        &mut self,
+        mut more: impl FnMut(u32) -> bool,
+        mut apply: impl FnMut(&RouteOp) -> bool,
+    ) -> u32 {
+        // Retries go after this pass's changes, not into them.
+        let mut left = self.route_ops.len();
+        let mut n = 0;
+        while left > 0 && more(n) {
+            let Some(op) = self.route_ops.pop_front() else {
+                break;
+            };
+            left -= 1;
+            n += 1;
+            let removed_later = |rest: &std::collections::VecDeque<RouteOp>| {
+                rest.iter()
                     .any(|o| !o.add && o.prefix == op.prefix && o.len == op.len && o.via == op.via)
             };
-            if !apply(op) && op.add && op.tries + 1 < ROUTE_ADD_PASSES && !removed_later() {
-                self.route_ops.push(RouteOp {
+            if !apply(&op)
+                && op.add
+                && op.tries + 1 < ROUTE_ADD_PASSES
+                && !removed_later(&self.route_ops)
+            {
+                self.route_ops.push_back(RouteOp {
                     tries: op.tries + 1,
-                    ..*op
+                    ..op
                 });
             }
         }
-        ops.len() as u32
+        n
     }
 
     /// Hands the pending FIB changes over, oldest first.
-    pub fn take_route_ops(&mut self) -> std::vec::Drain<'_, RouteOp> {
+    pub fn take_route_ops(&mut self) -> std::collections::vec_deque::Drain<'_, RouteOp> {
         self.route_ops.drain(..)
     }
 

@@ -251,6 +251,42 @@ fn expiry_follows_each_lifetime_and_renew_moves_the_deadline() {
 }
 
 #[test]
+fn a_bounded_expiry_ends_the_oldest_and_leaves_the_rest_due() {
+    let (mut s, ids) = shard_with(&[addresses("2001:db8::1", "2001:db8::ff")]);
+    let leases: Vec<u32> = (1..=5)
+        .map(|n| {
+            let life = Lifetimes {
+                preferred: 5,
+                valid: 10 + n,
+            };
+            s.assign(
+                &duid(n),
+                ResourceKind::Na,
+                1,
+                &ids,
+                None,
+                LeaseState::Bound,
+                0,
+                life,
+                HOLD,
+            )
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(s.expire_some(100, 2), 2);
+    let states: Vec<_> = leases.iter().map(|l| s.lease(*l).state).collect();
+    use LeaseState::{Bound, Free};
+    assert_eq!(states, [Free, Free, Bound, Bound, Bound], "oldest first");
+    assert!(
+        s.next_expiry().is_some_and(|t| t <= 100),
+        "the rest still due"
+    );
+    assert_eq!(s.expire_some(100, 2), 2);
+    assert_eq!(s.expire_some(100, 2), 1);
+    assert_eq!(s.next_expiry(), None);
+}
+
+#[test]
 fn removed_pools_stop_allocating_and_forget_free_leases() {
     let p1 = addresses("2001:db8::1", "2001:db8::2");
     let p2 = addresses("2001:db8:1::1", "2001:db8:1::2");
@@ -997,31 +1033,77 @@ fn route_op(prefix: &str, add: bool) -> RouteOp {
 #[test]
 fn failed_route_adds_are_retried_for_a_while_each_and_removals_are_not() {
     let mut s = Shard::new();
-    s.route_ops.push(route_op("2001:db8:100::", true));
-    s.route_ops.push(route_op("2001:db8:200::", false));
+    s.route_ops.push_back(route_op("2001:db8:100::", true));
+    s.route_ops.push_back(route_op("2001:db8:200::", false));
     for pass in 1..ROUTE_ADD_PASSES {
-        assert_eq!(s.apply_route_ops(|_| false), if pass == 1 { 2 } else { 1 });
+        assert_eq!(
+            s.apply_route_ops(|_| true, |_| false),
+            if pass == 1 { 2 } else { 1 }
+        );
         assert!(s.has_route_ops(), "still waiting after {pass} passes");
     }
-    assert_eq!(s.apply_route_ops(|_| false), 1);
+    assert_eq!(s.apply_route_ops(|_| true, |_| false), 1);
     assert!(
         !s.has_route_ops(),
         "given up after {ROUTE_ADD_PASSES} passes"
     );
     // A later route gets its own tries (they are not counted per process).
-    s.route_ops.push(route_op("2001:db8:300::", true));
-    s.apply_route_ops(|_| false);
+    s.route_ops.push_back(route_op("2001:db8:300::", true));
+    s.apply_route_ops(|_| true, |_| false);
     let mut made = Vec::new();
-    s.apply_route_ops(|op| {
-        made.push(op.prefix);
-        true
-    });
+    s.apply_route_ops(
+        |_| true,
+        |op| {
+            made.push(op.prefix);
+            true
+        },
+    );
     assert_eq!(made, vec![a("2001:db8:300::")]);
     assert!(!s.has_route_ops());
     // An add whose removal follows is not retried.
-    s.route_ops.push(route_op("2001:db8:400::", true));
-    s.route_ops.push(route_op("2001:db8:400::", false));
-    s.apply_route_ops(|_| false);
+    s.route_ops.push_back(route_op("2001:db8:400::", true));
+    s.route_ops.push_back(route_op("2001:db8:400::", false));
+    s.apply_route_ops(|_| true, |_| false);
+    assert!(!s.has_route_ops());
+}
+
+#[test]
+fn a_pass_makes_at_most_its_share_of_route_changes_oldest_first() {
+    let mut s = Shard::new();
+    s.route_ops.push_back(route_op("2001:db8:100::", true));
+    s.route_ops.push_back(route_op("2001:db8:200::", true));
+    s.route_ops.push_back(route_op("2001:db8:100::", false));
+    let mut made = Vec::new();
+    assert_eq!(
+        s.apply_route_ops(
+            |done| done < 1,
+            |op| {
+                made.push((op.prefix, op.add));
+                op.prefix != a("2001:db8:100::")
+            }
+        ),
+        1
+    );
+    // The failed add is not kept: its removal is still to come.
+    assert_eq!(s.route_ops.len(), 2);
+    assert_eq!(
+        s.apply_route_ops(
+            |done| done < 8,
+            |op| {
+                made.push((op.prefix, op.add));
+                true
+            }
+        ),
+        2
+    );
+    assert_eq!(
+        made,
+        [
+            (a("2001:db8:100::"), true),
+            (a("2001:db8:200::"), true),
+            (a("2001:db8:100::"), false)
+        ]
+    );
     assert!(!s.has_route_ops());
 }
 

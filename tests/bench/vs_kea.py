@@ -4,14 +4,16 @@ plugin and against Debian's kea-dhcp6 (with --dhcp4: kea-dhcp4), on this
 machine, one after the other.
 
   sudo python3 tests/bench/vs_kea.py [--dhcp4] [--quick] [--duration S] [--rates 500,1000,...]
-                                     [--vpp-rx-mode polling,interrupt] [--verbose]
+                                     [--vpp-rx-mode polling,interrupt,sleep-poll] [--verbose]
 
 Each server gets a veth pair; perfdhcp runs in a network namespace at the
 other end. VPP: no workers (the main thread does everything), af_packet host
 interface, the plugin serving one /64 link with 2^20 addresses and a /36
 split into /56 prefixes (2^20), lease file in a temporary directory; it is
 measured with the interface in polling mode (the main thread polls) and, by
-default, once more in interrupt mode. Kea: kea-dhcp6 (single-threaded, Kea
+default, once more in interrupt mode; `--vpp-rx-mode sleep-poll` polls with
+the main loop sleeping 100 us between polls (`unix { poll-sleep-usec }`), so
+that its CPU is its work, with packets gathered into vectors. Kea: kea-dhcp6 (single-threaded, Kea
 2.2's default) in a namespace of its own, memfile leases (persist true) in a
 temporary directory, the same pools and lifetimes, its pid and lock files in
 that directory too, logging warnings only.
@@ -492,12 +494,22 @@ def vpp_commands(vpp_if):
             f"dhcp6-server pool {LINK} prefixes {PD_PREFIX}/{PD_LEN} delegated-length {PD_DELEGATED}"]
 
 
+# VPP's main loop sleeps this long between polls in the sleep-poll mode.
+POLL_SLEEP_USEC = 100
+
+
 def run_vpp(args, mode, steps_out):
-    vpp = Vpp(workers=0, capacity=2 * args.clients + 65536, heap="2G")
+    # sleep-poll: the interface polled, the main loop sleeping between polls
+    # (unix poll-sleep-usec), so that packets gather into vectors and VPP's
+    # CPU is its work, as in interrupt mode, without a wakeup per packet.
+    sleepy = mode == "sleep-poll"
+    vpp = Vpp(workers=0, capacity=2 * args.clients + 65536, heap="2G",
+              unix_extra=f"poll-sleep-usec {POLL_SLEEP_USEC}" if sleepy else "")
     link = None
     try:
         link = Link(vpp, 0)
-        for c in vpp_commands(link.vpp_if) + [f"set interface rx-mode {link.vpp_if} {mode}"]:
+        rx_mode = "polling" if sleepy else mode
+        for c in vpp_commands(link.vpp_if) + [f"set interface rx-mode {link.vpp_if} {rx_mode}"]:
             vpp.cli_ok(c)
         if FAM.version == 4:
             # perfdhcp -4 relays from this address (giaddr).
@@ -939,7 +951,9 @@ def main():
     ap.add_argument("--quiet-wait", type=float, default=300, help="longest wait for a quiet machine per step (s)")
     ap.add_argument("--only", choices=("vpp", "kea"), help="run one server only")
     ap.add_argument("--vpp-rx-mode", default=None,
-                    help="comma-separated af_packet rx modes to measure VPP in (default polling,interrupt; "
+                    help="comma-separated af_packet rx modes to measure VPP in: polling, interrupt, adaptive, "
+                         f"sleep-poll (polling, the main loop sleeping {POLL_SLEEP_USEC} us between polls) "
+                         "(default polling,interrupt; "
                          "quick: polling)")
     ap.add_argument("--verbose", action="store_true", help="print perfdhcp's output and VPP's runtime per step")
     args = ap.parse_args()
@@ -947,8 +961,8 @@ def main():
     args.duration = args.duration or (3 if args.quick else 15)
     args.rates = [int(x) for x in args.rates.split(",")] if args.rates else ([500, 2000] if args.quick else [500])
     modes = (args.vpp_rx_mode or ("polling" if args.quick else "polling,interrupt")).split(",")
-    if any(m not in ("polling", "interrupt", "adaptive") for m in modes):
-        die("--vpp-rx-mode: polling, interrupt or adaptive", 2)
+    if any(m not in ("polling", "interrupt", "adaptive", "sleep-poll") for m in modes):
+        die("--vpp-rx-mode: polling, interrupt, adaptive or sleep-poll", 2)
 
     reasons = missing()
     if reasons:

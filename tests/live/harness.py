@@ -213,7 +213,7 @@ class Vpp(ServerProcess):
     label = "VPP"
 
     def __init__(self, workers=0, extra_conf="", lease_file=None, capacity=65536, heap="512M", packaged=False,
-                 extra_plugins=(), disk_reserved=False):
+                 extra_plugins=(), disk_reserved=False, unix_extra=""):
         run_dir = Path(tempfile.mkdtemp(prefix="dhcp6-live-"))
         super().__init__("vpp", run_dir, run_dir / "vpp.log")
         self.cli_sock = self.dir / "cli.sock"
@@ -250,7 +250,7 @@ class Vpp(ServerProcess):
             extra_conf += f"\ndhcp6-server {{ {lease_item} }}\n"
         more_plugins = "".join(f"  plugin {p} {{ enable }}\n" for p in extra_plugins)
         conf = f"""
-unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} }}
+unix {{ nodaemon cli-listen {self.cli_sock} log {self.log} {unix_extra} }}
 api-segment {{ prefix {self.api_prefix} }}
 socksvr {{ socket-name {self.api_sock} }}
 statseg {{ socket-name {self.stats_sock} size 32m page-size 4k }}
