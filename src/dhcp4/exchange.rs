@@ -139,7 +139,7 @@ impl Exchange<'_> {
         }
         let binding = self
             .shard
-            .find(&req.client_key(), ResourceKind::Ipv4, 0)
+            .find(req.client_key(), ResourceKind::Ipv4, 0)
             .filter(|i| {
                 let l = self.shard.lease(*i);
                 matches!(l.state, LeaseState::Bound | LeaseState::Offered)
@@ -231,11 +231,11 @@ impl Exchange<'_> {
     ) -> Option<u32> {
         let key = req.client_key();
         let (lifetimes, hold) = (self.lifetimes(), self.config.offer_hold());
-        let had = self.shard.find(&key, ResourceKind::Ipv4, 0);
+        let had = self.shard.find(key, ResourceKind::Ipv4, 0);
         let fixed = self.reserved().and_then(|r| {
             self.shard
                 .assign_fixed(
-                    &key,
+                    key,
                     ResourceKind::Ipv4,
                     0,
                     (r, 32),
@@ -255,7 +255,7 @@ impl Exchange<'_> {
                 let pools = self.pools();
                 self.shard
                     .assign(
-                        &key,
+                        key,
                         ResourceKind::Ipv4,
                         0,
                         &pools,
@@ -280,7 +280,7 @@ impl Exchange<'_> {
 
     /// The client's lease of `address`, if it holds one (bound or offered).
     fn held(&self, req: &Request, address: Ipv4Addr) -> Option<u32> {
-        let index = self.shard.find(&req.client_key(), ResourceKind::Ipv4, 0)?;
+        let index = self.shard.find(req.client_key(), ResourceKind::Ipv4, 0)?;
         let l = self.shard.lease(index);
         (l.resource == ipv4_resource(address)
             && matches!(l.state, LeaseState::Bound | LeaseState::Offered))
@@ -289,7 +289,7 @@ impl Exchange<'_> {
 
     /// Frees the address offered to a client that chose another server.
     fn drop_offer(&mut self, req: &Request) {
-        if let Some(index) = self.shard.find(&req.client_key(), ResourceKind::Ipv4, 0) {
+        if let Some(index) = self.shard.find(req.client_key(), ResourceKind::Ipv4, 0) {
             if self.shard.lease(index).state == LeaseState::Offered {
                 self.shard.release(index);
             }

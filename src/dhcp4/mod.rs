@@ -22,7 +22,7 @@ use crate::wire::frame::{
     ETHERNET_ADDRS_LEN, ETHERNET_ADDR_LEN, IPV4_HEADER_LEN, IP_PROTOCOL_UDP, UDP_HEADER_LEN,
 };
 use exchange::{Answer, Exchange};
-use request::{read_request, Request};
+use request::{read_request_into, Request};
 
 /// Time to live of the replies we originate.
 const REPLY_TTL: u8 = 64;
@@ -114,10 +114,11 @@ fn serve(
         .get(payload_start..payload_end)
         .ok_or(Counter::Truncated)?;
     let message = Message::parse(payload)?;
-    let request = read_request(&message)?;
+    let mut request = Request::empty();
+    read_request_into(&message, &mut request)?;
     summary.msg_type_in = request.msg_type as u8;
     summary.relayed = request.relayed();
-    summary.record_client_duid(&request.client_key());
+    summary.record_client_duid(request.client_key());
 
     admit(config, shard, &request, sw_if_index, clock)?;
 
@@ -151,7 +152,9 @@ fn serve(
     // The reply's IPv4 header has no options: the UDP datagram moves up
     // to right after it when the request's header had some.
     let l4_reply = l3_offset + IPV4_HEADER_LEN;
-    buf.copy_within(l4_offset..l4_offset + udp_len, l4_reply);
+    if l4_reply != l4_offset {
+        buf.copy_within(l4_offset..l4_offset + udp_len, l4_reply);
+    }
     write_ipv4_header(
         &mut buf[l3_offset..],
         &our_address,
@@ -204,14 +207,14 @@ fn admit(
     let limits = config.limits();
     let key = request.client_key();
     if limits.interface.is_set()
-        && !shard.has_client(&key)
+        && !shard.has_client(key)
         && !shard
             .limiter
             .admit_interface(limits.interface, sw_if_index, clock.ms)
     {
         return Err(Counter::InterfaceRateLimited);
     }
-    if !shard.limiter.admit_client(limits.client, &key, clock.ms) {
+    if !shard.limiter.admit_client(limits.client, key, clock.ms) {
         return Err(Counter::ClientRateLimited);
     }
     shard.serving_interface = sw_if_index;

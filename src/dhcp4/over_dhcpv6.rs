@@ -93,7 +93,7 @@ pub fn read_query<'a>(
         .ok_or(Counter::NoDhcpv4Message)?;
     let request = read_request(&Message4::parse(dhcpv4)?)?;
     summary.dhcpv4_in = request.msg_type as u8;
-    summary.record_client_duid(&request.client_key());
+    summary.record_client_duid(request.client_key());
     admit(config, shard, &request, origin.sw_if_index, clock)?;
 
     let link = config.link_for_4o6(&origin.link_address);

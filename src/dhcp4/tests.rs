@@ -571,6 +571,6 @@ fn the_prefetch_hint_is_the_key_of_a_client_without_client_id() {
     frame.extend_from_slice(&m);
     let hint = client_key_hint(&frame, 14 + IPV4_HEADER_LEN).unwrap();
     let req = request::read_request(&Message::parse(&m).unwrap()).unwrap();
-    assert_eq!(hint.as_slice(), req.client_key().as_slice());
+    assert_eq!(hint.as_slice(), req.client_key());
     assert!(client_key_hint(&frame[..60], 14 + IPV4_HEADER_LEN).is_none());
 }

@@ -35,9 +35,8 @@ pub fn advise(spans: &[(usize, usize)]) -> usize {
             // SAFETY: as above; populating faults the pages in, keeping
             // what they hold (kernels before 5.14 refuse it: the pages then
             // come at first touch, as before).
-            let _ = unsafe {
-                libc::madvise(first as *mut _, last - first, libc::MADV_POPULATE_WRITE)
-            };
+            let _ =
+                unsafe { libc::madvise(first as *mut _, last - first, libc::MADV_POPULATE_WRITE) };
         }
         if advised {
             // SAFETY: as above; MADV_COLLAPSE only changes the backing

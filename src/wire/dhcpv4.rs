@@ -371,6 +371,18 @@ impl<'a> MessageWriter<'a> {
         if self.len + needed + 1 > self.out.len() {
             return Err(NoRoom);
         }
+        if pieces == 1 {
+            // The common case: one option, its parts copied whole.
+            self.out[self.len] = code;
+            self.out[self.len + 1] = total as u8;
+            let mut at = self.len + 2;
+            for p in parts {
+                self.out[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            self.len = at;
+            return Ok(());
+        }
         let mut bytes = parts.iter().flat_map(|p| p.iter().copied());
         let mut left = total;
         for _ in 0..pieces {
