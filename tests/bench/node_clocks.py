@@ -4,7 +4,7 @@ per call from `show runtime`, with packets replayed by VPP's packet
 generator from pcaps of N distinct clients.
 
   sudo python3 tests/bench/node_clocks.py [--leases 1000000] [--workers 0|1]
-                                          [--packets 200000] [--profile PHASE]
+                                          [--packets 200000] [--profile PHASE [--dwarf]]
                                           [--looking-glass] [--runs N]
 
 Phases, each a pcap replayed through pg0 into the plugin (ethernet-input,
@@ -82,6 +82,11 @@ LINK_CONF = (
     "limits { client-rate 10000000 client-burst 10000000 } }"
 )
 PERF_DATA = "/tmp/node_clocks.perf.data"
+# How perf record follows call chains: frame pointers by default; with
+# --dwarf, DWARF unwinding (Rust's release code keeps no frame pointers, so
+# only this names the callers of, say, memcpy: `perf report -G`).
+PERF_CALL_GRAPH = ["-g"]
+DWARF_CALL_GRAPH = ["--call-graph", "dwarf,8192", "-F", "2000"]
 # Solicit-new clients are numbered from here, far from the bound ones.
 NEW_CLIENTS = 0x4000_0000
 
@@ -259,7 +264,7 @@ def run_phase(vpp, work, name, frames, packets, worker, profile=None, node="dhcp
     cli(vpp, "clear runtime")
     perf = None
     if profile == name:
-        perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
+        perf = subprocess.Popen(["perf", "record", "-q", *PERF_CALL_GRAPH, "-o", PERF_DATA, "-p", str(vpp.proc.pid)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
     start = time.time()
@@ -466,6 +471,8 @@ def main():
     p.add_argument("--workers", type=int, default=0, choices=(0, 1))
     p.add_argument("--profile", choices=("bind", "inforeq", "renew", "solicit", "request", "discover"),
                    help="run perf record on VPP during this phase and print the top functions")
+    p.add_argument("--dwarf", action="store_true",
+                   help="with --profile: call chains by DWARF unwinding (then perf report -G names callers)")
     p.add_argument("--dhcp4", action="store_true", help="the dhcp4-server node (DISCOVER, REQUEST)")
     p.add_argument("--looking-glass", action="store_true",
                    help="renew and solicit again with the looking glass off and on (a Kafka mock broker)")
@@ -474,6 +481,8 @@ def main():
                    help="run the phases after bind this many times (new clients each time) and print "
                         "each phase's median and range")
     a = p.parse_args()
+    if a.dwarf:
+        PERF_CALL_GRAPH[:] = DWARF_CALL_GRAPH
     reason = missing_requirements()
     if reason:
         sys.exit(f"cannot run: {reason}")
