@@ -22,7 +22,7 @@ const PAGE: usize = 4096;
 /// memory is taken at start instead, as VPP does with its buffers.
 pub fn advise(spans: &[(usize, usize)]) -> usize {
     let mut done = 0;
-    for &(at, len) in spans {
+    for &(at, len) in spans.iter().filter(|s| s.1 > 0) {
         let start = at.next_multiple_of(HUGE_PAGE);
         let end = (at + len) / HUGE_PAGE * HUGE_PAGE;
         let advised = end > start

@@ -62,7 +62,17 @@ pub extern "C" fn dhcp6_server_maintain(
         shard.expire_some(now, EXPIRIES_PER_CALL);
         let start = std::time::Instant::now();
         let more = |done| done == 0 || start.elapsed() < ROUTE_BUDGET;
-        shard.apply_route_ops(more, |op| {
+        // Failed route adds are tried again at the usual pace, not at each
+        // quick pass (their `ROUTE_ADD_PASSES` tries last about 30 s).
+        static LAST_RETRY: std::sync::Mutex<Option<std::time::Instant>> =
+            std::sync::Mutex::new(None);
+        let mut last = LAST_RETRY.lock().unwrap_or_else(|p| p.into_inner());
+        let retry_due = last.is_none_or(|t| t.elapsed().as_secs_f64() >= PASS_PACE);
+        if retry_due {
+            *last = Some(start);
+        }
+        drop(last);
+        shard.apply_route_ops(more, retry_due, |op| {
             let c = Dhcp6ServerRouteOp {
                 add: op.add,
                 prefix: op.prefix.to_be_bytes(),
@@ -75,7 +85,10 @@ pub extern "C" fn dhcp6_server_maintain(
         });
         lease_file::rehome_if_lost();
         note_shard_state(shard);
-        if dhcp6_server_maintenance_due(now) {
+        // Soon only for work a pass can get on with: changes never tried,
+        // leases due (not retries, nor a lease file that cannot be written
+        // anew: those wait for the usual pace).
+        if shard.has_new_route_ops() || shard.next_expiry().is_some_and(|t| t <= now) {
             PASS_SOON
         } else {
             PASS_PACE

@@ -243,6 +243,9 @@ pub struct Shard {
     config_pool_ids: Vec<u32>,
     /// FIB changes waiting for the main thread.
     route_ops: std::collections::VecDeque<RouteOp>,
+    /// Route adds that failed (their next hop's interface is missing),
+    /// tried again at paced passes (see `apply_route_ops`).
+    route_retries: Vec<RouteOp>,
     /// Resources reserved for particular clients: never allocated to others.
     reserved: HashSet<(ResourceKind, u128)>,
     /// The lease file, when one is attached: slot i holds lease i.

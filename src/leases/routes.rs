@@ -116,42 +116,56 @@ impl Shard {
     }
 
     /// Hands pending FIB changes to `apply`, oldest first, while `more`
-    /// (told how many were handed so far) says so, and returns how many.
-    /// `apply` returns false when the change could not be made (the next
-    /// hop's interface does not exist yet): an add is then kept for a later
-    /// pass, for `ROUTE_ADD_PASSES` passes in all, unless a later change
+    /// (told how many were handed so far) says so, and returns how many;
+    /// with `retry_due`, the adds that failed before go first. `apply`
+    /// returns false when the change could not be made (the next hop's
+    /// interface does not exist yet): an add is then tried again at later
+    /// paced passes, `ROUTE_ADD_PASSES` in all, unless a later change
     /// removes the same route; a removal is not kept (there is nothing to
-    /// remove).
+    /// remove), and it ends the retries of its route.
     pub fn apply_route_ops(
         &mut self,
         mut more: impl FnMut(u32) -> bool,
+        retry_due: bool,
         mut apply: impl FnMut(&RouteOp) -> bool,
     ) -> u32 {
-        // Retries go after this pass's changes, not into them.
-        let mut left = self.route_ops.len();
         let mut n = 0;
-        while left > 0 && more(n) {
+        if retry_due {
+            let retries = std::mem::take(&mut self.route_retries);
+            for op in retries {
+                if !more(n) {
+                    self.route_retries.push(op);
+                    continue;
+                }
+                n += 1;
+                if !apply(&op) && op.tries + 1 < ROUTE_ADD_PASSES {
+                    self.route_retries.push(RouteOp {
+                        tries: op.tries + 1,
+                        ..op
+                    });
+                }
+            }
+        }
+        while !self.route_ops.is_empty() && more(n) {
             let Some(op) = self.route_ops.pop_front() else {
                 break;
             };
-            left -= 1;
             n += 1;
-            let removed_later = |rest: &std::collections::VecDeque<RouteOp>| {
-                rest.iter()
-                    .any(|o| !o.add && o.prefix == op.prefix && o.len == op.len && o.via == op.via)
-            };
-            if !apply(&op)
-                && op.add
-                && op.tries + 1 < ROUTE_ADD_PASSES
-                && !removed_later(&self.route_ops)
-            {
-                self.route_ops.push_back(RouteOp {
-                    tries: op.tries + 1,
-                    ..op
-                });
+            let same = |o: &RouteOp| o.prefix == op.prefix && o.len == op.len && o.via == op.via;
+            if !op.add {
+                self.route_retries.retain(|o| !same(o));
+            }
+            if !apply(&op) && op.add && !self.route_ops.iter().any(|o| !o.add && same(o)) {
+                self.route_retries.push(RouteOp { tries: 1, ..op });
             }
         }
         n
+    }
+
+    /// Whether route changes never tried are waiting (retries wait for the
+    /// next paced pass).
+    pub fn has_new_route_ops(&self) -> bool {
+        !self.route_ops.is_empty()
     }
 
     /// Hands the pending FIB changes over, oldest first.
@@ -160,6 +174,6 @@ impl Shard {
     }
 
     pub fn has_route_ops(&self) -> bool {
-        !self.route_ops.is_empty()
+        !self.route_ops.is_empty() || !self.route_retries.is_empty()
     }
 }

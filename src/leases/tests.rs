@@ -1037,22 +1037,23 @@ fn failed_route_adds_are_retried_for_a_while_each_and_removals_are_not() {
     s.route_ops.push_back(route_op("2001:db8:200::", false));
     for pass in 1..ROUTE_ADD_PASSES {
         assert_eq!(
-            s.apply_route_ops(|_| true, |_| false),
+            s.apply_route_ops(|_| true, true, |_| false),
             if pass == 1 { 2 } else { 1 }
         );
         assert!(s.has_route_ops(), "still waiting after {pass} passes");
     }
-    assert_eq!(s.apply_route_ops(|_| true, |_| false), 1);
+    assert_eq!(s.apply_route_ops(|_| true, true, |_| false), 1);
     assert!(
         !s.has_route_ops(),
         "given up after {ROUTE_ADD_PASSES} passes"
     );
     // A later route gets its own tries (they are not counted per process).
     s.route_ops.push_back(route_op("2001:db8:300::", true));
-    s.apply_route_ops(|_| true, |_| false);
+    s.apply_route_ops(|_| true, true, |_| false);
     let mut made = Vec::new();
     s.apply_route_ops(
         |_| true,
+        true,
         |op| {
             made.push(op.prefix);
             true
@@ -1063,8 +1064,39 @@ fn failed_route_adds_are_retried_for_a_while_each_and_removals_are_not() {
     // An add whose removal follows is not retried.
     s.route_ops.push_back(route_op("2001:db8:400::", true));
     s.route_ops.push_back(route_op("2001:db8:400::", false));
-    s.apply_route_ops(|_| true, |_| false);
+    s.apply_route_ops(|_| true, true, |_| false);
     assert!(!s.has_route_ops());
+}
+
+#[test]
+fn failed_route_adds_wait_for_a_paced_pass_and_a_removal_ends_them() {
+    let mut s = Shard::new();
+    s.route_ops.push_back(route_op("2001:db8:100::", true));
+    assert_eq!(s.apply_route_ops(|_| true, false, |_| false), 1);
+    assert!(
+        s.has_route_ops() && !s.has_new_route_ops(),
+        "kept as a retry"
+    );
+    // A quick pass (no retry due) leaves it alone; a paced one tries it.
+    assert_eq!(
+        s.apply_route_ops(|_| true, false, |_| panic!("retried early")),
+        0
+    );
+    assert_eq!(s.apply_route_ops(|_| true, true, |_| false), 1);
+    // The lease goes: its removal ends the retries, whatever comes first.
+    s.route_ops.push_back(route_op("2001:db8:100::", false));
+    assert!(s.has_new_route_ops());
+    let mut made = Vec::new();
+    s.apply_route_ops(
+        |_| true,
+        false,
+        |op| {
+            made.push(op.add);
+            true
+        },
+    );
+    assert_eq!(made, [false]);
+    assert!(!s.has_route_ops(), "no retry left");
 }
 
 #[test]
@@ -1077,6 +1109,7 @@ fn a_pass_makes_at_most_its_share_of_route_changes_oldest_first() {
     assert_eq!(
         s.apply_route_ops(
             |done| done < 1,
+            true,
             |op| {
                 made.push((op.prefix, op.add));
                 op.prefix != a("2001:db8:100::")
@@ -1089,6 +1122,7 @@ fn a_pass_makes_at_most_its_share_of_route_changes_oldest_first() {
     assert_eq!(
         s.apply_route_ops(
             |done| done < 8,
+            true,
             |op| {
                 made.push((op.prefix, op.add));
                 true
