@@ -100,7 +100,10 @@ impl IndexTable {
 
     /// Where the table's slots are (address, bytes), for memory advice.
     pub fn memory(&self) -> (usize, usize) {
-        (self.slots.as_ptr() as usize, self.slots.capacity() * 4)
+        (
+            self.slots.as_ptr() as usize,
+            self.slots.capacity() * size_of::<u32>(),
+        )
     }
 
     pub fn is_empty(&self) -> bool {
