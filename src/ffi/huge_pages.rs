@@ -6,9 +6,17 @@
 //! allows it (transparent huge pages `always` or `madvise`) and faulted in
 //! now, at start, so the packet path meets no page fault in them.
 
-const HUGE_PAGE: usize = 2 << 20;
+pub(crate) const HUGE_PAGE: usize = 2 << 20;
 
 const PAGE: usize = 4096;
+
+/// The huge pages that `[at, at + len)` holds whole: (start, end).
+fn aligned_part(at: usize, len: usize) -> (usize, usize) {
+    (
+        at.next_multiple_of(HUGE_PAGE),
+        (at + len) / HUGE_PAGE * HUGE_PAGE,
+    )
+}
 
 /// Advises huge pages for each (address, bytes) span (the 2 MiB-aligned
 /// part of it), faults the whole span in, and collapses what was there
@@ -23,8 +31,7 @@ const PAGE: usize = 4096;
 pub fn advise(spans: &[(usize, usize)]) -> usize {
     let mut done = 0;
     for &(at, len) in spans.iter().filter(|s| s.1 > 0) {
-        let start = at.next_multiple_of(HUGE_PAGE);
-        let end = (at + len) / HUGE_PAGE * HUGE_PAGE;
+        let (start, end) = aligned_part(at, len);
         let advised = end > start
             // SAFETY: advice on memory our own allocations hold (the span
             // lies inside a Vec's reserved buffer); it changes neither
@@ -46,4 +53,59 @@ pub fn advise(spans: &[(usize, usize)]) -> usize {
         }
     }
     done
+}
+
+/// Address space for a mapping of `len` bytes of a file from `offset` on,
+/// placed so that the file's huge pages (2 MiB-aligned in the file) fall
+/// on 2 MiB-aligned addresses: only then can a huge page of the lease
+/// file's working copy be mapped whole. Inaccessible until the file is
+/// mapped over it (`MAP_FIXED`).
+pub fn aligned_space(len: usize, offset: usize) -> Result<*mut u8, String> {
+    let span = len + 2 * HUGE_PAGE;
+    // SAFETY: a fresh anonymous reservation, no access, checked below.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            span,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(format!("mmap: {}", std::io::Error::last_os_error()));
+    }
+    let base = base as usize;
+    let at = base.next_multiple_of(HUGE_PAGE) + offset % HUGE_PAGE;
+    // SAFETY: both ends lie inside the reservation just made; what stays
+    // is `[at, at + len)`, which `span` holds.
+    unsafe {
+        if at > base {
+            libc::munmap(base as *mut _, at - base);
+        }
+        libc::munmap((at + len) as *mut _, base + span - at - len);
+    }
+    Ok(at as *mut u8)
+}
+
+/// Makes the 2 MiB-aligned part of `[at, at + len)`, a shared mapping of
+/// a tmpfs file, of huge pages (MADV_COLLAPSE, which tmpfs honours even
+/// where its mounts ask for none); returns the bytes made so. The caller
+/// passes only pages no worker writes yet: a worker writing a page being
+/// collapsed would wait for it.
+pub fn collapse(at: usize, len: usize) -> usize {
+    let (start, end) = aligned_part(at, len);
+    // One huge page at a time: a page that cannot be made (no free huge
+    // page now) leaves the others to be.
+    let made = |page: usize| {
+        // SAFETY: only changes how our own mapping's pages are backed
+        // (kernels before 6.1 refuse it, then the pages stay as they are).
+        unsafe { libc::madvise(page as *mut _, HUGE_PAGE, libc::MADV_COLLAPSE) == 0 }
+    };
+    (start..end)
+        .step_by(HUGE_PAGE)
+        .filter(|&page| made(page))
+        .count()
+        * HUGE_PAGE
 }

@@ -243,8 +243,9 @@ pub(super) fn lines() -> Vec<String> {
     ));
     out.push(match &s.working_copy {
         Some(copy) => format!(
-            "    working copy in memory: {} (written to the file at each flush)",
-            copy.display()
+            "    working copy in memory: {} ({} MiB of it on huge pages; written to the file at each flush)",
+            copy.display(),
+            s.working_copy_huge >> 20
         ),
         None => "    no working copy: the file itself is mapped".into(),
     });

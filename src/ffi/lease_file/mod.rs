@@ -254,11 +254,12 @@ fn open_locked(path: &Path, truncate: bool) -> Result<File, String> {
 }
 
 /// Maps `len` bytes of `file` from `offset` on, shared and read-write, at
-/// `at` if not null (replacing what is mapped there).
+/// `at` if not null (replacing what is mapped or reserved there).
 fn map(file: &File, offset: usize, len: usize, at: *mut u8) -> Result<*mut u8, String> {
     let fixed = if at.is_null() { 0 } else { libc::MAP_FIXED };
     // SAFETY: mapping a descriptor we own; with MAP_FIXED, `at` is our own
-    // mapping of the same length, replaced whole. Checked for MAP_FAILED.
+    // mapping or reserved address space of the same length, replaced whole.
+    // Checked for MAP_FAILED.
     let ptr = unsafe {
         libc::mmap(
             at.cast(),
@@ -372,7 +373,7 @@ pub fn open(path: &Path, len: usize) -> Result<MappedFile, String> {
     let reserved = reserve_at_least(&file, path, 0, needed, extra)?;
     if let Some((mut copy, taken_over)) = found {
         let mapped = shadow::ready(&mut copy, taken_over, &file, len, reserved)
-            .and_then(|()| map(&copy.file, shadow::IMAGE_AT, len, std::ptr::null_mut()));
+            .and_then(|()| shadow::map_image(&copy.file, len, reserved));
         match mapped {
             Ok(ptr) => return Ok(install(file, path, ptr, len, reserved, Some(copy))),
             Err(e) => {
@@ -460,6 +461,8 @@ pub struct Status {
     pub last_error: String,
     /// The working copy in memory, if the dataplane maps one.
     pub working_copy: Option<PathBuf>,
+    /// How much of the working copy is of huge pages.
+    pub working_copy_huge: usize,
 }
 
 pub fn status() -> Status {
@@ -471,6 +474,7 @@ pub fn status() -> Status {
         full: FULL.load(Ordering::Acquire),
         last_error: lock(&LAST_ERROR).clone(),
         working_copy: lock(&WORKING_COPY).clone(),
+        working_copy_huge: shadow::HUGE_BYTES.load(Ordering::Acquire),
     }
 }
 
@@ -510,6 +514,7 @@ pub fn close_working_copy() -> Result<(), String> {
     let mut disk = lock(&DISK);
     if let Some(copy) = disk.as_mut().and_then(|d| d.shadow.take()) {
         *lock(&WORKING_COPY) = None;
+        shadow::HUGE_BYTES.store(0, Ordering::Release);
         std::fs::remove_file(&copy.path).map_err(|e| format!("{}: {e}", copy.path.display()))?;
     }
     Ok(())
@@ -561,6 +566,12 @@ mod tests {
         };
         let mut f = f;
         assert!(copy.exists());
+        let huge = crate::ffi::huge_pages::HUGE_PAGE;
+        assert_eq!(
+            f.bytes().as_ptr() as usize % huge,
+            shadow::IMAGE_AT % huge,
+            "the copy's huge pages fall on aligned addresses"
+        );
         store::write(f.bytes(), 3, Some(&rec.as_record()));
         f.wrote(store::slot_range(3));
         assert_eq!(on_disk(&path, 3), None, "not on disk before a write-back");

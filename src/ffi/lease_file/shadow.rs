@@ -23,6 +23,7 @@
 //! full the lease file is mapped itself, as before (a line in the log).
 
 use super::*;
+use crate::ffi::huge_pages::{self, HUGE_PAGE};
 
 const DIR: &str = "/dev/shm";
 const TMPFS_MAGIC: i64 = 0x0102_1994;
@@ -195,10 +196,16 @@ fn write_stamp(copy: &File, stamp: &Stamp) -> std::io::Result<()> {
 }
 
 /// Reserves `[from, to)` of the image in the copy (tmpfs allocates the
-/// pages now, so no write into them can fail later).
-pub(super) fn reserve(copy: &File, from: usize, to: usize) -> std::io::Result<()> {
+/// pages now, so no write into them can fail later), and on to the next
+/// huge page boundary of the copy (within the image's `len`): the copy
+/// grows by whole huge pages, made so before any worker writes them.
+/// Returns where the copy's reservation ends.
+pub(super) fn reserve(copy: &File, from: usize, to: usize, len: usize) -> std::io::Result<usize> {
+    let to = ((IMAGE_AT + to).next_multiple_of(HUGE_PAGE) - IMAGE_AT)
+        .min(len)
+        .max(to);
     if to <= from {
-        return Ok(());
+        return Ok(to);
     }
     // SAFETY: posix_fallocate on a descriptor we own.
     match unsafe {
@@ -208,10 +215,33 @@ pub(super) fn reserve(copy: &File, from: usize, to: usize) -> std::io::Result<()
             (to - from) as libc::off_t,
         )
     } {
-        0 => Ok(()),
+        0 => Ok(to),
         e => Err(std::io::Error::from_raw_os_error(e)),
     }
 }
+
+/// Maps the copy's image (`len` bytes, `[0, reserved)` of it reserved)
+/// with its huge pages on aligned addresses, and makes the reserved part
+/// of huge pages (a Renew at a million leases writes a random record of
+/// the image: with 4 KiB pages, each write also missed the TLB, and the
+/// page walk the caches).
+pub(super) fn map_image(copy: &File, len: usize, reserved: usize) -> Result<*mut u8, String> {
+    let at = huge_pages::aligned_space(len, IMAGE_AT)?;
+    let image = map(copy, IMAGE_AT, len, at)?;
+    made_huge(image, 0, reserved);
+    Ok(image)
+}
+
+/// Makes the copy's newly reserved `[from, to)` of the image (mapped at
+/// `image`) of huge pages; the huge page holding `from` is left as it is
+/// (workers may be writing it).
+pub(super) fn made_huge(image: *mut u8, from: usize, to: usize) {
+    let done = huge_pages::collapse(image as usize + from, to.saturating_sub(from));
+    HUGE_BYTES.fetch_add(done, Ordering::AcqRel);
+}
+
+/// How much of the working copy is of huge pages.
+pub(super) static HUGE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// Looks for a working copy of the lease file `disk` before it is changed
 /// at start; None where the lease file is on tmpfs itself (no copy is
@@ -278,7 +308,7 @@ pub(super) fn ready(
     let file = &copy.file;
     file.set_len((IMAGE_AT + len) as u64)
         .map_err(|e| format!("{show}: {e}"))?;
-    reserve(file, 0, reserved).map_err(|e| format!("{show}: {e}"))?;
+    reserve(file, 0, reserved, len).map_err(|e| format!("{show}: {e}"))?;
     if !taken_over {
         copy_range(disk, file, 0, reserved).map_err(|e| format!("{show}: {e}"))?;
     }

@@ -77,10 +77,12 @@ fn reserve_chunk(d: &mut Disk, at: usize, extra: usize) -> Result<usize, String>
         return reserve_at_least(&d.file, &d.path, at, at, extra);
     };
     copy.begin_change()?;
+    let len = MAP_LEN.load(Ordering::Acquire);
     let reserved = reserve_at_least(&d.file, &d.path, at, at, extra).and_then(|now| {
-        shadow::reserve(&copy.file, at, now)
-            .map(|()| now)
-            .map_err(|e| format!("{}: {e}", copy.path.display()))
+        let copied = shadow::reserve(&copy.file, at, now, len)
+            .map_err(|e| format!("{}: {e}", copy.path.display()))?;
+        shadow::made_huge(MAP_PTR.load(Ordering::Acquire), at, copied);
+        Ok(now)
     });
     let stamped = copy.end_change(&d.file);
     let now = reserved?;
