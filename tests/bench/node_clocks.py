@@ -381,6 +381,7 @@ def main4(a):
             check_leases4(vpp, "discover", [first], "offered")
         threads = "main thread only" if a.workers == 0 else "main + 1 worker"
         print(f"VPP {threads}; {a.leases} DHCPv4 clients bound first; pcaps replayed by pg0")
+        print_working_copy(vpp)
         print_results(results, VPP_PATH4, OWN_PATH4)
         print_medians(results, VPP_PATH4, OWN_PATH4)
         if any(r["answered"] < r["packets"] for r in results):
@@ -393,6 +394,13 @@ def main4(a):
         for f in work.glob("*"):
             f.unlink()
         work.rmdir()
+
+
+def print_working_copy(vpp):
+    """Where the dataplane writes lease records, and how much of it is on huge pages."""
+    for line in cli(vpp, "show dhcp6-server").splitlines():
+        if "working copy" in line:
+            print("lease file:", line.strip())
 
 
 def vpp_cores(vpp):
@@ -515,6 +523,7 @@ def main():
             results += looking_glass_phases(vpp, work, a, rng)
         threads = "main thread only" if a.workers == 0 else "main + 1 worker (pg and the node on the worker)"
         print(f"VPP {threads}; {a.leases} clients bound first; pcaps replayed by pg0")
+        print_working_copy(vpp)
         print_results(results, VPP_PATH6, OWN_PATH6)
         print_medians(results, VPP_PATH6, OWN_PATH6)
         print_looking_glass_ratios(results)
