@@ -89,6 +89,14 @@ pub fn aligned_space(len: usize, offset: usize) -> Result<*mut u8, String> {
     Ok(at as *mut u8)
 }
 
+/// Gives back address space from `aligned_space` that no file was mapped
+/// over.
+pub fn free_space(at: *mut u8, len: usize) {
+    // SAFETY: `[at, at + len)` is our own inaccessible reservation, which
+    // nothing refers to.
+    unsafe { libc::munmap(at.cast(), len) };
+}
+
 /// Makes the 2 MiB-aligned part of `[at, at + len)`, a shared mapping of
 /// a tmpfs file, of huge pages (MADV_COLLAPSE, which tmpfs honours even
 /// where its mounts ask for none); returns the bytes made so. The caller

@@ -227,15 +227,19 @@ pub(super) fn reserve(copy: &File, from: usize, to: usize, len: usize) -> std::i
 /// page walk the caches).
 pub(super) fn map_image(copy: &File, len: usize, reserved: usize) -> Result<*mut u8, String> {
     let at = huge_pages::aligned_space(len, IMAGE_AT)?;
-    let image = map(copy, IMAGE_AT, len, at)?;
-    made_huge(image, 0, reserved);
+    let image = map(copy, IMAGE_AT, len, at).inspect_err(|_| huge_pages::free_space(at, len))?;
+    HUGE_BYTES.store(0, Ordering::Release);
+    make_huge(image, 0, reserved);
     Ok(image)
 }
 
 /// Makes the copy's newly reserved `[from, to)` of the image (mapped at
 /// `image`) of huge pages; the huge page holding `from` is left as it is
 /// (workers may be writing it).
-pub(super) fn made_huge(image: *mut u8, from: usize, to: usize) {
+pub(super) fn make_huge(image: *mut u8, from: usize, to: usize) {
+    if image.is_null() {
+        return;
+    }
     let done = huge_pages::collapse(image as usize + from, to.saturating_sub(from));
     HUGE_BYTES.fetch_add(done, Ordering::AcqRel);
 }

@@ -81,7 +81,7 @@ fn reserve_chunk(d: &mut Disk, at: usize, extra: usize) -> Result<usize, String>
     let reserved = reserve_at_least(&d.file, &d.path, at, at, extra).and_then(|now| {
         let copied = shadow::reserve(&copy.file, at, now, len)
             .map_err(|e| format!("{}: {e}", copy.path.display()))?;
-        shadow::made_huge(MAP_PTR.load(Ordering::Acquire), at, copied);
+        shadow::make_huge(MAP_PTR.load(Ordering::Acquire), at, copied);
         Ok(now)
     });
     let stamped = copy.end_change(&d.file);
